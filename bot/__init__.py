@@ -1,0 +1,1 @@
+"""lstm-bot's Discord process: CLI, settings, client, database, services."""

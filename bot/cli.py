@@ -1,0 +1,215 @@
+"""The ``lstm-bot`` command line: models (train, generate, evaluate, models) and the bot.
+
+Every failure the user can cause exits non-zero with one ``error:`` line, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from model_store import (
+    DEFAULT_MODEL,
+    ModelCatalog,
+    ModelStore,
+    ModelStoreError,
+    NetworkConfig,
+    SampleOptions,
+    TrainConfig,
+)
+from model_store.corpus import read_corpus
+
+from .settings import Settings, SettingsError, load_settings
+
+
+def _catalog(settings: Settings, store: str | None = None) -> ModelCatalog:
+    return ModelCatalog(Path(store) if store else settings.model_path)
+
+
+def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
+    from model_store.backend import configure
+
+    configure(threads=args.threads)
+    catalog = _catalog(settings, args.store)
+    if args.overwrite:
+        if catalog.is_builtin(args.name) and args.store is None:
+            raise ModelStoreError(f"'{args.name}' is a built-in model")
+    else:
+        catalog.check_new_name(args.name)
+    text = read_corpus(args.corpus)
+    base = catalog.load(args.base) if args.base else None
+
+    from model_store.train import train  # imports Keras / TensorFlow
+
+    from .progress import ConsoleProgress
+
+    network = NetworkConfig(
+        vocab_size=0, embedding_dim=args.embedding, units=args.units, layers=args.layers,
+        dropout=args.dropout,
+    )
+    config = TrainConfig(
+        seq_len=args.seq_len, batch_size=args.batch_size, learning_rate=args.lr,
+        epochs=args.epochs, minutes=args.minutes, patience=args.patience, seed=args.seed,
+    )
+    ckpt = Path(args.checkpoint_dir) if args.checkpoint_dir else Path(tempfile.mkdtemp())
+    try:
+        result = train(
+            text, args.name, network=network, config=config, base=base,
+            callback=ConsoleProgress(), checkpoint_dir=ckpt, corpus_name=Path(args.corpus).name,
+        )
+        path = catalog.user.save(result.artifact, overwrite=args.overwrite)
+    finally:
+        if not args.checkpoint_dir:
+            shutil.rmtree(ckpt, ignore_errors=True)
+    card = result.artifact.card
+    print(
+        f"saved '{args.name}' to {path}: held-out loss {card['heldout_loss_nats']:.3f} nats/char "
+        f"({card['heldout_loss_bits']:.3f} bits/char) after {card['training']['epochs_run']} "
+        f"epochs, {card['training_seconds']:.0f} s ({result.stopped})"
+    )
+    return 0
+
+
+def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
+    from model_store import Generator
+
+    options = SampleOptions(
+        temperature=args.temperature, length=args.length, top_k=args.top_k, top_p=args.top_p,
+        stop=tuple(args.stop or ()), rng_seed=args.rng_seed,
+    )
+    if args.n < 1:
+        raise ValueError("-n must be at least 1")
+    artifact = _catalog(settings, args.store).load(args.model or settings.default_model)
+    generator = Generator(artifact)
+    unknown = artifact.charset.encode(args.seed).unknown
+    if unknown and len(unknown) < len(set(args.seed)):
+        print(f"note: dropped characters the model does not know: {''.join(unknown)!r}",
+              file=sys.stderr)
+    if args.n == 1:
+        if not args.seed:
+            generator.generate(args.seed, options)  # raises the clear SeedError
+        sys.stdout.write(args.seed)
+        for char in generator.stream(args.seed, options):
+            sys.stdout.write(char)
+            sys.stdout.flush()
+        sys.stdout.write("\n")
+        return 0
+    for i, text in enumerate(generator.generate(args.seed, options, n=args.n), 1):
+        print(f"--- sample {i} ---")
+        print(args.seed + text)
+    return 0
+
+
+def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
+    catalog = _catalog(settings, args.store)
+    for name in catalog.names():
+        try:
+            card = catalog.card(name)
+        except ModelStoreError as exc:
+            print(f"{name}  (unreadable: {exc})")
+            continue
+        net = card.get("network", {})
+        loss = card.get("heldout_loss_nats")
+        where = "built-in" if catalog.is_builtin(name) else "local"
+        print(
+            f"{name}  {where}  {net.get('layers')}x LSTM({net.get('units')})  "
+            f"{'%.3f' % loss if loss is not None else '?'} nats/char  "
+            f"base={card.get('base_model') or '-'}  created {card.get('created_at', '?')}"
+        )
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
+    from model_store import evaluate_text
+    from model_store.lstm import NumpyLSTM
+
+    artifact = _catalog(settings, args.store).load(args.model)
+    text = read_corpus(args.file, min_chars=2)
+    result = evaluate_text(NumpyLSTM(artifact.config, artifact.weights), artifact.charset, text)
+    if result.unknown:
+        print(f"note: {result.unknown} characters the model does not know were skipped",
+              file=sys.stderr)
+    print(str(result))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lstm-bot", description=__doc__.splitlines()[0])
+    parser.add_argument("--env-file", default=".env", help="settings file (default: .env)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def with_store(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--store", help="model directory (default: LSTM_BOT_MODEL_DIR)")
+
+    t = sub.add_parser("train", help="train a model on a UTF-8 text file (or fine-tune one)")
+    t.add_argument("corpus", help="UTF-8 text file")
+    t.add_argument("--name", required=True, help="name of the new model")
+    t.add_argument("--base", help="fine-tune this model instead of training from scratch")
+    budget = t.add_mutually_exclusive_group()
+    budget.add_argument("--epochs", type=int, default=None, help="most epochs (default 20)")
+    budget.add_argument("--minutes", type=float, help="wall-clock budget in minutes")
+    t.add_argument("--units", type=int, default=384, help="LSTM units per layer")
+    t.add_argument("--layers", type=int, default=2, help="LSTM layers")
+    t.add_argument("--embedding", type=int, default=64, help="embedding size")
+    t.add_argument("--dropout", type=float, default=0.25)
+    t.add_argument("--seq-len", type=int, default=128)
+    t.add_argument("--batch-size", type=int, default=64)
+    t.add_argument("--lr", type=float, default=2e-3, help="learning rate (halved to fine-tune)")
+    t.add_argument("--patience", type=int, default=3, help="epochs without improvement")
+    t.add_argument("--seed", type=int, default=1234, help="random seed (reproducible runs)")
+    t.add_argument("--threads", type=int, default=1, help="TensorFlow intra-op threads")
+    t.add_argument("--checkpoint-dir", help="keep per-epoch checkpoints here (resumable)")
+    t.add_argument("--overwrite", action="store_true", help="replace a model of that name")
+    with_store(t)
+
+    g = sub.add_parser("generate", help="continue a seed text with a model")
+    g.add_argument("--model", help=f"model name (default: {DEFAULT_MODEL})")
+    g.add_argument("--seed", required=True, help="text to continue")
+    g.add_argument("--temperature", type=float, default=0.5, help="0 = greedy; default 0.5")
+    g.add_argument("--length", type=int, default=400, help="characters to generate")
+    g.add_argument("--rng-seed", type=int, help="random seed for reproducible output")
+    g.add_argument("--top-k", type=int, default=0, help="sample among the k most likely")
+    g.add_argument("--top-p", type=float, default=1.0, help="nucleus sampling threshold")
+    g.add_argument("--stop", action="append", help="stop at this string (repeatable)")
+    g.add_argument("-n", type=int, default=1, help="number of samples (generated as a batch)")
+    with_store(g)
+
+    m = sub.add_parser("models", help="list models, one a line, name first")
+    with_store(m)
+
+    e = sub.add_parser("evaluate", help="loss of a model on a text, in nats and bits per char")
+    e.add_argument("--model", required=True)
+    e.add_argument("file")
+    with_store(e)
+    return parser
+
+
+COMMANDS = {
+    "train": cmd_train,
+    "generate": cmd_generate,
+    "models": cmd_models,
+    "evaluate": cmd_evaluate,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "train" and args.epochs is None:
+        args.epochs = 1000 if args.minutes else 20
+    try:
+        settings = load_settings(dotenv=Path(args.env_file))
+        return COMMANDS[args.command](args, settings)
+    except (ModelStoreError, SettingsError, ValueError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

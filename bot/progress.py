@@ -1,0 +1,69 @@
+"""Terminal progress for ``lstm-bot train``: a redrawn bar on a TTY, periodic lines otherwise."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import TextIO
+
+from model_store.train import EpochEnd, Progress, TrainingCallback
+
+
+def format_duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "?"
+    seconds = int(seconds)
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def bar(fraction: float, width: int = 24) -> str:
+    filled = int(round(max(0.0, min(1.0, fraction)) * width))
+    return "█" * filled + "░" * (width - filled)
+
+
+class ConsoleProgress(TrainingCallback):
+    def __init__(self, stream: TextIO = sys.stderr, interval: float = 30.0):
+        self.stream = stream
+        self.tty = stream.isatty()
+        self.interval = interval
+        self._last = 0.0
+
+    def on_start(self, info: dict) -> None:
+        net = info["network"]
+        base = info.get("base_heldout_loss")
+        line = (
+            f"training '{info['name']}': {net['layers']}x LSTM({net['units']}), "
+            f"{net['vocab_size']} characters, {info['steps_per_epoch']} steps/epoch"
+        )
+        if base is not None:
+            line += f"; base model's held-out loss on this text: {base:.3f} nats/char"
+        print(line, file=self.stream, flush=True)
+
+    def on_progress(self, p: Progress) -> None:
+        now = time.monotonic()
+        if not self.tty and now - self._last < self.interval and p.step != 1:
+            return
+        self._last = now
+        held = f" held-out {p.heldout_loss:.3f}" if p.heldout_loss is not None else ""
+        line = (
+            f"epoch {p.epoch}/{p.epochs} {bar(p.step / p.steps)} {p.step}/{p.steps} "
+            f"loss {p.loss:.3f}{held} {p.chars_per_sec:,.0f} chars/s "
+            f"ETA {format_duration(p.eta_seconds)}"
+        )
+        if self.tty:
+            print("\r\033[K" + line, end="", file=self.stream, flush=True)
+        else:
+            print(line, file=self.stream, flush=True)
+
+    def on_epoch_end(self, r: EpochEnd) -> None:
+        mark = " (best)" if r.improved else ""
+        if self.tty:
+            print(file=self.stream)
+        print(
+            f"epoch {r.epoch}: loss {r.loss:.3f}, held-out {r.heldout_loss:.3f} nats/char{mark}, "
+            f"{format_duration(r.seconds)}",
+            file=self.stream,
+        )
+        print(f"  sample: {r.sample_seed}|{r.sample[:160]!r}", file=self.stream, flush=True)

@@ -1,0 +1,134 @@
+"""Settings from the environment and an optional ``.env`` file (environment wins).
+
+Every setting is listed, with its default, in ``.env.example``. A malformed value stops
+start-up with one line naming the variable. The token is kept out of ``repr``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+
+class SettingsError(Exception):
+    """A missing or malformed setting; the message is one line for the user."""
+
+
+def _parse_bool(raw: str) -> bool:
+    low = raw.strip().lower()
+    if low in {"1", "true", "yes", "on"}:
+        return True
+    if low in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError("expected true or false")
+
+
+@dataclass(frozen=True)
+class Settings:
+    discord_token: str = field(default="", repr=False, metadata={"env": "DISCORD_TOKEN"})
+    data_dir: Path = field(default=Path("data"), metadata={"env": "LSTM_BOT_DATA_DIR"})
+    database: Path | None = field(default=None, metadata={"env": "LSTM_BOT_DATABASE"})
+    model_dir: Path | None = field(default=None, metadata={"env": "LSTM_BOT_MODEL_DIR"})
+    owner_id: int | None = field(default=None, metadata={"env": "LSTM_BOT_OWNER_ID"})
+    test_guild_id: int | None = field(default=None, metadata={"env": "LSTM_BOT_TEST_GUILD_ID"})
+    default_model: str = field(default="nietzsche", metadata={"env": "LSTM_BOT_DEFAULT_MODEL"})
+    log_level: str = field(default="INFO", metadata={"env": "LSTM_BOT_LOG_LEVEL"})
+    # /generate
+    max_length: int = field(default=1000, metadata={"env": "LSTM_BOT_MAX_LENGTH"})
+    generate_cooldown: float = field(default=5.0, metadata={"env": "LSTM_BOT_GENERATE_COOLDOWN"})
+    model_cache_size: int = field(default=4, metadata={"env": "LSTM_BOT_MODEL_CACHE_SIZE"})
+    # uploads and quotas (/train)
+    max_upload_bytes: int = field(default=5_000_000, metadata={"env": "LSTM_BOT_MAX_UPLOAD_BYTES"})
+    min_corpus_chars: int = field(default=5_000, metadata={"env": "LSTM_BOT_MIN_CORPUS_CHARS"})
+    max_jobs_per_user: int = field(default=2, metadata={"env": "LSTM_BOT_MAX_JOBS_PER_USER"})
+    max_jobs_per_guild: int = field(default=5, metadata={"env": "LSTM_BOT_MAX_JOBS_PER_GUILD"})
+    max_models_per_guild: int = field(default=20, metadata={"env": "LSTM_BOT_MAX_MODELS_PER_GUILD"})
+    max_corpus_bytes_per_guild: int = field(
+        default=50_000_000, metadata={"env": "LSTM_BOT_MAX_CORPUS_BYTES_PER_GUILD"}
+    )
+    keep_corpora: bool = field(default=False, metadata={"env": "LSTM_BOT_KEEP_CORPORA"})
+    # worker
+    lease_seconds: float = field(default=60.0, metadata={"env": "LSTM_BOT_LEASE_SECONDS"})
+    max_attempts: int = field(default=3, metadata={"env": "LSTM_BOT_MAX_ATTEMPTS"})
+    poll_seconds: float = field(default=2.0, metadata={"env": "LSTM_BOT_POLL_SECONDS"})
+
+    @property
+    def database_path(self) -> Path:
+        return self.database or self.data_dir / "lstm-bot.sqlite3"
+
+    @property
+    def model_path(self) -> Path:
+        return self.model_dir or self.data_dir / "models"
+
+    @property
+    def corpus_path(self) -> Path:
+        return self.data_dir / "corpora"
+
+    @property
+    def checkpoint_path(self) -> Path:
+        return self.data_dir / "checkpoints"
+
+    def require_token(self) -> str:
+        if not self.discord_token.strip():
+            raise SettingsError(
+                "DISCORD_TOKEN is not set: put it in .env (see .env.example), "
+                "or try the offline console: lstm-bot console"
+            )
+        return self.discord_token.strip()
+
+
+def read_dotenv(path: Path) -> dict[str, str]:
+    values: dict[str, str] = {}
+    if not path.is_file():
+        return values
+    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if "=" not in line:
+            raise SettingsError(f"{path}:{lineno}: expected NAME=value")
+        key, value = line.split("=", 1)
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        values[key.strip().removeprefix("export ").strip()] = value
+    return values
+
+
+def _convert(raw: str, annotation: Any) -> Any:
+    text = str(annotation)
+    if "bool" in text:
+        return _parse_bool(raw)
+    if raw.strip() == "" and "None" in text:
+        return None
+    if "int" in text:
+        return int(raw)
+    if "float" in text:
+        return float(raw)
+    if "Path" in text:
+        return Path(raw).expanduser()
+    return raw
+
+
+def load_settings(env: dict[str, str] | None = None, dotenv: Path | None = Path(".env")) -> Settings:
+    source = dict(read_dotenv(dotenv) if dotenv else {})
+    source.update(os.environ if env is None else env)
+    values: dict[str, Any] = {}
+    for f in fields(Settings):
+        name = f.metadata["env"]
+        if name not in source:
+            continue
+        try:
+            values[f.name] = _convert(source[name], f.type)
+        except ValueError:
+            raise SettingsError(f"{name} is malformed: {source[name]!r}") from None
+    settings = Settings(**values)
+    for name in ("max_length", "model_cache_size", "max_upload_bytes", "min_corpus_chars",
+                 "max_attempts"):
+        if getattr(settings, name) < 1:
+            raise SettingsError(f"LSTM_BOT_{name.upper()} must be at least 1")
+    if settings.log_level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+        raise SettingsError(f"LSTM_BOT_LOG_LEVEL is malformed: {settings.log_level!r}")
+    return settings

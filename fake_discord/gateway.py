@@ -1,0 +1,244 @@
+"""The fake gateway: one ``GatewaySession`` per websocket connection.
+
+Speaks JSON over text frames, or over binary frames with ``compress=zlib-stream`` (one zlib
+stream per connection, every message ended with a Z_SYNC_FLUSH) or ``compress=zstd-stream``
+(one zstd stream, every message ended with a flushed block; only when a zstd module is
+importable here, as it then is for discord.py too). Any other ``compress`` value falls back to
+plain JSON text frames, which discord.py also accepts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import uuid
+import zlib
+from typing import TYPE_CHECKING, Any, Protocol
+
+from aiohttp import WSMsgType, web
+
+if TYPE_CHECKING:
+    from .server import FakeDiscord
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_INTERVAL_MS = 41250
+
+# Opcodes.
+DISPATCH, HEARTBEAT, IDENTIFY, PRESENCE, VOICE_STATE = 0, 1, 2, 3, 4
+RESUME, RECONNECT, REQUEST_MEMBERS, INVALID_SESSION, HELLO, HEARTBEAT_ACK = 6, 7, 8, 9, 10, 11
+
+# Intents the fake honours when deciding what to send.
+INTENT_GUILD_MESSAGES = 1 << 9
+INTENT_DIRECT_MESSAGES = 1 << 12
+INTENT_MESSAGE_CONTENT = 1 << 15
+
+
+class _Compressor(Protocol):
+    def compress(self, data: bytes) -> bytes: ...
+
+
+class _ZlibStream:
+    def __init__(self) -> None:
+        self._obj = zlib.compressobj()
+
+    def compress(self, data: bytes) -> bytes:
+        return self._obj.compress(data) + self._obj.flush(zlib.Z_SYNC_FLUSH)
+
+
+def _zstd_compressor() -> _Compressor | None:
+    try:
+        import zstandard  # type: ignore[import-not-found]
+    except ImportError:
+        pass
+    else:
+        obj = zstandard.ZstdCompressor().compressobj()
+
+        class _Zstandard:
+            def compress(self, data: bytes) -> bytes:
+                return obj.compress(data) + obj.flush(zstandard.COMPRESSOBJ_FLUSH_BLOCK)
+
+        return _Zstandard()
+    try:
+        from compression import zstd  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    comp = zstd.ZstdCompressor()
+
+    class _StdlibZstd:
+        def compress(self, data: bytes) -> bytes:
+            return comp.compress(data, mode=zstd.ZstdCompressor.FLUSH_BLOCK)
+
+    return _StdlibZstd()
+
+
+def make_compressor(kind: str | None) -> _Compressor | None:
+    if kind == "zlib-stream":
+        return _ZlibStream()
+    if kind == "zstd-stream":
+        comp = _zstd_compressor()
+        if comp is None:
+            log.warning("zstd-stream requested but no zstd module here; sending plain JSON")
+        return comp
+    if kind:
+        log.warning("unsupported gateway compression %r; sending plain JSON", kind)
+    return None
+
+
+class GatewaySession:
+    """One client connection to the fake gateway."""
+
+    def __init__(self, fake: FakeDiscord, ws: web.WebSocketResponse, compress: str | None) -> None:
+        self.fake = fake
+        self.ws = ws
+        self.compression = compress
+        self._compressor = make_compressor(compress)
+        self._lock = asyncio.Lock()
+        self.seq = 0
+        self.session_id: str | None = None
+        self.intents = 0
+        self.shard: list[int] | None = None
+        self.identified = False
+        self.sent: list[dict[str, Any]] = []  # every payload sent, for debugging
+
+    @property
+    def ready(self) -> bool:
+        return self.identified and not self.ws.closed
+
+    async def send(self, payload: dict[str, Any]) -> None:
+        async with self._lock:
+            if self.ws.closed:
+                return
+            text = json.dumps(payload)
+            self.sent.append(payload)
+            try:
+                if self._compressor is None:
+                    await self.ws.send_str(text)
+                else:
+                    await self.ws.send_bytes(self._compressor.compress(text.encode()))
+            except (ConnectionError, RuntimeError) as exc:
+                log.debug("gateway send failed: %s", exc)
+
+    async def dispatch(self, event: str, data: dict[str, Any]) -> None:
+        async with self._lock:
+            self.seq += 1
+            seq = self.seq
+        await self.send({"op": DISPATCH, "t": event, "s": seq, "d": data})
+
+    async def run(self) -> None:
+        await self.send({"op": HELLO, "d": {"heartbeat_interval": HEARTBEAT_INTERVAL_MS}})
+        async for msg in self.ws:
+            if msg.type == WSMsgType.TEXT:
+                await self._handle(json.loads(msg.data))
+            elif msg.type == WSMsgType.BINARY:
+                await self._handle(json.loads(msg.data.decode()))
+            elif msg.type == WSMsgType.ERROR:
+                log.debug("gateway websocket error: %s", self.ws.exception())
+                break
+
+    async def _handle(self, msg: dict[str, Any]) -> None:
+        op, data = msg.get("op"), msg.get("d")
+        if op == HEARTBEAT:
+            await self.send({"op": HEARTBEAT_ACK})
+        elif op == IDENTIFY:
+            await self._identify(data or {})
+        elif op == RESUME:
+            await self._resume(data or {})
+        elif op == REQUEST_MEMBERS:
+            await self._request_members(data or {})
+        elif op in (PRESENCE, VOICE_STATE):
+            pass
+        else:
+            log.warning("unknown gateway opcode %r", op)
+            await self.ws.close(code=4001, message=b"Unknown opcode")
+
+    async def _identify(self, data: dict[str, Any]) -> None:
+        fake = self.fake
+        self.intents = int(data.get("intents", 0))
+        self.shard = data.get("shard")
+        self.session_id = uuid.uuid4().hex
+        ready: dict[str, Any] = {
+            "v": 10,
+            "user": fake.bot_user.to_payload() | {"verified": True, "mfa_enabled": False},
+            "guilds": [{"id": str(g.id), "unavailable": True} for g in fake.guilds.values()],
+            "session_id": self.session_id,
+            "session_type": "normal",
+            "resume_gateway_url": fake.ws_url,
+            "application": {"id": str(fake.application_id), "flags": fake.application_flags},
+            "private_channels": [],
+            "relationships": [],
+            "presences": [],
+            "geo_ordered_rtc_regions": [],
+            "user_settings": {},
+        }
+        if self.shard is not None:
+            ready["shard"] = self.shard
+        await self.dispatch("READY", ready)
+        for guild in list(fake.guilds.values()):
+            await self.dispatch("GUILD_CREATE", guild.to_create_payload())
+        self.identified = True
+        fake._sessions_by_id[self.session_id] = self
+        fake._notify()
+
+    async def _resume(self, data: dict[str, Any]) -> None:
+        old = self.fake._sessions_by_id.get(str(data.get("session_id")))
+        if old is None or old is self:
+            await self.send({"op": INVALID_SESSION, "d": False})
+            return
+        self.session_id, self.intents, self.shard = old.session_id, old.intents, old.shard
+        self.seq = max(old.seq, int(data.get("seq") or 0))
+        self.identified = True
+        self.fake._sessions_by_id[str(self.session_id)] = self
+        await self.dispatch("RESUMED", {})
+        self.fake._notify()
+
+    async def _request_members(self, data: dict[str, Any]) -> None:
+        guild_ids = data.get("guild_id")
+        if not isinstance(guild_ids, list):
+            guild_ids = [guild_ids]
+        user_ids = data.get("user_ids")
+        wanted = None if user_ids is None else {int(u) for u in user_ids}
+        for gid in guild_ids:
+            guild = self.fake.guilds.get(int(gid))
+            if guild is None:
+                continue
+            members = [
+                m.to_payload()
+                for m in guild.members.values()
+                if wanted is None or m.id in wanted
+            ]
+            chunk: dict[str, Any] = {
+                "guild_id": str(guild.id),
+                "members": members,
+                "chunk_index": 0,
+                "chunk_count": 1,
+            }
+            if data.get("nonce") is not None:
+                chunk["nonce"] = data["nonce"]
+            await self.dispatch("GUILD_MEMBERS_CHUNK", chunk)
+
+    def wants_message(self, *, dm: bool) -> bool:
+        return bool(self.intents & (INTENT_DIRECT_MESSAGES if dm else INTENT_GUILD_MESSAGES))
+
+    def has_message_content(self) -> bool:
+        return bool(self.intents & INTENT_MESSAGE_CONTENT)
+
+
+async def gateway_handler(request: web.Request) -> web.WebSocketResponse:
+    fake: FakeDiscord = request.app["fake"]
+    ws = web.WebSocketResponse(max_msg_size=0)
+    await ws.prepare(request)
+    session = GatewaySession(fake, ws, request.query.get("compress"))
+    if request.query.get("encoding", "json") != "json":
+        await ws.close(code=4002, message=b"Only encoding=json is supported")
+        return ws
+    fake._sessions.append(session)
+    log.debug("gateway connection (compress=%s)", session.compression)
+    try:
+        await session.run()
+    finally:
+        if session in fake._sessions:
+            fake._sessions.remove(session)
+        fake._notify()
+    return ws

@@ -1,0 +1,43 @@
+"""lstm-bot's model core: charset, network, training, evaluation, sampling, artifacts.
+
+Nothing here knows about Discord. Importing this package (and everything but ``network`` and
+``train``) needs only numpy: serving never imports TensorFlow.
+"""
+
+from .artifact import ModelArtifact, load_artifact
+from .charset import Charset
+from .config import NetworkConfig, TrainConfig
+from .errors import (
+    ArtifactError,
+    CorpusError,
+    InvalidNameError,
+    ModelNotFoundError,
+    ModelStoreError,
+    SeedError,
+)
+from .evaluate import EvalResult, evaluate_text
+from .sampling import BatchSampler, Generator, SampleOptions
+from .store import DEFAULT_MODEL, ModelCatalog, ModelStore, check_name
+
+__all__ = [
+    "ArtifactError",
+    "BatchSampler",
+    "Charset",
+    "CorpusError",
+    "DEFAULT_MODEL",
+    "EvalResult",
+    "Generator",
+    "InvalidNameError",
+    "ModelArtifact",
+    "ModelCatalog",
+    "ModelNotFoundError",
+    "ModelStore",
+    "ModelStoreError",
+    "NetworkConfig",
+    "SampleOptions",
+    "SeedError",
+    "TrainConfig",
+    "check_name",
+    "evaluate_text",
+    "load_artifact",
+]

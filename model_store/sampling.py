@@ -1,0 +1,200 @@
+"""Generation from numpy weights: continuous batching of stateful LSTM streams.
+
+A :class:`BatchSampler` holds any number of rows (one per requested sample). Each
+:meth:`BatchSampler.step` feeds every row one character: rows still reading their seed take
+the next seed character, the others sample one from the logits with their own temperature,
+top-k, top-p and random generator. Rows can join and leave between steps, so concurrent
+requests for the same model share one batched matmul per character.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .artifact import ModelArtifact
+from .charset import Charset
+from .errors import SeedError
+from .lstm import NumpyLSTM
+
+MAX_TEMPERATURE = 5.0
+
+
+@dataclass(frozen=True)
+class SampleOptions:
+    temperature: float = 0.5  # 0 means greedy (always the most likely character)
+    length: int = 400  # characters to generate after the seed
+    top_k: int = 0  # 0 = off; otherwise sample only among the k most likely
+    top_p: float = 1.0  # nucleus sampling; 1.0 = off
+    stop: tuple[str, ...] = ()  # finish when the text ends with one of these (not included)
+    rng_seed: int | None = None  # same seed + same options -> same text
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.temperature <= MAX_TEMPERATURE:
+            raise ValueError(f"temperature must be between 0 and {MAX_TEMPERATURE}")
+        if self.length < 1:
+            raise ValueError("length must be at least 1")
+        if self.top_k < 0:
+            raise ValueError("top-k must be 0 (off) or positive")
+        if not 0.0 < self.top_p <= 1.0:
+            raise ValueError("top-p must be in (0, 1]")
+        if any(not s for s in self.stop):
+            raise ValueError("stop strings must not be empty")
+
+
+@dataclass(eq=False)
+class Row:
+    """One sample in flight. ``text`` grows as it is generated; ``done`` when finished."""
+
+    seed: str
+    options: SampleOptions
+    unknown: tuple[str, ...]  # seed characters the model does not know (dropped)
+    rng: np.random.Generator
+    _feed: list[int] = field(repr=False)  # seed ids still to be read
+    _next: int = field(repr=False, default=0)
+    chars: list[str] = field(default_factory=list)
+    done: bool = False
+    finish_reason: str | None = None  # "length" or "stop"
+
+    @property
+    def text(self) -> str:
+        return "".join(self.chars)
+
+
+def sample_ids(
+    logits: np.ndarray,
+    temperature: np.ndarray,
+    top_k: np.ndarray,
+    top_p: np.ndarray,
+    uniform: np.ndarray,
+) -> np.ndarray:
+    """Pick one id per row of ``logits`` (m, V) given per-row options and uniform draws."""
+    m, vocab = logits.shape
+    out = np.argmax(logits, axis=1)
+    hot = temperature > 0
+    if not hot.any():
+        return out
+    z = logits[hot].astype(np.float64) / temperature[hot, None]
+    order = np.argsort(-z, axis=1, kind="stable")
+    zs = np.take_along_axis(z, order, axis=1)
+    probs = np.exp(zs - zs[:, :1])
+    k = top_k[hot]
+    k = np.where((k <= 0) | (k > vocab), vocab, k)
+    probs[np.arange(vocab)[None, :] >= k[:, None]] = 0.0
+    probs /= probs.sum(axis=1, keepdims=True)
+    cum = np.cumsum(probs, axis=1)
+    probs[(cum - probs) >= top_p[hot, None]] = 0.0  # keep the smallest set reaching top_p
+    cum = np.cumsum(probs, axis=1)
+    pick = (cum < uniform[hot, None] * cum[:, -1:]).sum(axis=1)
+    pick = np.minimum(pick, vocab - 1)
+    out[hot] = order[np.arange(order.shape[0]), pick]
+    return out
+
+
+class BatchSampler:
+    def __init__(self, model: NumpyLSTM, charset: Charset):
+        self.model = model
+        self.charset = charset
+        self.rows: list[Row] = []
+        self._state = model.initial_state(0)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def add(self, seed: str, options: SampleOptions, *, stream: int = 0) -> Row:
+        """Add a row; ``stream`` distinguishes the rng of several samples from one rng seed."""
+        encoded = self.charset.encode(seed)
+        if len(encoded.ids) == 0:
+            if seed:
+                raise SeedError(
+                    "the model knows none of the characters in the seed "
+                    f"({''.join(encoded.unknown)[:20]!r})"
+                )
+            raise SeedError("the seed is empty")
+        entropy = None if options.rng_seed is None else [options.rng_seed, stream]
+        ids = [int(i) for i in encoded.ids]
+        row = Row(seed, options, encoded.unknown, np.random.default_rng(entropy), ids[1:], ids[0])
+        self.rows.append(row)
+        zero = self.model.initial_state(1)
+        self._state = [
+            (np.concatenate([h, zh]), np.concatenate([c, zc]))
+            for (h, c), (zh, zc) in zip(self._state, zero, strict=True)
+        ]
+        return row
+
+    def step(self) -> list[tuple[Row, str]]:
+        """Advance every row by one character; return (row, new character) for sampled rows.
+
+        Finished rows are removed from the batch (their ``done`` is set)."""
+        if not self.rows:
+            return []
+        ids = np.fromiter((r._next for r in self.rows), dtype=np.int64, count=len(self.rows))
+        logits, self._state = self.model.step(ids, self._state)
+        sampling = [i for i, r in enumerate(self.rows) if not r._feed]
+        emitted: list[tuple[Row, str]] = []
+        if sampling:
+            rows = [self.rows[i] for i in sampling]
+            picked = sample_ids(
+                logits[sampling],
+                np.array([r.options.temperature for r in rows]),
+                np.array([r.options.top_k for r in rows]),
+                np.array([r.options.top_p for r in rows]),
+                np.array([r.rng.random() for r in rows]),
+            )
+            for row, pid in zip(rows, picked, strict=True):
+                row._next = int(pid)
+                char = self.charset.chars[row._next]
+                row.chars.append(char)
+                emitted.append((row, char))
+                self._check_finished(row)
+        for row in self.rows:
+            if row._feed:
+                row._next = row._feed.pop(0)
+        if any(r.done for r in self.rows):
+            keep = [i for i, r in enumerate(self.rows) if not r.done]
+            self.rows = [self.rows[i] for i in keep]
+            self._state = [(h[keep], c[keep]) for h, c in self._state]
+        return emitted
+
+    @staticmethod
+    def _check_finished(row: Row) -> None:
+        opts = row.options
+        if opts.stop:
+            tail = "".join(row.chars[-max(len(s) for s in opts.stop) :])
+            for s in opts.stop:
+                if tail.endswith(s):
+                    del row.chars[len(row.chars) - len(s) :]
+                    row.done, row.finish_reason = True, "stop"
+                    return
+        if len(row.chars) >= opts.length:
+            row.done, row.finish_reason = True, "length"
+
+
+class Generator:
+    """Convenience front for one model: whole texts, n samples in a batch, or a stream."""
+
+    def __init__(self, artifact: ModelArtifact):
+        self.artifact = artifact
+        self.charset = artifact.charset
+        self.model = NumpyLSTM(artifact.config, artifact.weights)
+
+    def sampler(self) -> BatchSampler:
+        return BatchSampler(self.model, self.charset)
+
+    def generate(self, seed: str, options: SampleOptions, n: int = 1) -> list[str]:
+        """``n`` continuations of ``seed`` (the seed itself is not included)."""
+        batch = self.sampler()
+        rows = [batch.add(seed, options, stream=i) for i in range(n)]
+        while len(batch):
+            batch.step()
+        return [r.text for r in rows]
+
+    def stream(self, seed: str, options: SampleOptions) -> Iterator[str]:
+        """Yield the continuation character by character as it is generated."""
+        batch = self.sampler()
+        batch.add(seed, options)
+        while len(batch):
+            for _row, char in batch.step():
+                yield char
