@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+FAKE_KEY: web.AppKey[FakeDiscord] = web.AppKey("fake")
+
 HEARTBEAT_INTERVAL_MS = 41250
 
 # Opcodes.
@@ -30,6 +32,7 @@ DISPATCH, HEARTBEAT, IDENTIFY, PRESENCE, VOICE_STATE = 0, 1, 2, 3, 4
 RESUME, RECONNECT, REQUEST_MEMBERS, INVALID_SESSION, HELLO, HEARTBEAT_ACK = 6, 7, 8, 9, 10, 11
 
 # Intents the fake honours when deciding what to send.
+INTENT_GUILD_MEMBERS = 1 << 1
 INTENT_GUILD_MESSAGES = 1 << 9
 INTENT_DIRECT_MESSAGES = 1 << 12
 INTENT_MESSAGE_CONTENT = 1 << 15
@@ -176,7 +179,7 @@ class GatewaySession:
             ready["shard"] = self.shard
         await self.dispatch("READY", ready)
         for guild in list(fake.guilds.values()):
-            await self.dispatch("GUILD_CREATE", guild.to_create_payload())
+            await self.dispatch("GUILD_CREATE", self.guild_create(guild.to_create_payload()))
         self.identified = True
         fake._sessions_by_id[self.session_id] = self
         fake._notify()
@@ -204,9 +207,7 @@ class GatewaySession:
             if guild is None:
                 continue
             members = [
-                m.to_payload()
-                for m in guild.members.values()
-                if wanted is None or m.id in wanted
+                m.to_payload() for m in guild.members.values() if wanted is None or m.id in wanted
             ]
             chunk: dict[str, Any] = {
                 "guild_id": str(guild.id),
@@ -218,6 +219,13 @@ class GatewaySession:
                 chunk["nonce"] = data["nonce"]
             await self.dispatch("GUILD_MEMBERS_CHUNK", chunk)
 
+    def guild_create(self, data: dict[str, Any]) -> dict[str, Any]:
+        """Without the GUILD_MEMBERS intent Discord sends only the bot's own member."""
+        if self.intents & INTENT_GUILD_MEMBERS:
+            return data
+        me = str(self.fake.bot_user.id)
+        return data | {"members": [m for m in data["members"] if m["user"]["id"] == me]}
+
     def wants_message(self, *, dm: bool) -> bool:
         return bool(self.intents & (INTENT_DIRECT_MESSAGES if dm else INTENT_GUILD_MESSAGES))
 
@@ -226,7 +234,7 @@ class GatewaySession:
 
 
 async def gateway_handler(request: web.Request) -> web.WebSocketResponse:
-    fake: FakeDiscord = request.app["fake"]
+    fake = request.app[FAKE_KEY]
     ws = web.WebSocketResponse(max_msg_size=0)
     await ws.prepare(request)
     session = GatewaySession(fake, ws, request.query.get("compress"))

@@ -95,7 +95,7 @@ class FakeInteraction:
 
     @property
     def ephemeral(self) -> bool:
-        if self.original is not None and self.response_type in (CHANNEL_MESSAGE, DEFERRED_MESSAGE):
+        if self.original is not None:
             return self.original.ephemeral
         if self.callbacks:
             return bool(int(self.callbacks[0].data.get("flags") or 0) & 64)
@@ -146,6 +146,15 @@ class FakeInteraction:
             )
             return edited or bool(self.followups) or self.deleted_original
         return True
+
+    @property
+    def activity_at(self) -> float:
+        """Fake-clock time of the latest thing the bot did with this interaction."""
+        times = [self.last_activity]
+        for msg in self.messages:
+            times.append(msg.created_at)
+            times.extend(msg.edit_times)
+        return max(times)
 
     def describe(self) -> str:
         return (
@@ -210,7 +219,7 @@ class FakeInteraction:
                 except TimeoutError:
                     continue
                 continue
-            idle = self.fake.now() - self.last_activity
+            idle = self.fake.now() - self.activity_at
             if idle >= quiet:
                 return self
             await self.fake.wait_changed(min(quiet - idle, left))
@@ -270,12 +279,17 @@ def build_command_data(
             sub_def = next((d for d in defs if d["name"] == part and d["type"] in (1, 2)), None)
             if sub_def is None:
                 raise ValueError(f"/{' '.join(path)}: no subcommand or group named {part!r}")
-        kind = sub_def["type"] if sub_def else (SUB_COMMAND if part == path[-1] else SUB_COMMAND_GROUP)
+        kind = (
+            sub_def["type"] if sub_def else (SUB_COMMAND if part == path[-1] else SUB_COMMAND_GROUP)
+        )
         node: dict[str, Any] = {"name": part, "type": kind, "options": []}
         container.append(node)
         container = node["options"]
         defs = None if sub_def is None else sub_def.get("options") or []
     resolved: dict[str, dict[str, Any]] = {}
+    if defs is not None and any(d["type"] in (SUB_COMMAND, SUB_COMMAND_GROUP) for d in defs):
+        subs = [d["name"] for d in defs]
+        raise ValueError(f"/{' '.join(path)} needs a subcommand: one of {subs}")
     if defs is not None:
         known = {d["name"]: d for d in defs}
         unknown = set(options) - set(known)
@@ -298,14 +312,21 @@ def build_command_data(
             if value not in allowed:
                 raise ValueError(f"/{' '.join(path)} {name}={value!r} is not one of {allowed}")
         opt: dict[str, Any] = {"name": name, "type": kind}
-        opt["value"] = str(value) if is_focused else _option_value(fake, guild, kind, value, resolved)
+        opt["value"] = (
+            str(value) if is_focused else _option_value(fake, guild, kind, value, resolved)
+        )
         if is_focused:
             opt["focused"] = True
         container.append(opt)
     if focused is not None and focused not in options:
         odef = known.get(focused)
         container.append(
-            {"name": focused, "type": odef["type"] if odef else STRING, "value": "", "focused": True}
+            {
+                "name": focused,
+                "type": odef["type"] if odef else STRING,
+                "value": "",
+                "focused": True,
+            }
         )
     if top:
         data["options"] = top
@@ -363,7 +384,9 @@ def modal_submit_components(
     for comp in components:
         kind = comp.get("type")
         if kind == 1:
-            out.append({"type": 1, "components": modal_submit_components(comp["components"], values)})
+            out.append(
+                {"type": 1, "components": modal_submit_components(comp["components"], values)}
+            )
         elif kind == 18 and isinstance(comp.get("component"), dict):
             inner = modal_submit_components([comp["component"]], values)
             if inner:

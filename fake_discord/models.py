@@ -167,7 +167,9 @@ class FakeMember:
     def id(self) -> int:
         return self.user.id
 
-    def to_payload(self, *, with_user: bool = True, permissions: int | None = None) -> dict[str, Any]:
+    def to_payload(
+        self, *, with_user: bool = True, permissions: int | None = None
+    ) -> dict[str, Any]:
         data: dict[str, Any] = {
             "roles": [str(r) for r in self.roles],
             "nick": self.nick,

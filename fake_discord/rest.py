@@ -261,7 +261,9 @@ class Rest:
         fake = self.fake
         ix = fake._ix_by_id.get(self._int(request, "ix_id"))
         if ix is None or ix.token != request.match_info["token"]:
-            fake.violation("unknown_interaction", f"callback for unknown interaction {request.path}")
+            fake.violation(
+                "unknown_interaction", f"callback for unknown interaction {request.path}"
+            )
             return error(404, 10062, "Unknown interaction")
         now = fake.now()
         name = f"interaction {ix.name!r}"

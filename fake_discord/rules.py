@@ -122,7 +122,9 @@ def check_message(data: dict[str, Any], *, n_files: int = 0) -> Problems:
         if not isinstance(content, str):
             problems.error("content", "Must be a string.")
         elif len(content) > MAX_CONTENT:
-            problems.error("content", f"Must be {MAX_CONTENT} or fewer in length (got {len(content)}).")
+            problems.error(
+                "content", f"Must be {MAX_CONTENT} or fewer in length (got {len(content)})."
+            )
         else:
             pings = pinged_mentions(content, data.get("allowed_mentions"))
             if pings:

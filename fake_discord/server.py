@@ -6,13 +6,14 @@ import asyncio
 import contextlib
 import logging
 import secrets
+import zlib
 from collections.abc import Iterator
 from typing import Any
 
 from aiohttp import web
 
 from . import interactions as ix_types
-from .gateway import GatewaySession, gateway_handler
+from .gateway import FAKE_KEY, INTENT_GUILD_MEMBERS, GatewaySession, gateway_handler
 from .interactions import FakeInteraction, build_command_data, modal_submit_components
 from .models import (
     FakeAttachment,
@@ -24,11 +25,29 @@ from .models import (
     snowflake,
 )
 from .rest import Rest, make_middleware
-from .state import FakeState
+from .state import DEFAULT_BOT_PERMISSIONS, FakeState
 
 log = logging.getLogger(__name__)
 
 _MESSAGE_EVENTS = ("MESSAGE_CREATE", "MESSAGE_UPDATE", "MESSAGE_DELETE")
+
+
+class ZlibStreamContext:
+    """A zlib-stream decompressor with discord.py's ``_DecompressionContext`` interface."""
+
+    COMPRESSION_TYPE = "zlib-stream"
+
+    def __init__(self) -> None:
+        self._obj = zlib.decompressobj()
+        self._buffer = bytearray()
+
+    def decompress(self, data: bytes, /) -> str | None:
+        self._buffer.extend(data)
+        if len(data) < 4 or data[-4:] != b"\x00\x00\xff\xff":
+            return None
+        text = self._obj.decompress(self._buffer).decode()
+        self._buffer = bytearray()
+        return text
 
 
 class FakeDiscord(FakeState):
@@ -43,8 +62,24 @@ class FakeDiscord(FakeState):
     ``FakeInteraction.wait_done`` waits for no further activity.
     """
 
-    def __init__(self, *, host: str = "127.0.0.1", port: int = 0, **options: Any) -> None:
-        super().__init__(**options)
+    def __init__(
+        self,
+        *,
+        bot_name: str = "lstm-bot",
+        ack_timeout: float = 3.0,
+        token_ttl: float = 15 * 60.0,
+        quiet_period: float = 0.3,
+        bot_permissions: int = DEFAULT_BOT_PERMISSIONS,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        super().__init__(
+            bot_name=bot_name,
+            ack_timeout=ack_timeout,
+            token_ttl=token_ttl,
+            quiet_period=quiet_period,
+            bot_permissions=bot_permissions,
+        )
         self.host = host
         self.port = port
         self.interactions: list[FakeInteraction] = []
@@ -76,7 +111,7 @@ class FakeDiscord(FakeState):
 
     def make_app(self) -> web.Application:
         app = web.Application(middlewares=[make_middleware(self)], client_max_size=64 * 1024**2)
-        app["fake"] = self
+        app[FAKE_KEY] = self
         app.router.add_get("/gateway", gateway_handler)
         app.router.add_get("/gateway/", gateway_handler)
         app.router.add_routes(Rest(self).routes())
@@ -119,22 +154,33 @@ class FakeDiscord(FakeState):
         await self.close()
 
     @contextlib.contextmanager
-    def patch_discord(self) -> Iterator[FakeDiscord]:
-        """Point discord.py's REST base URL and default gateway at this fake (and restore)."""
+    def patch_discord(self, compression: str | None = None) -> Iterator[FakeDiscord]:
+        """Point discord.py's REST base URL and default gateway at this fake (and restore).
+
+        ``compression="zlib-stream"`` makes discord.py use zlib-stream even where it would
+        pick zstd-stream (it does when ``zstandard`` is importable); ``None`` leaves its choice.
+        """
         import discord.gateway
         import discord.http
+        import discord.utils
         import yarl
 
         if not self.started:
             raise RuntimeError("await fake.start() before patch_discord()")
+        if compression not in (None, "zlib-stream"):
+            raise ValueError("compression must be None or 'zlib-stream'")
         route, ws_cls = discord.http.Route, discord.gateway.DiscordWebSocket
         old_base, old_gateway = route.BASE, ws_cls.DEFAULT_GATEWAY
+        old_context = discord.utils._ActiveDecompressionContext
         route.BASE = self.api_url
         ws_cls.DEFAULT_GATEWAY = yarl.URL(self.ws_url)
+        if compression == "zlib-stream":
+            discord.utils._ActiveDecompressionContext = ZlibStreamContext
         try:
             yield self
         finally:
             route.BASE, ws_cls.DEFAULT_GATEWAY = old_base, old_gateway
+            discord.utils._ActiveDecompressionContext = old_context
 
     # -- gateway events ---------------------------------------------------------------------
     @property
@@ -144,6 +190,14 @@ class FakeDiscord(FakeState):
 
     async def wait_connected(self, timeout: float = 10.0) -> None:
         await self.wait_until(lambda: self.connected, timeout)
+
+    async def disconnect_bots(self, code: int = 4000) -> None:
+        """Close every gateway connection (4000: discord.py reconnects and RESUMEs).
+
+        Events emitted while no bot is connected are dropped, not replayed on RESUME.
+        """
+        for session in list(self._sessions):
+            await session.ws.close(code=code, message=b"disconnected by the test")
 
     def _emit(self, event: str, data: dict[str, Any]) -> None:
         if self._events is not None:
@@ -163,6 +217,10 @@ class FakeDiscord(FakeState):
     def _event_for(
         self, session: GatewaySession, event: str, data: dict[str, Any]
     ) -> dict[str, Any] | None:
+        if event == "GUILD_CREATE":
+            return session.guild_create(data)
+        if event == "GUILD_MEMBER_ADD":
+            return data if session.intents & INTENT_GUILD_MEMBERS else None
         if event not in _MESSAGE_EVENTS:
             return data
         dm = "guild_id" not in data
@@ -257,6 +315,7 @@ class FakeDiscord(FakeState):
         self._ix_by_token[token] = ix
         self._emit("INTERACTION_CREATE", payload)
         loop = asyncio.get_running_loop()
+        self._timers = [t for t in self._timers if t.when() > loop.time() and not t.cancelled()]
         self._timers.append(loop.call_later(self.ack_timeout, self._flag_unacked, ix))
         return ix
 
@@ -366,7 +425,12 @@ class FakeDiscord(FakeState):
             "components": modal_submit_components(ix.modal.get("components") or [], values),
         }
         return self._dispatch_interaction(
-            ix_types.MODAL_SUBMIT, ix.modal["custom_id"], ix.guild, user_, channel_, data,
+            ix_types.MODAL_SUBMIT,
+            ix.modal["custom_id"],
+            ix.guild,
+            user_,
+            channel_,
+            data,
             message=ix.message,
         )
 

@@ -9,6 +9,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from . import rules
@@ -36,11 +37,14 @@ log = logging.getLogger(__name__)
 DEFAULT_BOT_PERMISSIONS = DEFAULT_EVERYONE_PERMISSIONS | (1 << 13) | (1 << 4)  # +manage msgs/chans
 
 
+@dataclass
 class Upload:
     """A file part of a multipart request (``files[n]``)."""
 
-    def __init__(self, index: int, filename: str, data: bytes, content_type: str | None) -> None:
-        self.index, self.filename, self.data, self.content_type = index, filename, data, content_type
+    index: int
+    filename: str
+    data: bytes
+    content_type: str | None
 
 
 class FakeState:
@@ -71,6 +75,9 @@ class FakeState:
         self.violations: list[str] = []
         self.unknown_routes: list[str] = []
         self.requests: list[tuple[float, str, str]] = []  # (fake clock, method, path)
+        #: Called as ``listener(action, message)`` with action "create", "edit" or "delete"
+        #: for every message, ephemeral ones included (e.g. to print them in a console).
+        self.message_listeners: list[Callable[[str, FakeMessage], None]] = []
         self._clock_offset = 0.0
         self._waiters: set[asyncio.Future[None]] = set()
 
@@ -133,12 +140,22 @@ class FakeState:
     def _emit(self, event: str, data: dict[str, Any]) -> None:
         """Send a gateway event to connected bots (overridden by FakeDiscord)."""
 
+    def _message_changed(self, action: str, msg: FakeMessage) -> None:
+        for listener in list(self.message_listeners):
+            try:
+                listener(action, msg)
+            except Exception:
+                log.exception("message listener failed")
+        self._notify()
+
     def add_user(self, name: str, *, bot: bool = False, global_name: str | None = None) -> FakeUser:
         user = FakeUser(name, bot=bot, global_name=global_name)
         self.users[user.id] = user
         return user
 
-    def add_guild(self, name: str = "Guild", *, channels: tuple[str, ...] = ("general",)) -> FakeGuild:
+    def add_guild(
+        self, name: str = "Guild", *, channels: tuple[str, ...] = ("general",)
+    ) -> FakeGuild:
         """A guild with an @everyone role, the given text channels, the bot and an owner."""
         guild = FakeGuild(name, owner_id=self.owner.id)
         guild.roles[guild.id] = FakeRole(
@@ -230,12 +247,21 @@ class FakeState:
         channel: FakeChannel | int,
         predicate: Callable[[FakeMessage], bool] = lambda m: True,
         timeout: float = 5.0,
+        *,
+        new_only: bool = False,
     ) -> FakeMessage:
-        """Wait for a message in ``channel`` (new or edited) for which ``predicate`` holds."""
+        """Wait for a message in ``channel`` for which ``predicate`` holds (checked again on
+        every change, so edits count); returns the latest match. ``new_only`` ignores
+        messages not created or edited since the call.
+        """
         found: list[FakeMessage] = []
+        start = self.now()
+
+        def fresh(m: FakeMessage) -> bool:
+            return not new_only or m.created_at >= start or any(t >= start for t in m.edit_times)
 
         def check() -> bool:
-            found[:] = [m for m in self.channel_messages(channel) if predicate(m)]
+            found[:] = [m for m in self.channel_messages(channel) if fresh(m) and predicate(m)]
             return bool(found)
 
         try:
@@ -332,7 +358,7 @@ class FakeState:
         if not msg.ephemeral:
             channel.messages.append(msg)
             self._emit("MESSAGE_CREATE", self.message_payload(msg))
-        self._notify()
+        self._message_changed("create", msg)
         return msg
 
     def edit_message(
@@ -364,7 +390,7 @@ class FakeState:
         )
         if not msg.ephemeral:
             self._emit("MESSAGE_UPDATE", self.message_payload(msg))
-        self._notify()
+        self._message_changed("edit", msg)
         return msg
 
     def delete_message(self, msg: FakeMessage) -> None:
@@ -374,7 +400,7 @@ class FakeState:
             if msg.guild_id is not None:
                 data["guild_id"] = str(msg.guild_id)
             self._emit("MESSAGE_DELETE", data)
-        self._notify()
+        self._message_changed("delete", msg)
 
     def message_payload(self, msg: FakeMessage) -> dict[str, Any]:
         return msg.to_payload(self.base_url)

@@ -18,6 +18,7 @@ from .artifact import ModelArtifact, load_artifact, read_card, write_artifact
 from .errors import ArtifactError, InvalidNameError, ModelNotFoundError, ModelStoreError
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{1,31}$")
+_DIR_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{1,63}$")
 BUILTIN_DIR = Path(__file__).resolve().parent / "builtin"
 DEFAULT_MODEL = "nietzsche"
 _STALE_SECONDS = 3600
@@ -48,7 +49,9 @@ class ModelStore:
                     shutil.rmtree(entry, ignore_errors=True)
 
     def path(self, name: str) -> Path:
-        return self.root / check_name(name)
+        if not _DIR_RE.match(name or ""):
+            check_name(name)
+        return self.root / name
 
     def names(self) -> list[str]:
         if not self.root.is_dir():
@@ -71,11 +74,13 @@ class ModelStore:
     def card(self, name: str) -> dict:
         return read_card(self._existing(name), name)
 
-    def save(self, artifact: ModelArtifact, *, overwrite: bool = False) -> Path:
-        """Publish ``artifact`` under its name, atomically."""
+    def save(
+        self, artifact: ModelArtifact, *, dirname: str | None = None, overwrite: bool = False
+    ) -> Path:
+        """Publish ``artifact`` atomically under its name (or ``dirname``); returns its path."""
         if self.read_only:
             raise ModelStoreError(f"the model store at {self.root} is read-only")
-        final = self.path(artifact.name)
+        final = self.path(dirname or artifact.name)
         staging = self.root / f".staging-{uuid.uuid4().hex}"
         try:
             write_artifact(staging, artifact)
@@ -83,7 +88,7 @@ class ModelStore:
             if final.exists():
                 if not overwrite:
                     raise ModelStoreError(f"a model named '{artifact.name}' already exists")
-                self.delete(artifact.name)
+                self.delete(final.name)
             os.rename(staging, final)
             _fsync_dir(self.root)
         finally:

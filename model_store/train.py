@@ -75,8 +75,13 @@ class EpochEnd:
     seconds: float
 
 
+class TrainingPaused(ModelStoreError):
+    """The callback asked to stop after the epoch's checkpoint (e.g. the worker got SIGTERM)."""
+
+
 class TrainingCallback:
-    """Override what you need. ``should_stop`` is polled every step."""
+    """Override what you need. ``should_stop`` is polled every step (cancel now);
+    ``should_pause`` after each epoch's checkpoint (stop, resumable from the checkpoint)."""
 
     def on_start(self, info: dict[str, Any]) -> None: ...
 
@@ -85,6 +90,9 @@ class TrainingCallback:
     def on_epoch_end(self, result: EpochEnd) -> None: ...
 
     def should_stop(self) -> bool:
+        return False
+
+    def should_pause(self) -> bool:
         return False
 
 
@@ -270,6 +278,8 @@ def train(
         if stale >= config.patience:
             stopped = "early_stopping"
             break
+        if epoch < config.epochs and callback.should_pause():
+            raise TrainingPaused(f"training of '{name}' paused after epoch {epoch}")
 
     assert best_weights is not None
     card = {

@@ -1,0 +1,37 @@
+# Two commands do everything (see README):
+#   make console   set up (serving deps only, no TensorFlow) and open the offline console
+#   make test      set up (with the training extra and test tools) and run lint + all tests
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+
+.PHONY: console test lint worker bench
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.serve-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.test-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@ $(VENV)/.serve-installed
+
+console: $(VENV)/.serve-installed
+	$(BIN)/lstm-bot console
+
+lint: $(VENV)/.test-installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: lint
+	$(BIN)/pytest
+
+worker: $(VENV)/.test-installed
+	$(BIN)/lstm-bot worker
+
+bench: $(VENV)/.test-installed
+	$(BIN)/python benchmarks/generation.py
+	$(BIN)/python benchmarks/bot_load.py

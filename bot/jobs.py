@@ -1,0 +1,131 @@
+"""Records and errors of the training-job queue (see :mod:`bot.jobqueue`)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, fields
+from typing import Any
+
+QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED = (
+    "queued",
+    "running",
+    "succeeded",
+    "failed",
+    "cancelled",
+)
+ACTIVE = (QUEUED, RUNNING)
+FINISHED = (SUCCEEDED, FAILED, CANCELLED)
+
+# Event kinds written to job_events (the payload fields are listed in bot/jobqueue.py).
+STARTED, PROGRESS, EPOCH, RETRY, RELEASED = "started", "progress", "epoch", "retry", "released"
+
+
+class JobQueueError(Exception):
+    """Base class of the queue's errors; messages are one line meant for a user."""
+
+
+class LeaseLost(JobQueueError):
+    """The worker no longer holds the job's lease: its write was refused."""
+
+
+class SubmitRejected(JobQueueError):
+    """A submission was refused (quota, name); the message says why."""
+
+
+class QuotaExceeded(SubmitRejected):
+    pass
+
+
+class NameTaken(SubmitRejected):
+    pass
+
+
+@dataclass(frozen=True)
+class Job:
+    id: int
+    guild_id: int
+    channel_id: int
+    user_id: int
+    model_name: str
+    base_model: str | None
+    params: dict[str, Any]
+    corpus_path: str
+    corpus_bytes: int
+    corpus_deleted: bool
+    dedupe_key: str | None
+    status: str
+    attempts: int
+    max_attempts: int
+    not_before: float
+    lease_owner: str | None
+    lease_expires: float | None
+    cancel_requested: bool
+    error: str | None
+    model_id: int | None
+    plot_path: str | None
+    progress_message_id: int | None
+    reported_event_id: int
+    created_at: float
+    started_at: float | None
+    finished_at: float | None
+
+    @property
+    def finished(self) -> bool:
+        return self.status in FINISHED
+
+    @classmethod
+    def from_row(cls, row: Any) -> Job:
+        values = {f.name: row[f.name] for f in fields(cls)}
+        values["params"] = json.loads(values["params"])
+        values["corpus_deleted"] = bool(values["corpus_deleted"])
+        values["cancel_requested"] = bool(values["cancel_requested"])
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class Lease:
+    """A worker's claim on a running job; pass it to every worker write."""
+
+    job_id: int
+    token: str
+    worker_id: str
+    attempt: int
+    expires: float
+
+
+@dataclass(frozen=True)
+class Heartbeat:
+    held: bool  # False: the lease is lost (expired and reclaimed, or the job finished)
+    cancel_requested: bool
+
+
+@dataclass(frozen=True)
+class JobEvent:
+    id: int
+    job_id: int
+    kind: str
+    payload: dict[str, Any]
+    created_at: float
+
+    @classmethod
+    def from_row(cls, row: Any) -> JobEvent:
+        return cls(
+            row["id"], row["job_id"], row["kind"], json.loads(row["payload"]), row["created_at"]
+        )
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Quotas checked atomically by :meth:`JobQueue.submit` (``None`` = no limit)."""
+
+    max_jobs_per_user: int | None = None
+    max_jobs_per_guild: int | None = None
+    max_corpus_bytes_per_guild: int | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> Limits:
+        return cls(
+            settings.max_jobs_per_user,
+            settings.max_jobs_per_guild,
+            settings.max_corpus_bytes_per_guild,
+        )

@@ -1,0 +1,116 @@
+import numpy as np
+import pytest
+
+from model_store import Generator, NetworkConfig, SampleOptions, TrainConfig, evaluate_text
+from model_store.lstm import NumpyLSTM
+from model_store.train import TrainingCallback, TrainingCancelled, train
+
+from .textgen import make_text
+
+TINY = NetworkConfig(vocab_size=0, embedding_dim=16, units=32, layers=1, dropout=0.0)
+
+
+def test_training_lowers_heldout_loss(tiny_model):
+    history = tiny_model.history
+    assert history[-1]["heldout_loss"] < history[0]["heldout_loss"] - 0.3
+    card = tiny_model.artifact.card
+    assert card["heldout_loss_nats"] == pytest.approx(min(h["heldout_loss"] for h in history),
+                                                      abs=1e-3)
+    # The card's number is what `evaluate` measures on the same held-out text.
+    art = tiny_model.artifact
+    held = make_text()[int(len(make_text()) * 0.9):]
+    measured = evaluate_text(NumpyLSTM(art.config, art.weights), art.charset, held)
+    assert measured.nats == pytest.approx(card["heldout_loss_nats"], abs=1e-3)
+
+
+class Recorder(TrainingCallback):
+    def __init__(self, stop_at_step: int | None = None):
+        self.progress = []
+        self.epochs = []
+        self.stop_at_step = stop_at_step
+
+    def on_progress(self, p):
+        self.progress.append(p)
+
+    def on_epoch_end(self, r):
+        self.epochs.append(r)
+
+    def should_stop(self):
+        return self.stop_at_step is not None and len(self.progress) >= self.stop_at_step
+
+
+def test_progress_callbacks_and_cancellation(tiny_text):
+    rec = Recorder()
+    train(tiny_text, "p", network=TINY, config=TrainConfig(seq_len=32, batch_size=16, epochs=2),
+          callback=rec)
+    assert [e.epoch for e in rec.epochs] == [1, 2]
+    assert all(e.sample for e in rec.epochs)
+    last = rec.progress[-1]
+    assert last.step == last.steps and last.chars_per_sec > 0 and last.eta_seconds == 0
+    stopper = Recorder(stop_at_step=3)
+    with pytest.raises(TrainingCancelled):
+        train(tiny_text, "c", network=TINY, config=TrainConfig(seq_len=32, epochs=5),
+              callback=stopper)
+    assert len(stopper.progress) == 3
+
+
+def test_same_seed_reproduces(tiny_text):
+    cfg = TrainConfig(seq_len=32, batch_size=16, epochs=1, seed=11)
+    a = train(tiny_text, "a", network=TINY, config=cfg).artifact
+    b = train(tiny_text, "b", network=TINY, config=cfg).artifact
+    for name in a.weights:
+        np.testing.assert_allclose(a.weights[name], b.weights[name], atol=1e-5)
+
+
+def test_resume_from_checkpoint(tmp_path, tiny_text):
+    class PauseAfterFirst(TrainingCallback):
+        def should_pause(self):
+            return True
+
+    from model_store.train import TrainingPaused
+
+    cfg = TrainConfig(seq_len=32, batch_size=16, epochs=3, seed=2)
+    with pytest.raises(TrainingPaused):
+        train(tiny_text, "r", network=TINY, config=cfg, callback=PauseAfterFirst(),
+              checkpoint_dir=tmp_path)
+    rec = Recorder()
+    result = train(tiny_text, "r", network=TINY, config=cfg, callback=rec,
+                   checkpoint_dir=tmp_path)
+    assert [e.epoch for e in rec.epochs] == [2, 3]  # epoch 1 was not redone
+    assert [h["epoch"] for h in result.history] == [1, 2, 3]
+
+
+def test_finetune_grows_charset_keeps_old_and_learns_new(tiny_model):
+    base = tiny_model.artifact
+    new_text = make_text(6000, seed=3, extra=" à été ñ")
+    old_held = make_text()[int(8000 * 0.9):]
+    before = evaluate_text(NumpyLSTM(base.config, base.weights), base.charset, old_held).nats
+    result = train(new_text, "tuned", base=base,
+                   config=TrainConfig(seq_len=32, batch_size=8, epochs=5, learning_rate=1e-2))
+    tuned = result.artifact
+    # Known characters keep their ids; the new ones are appended.
+    assert tuned.charset.chars[: len(base.charset)] == base.charset.chars
+    assert {"à", "é", "ñ"} <= set(tuned.charset.chars[len(base.charset):])
+    assert tuned.card["base_model"] == "tiny" and tuned.card["corpus"]["new_chars"] >= 3
+    # Old behaviour kept: the old text is still predicted well.
+    after = evaluate_text(NumpyLSTM(tuned.config, tuned.weights), tuned.charset, old_held).nats
+    assert after < before + 0.3
+    assert after < 2.0
+    # ... and the new characters are generated.
+    text = Generator(tuned).generate("The cat sees the moon", SampleOptions(
+        temperature=0.3, length=300, rng_seed=1))[0]
+    assert any(c in text for c in "àéñ")
+
+
+def test_finetune_initial_state_preserves_base_predictions(tiny_model):
+    from model_store.network import grow_vocabulary
+
+    base = tiny_model.artifact
+    grown = grow_vocabulary(base.weights, len(base.charset) + 3, np.random.default_rng(0))
+    old = NumpyLSTM(base.config, base.weights)
+    cfg = NetworkConfig.from_dict({**base.config.to_dict(), "vocab_size": len(base.charset) + 3})
+    new = NumpyLSTM(cfg, grown)
+    ids = base.charset.encode("The cat sees").ids
+    a, _ = old.prime(ids)
+    b, _ = new.prime(ids)
+    np.testing.assert_allclose(a[0], b[0, : len(base.charset)], atol=1e-5)
