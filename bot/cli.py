@@ -14,7 +14,6 @@ from pathlib import Path
 from model_store import (
     DEFAULT_MODEL,
     ModelCatalog,
-    ModelStore,
     ModelStoreError,
     NetworkConfig,
     SampleOptions,
@@ -47,18 +46,32 @@ def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
     from .progress import ConsoleProgress
 
     network = NetworkConfig(
-        vocab_size=0, embedding_dim=args.embedding, units=args.units, layers=args.layers,
+        vocab_size=0,
+        embedding_dim=args.embedding,
+        units=args.units,
+        layers=args.layers,
         dropout=args.dropout,
     )
     config = TrainConfig(
-        seq_len=args.seq_len, batch_size=args.batch_size, learning_rate=args.lr,
-        epochs=args.epochs, minutes=args.minutes, patience=args.patience, seed=args.seed,
+        seq_len=args.seq_len,
+        batch_size=args.batch_size,
+        learning_rate=args.lr,
+        epochs=args.epochs,
+        minutes=args.minutes,
+        patience=args.patience,
+        seed=args.seed,
     )
     ckpt = Path(args.checkpoint_dir) if args.checkpoint_dir else Path(tempfile.mkdtemp())
     try:
         result = train(
-            text, args.name, network=network, config=config, base=base,
-            callback=ConsoleProgress(), checkpoint_dir=ckpt, corpus_name=Path(args.corpus).name,
+            text,
+            args.name,
+            network=network,
+            config=config,
+            base=base,
+            callback=ConsoleProgress(),
+            checkpoint_dir=ckpt,
+            corpus_name=Path(args.corpus).name,
         )
         path = catalog.user.save(result.artifact, overwrite=args.overwrite)
     finally:
@@ -77,8 +90,12 @@ def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
     from model_store import Generator
 
     options = SampleOptions(
-        temperature=args.temperature, length=args.length, top_k=args.top_k, top_p=args.top_p,
-        stop=tuple(args.stop or ()), rng_seed=args.rng_seed,
+        temperature=args.temperature,
+        length=args.length,
+        top_k=args.top_k,
+        top_p=args.top_p,
+        stop=tuple(args.stop or ()),
+        rng_seed=args.rng_seed,
     )
     if args.n < 1:
         raise ValueError("-n must be at least 1")
@@ -86,8 +103,10 @@ def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
     generator = Generator(artifact)
     unknown = artifact.charset.encode(args.seed).unknown
     if unknown and len(unknown) < len(set(args.seed)):
-        print(f"note: dropped characters the model does not know: {''.join(unknown)!r}",
-              file=sys.stderr)
+        print(
+            f"note: dropped characters the model does not know: {''.join(unknown)!r}",
+            file=sys.stderr,
+        )
     if args.n == 1:
         if not args.seed:
             generator.generate(args.seed, options)  # raises the clear SeedError
@@ -116,7 +135,7 @@ def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
         where = "built-in" if catalog.is_builtin(name) else "local"
         print(
             f"{name}  {where}  {net.get('layers')}x LSTM({net.get('units')})  "
-            f"{'%.3f' % loss if loss is not None else '?'} nats/char  "
+            f"{f'{loss:.3f}' if loss is not None else '?'} nats/char  "
             f"base={card.get('base_model') or '-'}  created {card.get('created_at', '?')}"
         )
     return 0
@@ -130,10 +149,63 @@ def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
     text = read_corpus(args.file, min_chars=2)
     result = evaluate_text(NumpyLSTM(artifact.config, artifact.weights), artifact.charset, text)
     if result.unknown:
-        print(f"note: {result.unknown} characters the model does not know were skipped",
-              file=sys.stderr)
+        print(
+            f"note: {result.unknown} characters the model does not know were skipped",
+            file=sys.stderr,
+        )
     print(str(result))
     return 0
+
+
+def setup_logging(settings: Settings, *, quiet: bool = False) -> None:
+    import logging
+
+    import discord
+
+    level = logging.WARNING if quiet else getattr(logging, settings.log_level.upper())
+    discord.utils.setup_logging(level=level, root=True)
+    logging.getLogger("discord.http").setLevel(logging.WARNING)
+    if quiet:
+        logging.getLogger("discord").setLevel(logging.ERROR)
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    from .client import LSTMBot
+
+    token = settings.require_token()
+    setup_logging(settings)
+    LSTMBot(settings).run(token, log_handler=None)
+    return 0
+
+
+def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
+    import asyncio
+
+    from .client import LSTMBot, sync_tree
+
+    token = settings.require_token()
+    setup_logging(settings)
+    guild = args.guild if args.guild is not None else None
+
+    async def go() -> list:
+        bot = LSTMBot(settings)
+        async with bot:
+            await bot.login(token)
+            return await sync_tree(bot, guild)
+
+    synced = asyncio.run(go())
+    where = f"guild {guild}" if guild else "globally (may take up to an hour to show)"
+    print(f"synced {len(synced)} commands {where}: {', '.join(c.name for c in synced)}")
+    return 0
+
+
+def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
+    import asyncio
+
+    from .console import run_console
+
+    setup_logging(settings, quiet=not args.verbose)
+    return asyncio.run(run_console(settings))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -184,10 +256,34 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--model", required=True)
     e.add_argument("file")
     with_store(e)
+    r = sub.add_parser("run", help="run the Discord bot (needs DISCORD_TOKEN)")
+    del r
+    s = sub.add_parser("sync", help="register the slash commands with Discord")
+    s.add_argument("--guild", type=int, help="sync to this guild only (instant, for testing)")
+    c = sub.add_parser("console", help="offline console: the bot against a fake Discord")
+    c.add_argument("--verbose", action="store_true", help="show the bot's log")
+    try:
+        from worker.cli import add_arguments as add_worker_arguments
+    except ImportError:  # pragma: no cover - the worker package ships with the project
+        add_worker_arguments = None
+    if add_worker_arguments is not None:
+        w = sub.add_parser("worker", help="run a training worker (needs the train extra)")
+        add_worker_arguments(w)
     return parser
 
 
+def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
+    from worker.cli import run as run_worker
+
+    setup_logging(settings)
+    return run_worker(args, settings)
+
+
 COMMANDS = {
+    "run": cmd_run,
+    "sync": cmd_sync,
+    "console": cmd_console,
+    "worker": cmd_worker,
     "train": cmd_train,
     "generate": cmd_generate,
     "models": cmd_models,

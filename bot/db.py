@@ -74,14 +74,17 @@ class Database:
         return int(row[0])
 
     async def migrate(self) -> None:
-        current = await self.version()
         for version, name, sql in migrations():
-            if version <= current:
-                continue
-            async with self.transaction():
+            # The version is read inside the write transaction: processes opening the same
+            # new database at once (the bot, several workers) apply each migration once.
+            async with self.transaction() as conn:
+                async with conn.execute("PRAGMA user_version") as cursor:
+                    current = (await cursor.fetchone())[0]
+                if version <= current:
+                    continue
                 for statement in _split_sql(sql):
-                    await self.conn.execute(statement)
-                await self.conn.execute(f"PRAGMA user_version = {version}")
+                    await conn.execute(statement)
+                await conn.execute(f"PRAGMA user_version = {version}")
             log.info("applied migration %s", name)
 
     @asynccontextmanager
@@ -115,6 +118,8 @@ class Database:
 
 
 def _split_sql(sql: str) -> list[str]:
-    """Split a migration into statements (our migrations have no ';' inside literals)."""
-    lines = [line for line in sql.splitlines() if not line.strip().startswith("--")]
+    """Split a migration into statements (our migrations have no ';' or '--' inside literals).
+
+    Comments, whole-line or trailing, are dropped first: they may contain ';'."""
+    lines = [line.split("--", 1)[0].rstrip() for line in sql.splitlines()]
     return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]

@@ -8,6 +8,7 @@ to that server only; every lookup is scoped by guild.
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import uuid
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from model_store import ModelCatalog, ModelStoreError
 from .db import Database
 
 BUILTIN_GUILD = 0
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -44,8 +46,15 @@ class ModelRecord:
     @classmethod
     def from_row(cls, row: Any) -> ModelRecord:
         return cls(
-            row["id"], row["name"], row["guild_id"], row["owner_id"], row["base"], row["status"],
-            json.loads(row["card"]), row["path"], row["created_at"],
+            row["id"],
+            row["name"],
+            row["guild_id"],
+            row["owner_id"],
+            row["base"],
+            row["status"],
+            json.loads(row["card"]),
+            row["path"],
+            row["created_at"],
         )
 
 
@@ -55,19 +64,34 @@ class ModelRegistry:
         self.catalog = catalog
 
     async def sync_builtins(self) -> list[str]:
-        """Make the built-in rows match the shipped models; finish interrupted deletes."""
-        names = self.catalog.builtin.names()
+        """Make the built-in rows match the shipped models and the operator's models (those
+        trained with ``lstm-bot train`` into the model directory); finish interrupted deletes.
+        """
+        names = []
+        cards = {}
+        for name in self.catalog.names():
+            try:
+                cards[name] = self.catalog.card(name)
+            except ModelStoreError as exc:
+                log.error("skipping model %s: %s", name, exc)
+                continue
+            names.append(name)
         async with self.db.transaction() as conn:
             for name in names:
-                card = self.catalog.builtin.card(name)
-                path = str(self.catalog.builtin.path(name))
+                card = cards[name]
+                path = str(self.catalog.store_of(name).path(name))
                 await conn.execute(
                     "INSERT INTO models (name, guild_id, owner_id, base, card, path, created_at)"
                     " VALUES (?, 0, NULL, ?, ?, ?, ?)"
                     " ON CONFLICT (guild_id, name) DO UPDATE SET card = excluded.card,"
                     " path = excluded.path, base = excluded.base",
-                    (name, card.get("base_model"), json.dumps(card), path,
-                     card.get("created_at", "")),
+                    (
+                        name,
+                        card.get("base_model"),
+                        json.dumps(card),
+                        path,
+                        card.get("created_at", ""),
+                    ),
                 )
             marks = ",".join("?" * len(names))
             await conn.execute(
@@ -106,6 +130,16 @@ class ModelRegistry:
         )
         return row is not None
 
+    async def add(
+        self, *, name: str, guild_id: int, owner_id: int | None, card: dict[str, Any], path: str
+    ) -> ModelRecord:
+        async with self.db.transaction() as conn:
+            model_id = await insert_model(
+                conn, name=name, guild_id=guild_id, owner_id=owner_id, card=card, path=path
+            )
+        row = await self.db.fetchone("SELECT * FROM models WHERE id = ?", (model_id,))
+        return ModelRecord.from_row(row)
+
     async def delete(self, record: ModelRecord) -> None:
         """Hide the model at once, then remove its files, then its row."""
         if record.builtin:
@@ -120,3 +154,24 @@ class ModelRegistry:
             path.rename(trash)
             shutil.rmtree(trash, ignore_errors=True)
         await self.db.execute("DELETE FROM models WHERE id = ?", (record.id,))
+
+
+async def insert_model(
+    conn: Any, *, name: str, guild_id: int, owner_id: int | None, card: dict[str, Any], path: str
+) -> int:
+    """Insert a model row inside the caller's transaction; returns its id."""
+    cursor = await conn.execute(
+        "INSERT INTO models (name, guild_id, owner_id, base, card, path, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        (
+            name,
+            guild_id,
+            owner_id,
+            card.get("base_model"),
+            json.dumps(card),
+            path,
+            card.get("created_at", ""),
+        ),
+    )
+    row = await cursor.fetchone()
+    return int(row[0])

@@ -63,6 +63,11 @@ class Settings:
         return self.model_dir or self.data_dir / "models"
 
     @property
+    def guild_model_path(self) -> Path:
+        """Models trained from Discord, one folder per server."""
+        return self.data_dir / "guild-models"
+
+    @property
     def corpus_path(self) -> Path:
         return self.data_dir / "corpora"
 
@@ -112,7 +117,9 @@ def _convert(raw: str, annotation: Any) -> Any:
     return raw
 
 
-def load_settings(env: dict[str, str] | None = None, dotenv: Path | None = Path(".env")) -> Settings:
+def load_settings(
+    env: dict[str, str] | None = None, dotenv: Path | None = Path(".env")
+) -> Settings:
     source = dict(read_dotenv(dotenv) if dotenv else {})
     source.update(os.environ if env is None else env)
     values: dict[str, Any] = {}
@@ -125,8 +132,13 @@ def load_settings(env: dict[str, str] | None = None, dotenv: Path | None = Path(
         except ValueError:
             raise SettingsError(f"{name} is malformed: {source[name]!r}") from None
     settings = Settings(**values)
-    for name in ("max_length", "model_cache_size", "max_upload_bytes", "min_corpus_chars",
-                 "max_attempts"):
+    for name in (
+        "max_length",
+        "model_cache_size",
+        "max_upload_bytes",
+        "min_corpus_chars",
+        "max_attempts",
+    ):
         if getattr(settings, name) < 1:
             raise SettingsError(f"LSTM_BOT_{name.upper()} must be at least 1")
     if settings.log_level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:

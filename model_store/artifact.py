@@ -53,7 +53,9 @@ def write_artifact(directory: Path, artifact: ModelArtifact) -> None:
     """Write the three files into ``directory`` (which should be a staging directory)."""
     directory.mkdir(parents=True, exist_ok=True)
     buf = io.BytesIO()
-    arrays = {n: np.asarray(artifact.weights[n], dtype=np.float32) for n in weight_names(artifact.config)}
+    arrays = {
+        n: np.asarray(artifact.weights[n], dtype=np.float32) for n in weight_names(artifact.config)
+    }
     np.savez(buf, **arrays)
     weights_bytes = buf.getvalue()
     charset_bytes = artifact.charset.to_json().encode()
@@ -83,7 +85,9 @@ def read_card(directory: Path, name: str | None = None) -> dict[str, Any]:
     except FileNotFoundError:
         raise ArtifactError(f"model '{label}' is incomplete: {CARD_FILE} is missing") from None
     except (ValueError, UnicodeDecodeError):
-        raise ArtifactError(f"model '{label}' is corrupted: {CARD_FILE} is not valid JSON") from None
+        raise ArtifactError(
+            f"model '{label}' is corrupted: {CARD_FILE} is not valid JSON"
+        ) from None
     if not isinstance(card, dict) or card.get("format_version") != FORMAT_VERSION:
         raise ArtifactError(f"model '{label}' has an unknown format version")
     return card

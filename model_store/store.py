@@ -56,9 +56,7 @@ class ModelStore:
     def names(self) -> list[str]:
         if not self.root.is_dir():
             return []
-        return sorted(
-            p.name for p in self.root.iterdir() if p.is_dir() and NAME_RE.match(p.name)
-        )
+        return sorted(p.name for p in self.root.iterdir() if p.is_dir() and NAME_RE.match(p.name))
 
     def exists(self, name: str) -> bool:
         return NAME_RE.match(name or "") is not None and (self.root / name).is_dir()

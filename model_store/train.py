@@ -242,8 +242,15 @@ def train(
                 remaining = min(remaining, max(0.0, budget - run_time))
             callback.on_progress(
                 Progress(
-                    epoch, config.epochs, step, steps, total / step, last_heldout, rate,
-                    remaining, run_time,
+                    epoch,
+                    config.epochs,
+                    step,
+                    steps,
+                    total / step,
+                    last_heldout,
+                    rate,
+                    remaining,
+                    run_time,
                 )
             )
             if budget is not None and run_time >= budget:
@@ -266,11 +273,29 @@ def train(
         sample = Generator(art).generate(sample_seed, sample_opts)[0]
         seconds = time.monotonic() - epoch_start
         if ckpt:
-            _save_checkpoint(ckpt, model, best_weights, history, best_loss, stale, lr, epoch,
-                             spent + time.monotonic() - started)
+            _save_checkpoint(
+                ckpt,
+                model,
+                best_weights,
+                history,
+                best_loss,
+                stale,
+                lr,
+                epoch,
+                spent + time.monotonic() - started,
+            )
         callback.on_epoch_end(
-            EpochEnd(epoch, config.epochs, train_loss, last_heldout, best_loss, improved,
-                     sample, sample_seed, seconds)
+            EpochEnd(
+                epoch,
+                config.epochs,
+                train_loss,
+                last_heldout,
+                best_loss,
+                improved,
+                sample,
+                sample_seed,
+                seconds,
+            )
         )
         if out_of_time:
             stopped = "time_budget"
@@ -294,8 +319,13 @@ def train(
             "new_chars": (len(charset) - len(base.charset)) if base is not None else None,
             "sha256": hashlib.sha256(text.encode()).hexdigest(),
         },
-        "training": {**asdict(config), "seq_len": seq_len, "batch_size": batch_size,
-                     "epochs_run": epoch, "stopped": stopped},
+        "training": {
+            **asdict(config),
+            "seq_len": seq_len,
+            "batch_size": batch_size,
+            "epochs_run": epoch,
+            "stopped": stopped,
+        },
         "heldout_loss_nats": round(best_loss, 4),
         "heldout_loss_bits": round(best_loss / math.log(2), 4),
         "base_heldout_loss_nats": None if base_loss is None else round(base_loss, 4),
@@ -308,8 +338,15 @@ def train(
 
 
 def _save_checkpoint(
-    ckpt: Path, model: Any, best: dict[str, np.ndarray] | None, history: list, best_loss: float,
-    stale: int, lr: float, epoch: int, seconds: float,
+    ckpt: Path,
+    model: Any,
+    best: dict[str, np.ndarray] | None,
+    history: list,
+    best_loss: float,
+    stale: int,
+    lr: float,
+    epoch: int,
+    seconds: float,
 ) -> None:
     ckpt.mkdir(parents=True, exist_ok=True)
     tmp_model = ckpt / ("tmp-" + CHECKPOINT_MODEL)
@@ -318,6 +355,12 @@ def _save_checkpoint(
     with open(ckpt / (CHECKPOINT_BEST + ".tmp"), "wb") as fh:
         np.savez(fh, **(best or {}))
     os.replace(ckpt / (CHECKPOINT_BEST + ".tmp"), ckpt / CHECKPOINT_BEST)
-    state = {"epoch": epoch, "history": history, "best_loss": best_loss, "stale": stale,
-             "learning_rate": lr, "seconds": seconds}
+    state = {
+        "epoch": epoch,
+        "history": history,
+        "best_loss": best_loss,
+        "stale": stale,
+        "learning_rate": lr,
+        "seconds": seconds,
+    }
     _atomic_write(ckpt / CHECKPOINT_STATE, json.dumps(state).encode())

@@ -8,14 +8,33 @@ from pathlib import Path
 
 import pytest
 
-TRAIN_TINY = ["--units", "16", "--layers", "1", "--embedding", "8", "--epochs", "2",
-              "--seq-len", "32", "--batch-size", "16"]
+TRAIN_TINY = [
+    "--units",
+    "16",
+    "--layers",
+    "1",
+    "--embedding",
+    "8",
+    "--epochs",
+    "2",
+    "--seq-len",
+    "32",
+    "--batch-size",
+    "16",
+]
 
 
 def run(args, cwd: Path, **kw):
     env = {**os.environ, "LSTM_BOT_DATA_DIR": str(cwd / "data")}
-    return subprocess.run([sys.executable, "-m", "bot", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=300, **kw)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        **kw,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -46,8 +65,19 @@ def test_models_lists_one_a_line_name_first(trained):
 
 def test_generate_is_reproducible(trained):
     work, _ = trained
-    args = ["generate", "--model", "tiny", "--seed", "The cat", "--temperature", "0.8",
-            "--length", "50", "--rng-seed", "4"]
+    args = [
+        "generate",
+        "--model",
+        "tiny",
+        "--seed",
+        "The cat",
+        "--temperature",
+        "0.8",
+        "--length",
+        "50",
+        "--rng-seed",
+        "4",
+    ]
     a, b = run(args, work), run(args, work)
     assert a.returncode == 0, a.stderr
     assert a.stdout == b.stdout and a.stdout.startswith("The cat")
@@ -90,15 +120,20 @@ def test_train_rejects_bad_corpus_and_leaves_nothing(tmp_path, content, pattern)
 
 def test_bad_arguments_give_one_clear_line(trained):
     work, _ = trained
-    _assert_clean_error(run(["generate", "--model", "nope", "--seed", "x"], work),
-                        "unknown model 'nope'")
+    _assert_clean_error(
+        run(["generate", "--model", "nope", "--seed", "x"], work), "unknown model 'nope'"
+    )
     _assert_clean_error(
         run(["generate", "--model", "tiny", "--seed", "The", "--temperature", "-1"], work),
-        "temperature")
-    _assert_clean_error(run(["generate", "--model", "tiny", "--seed", "☃"], work),
-                        "none of the characters")
+        "temperature",
+    )
+    _assert_clean_error(
+        run(["generate", "--model", "tiny", "--seed", "☃"], work), "none of the characters"
+    )
     _assert_clean_error(run(["evaluate", "--model", "nope", "corpus.txt"], work), "unknown model")
-    _assert_clean_error(run(["train", "corpus.txt", "--name", "tiny", *TRAIN_TINY], work),
-                        "already exists")
-    _assert_clean_error(run(["train", "corpus.txt", "--name", "Bad Name!", *TRAIN_TINY], work),
-                        "invalid model name")
+    _assert_clean_error(
+        run(["train", "corpus.txt", "--name", "tiny", *TRAIN_TINY], work), "already exists"
+    )
+    _assert_clean_error(
+        run(["train", "corpus.txt", "--name", "Bad Name!", *TRAIN_TINY], work), "invalid model name"
+    )

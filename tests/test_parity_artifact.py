@@ -37,8 +37,16 @@ def test_save_load_round_trip(tmp_path, tiny_model):
     for name, value in tiny_model.artifact.weights.items():
         np.testing.assert_array_equal(loaded.weights[name], value)
     card = loaded.card
-    for key in ("heldout_loss_nats", "corpus", "training", "versions", "created_at",
-                "checksums", "training_seconds", "network"):
+    for key in (
+        "heldout_loss_nats",
+        "corpus",
+        "training",
+        "versions",
+        "created_at",
+        "checksums",
+        "training_seconds",
+        "network",
+    ):
         assert key in card
     assert store.names() == ["tiny"]
 
@@ -66,8 +74,10 @@ def test_existing_name_is_not_overwritten(tmp_path, tiny_model):
 @pytest.mark.parametrize(
     "damage, message",
     [
-        (lambda p: (p / "weights.npz").write_bytes((p / "weights.npz").read_bytes()[:500]),
-         "weights.npz does not match its checksum"),
+        (
+            lambda p: (p / "weights.npz").write_bytes((p / "weights.npz").read_bytes()[:500]),
+            "weights.npz does not match its checksum",
+        ),
         (lambda p: (p / "card.json").write_text("{not json"), "card.json is not valid JSON"),
         (lambda p: (p / "charset.json").unlink(), "charset.json is missing"),
         (lambda p: (p / "charset.json").write_text('{"chars": ["a"]}'), "checksum"),

@@ -25,8 +25,10 @@ def test_same_rng_seed_repeats_and_different_seeds_differ(tiny_model):
     opts = SampleOptions(temperature=1.0, length=80, rng_seed=42)
     a = gen.generate("The ", opts)[0]
     assert gen.generate("The ", opts)[0] == a
-    others = {gen.generate("The ", SampleOptions(temperature=1.0, length=80, rng_seed=s))[0]
-              for s in range(5)}
+    others = {
+        gen.generate("The ", SampleOptions(temperature=1.0, length=80, rng_seed=s))[0]
+        for s in range(5)
+    }
     assert len(others) > 1
 
 
@@ -48,9 +50,7 @@ def test_top_k_never_leaves_the_k_best():
     rng = np.random.default_rng(0)
     logits = rng.normal(size=(200, 30)).astype(np.float32)
     k = 3
-    picked = sample_ids(
-        logits, np.full(200, 2.0), np.full(200, k), np.ones(200), rng.random(200)
-    )
+    picked = sample_ids(logits, np.full(200, 2.0), np.full(200, k), np.ones(200), rng.random(200))
     best = np.argsort(-logits, axis=1)[:, :k]
     assert all(p in row for p, row in zip(picked, best, strict=True))
     assert len(set(picked.tolist())) > k  # it did sample, not just argmax
@@ -59,8 +59,9 @@ def test_top_k_never_leaves_the_k_best():
 def test_top_p_keeps_the_nucleus():
     logits = np.log(np.array([[0.5, 0.3, 0.15, 0.05]] * 500, dtype=np.float64))
     rng = np.random.default_rng(1)
-    picked = sample_ids(logits, np.ones(500), np.zeros(500, int), np.full(500, 0.7),
-                        rng.random(500))
+    picked = sample_ids(
+        logits, np.ones(500), np.zeros(500, int), np.full(500, 0.7), rng.random(500)
+    )
     assert set(picked.tolist()) == {0, 1}
 
 

@@ -14,11 +14,12 @@ def test_training_lowers_heldout_loss(tiny_model):
     history = tiny_model.history
     assert history[-1]["heldout_loss"] < history[0]["heldout_loss"] - 0.3
     card = tiny_model.artifact.card
-    assert card["heldout_loss_nats"] == pytest.approx(min(h["heldout_loss"] for h in history),
-                                                      abs=1e-3)
+    assert card["heldout_loss_nats"] == pytest.approx(
+        min(h["heldout_loss"] for h in history), abs=1e-3
+    )
     # The card's number is what `evaluate` measures on the same held-out text.
     art = tiny_model.artifact
-    held = make_text()[int(len(make_text()) * 0.9):]
+    held = make_text()[int(len(make_text()) * 0.9) :]
     measured = evaluate_text(NumpyLSTM(art.config, art.weights), art.charset, held)
     assert measured.nats == pytest.approx(card["heldout_loss_nats"], abs=1e-3)
 
@@ -41,16 +42,22 @@ class Recorder(TrainingCallback):
 
 def test_progress_callbacks_and_cancellation(tiny_text):
     rec = Recorder()
-    train(tiny_text, "p", network=TINY, config=TrainConfig(seq_len=32, batch_size=16, epochs=2),
-          callback=rec)
+    train(
+        tiny_text,
+        "p",
+        network=TINY,
+        config=TrainConfig(seq_len=32, batch_size=16, epochs=2),
+        callback=rec,
+    )
     assert [e.epoch for e in rec.epochs] == [1, 2]
     assert all(e.sample for e in rec.epochs)
     last = rec.progress[-1]
     assert last.step == last.steps and last.chars_per_sec > 0 and last.eta_seconds == 0
     stopper = Recorder(stop_at_step=3)
     with pytest.raises(TrainingCancelled):
-        train(tiny_text, "c", network=TINY, config=TrainConfig(seq_len=32, epochs=5),
-              callback=stopper)
+        train(
+            tiny_text, "c", network=TINY, config=TrainConfig(seq_len=32, epochs=5), callback=stopper
+        )
     assert len(stopper.progress) == 3
 
 
@@ -71,11 +78,16 @@ def test_resume_from_checkpoint(tmp_path, tiny_text):
 
     cfg = TrainConfig(seq_len=32, batch_size=16, epochs=3, seed=2)
     with pytest.raises(TrainingPaused):
-        train(tiny_text, "r", network=TINY, config=cfg, callback=PauseAfterFirst(),
-              checkpoint_dir=tmp_path)
+        train(
+            tiny_text,
+            "r",
+            network=TINY,
+            config=cfg,
+            callback=PauseAfterFirst(),
+            checkpoint_dir=tmp_path,
+        )
     rec = Recorder()
-    result = train(tiny_text, "r", network=TINY, config=cfg, callback=rec,
-                   checkpoint_dir=tmp_path)
+    result = train(tiny_text, "r", network=TINY, config=cfg, callback=rec, checkpoint_dir=tmp_path)
     assert [e.epoch for e in rec.epochs] == [2, 3]  # epoch 1 was not redone
     assert [h["epoch"] for h in result.history] == [1, 2, 3]
 
@@ -83,22 +95,27 @@ def test_resume_from_checkpoint(tmp_path, tiny_text):
 def test_finetune_grows_charset_keeps_old_and_learns_new(tiny_model):
     base = tiny_model.artifact
     new_text = make_text(6000, seed=3, extra=" à été ñ")
-    old_held = make_text()[int(8000 * 0.9):]
+    old_held = make_text()[int(8000 * 0.9) :]
     before = evaluate_text(NumpyLSTM(base.config, base.weights), base.charset, old_held).nats
-    result = train(new_text, "tuned", base=base,
-                   config=TrainConfig(seq_len=32, batch_size=8, epochs=5, learning_rate=1e-2))
+    result = train(
+        new_text,
+        "tuned",
+        base=base,
+        config=TrainConfig(seq_len=32, batch_size=8, epochs=5, learning_rate=1e-2),
+    )
     tuned = result.artifact
     # Known characters keep their ids; the new ones are appended.
     assert tuned.charset.chars[: len(base.charset)] == base.charset.chars
-    assert {"à", "é", "ñ"} <= set(tuned.charset.chars[len(base.charset):])
+    assert {"à", "é", "ñ"} <= set(tuned.charset.chars[len(base.charset) :])
     assert tuned.card["base_model"] == "tiny" and tuned.card["corpus"]["new_chars"] >= 3
     # Old behaviour kept: the old text is still predicted well.
     after = evaluate_text(NumpyLSTM(tuned.config, tuned.weights), tuned.charset, old_held).nats
     assert after < before + 0.3
     assert after < 2.0
     # ... and the new characters are generated.
-    text = Generator(tuned).generate("The cat sees the moon", SampleOptions(
-        temperature=0.3, length=300, rng_seed=1))[0]
+    text = Generator(tuned).generate(
+        "The cat sees the moon", SampleOptions(temperature=0.3, length=300, rng_seed=1)
+    )[0]
     assert any(c in text for c in "àéñ")
 
 

@@ -35,7 +35,7 @@ CREATE INDEX jobs_guild ON jobs (guild_id, status);
 CREATE INDEX jobs_user ON jobs (user_id, status);
 
 CREATE TABLE job_events (
-    id          INTEGER PRIMARY KEY,
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: the bot reports "after id"
     job_id      INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
     kind        TEXT    NOT NULL,  -- started | progress | epoch | retry | released | succeeded | failed | cancelled
     payload     TEXT    NOT NULL,  -- JSON

@@ -1,0 +1,99 @@
+"""The Discord client: a ``commands.Bot`` that owns the database and the services."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+import discord
+from discord.ext import commands
+
+from model_store import ModelCatalog
+from model_store.store import BUILTIN_DIR
+
+from .db import Database
+from .generation import GenerationService
+from .registry import ModelRegistry
+from .settings import Settings
+from .tree import BotTree
+
+log = logging.getLogger(__name__)
+
+EXTENSIONS = (
+    "cogs.generate",
+    "cogs.models",
+    "cogs.training",
+    "cogs.jobs",
+    "cogs.privacy",
+)
+
+
+class LSTMBot(commands.Bot):
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        extensions: tuple[str, ...] = EXTENSIONS,
+        sync_commands: bool = False,
+        builtin_root: Path = BUILTIN_DIR,
+    ):
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=discord.Intents.default(),
+            allowed_mentions=discord.AllowedMentions.none(),
+            tree_cls=BotTree,
+            help_command=None,
+            owner_id=settings.owner_id,
+        )
+        self.settings = settings
+        self.extensions_to_load = extensions
+        self.sync_commands = sync_commands
+        self.db = Database(settings.database_path)
+        self.catalog = ModelCatalog(settings.model_path, builtin_root)
+        self.registry = ModelRegistry(self.db, self.catalog)
+        self.generation = GenerationService(settings.model_cache_size)
+        self.failed_extensions: dict[str, str] = {}
+        self.started_at = time.monotonic()
+
+    async def setup_hook(self) -> None:
+        await self.db.open()
+        builtins = await self.registry.sync_builtins()
+        log.info("database ready at %s; built-in models: %s", self.db.path, ", ".join(builtins))
+        for name in self.extensions_to_load:
+            try:
+                await self.load_extension(name)
+            except Exception as exc:  # one broken cog must not stop the others
+                self.failed_extensions[name] = repr(exc)
+                log.exception("could not load extension %s", name)
+        if self.sync_commands:
+            await self.tree.sync()
+        default = await self.registry.get(None, self.settings.default_model)
+        if default is not None:  # warm the cache so the first /generate is fast
+            await self.generation.engine(default.path, checksum(default.card), default.name)
+
+    async def on_ready(self) -> None:
+        log.info(
+            "ready as %s in %d guild(s), %.1f s after start",
+            self.user,
+            len(self.guilds),
+            time.monotonic() - self.started_at,
+        )
+
+    async def close(self) -> None:
+        await super().close()
+        self.generation.close()
+        await self.db.close()
+
+
+async def sync_tree(bot: commands.Bot, guild_id: int | None = None) -> list:
+    """Register the commands with Discord: globally, or copied to one guild (instant)."""
+    if guild_id is None:
+        return await bot.tree.sync()
+    guild = discord.Object(id=guild_id)
+    bot.tree.copy_global_to(guild=guild)
+    return await bot.tree.sync(guild=guild)
+
+
+def checksum(card: dict) -> str:
+    return str(card.get("checksums", {}).get("weights.npz", ""))

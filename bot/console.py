@@ -1,0 +1,233 @@
+"""The offline console: the real bot against the in-repo fake Discord, driven from a prompt.
+
+Type what you would type in Discord (``/generate seed:"The will to" temperature:0.5``,
+``/model list``) and see what Discord would show. ``click LABEL`` presses a button of the last
+message, ``help`` lists the commands, ``quit`` (or end of input) leaves. When standard input is
+not a terminal, commands are read one a line and the console exits at the end of the input.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import re
+import shlex
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from fake_discord import FakeDiscord
+from fake_discord.render import render_interaction
+from fake_discord.testing import running_bot
+
+from .client import LSTMBot
+from .settings import Settings
+
+OPTION_TYPES = {3: str, 4: int, 5: bool, 10: float}
+ATTACHMENT = 11
+_UNESCAPE = re.compile(r"\\([\\*_~`|>#\-\[\]()<@:.!])")
+
+
+class ConsoleError(Exception):
+    pass
+
+
+@dataclass
+class ParsedCommand:
+    path: str  # "generate", "model list"
+    options: dict[str, Any]
+
+
+def parse(line: str) -> ParsedCommand:
+    try:
+        tokens = shlex.split(line)
+    except ValueError as exc:
+        raise ConsoleError(f"can't read that line: {exc}") from None
+    if not tokens or not tokens[0].startswith("/"):
+        raise ConsoleError("commands start with '/', e.g. /model list (type help)")
+    path = [tokens[0][1:]]
+    options: dict[str, Any] = {}
+    for token in tokens[1:]:
+        if ":" in token:
+            key, value = token.split(":", 1)
+            options[key] = value
+        elif options:
+            raise ConsoleError(f"'{token}' is not an option (use name:value)")
+        else:
+            path.append(token)
+    return ParsedCommand(" ".join(path), options)
+
+
+def plain(content: str) -> str:
+    """Discord markdown as a terminal shows it: bold markers and escapes removed."""
+    content = re.sub(r"(?<!\\)\*\*", "", content)
+    return _UNESCAPE.sub(r"\1", content)
+
+
+def _body(content: str) -> str:
+    return content.split("\n-# ", 1)[0].removesuffix(" ▌")
+
+
+class Console:
+    def __init__(self, fake: FakeDiscord, out: TextIO):
+        self.fake = fake
+        self.out = out
+        self.guild = fake.add_guild("Console")
+        self.user = fake.add_user("you")
+        fake.add_member(self.guild, self.user, admin=True)
+        self.last = None
+
+    def write(self, text: str) -> None:
+        self.out.write(text)
+        self.out.flush()
+
+    def _coerce(self, cmd: ParsedCommand) -> dict[str, Any]:
+        command = self.fake.find_command(cmd.path.split()[0], self.guild)
+        if command is None:
+            raise ConsoleError(f"unknown command /{cmd.path} (type help)")
+        specs = command.get("options", [])
+        for part in cmd.path.split()[1:]:
+            match = [o for o in specs if o["name"] == part]
+            if not match:
+                raise ConsoleError(f"unknown command /{cmd.path} (type help)")
+            specs = match[0].get("options", [])
+        types = {o["name"]: o["type"] for o in specs}
+        options: dict[str, Any] = {}
+        for key, raw in cmd.options.items():
+            kind = types.get(key)
+            if kind is None:
+                known = ", ".join(types) or "none"
+                raise ConsoleError(f"/{cmd.path} has no option '{key}' (options: {known})")
+            if kind == ATTACHMENT:
+                path = Path(raw).expanduser()
+                if not path.is_file():
+                    raise ConsoleError(f"no such file: {path}")
+                options[key] = self.fake.add_attachment(path.name, path.read_bytes())
+                continue
+            convert = OPTION_TYPES.get(kind, str)
+            try:
+                options[key] = (
+                    (raw.lower() in {"1", "true", "yes"}) if convert is bool else (convert(raw))
+                )
+            except ValueError:
+                raise ConsoleError(f"{key} must be a {convert.__name__}") from None
+        return options
+
+    async def run_line(self, line: str) -> None:
+        line = line.strip()
+        if not line or line.startswith("#"):
+            return
+        if line in {"help", "/help"}:
+            self.write(self.help_text())
+            return
+        if line.startswith("click "):
+            await self._click(line[6:].strip())
+            return
+        cmd = parse(line)
+        options = self._coerce(cmd)
+        try:
+            ix = await self.fake.invoke(self.guild, self.user, cmd.path, options)
+        except ValueError as exc:
+            raise ConsoleError(str(exc)) from None
+        await self._show(ix)
+
+    async def _show(self, ix: Any) -> None:
+        shown = ""
+        quiet_since = None
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 600
+        while loop.time() < deadline:
+            content = ix.content or ""
+            streaming = ix.deferred and not ix.embeds and not ix.ephemeral
+            if streaming and content:
+                body = plain(_body(content))
+                if body.startswith(shown):
+                    self.write(body[len(shown) :])
+                    shown = body
+            if ix.done:
+                quiet_since = quiet_since or loop.time()
+                if loop.time() - quiet_since > 0.3 and "writing…" not in content:
+                    break
+            else:
+                quiet_since = None
+            await asyncio.sleep(0.05)
+        if shown:
+            footer = (ix.content or "").split("\n-# ", 1)
+            self.write("\n" + (f"  ({plain(footer[1])})\n" if len(footer) > 1 else ""))
+            for name, data in ix.files:
+                self.write(f"  [attachment {name}, {len(data):,} bytes]\n")
+            for msg in ix.followups:
+                self.write(plain(msg.content) + "\n")
+        else:
+            self.write(self.render(ix))
+        self.last = ix
+
+    @staticmethod
+    def render(ix: Any) -> str:
+        lines = plain(render_interaction(ix)).splitlines()
+        if lines and lines[0].startswith("> /"):
+            lines = lines[1:]  # the command line itself, already shown
+        return "\n".join(lines) + "\n"
+
+    async def _click(self, label: str) -> None:
+        if self.last is None:
+            raise ConsoleError("no message with buttons yet")
+        for msg in self.last.messages:
+            for row in msg.components:
+                for comp in row.get("components", []):
+                    if comp.get("label", "").lower() == label.lower():
+                        ix = await self.fake.click(msg, self.user, comp["custom_id"])
+                        await ix.wait_done(timeout=30)
+                        self.write(self.render(self.last))
+                        return
+        raise ConsoleError(f"no button '{label}' on the last message")
+
+    def help_text(self) -> str:
+        lines = ["Commands (type them as in Discord):"]
+        for command in self.fake.commands.get(None, []):
+            subs = [o for o in command.get("options", []) if o["type"] in (1, 2)]
+            for sub in subs or [None]:
+                name = command["name"] + (f" {sub['name']}" if sub else "")
+                opts = (sub or command).get("options", [])
+                args = " ".join(
+                    f"{o['name']}:…" if o.get("required") else f"[{o['name']}:…]" for o in opts
+                )
+                desc = (sub or command).get("description", "")
+                lines.append(f"  /{name} {args}\n      {desc}")
+        lines.append("  click LABEL    press a button of the last message")
+        lines.append("  quit")
+        return "\n".join(lines) + "\n"
+
+
+async def run_console(
+    settings: Settings, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout
+) -> int:
+    interactive = stdin.isatty()
+    failures = 0
+    async with FakeDiscord() as fake:
+        console = Console(fake, out)
+        # One person at a keyboard: no /generate cooldown.
+        bot = LSTMBot(dataclasses.replace(settings, generate_cooldown=0), sync_commands=True)
+        async with running_bot(fake, bot):
+            if interactive:
+                console.write(
+                    "lstm-bot offline console: the real bot, a fake Discord, no token needed.\n"
+                    'Try: /generate seed:"The will to" temperature:0.5   (help, quit)\n'
+                )
+            while True:
+                if interactive:
+                    console.write("> ")
+                line = await asyncio.to_thread(stdin.readline)
+                if not line or line.strip() in {"quit", "exit"}:
+                    break
+                if not interactive and line.strip():
+                    console.write(f"> {line.strip()}\n")
+                try:
+                    await console.run_line(line)
+                except ConsoleError as exc:
+                    failures += 1
+                    console.write(f"error: {exc}\n")
+        if fake.violations:
+            console.write("Discord rule violations: " + "; ".join(fake.violations) + "\n")
+    return 1 if failures and not interactive else 0

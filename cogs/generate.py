@@ -1,0 +1,108 @@
+"""/generate: continue a seed in a model's style, streamed into the reply."""
+
+from __future__ import annotations
+
+import io
+import time
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.autocomplete import model_choices, resolve_model
+from bot.client import LSTMBot, checksum
+from bot.errors import UserFacingError
+from bot.formatting import escape, fits, generated_message, shorten
+from model_store import SampleOptions, SeedError
+
+EDIT_INTERVAL = 1.0  # seconds between edits of the streamed reply
+MAX_SEED = 500
+
+
+def _cooldown(interaction: discord.Interaction) -> app_commands.Cooldown | None:
+    per = interaction.client.settings.generate_cooldown  # type: ignore[attr-defined]
+    return app_commands.Cooldown(1, per) if per > 0 else None
+
+
+class Generate(commands.Cog):
+    def __init__(self, bot: LSTMBot):
+        self.bot = bot
+
+    @app_commands.command(name="generate", description="Continue your text in a learned style")
+    @app_commands.describe(
+        seed="Text to start from (the model continues it)",
+        temperature="Randomness: 0 = most likely text, 0.5 = balanced, 1+ = wild",
+        model="Model to write with (default: the built-in one)",
+        length="How many characters to add (default 400)",
+        top_p="Only sample from the most likely characters covering this probability",
+        rng_seed="Random seed: the same seed and options give the same text",
+    )
+    @app_commands.autocomplete(model=model_choices)
+    @app_commands.checks.dynamic_cooldown(_cooldown)
+    async def generate(
+        self,
+        interaction: discord.Interaction,
+        seed: app_commands.Range[str, 1, MAX_SEED],
+        temperature: app_commands.Range[float, 0.0, 2.0],
+        model: str | None = None,
+        length: app_commands.Range[int, 1, 5000] = 400,
+        top_p: app_commands.Range[float, 0.01, 1.0] = 1.0,
+        rng_seed: app_commands.Range[int, 0, 2**31 - 1] | None = None,
+    ) -> None:
+        if not seed.strip():
+            raise UserFacingError("The seed is empty: give me some text to continue.")
+        limit = self.bot.settings.max_length
+        if length > limit:
+            raise UserFacingError(f"The longest I write here is {limit} characters.")
+        if not (0.0 <= temperature <= 2.0 and 0.0 < top_p <= 1.0 and length >= 1):
+            # Discord enforces the declared ranges; this guards against anything that doesn't.
+            raise UserFacingError("Out of range: temperature 0-2, top_p 0.01-1, length 1 or more.")
+        record = await resolve_model(interaction, model)
+        options = SampleOptions(
+            temperature=temperature, length=length, top_p=top_p, rng_seed=rng_seed
+        )
+        await interaction.response.defer(thinking=True)
+
+        footer = f"{record.name} · temperature {temperature:g}"
+        started = time.monotonic()
+        last_edit = started
+        text = ""
+        stream = self.bot.generation.stream(
+            record.path, checksum(record.card), record.name, seed, options
+        )
+        try:
+            async for text in stream:
+                now = time.monotonic()
+                if now - last_edit >= EDIT_INTERVAL and len(text) < length:
+                    content = generated_message(seed, text, footer + " · writing…", cursor=True)
+                    if fits(content):
+                        await interaction.edit_original_response(content=content)
+                        last_edit = now
+        except SeedError as exc:
+            await interaction.delete_original_response()
+            await interaction.followup.send(
+                f"I can't continue that seed: {exc}. The model `{record.name}` only knows "
+                "the characters of the text it was trained on.",
+                ephemeral=True,
+            )
+            return
+        charset = await self.bot.generation.charset_of(
+            record.path, checksum(record.card), record.name
+        )
+        footer += f" · {len(text)} characters"
+        if unknown := charset.encode(seed).unknown:
+            footer += f" · skipped unknown characters: {escape(shorten(''.join(unknown), 20))}"
+        content = generated_message(seed, text, footer)
+        if fits(content):
+            await interaction.edit_original_response(content=content)
+        else:
+            data = io.BytesIO((seed + text).encode("utf-8"))
+            preview = shorten(text, 1500)
+            await interaction.edit_original_response(
+                content=generated_message(seed, preview, footer + " · full text attached"),
+                attachments=[discord.File(data, filename="generated.txt")],
+            )
+
+
+async def setup(bot: LSTMBot) -> None:
+    await bot.add_cog(Generate(bot))

@@ -1,0 +1,173 @@
+"""Helpers for tests that run real worker processes (``python -m worker``) on a tmp data dir."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from bot.db import Database
+from bot.jobqueue import JobQueue
+from bot.jobs import Job
+
+from ..textgen import make_text
+
+ROOT = Path(__file__).resolve().parents[2]
+
+TINY_NETWORK = {"embedding_dim": 8, "units": 16, "layers": 1, "dropout": 0.0}
+# A couple of seconds per epoch on a busy 2-core machine: time to cancel or kill mid-epoch.
+SLOW_TRAIN = {
+    "seq_len": 16,
+    "batch_size": 4,
+    "learning_rate": 0.01,
+    "patience": 50,
+    "sample_length": 40,
+}
+FAST_TRAIN = {
+    "seq_len": 32,
+    "batch_size": 8,
+    "learning_rate": 0.01,
+    "patience": 50,
+    "sample_length": 40,
+}
+
+
+def params(epochs: int, *, slow: bool = False) -> dict[str, Any]:
+    return {
+        "effort": "quick",
+        "epochs": epochs,
+        "network": TINY_NETWORK,
+        "train": SLOW_TRAIN if slow else FAST_TRAIN,
+    }
+
+
+class Env:
+    """A data directory, the settings environment for workers, and the bot's queue."""
+
+    def __init__(self, tmp_path: Path, **overrides: str):
+        self.root = tmp_path
+        self.data = tmp_path / "data"
+        self.corpora = self.data / "corpora"
+        self.corpora.mkdir(parents=True)
+        self.vars = {
+            k: v for k, v in os.environ.items() if not k.startswith(("LSTM_BOT_", "DISCORD_"))
+        }
+        self.vars.update(
+            PYTHONPATH=str(ROOT),
+            LSTM_BOT_DATA_DIR=str(self.data),
+            LSTM_BOT_LEASE_SECONDS="10",
+            LSTM_BOT_POLL_SECONDS="0.2",
+            LSTM_BOT_MIN_CORPUS_CHARS="500",
+            LSTM_BOT_LOG_LEVEL="INFO",
+            TF_CPP_MIN_LOG_LEVEL="2",
+            TF_NUM_INTRAOP_THREADS="1",
+            TF_NUM_INTEROP_THREADS="1",
+        )
+        self.vars.update(overrides)
+        self.procs: list[subprocess.Popen] = []
+        self.db = Database(self.data / "lstm-bot.sqlite3")
+        self.queue = JobQueue(
+            self.db,
+            lease_seconds=float(self.vars["LSTM_BOT_LEASE_SECONDS"]),
+            max_attempts=int(self.vars.get("LSTM_BOT_MAX_ATTEMPTS", "3")),
+        )
+        self._n = 0
+
+    async def __aenter__(self) -> Env:
+        await self.db.open()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        await self.db.close()
+
+    async def submit(
+        self,
+        name: str,
+        job_params: dict[str, Any],
+        *,
+        chars: int = 4000,
+        base: str | None = None,
+        guild_id: int = 7,
+    ) -> Job:
+        self._n += 1
+        corpus = self.corpora / f"upload-{self._n}.txt"
+        corpus.write_text(make_text(chars, seed=self._n), encoding="utf-8")
+        job, _ = await self.queue.submit(
+            guild_id=guild_id,
+            channel_id=8,
+            user_id=9,
+            model_name=name,
+            corpus_path=str(corpus),
+            corpus_bytes=corpus.stat().st_size,
+            params=job_params,
+            base_model=base,
+            dedupe_key=f"interaction-{self._n}",
+        )
+        return job
+
+    def start_worker(self, name: str, *args: str, **env: str) -> subprocess.Popen:
+        log = open(self.root / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "worker",
+                "--worker-id",
+                name,
+                "--progress-seconds",
+                "0.3",
+                "--poll",
+                "0.2",
+                *args,
+            ],
+            cwd=self.root,
+            env={**self.vars, **env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        log.close()
+        self.procs.append(proc)
+        return proc
+
+    def log(self, name: str) -> str:
+        path = self.root / f"{name}.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    async def events(self, job_id: int) -> list[tuple[str, dict[str, Any]]]:
+        return [(e.kind, e.payload) for e in await self.queue.events_after(job_id, 0, 1000)]
+
+    async def job(self, job_id: int) -> Job:
+        job = await self.queue.get(job_id)
+        assert job is not None
+        return job
+
+
+async def wait_for(
+    check: Callable[[], Awaitable[Any]], timeout: float, what: str, interval: float = 0.1
+) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = await check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+        await asyncio.sleep(interval)
+
+
+async def wait_exit(proc: subprocess.Popen, timeout: float) -> int:
+    deadline = time.monotonic() + timeout
+    while proc.poll() is None:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"worker did not exit within {timeout:.0f} s")
+        await asyncio.sleep(0.1)
+    return proc.returncode
