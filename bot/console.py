@@ -20,6 +20,7 @@ from typing import Any, TextIO
 from fake_discord import FakeDiscord
 from fake_discord.render import render_interaction
 from fake_discord.testing import running_bot
+from model_store.store import BUILTIN_DIR
 
 from .client import LSTMBot
 from .settings import Settings
@@ -201,14 +202,21 @@ class Console:
 
 
 async def run_console(
-    settings: Settings, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout
+    settings: Settings,
+    stdin: TextIO = sys.stdin,
+    out: TextIO = sys.stdout,
+    builtin_root: Path = BUILTIN_DIR,
 ) -> int:
     interactive = stdin.isatty()
     failures = 0
     async with FakeDiscord() as fake:
         console = Console(fake, out)
         # One person at a keyboard: no /generate cooldown.
-        bot = LSTMBot(dataclasses.replace(settings, generate_cooldown=0), sync_commands=True)
+        bot = LSTMBot(
+            dataclasses.replace(settings, generate_cooldown=0),
+            sync_commands=True,
+            builtin_root=builtin_root,
+        )
         async with running_bot(fake, bot):
             if interactive:
                 console.write(

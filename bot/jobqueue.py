@@ -44,6 +44,7 @@ from .jobs import (
     RETRY,
     RUNNING,
     SUCCEEDED,
+    CancelRequested,
     Heartbeat,
     Job,
     JobEvent,
@@ -359,11 +360,14 @@ class JobQueue:
         """Insert the model row and mark the job succeeded, in one fenced transaction.
 
         The model's files must already be published at ``path``; if this raises
-        (:class:`LeaseLost`, or :class:`NameTaken` when the name was taken meanwhile) the
-        caller removes them. Returns the new model id."""
+        (:class:`LeaseLost`; :class:`NameTaken` when the name was taken meanwhile;
+        :class:`CancelRequested` when the user cancelled meanwhile) the caller removes them.
+        Returns the new model id."""
         now = self.clock()
         async with self.db.transaction() as conn:
             job = await _fenced(conn, lease)
+            if job["cancel_requested"]:
+                raise CancelRequested(f"job {lease.job_id} was cancelled before it was published")
             name, guild_id = job["model_name"], job["guild_id"]
             taken = await _one(
                 conn, "SELECT 1 FROM models WHERE name = ? AND guild_id IN (0, ?)", (name, guild_id)
@@ -551,6 +555,7 @@ async def _event(
 
 
 __all__ = [
+    "CancelRequested",
     "Heartbeat",
     "Job",
     "JobEvent",

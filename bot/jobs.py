@@ -28,6 +28,10 @@ class LeaseLost(JobQueueError):
     """The worker no longer holds the job's lease: its write was refused."""
 
 
+class CancelRequested(JobQueueError):
+    """The job was cancelled while the worker was finishing it: nothing was published."""
+
+
 class SubmitRejected(JobQueueError):
     """A submission was refused (quota, name); the message says why."""
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from bot.db import Database
-from bot.jobqueue import JobQueue, LeaseLost, Limits, NameTaken, QuotaExceeded
+from bot.jobqueue import CancelRequested, JobQueue, LeaseLost, Limits, NameTaken, QuotaExceeded
 
 
 async def submit(queue: JobQueue, n: int = 0, **kw: Any):
@@ -190,8 +190,11 @@ async def test_cancel_queued_and_running(queue, clock) -> None:
     state = await queue.request_cancel(job.id)
     assert state.status == "running" and state.cancel_requested
     assert (await queue.heartbeat(lease)).cancel_requested
+    with pytest.raises(CancelRequested):  # finished training meanwhile: publish nothing
+        await queue.complete(lease, card={}, path="/m")
     await queue.finish_cancelled(lease)
     assert (await queue.get(job.id)).status == "cancelled"
+    assert await queue.db.fetchone("SELECT 1 FROM models") is None
     assert (await queue.events_after(job.id))[-1].payload == {
         "reason": "cancelled",
         "during": "running",

@@ -1,0 +1,105 @@
+"""Start-up, command sync, the error handler, the database and the console."""
+
+from __future__ import annotations
+
+import io
+import logging
+
+import pytest
+
+from bot.client import LSTMBot, sync_tree
+from bot.console import run_console
+from bot.db import Database, migrations
+from fake_discord import FakeDiscord
+from fake_discord.testing import running_bot
+
+
+async def test_broken_cog_is_logged_and_others_load(settings, builtin_dir, tmp_path,
+                                                    monkeypatch, caplog):
+    broken = tmp_path / "brokencog.py"
+    broken.write_text("raise RuntimeError('boom at import')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    async with FakeDiscord() as fake:
+        guild = fake.add_guild("G")
+        user = fake.add_user("u")
+        fake.add_member(guild, user)
+        bot = LSTMBot(settings, extensions=("brokencog", "cogs.generate", "cogs.models"),
+                      sync_commands=True, builtin_root=builtin_dir)
+        with caplog.at_level(logging.ERROR, logger="bot.client"):
+            async with running_bot(fake, bot):
+                ix = await fake.invoke(guild, user, "model list")
+                await ix.wait_done(timeout=10)
+                assert ix.embeds
+        assert "brokencog" in bot.failed_extensions
+        assert any("could not load extension brokencog" in r.message for r in caplog.records)
+        assert any(r.exc_info for r in caplog.records)
+
+
+async def test_unexpected_error_is_ephemeral_and_logged(env, monkeypatch, caplog):
+    async def explode(*args, **kwargs):
+        raise RuntimeError("kaboom")
+
+    monkeypatch.setattr(env.bot.registry, "visible", explode)
+    with caplog.at_level(logging.ERROR, logger="bot.tree"):
+        ix = await env.fake.invoke(env.guild_a, env.alice, "model list")
+        await ix.wait_done(timeout=10)
+    assert ix.ephemeral and "Something went wrong" in ix.content
+    assert "kaboom" not in ix.content
+    (record,) = [r for r in caplog.records if r.name == "bot.tree"]
+    assert record.exc_info and "model list" in record.getMessage()
+
+
+async def test_sync_globally_and_to_a_guild(settings, builtin_dir):
+    async with FakeDiscord() as fake:
+        guild = fake.add_guild("G")
+        bot = LSTMBot(settings, builtin_root=builtin_dir)  # does not sync on start
+        async with running_bot(fake, bot):
+            assert fake.commands.get(None, []) == []
+            synced = await sync_tree(bot)
+            assert {c.name for c in synced} >= {"generate", "model"}
+            assert {c["name"] for c in fake.commands[None]} >= {"generate", "model"}
+            await sync_tree(bot, guild.id)
+            assert {c["name"] for c in fake.commands[guild.id]} >= {"generate", "model"}
+
+
+async def test_bot_never_pings(env):
+    assert env.bot.allowed_mentions.everyone is False
+    assert env.bot.allowed_mentions.users is False and env.bot.allowed_mentions.roles is False
+
+
+async def test_database_migrations_and_wal(tmp_path):
+    db = await Database(tmp_path / "x.sqlite3").open()
+    try:
+        assert await db.version() == migrations()[-1][0]
+        row = await db.fetchone("PRAGMA journal_mode")
+        assert row[0] == "wal"
+        with pytest.raises(RuntimeError):
+            async with db.transaction() as conn:
+                await conn.execute(
+                    "INSERT INTO models (name, guild_id, card, path, created_at)"
+                    " VALUES ('a', 1, '{}', '/x', '')"
+                )
+                raise RuntimeError("roll back")
+        assert await db.fetchone("SELECT * FROM models") is None
+    finally:
+        await db.close()
+    again = await Database(tmp_path / "x.sqlite3").open()  # reopening applies nothing twice
+    assert await again.version() == migrations()[-1][0]
+    await again.close()
+
+
+async def test_console_runs_commands_from_a_script(settings, builtin_dir):
+    script = io.StringIO(
+        "/model list\n"
+        '/generate seed:"The cat" temperature:0 length:40\n'
+        "/generate seed:x temperature:0.5 model:nope\n"
+        "/nonsense\n"
+    )
+    out = io.StringIO()
+    code = await run_console(settings, stdin=script, out=out, builtin_root=builtin_dir)
+    text = out.getvalue()
+    assert "Models on this server" in text and "basic" in text
+    assert "The cat" in text and "(basic · temperature 0 · 40 characters)" in text
+    assert "There is no model called `nope` here" in text
+    assert "error: unknown command /nonsense" in text
+    assert code == 1  # a scripted run with an error exits non-zero
