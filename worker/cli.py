@@ -1,0 +1,69 @@
+"""Command line of the worker: ``python -m worker`` or ``lstm-bot worker``.
+
+Importing this module is cheap (no TensorFlow); :func:`run` imports it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+from bot.settings import Settings, SettingsError, load_settings
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--once", action="store_true", help="process one job, then exit (waits for one)"
+    )
+    parser.add_argument("--worker-id", help="name in logs and leases (default: host-pid)")
+    parser.add_argument(
+        "--poll",
+        type=float,
+        default=None,
+        help="idle seconds between queue polls (default: LSTM_BOT_POLL_SECONDS)",
+    )
+    parser.add_argument(
+        "--max-idle", type=float, default=None, help="exit after this many seconds without a job"
+    )
+    parser.add_argument(
+        "--progress-seconds",
+        type=float,
+        default=5.0,
+        help="least seconds between progress events (default 5)",
+    )
+    parser.add_argument(
+        "--threads", type=int, default=1, help="TensorFlow intra-op threads (default 1)"
+    )
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    """Run the worker with parsed arguments; returns the exit status."""
+    if not logging.getLogger().handlers:
+        logging.basicConfig(
+            level=settings.log_level.upper(),
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        )
+    from .runner import serve
+
+    return asyncio.run(serve(args, settings))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m worker", description="Train queued models (no Discord connection)."
+    )
+    parser.add_argument("--env-file", default=".env", help="settings file (default: .env)")
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings(dotenv=Path(args.env_file))
+    except SettingsError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return 1
+    try:
+        return run(args, settings)
+    except KeyboardInterrupt:
+        return 130

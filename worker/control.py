@@ -1,0 +1,101 @@
+"""The bridge between the training thread and the worker's event loop.
+
+Training calls the :class:`JobControl` callbacks from its thread; they only record events.
+The event loop drains them (throttling progress) and writes them to the queue, and sets the
+flags that training polls: ``should_stop`` every step, ``should_pause`` after each epoch.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from bot.jobs import EPOCH, PROGRESS, STARTED
+from model_store.train import EpochEnd, Progress, TrainingCallback
+
+SAMPLE_CHARS = 200
+
+
+class JobControl(TrainingCallback):
+    def __init__(self, progress_seconds: float, started_extra: dict[str, Any]):
+        self.progress_seconds = progress_seconds
+        self.started_extra = started_extra
+        self.cancel_requested = False  # the user cancelled: stop now
+        self.lease_lost = False  # another worker owns the job now: stop, write nothing
+        self.pause = False  # shutting down: stop after this epoch's checkpoint
+        self.abort = False  # shutting down at once (second signal): stop now, release
+        self.sample_seed: str | None = None
+        self._lock = threading.Lock()
+        self._events: list[tuple[str, dict[str, Any]]] = []
+        self._progress: dict[str, Any] | None = None
+        self._progress_sent = 0.0
+
+    # ---- called from the training thread -------------------------------------------------
+
+    def on_start(self, info: dict[str, Any]) -> None:
+        payload = {
+            **self.started_extra,
+            "resumed_from_epoch": info["start_epoch"] - 1,
+            "epochs": info["epochs"],
+            "steps_per_epoch": info["steps_per_epoch"],
+            "network": info["network"],
+            "base_heldout_loss": _round(info.get("base_heldout_loss")),
+        }
+        with self._lock:
+            self._events.append((STARTED, payload))
+
+    def on_progress(self, p: Progress) -> None:
+        payload = {
+            "epoch": p.epoch,
+            "epochs": p.epochs,
+            "step": p.step,
+            "steps": p.steps,
+            "loss": _round(p.loss),
+            "heldout_loss": _round(p.heldout_loss),
+            "chars_per_sec": round(p.chars_per_sec),
+            "elapsed": round(p.elapsed, 1),
+            "eta_seconds": None if p.eta_seconds is None else round(p.eta_seconds),
+        }
+        with self._lock:
+            self._progress = payload
+
+    def on_epoch_end(self, r: EpochEnd) -> None:
+        self.sample_seed = r.sample_seed
+        payload = {
+            "epoch": r.epoch,
+            "epochs": r.epochs,
+            "loss": _round(r.loss),
+            "heldout_loss": _round(r.heldout_loss),
+            "best_heldout_loss": _round(r.best_heldout_loss),
+            "improved": r.improved,
+            "sample": r.sample[:SAMPLE_CHARS],
+            "sample_seed": r.sample_seed,
+            "seconds": round(r.seconds, 1),
+        }
+        with self._lock:
+            self._progress = None  # superseded by the epoch's result
+            self._events.append((EPOCH, payload))
+
+    def should_stop(self) -> bool:
+        return self.cancel_requested or self.lease_lost or self.abort
+
+    def should_pause(self) -> bool:
+        return self.pause
+
+    # ---- called from the event loop ------------------------------------------------------
+
+    def drain(self, *, force: bool = False) -> list[tuple[str, dict[str, Any]]]:
+        """Events to write now: every recorded one, then the latest progress if due."""
+        now = time.monotonic()
+        with self._lock:
+            out, self._events = self._events, []
+            due = force or now - self._progress_sent >= self.progress_seconds
+            if self._progress is not None and due:
+                out.append((PROGRESS, self._progress))
+                self._progress, self._progress_sent = None, now
+        return out
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(float(value), 4)
