@@ -1,1 +1,6 @@
 """lstm-bot's Discord process: CLI, settings, client, database, services."""
+
+import os
+
+# Before numpy loads: single-threaded BLAS for serving (see model_store/__init__.py).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")

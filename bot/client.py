@@ -14,6 +14,8 @@ from model_store.store import BUILTIN_DIR
 
 from .db import Database
 from .generation import GenerationService
+from .job_reporter import JobReporter
+from .jobqueue import JobQueue
 from .registry import ModelRegistry
 from .settings import Settings
 from .tree import BotTree
@@ -53,6 +55,8 @@ class LSTMBot(commands.Bot):
         self.catalog = ModelCatalog(settings.model_path, builtin_root)
         self.registry = ModelRegistry(self.db, self.catalog)
         self.generation = GenerationService(settings.model_cache_size)
+        self.jobs = JobQueue.from_settings(self.db, settings)
+        self.reporter = JobReporter(self, self.jobs, settings.poll_seconds)
         self.failed_extensions: dict[str, str] = {}
         self.started_at = time.monotonic()
 
@@ -68,6 +72,7 @@ class LSTMBot(commands.Bot):
                 log.exception("could not load extension %s", name)
         if self.sync_commands:
             await self.tree.sync()
+        self.reporter.start()
         default = await self.registry.get(None, self.settings.default_model)
         if default is not None:  # warm the cache so the first /generate is fast
             await self.generation.engine(default.path, checksum(default.card), default.name)
@@ -81,6 +86,7 @@ class LSTMBot(commands.Bot):
         )
 
     async def close(self) -> None:
+        await self.reporter.stop()
         await super().close()
         self.generation.close()
         await self.db.close()

@@ -55,7 +55,7 @@ async def sweep(queue: JobQueue, settings: Settings) -> None:
             shutil.rmtree(path, ignore_errors=True)
     for job in await queue.finished_with_corpus():
         await remove_corpus(queue, settings, job)
-    await _sweep_orphans(queue, settings.model_path)
+    await _sweep_orphans(queue, settings.guild_model_path)
 
 
 async def _sweep_orphans(queue: JobQueue, model_path: Path) -> None:

@@ -1,6 +1,6 @@
 """Publishing a trained model: files first (atomic rename), then the row, or nothing.
 
-The files go to ``model_path/<guild_id>/<name>-j<job>-<token8>``, a directory no one else
+The files go to ``guild_model_path/<guild_id>/<name>-j<job>-<token8>``, a directory no one else
 can be writing. The model row is inserted by :meth:`JobQueue.complete`, fenced by the lease,
 in the transaction that marks the job succeeded; if that fails the files are removed. A crash
 between the two leaves a directory without a row, which :mod:`worker.janitor` sweeps later.
@@ -21,9 +21,9 @@ def model_dirname(name: str, job_id: int, token: str) -> str:
     return f"{name}-j{job_id}-{token[:8]}"
 
 
-def publish_files(model_path: Path, guild_id: int, artifact: ModelArtifact, dirname: str) -> Path:
+def publish_files(root: Path, guild_id: int, artifact: ModelArtifact, dirname: str) -> Path:
     """Write the model atomically; returns its absolute directory."""
-    store = ModelStore(model_path / str(guild_id))
+    store = ModelStore(root / str(guild_id))
     return store.save(artifact, dirname=dirname).resolve()
 
 

@@ -193,7 +193,7 @@ class Worker:
         sample = await asyncio.to_thread(_sample, artifact, ctl.sample_seed)
         dirname = model_dirname(job.model_name, job.id, lease.token)
         path = await asyncio.to_thread(
-            publish_files, self.settings.model_path, job.guild_id, artifact, dirname
+            publish_files, self.settings.guild_model_path, job.guild_id, artifact, dirname
         )
         card = artifact.card
         payload = {

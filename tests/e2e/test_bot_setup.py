@@ -14,8 +14,9 @@ from fake_discord import FakeDiscord
 from fake_discord.testing import running_bot
 
 
-async def test_broken_cog_is_logged_and_others_load(settings, builtin_dir, tmp_path,
-                                                    monkeypatch, caplog):
+async def test_broken_cog_is_logged_and_others_load(
+    settings, builtin_dir, tmp_path, monkeypatch, caplog
+):
     broken = tmp_path / "brokencog.py"
     broken.write_text("raise RuntimeError('boom at import')\n")
     monkeypatch.syspath_prepend(str(tmp_path))
@@ -23,8 +24,12 @@ async def test_broken_cog_is_logged_and_others_load(settings, builtin_dir, tmp_p
         guild = fake.add_guild("G")
         user = fake.add_user("u")
         fake.add_member(guild, user)
-        bot = LSTMBot(settings, extensions=("brokencog", "cogs.generate", "cogs.models"),
-                      sync_commands=True, builtin_root=builtin_dir)
+        bot = LSTMBot(
+            settings,
+            extensions=("brokencog", "cogs.generate", "cogs.models"),
+            sync_commands=True,
+            builtin_root=builtin_dir,
+        )
         with caplog.at_level(logging.ERROR, logger="bot.client"):
             async with running_bot(fake, bot):
                 ix = await fake.invoke(guild, user, "model list")

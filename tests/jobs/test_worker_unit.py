@@ -117,7 +117,7 @@ async def test_janitor_sweeps_leftovers_only(queue: JobQueue, settings: Settings
     (settings.corpus_path / "b.txt").write_text("text")
     for job_id in (active.id, done.id):
         (settings.checkpoint_path / f"job-{job_id}").mkdir(parents=True)
-    guild = settings.model_path / "7"
+    guild = settings.guild_model_path / "7"
     orphan, kept, fresh = (
         guild / "b1-j2-0123abcd",
         guild / "b1-j2-89abcdef",

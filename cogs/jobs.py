@@ -1,0 +1,87 @@
+"""/job status | list | cancel: this server's training jobs."""
+
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.client import LSTMBot
+from bot.errors import UserFacingError
+from bot.job_views import status_line
+from bot.jobs import Job
+
+
+class Jobs(commands.GroupCog, group_name="job", group_description="Training jobs"):
+    def __init__(self, bot: LSTMBot):
+        self.bot = bot
+        super().__init__()
+
+    async def _job(self, interaction: discord.Interaction, job_id: int) -> Job:
+        job = await self.bot.jobs.get(job_id)
+        if job is None or job.guild_id != interaction.guild_id:
+            raise UserFacingError(f"There is no job #{job_id} on this server.")
+        return job
+
+    @app_commands.command(name="status", description="Where a training job is")
+    @app_commands.describe(id="Job number (default: your latest job here)")
+    @app_commands.guild_only()
+    async def status(self, interaction: discord.Interaction, id: int | None = None) -> None:
+        if id is None:
+            mine = [
+                j
+                for j in await self.bot.jobs.list_for_guild(interaction.guild_id or 0, 50)
+                if j.user_id == interaction.user.id
+            ]
+            if not mine:
+                raise UserFacingError("You have no training jobs on this server. Try `/train`.")
+            job = mine[0]
+        else:
+            job = await self._job(interaction, id)
+        position = await self.bot.jobs.position(job.id)
+        await interaction.response.send_message(status_line(job, position), ephemeral=True)
+
+    @app_commands.command(name="list", description="This server's recent training jobs")
+    @app_commands.guild_only()
+    async def list_jobs(self, interaction: discord.Interaction) -> None:
+        jobs = await self.bot.jobs.list_for_guild(interaction.guild_id or 0, 10)
+        if not jobs:
+            await interaction.response.send_message(
+                "No training jobs on this server yet.", ephemeral=True
+            )
+            return
+        lines = [status_line(j, await self.bot.jobs.position(j.id)) for j in jobs]
+        await interaction.response.send_message(
+            embed=discord.Embed(title="Training jobs", description="\n".join(lines)),
+            ephemeral=True,
+        )
+
+    @app_commands.command(name="cancel", description="Stop a training job")
+    @app_commands.describe(id="Job number")
+    @app_commands.guild_only()
+    async def cancel(self, interaction: discord.Interaction, id: int) -> None:
+        job = await self._job(interaction, id)
+        member = interaction.user
+        allowed = (
+            job.user_id == member.id
+            or (isinstance(member, discord.Member) and member.guild_permissions.manage_guild)
+            or await self.bot.is_owner(member)
+        )
+        if not allowed:
+            raise UserFacingError(
+                "Only the job's owner or someone with Manage Server can cancel it."
+            )
+        if job.finished:
+            raise UserFacingError(f"Job #{job.id} has already {job.status}.")
+        job = await self.bot.jobs.request_cancel(job.id)
+        assert job is not None
+        if job.status == "cancelled":
+            message = f"Cancelled job #{job.id} before it started."
+        else:
+            message = f"Stopping job #{job.id}; the worker stops within a few seconds."
+        await interaction.response.send_message(message, ephemeral=True)
+        self.bot.reporter.poke()
+
+
+async def setup(bot: LSTMBot) -> None:
+    await bot.add_cog(Jobs(bot))

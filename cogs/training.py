@@ -1,0 +1,134 @@
+"""/train: upload a text file, get a new model trained on it by the worker."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from pathlib import Path
+from typing import Literal
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.autocomplete import model_choices, resolve_model
+from bot.client import LSTMBot
+from bot.errors import UserFacingError
+from bot.formatting import shorten
+from bot.jobs import Limits, SubmitRejected
+from model_store import CorpusError, InvalidNameError, check_name
+from model_store.corpus import decode_corpus
+from worker.params import make_params
+
+log = logging.getLogger(__name__)
+
+ACCEPTED_SUFFIXES = (".txt",)
+
+
+class Training(commands.Cog):
+    def __init__(self, bot: LSTMBot):
+        self.bot = bot
+
+    @app_commands.command(name="train", description="Train a new model on a .txt file")
+    @app_commands.describe(
+        file="A UTF-8 .txt file with the text whose style to learn",
+        name="Name of the new model (2-32 lowercase letters, digits, - or _)",
+        base="Model to fine-tune (default: the built-in one)",
+        effort="quick (2 epochs), normal (5), thorough (up to 15, stops when no longer improving)",
+        from_scratch="Train a new network instead of fine-tuning (needs much more text)",
+    )
+    @app_commands.autocomplete(base=model_choices)
+    @app_commands.guild_only()
+    async def train(
+        self,
+        interaction: discord.Interaction,
+        file: discord.Attachment,
+        name: app_commands.Range[str, 2, 32],
+        base: str | None = None,
+        effort: Literal["quick", "normal", "thorough"] = "normal",
+        from_scratch: bool = False,
+    ) -> None:
+        settings = self.bot.settings
+        guild_id = interaction.guild_id
+        assert guild_id is not None
+        name = name.strip().lower()
+        try:
+            check_name(name)
+        except InvalidNameError as exc:
+            raise UserFacingError(str(exc).capitalize() + ".") from None
+        if await self.bot.registry.name_taken(guild_id, name):
+            raise UserFacingError(f"There is already a model called `{name}` here.")
+        if not file.filename.lower().endswith(ACCEPTED_SUFFIXES):
+            raise UserFacingError(
+                f"`{shorten(file.filename, 60)}` is not a .txt file. Upload plain UTF-8 text."
+            )
+        if file.size > settings.max_upload_bytes:
+            raise UserFacingError(
+                f"That file is {file.size / 1e6:.1f} MB; the limit is "
+                f"{settings.max_upload_bytes / 1e6:.1f} MB."
+            )
+        if file.size == 0:
+            raise UserFacingError("That file is empty.")
+        if await self.bot.registry.count(guild_id) >= settings.max_models_per_guild:
+            raise UserFacingError(
+                f"This server has {settings.max_models_per_guild} models, the most it may "
+                "have. Delete one with `/model delete` first."
+            )
+        base_record = None if from_scratch else await resolve_model(interaction, base)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+
+        data = await file.read()
+        if len(data) > settings.max_upload_bytes:
+            raise UserFacingError("That file is larger than the upload limit.")
+        try:
+            text = decode_corpus(data, what="The file", min_chars=settings.min_corpus_chars)
+        except CorpusError as exc:
+            raise UserFacingError(f"{exc}.") from None
+        corpus = self._store_corpus(text)
+        try:
+            params = make_params(effort, corpus_name=shorten(file.filename, 100))
+            job, created = await self.bot.jobs.submit(
+                guild_id=guild_id,
+                channel_id=interaction.channel_id or 0,
+                user_id=interaction.user.id,
+                model_name=name,
+                corpus_path=str(corpus),
+                corpus_bytes=corpus.stat().st_size,
+                params=params,
+                base_model=base_record.name if base_record else None,
+                dedupe_key=str(interaction.id),
+                limits=Limits.from_settings(settings),
+            )
+        except SubmitRejected as exc:
+            corpus.unlink(missing_ok=True)
+            raise UserFacingError(str(exc)) from None
+        except BaseException:
+            corpus.unlink(missing_ok=True)
+            raise
+        if not created:
+            corpus.unlink(missing_ok=True)  # a retried interaction: the first upload is used
+        position = await self.bot.jobs.position(job.id)
+        how = f"fine-tuning `{base_record.name}`" if base_record else "from scratch"
+        await interaction.edit_original_response(
+            content=(
+                f"Queued job #{job.id}: training `{name}` ({how}, {effort} effort) on "
+                f"{len(text):,} characters. "
+                + (f"It is number {position} in the queue. " if position else "")
+                + "Progress will appear in this channel; `/job cancel` stops it."
+            )
+        )
+        self.bot.reporter.poke()
+
+    def _store_corpus(self, text: str) -> Path:
+        """Save under a server-generated name (never the uploaded filename)."""
+        folder = self.bot.settings.corpus_path
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{uuid.uuid4().hex}.txt"
+        tmp = path.with_suffix(".part")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.rename(path)
+        return path
+
+
+async def setup(bot: LSTMBot) -> None:
+    await bot.add_cog(Training(bot))

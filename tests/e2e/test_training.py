@@ -1,0 +1,274 @@
+"""/train, /job and /privacy end to end: the fake Discord, the real bot, a real worker process."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot import job_reporter
+from bot.client import LSTMBot
+from fake_discord import FakeDiscord
+from fake_discord.testing import running_bot
+
+from ..textgen import make_text
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def settings(settings, monkeypatch):
+    monkeypatch.setattr(job_reporter, "EDIT_INTERVAL", 0.3)
+    return dataclasses.replace(
+        settings, poll_seconds=0.2, min_corpus_chars=2000, max_upload_bytes=3_000_000
+    )
+
+
+def start_worker(settings, log: Path) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LSTM_BOT_")}
+    env.update(
+        PYTHONPATH=str(ROOT),
+        LSTM_BOT_DATA_DIR=str(settings.data_dir),
+        LSTM_BOT_LEASE_SECONDS="10",
+        TF_CPP_MIN_LOG_LEVEL="2",
+    )
+    with open(log, "ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "worker", "--poll", "0.2", "--progress-seconds", "0.3"],
+            cwd=settings.data_dir.parent,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+
+
+@pytest.fixture
+def worker(settings, tmp_path):
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    proc = start_worker(settings, tmp_path / "worker.log")
+    yield proc
+    proc.kill()
+    proc.wait()
+
+
+def upload(env, text: str | bytes, filename: str = "style.txt"):
+    data = text.encode() if isinstance(text, str) else text
+    return env.fake.add_attachment(filename, data, "text/plain")
+
+
+def is_result(message) -> bool:
+    return any("is trained" in (e.get("title") or "") for e in message.embeds)
+
+
+async def wait_result(env, timeout: float = 120):
+    channel = env.guild_a.default_channel
+    return await env.fake.wait_for_message(channel, is_result, timeout=timeout)
+
+
+async def test_upload_train_progress_result_list_generate(env, worker):
+    text = make_text(200_000, seed=5, extra=" é")
+    ix = await env.fake.invoke(
+        env.guild_a,
+        env.alice,
+        "train",
+        {"file": upload(env, text), "name": "style", "effort": "quick"},
+    )
+    await ix.wait_content(lambda c: c and "Queued job #" in c, timeout=20)
+    assert ix.ephemeral and "fine-tuning `basic`" in ix.content
+    result = await wait_result(env)
+    # The progress message was posted in the channel and edited as training went.
+    channel = env.fake.channel_messages(env.guild_a.default_channel)
+    progress = [m for m in channel if m.embeds and "Training `style`" in m.embeds[0]["title"]]
+    assert len(progress) == 1
+    descriptions = [e.embeds[0].get("description", "") for e in progress[0].edits if e.embeds]
+    assert any("epoch" in d and "ETA" in d for d in descriptions)
+    assert "Done" in progress[0].embeds[0]["description"]
+    # The result: card figures, a sample and the loss-curve plot.
+    fields = {f["name"]: f["value"] for f in result.embeds[0]["fields"]}
+    assert "nats/char" in fields["Held-out loss"] and "base model before" in fields["Held-out loss"]
+    assert fields["Sample"]
+    (plot,) = result.attachments
+    assert plot.filename == "loss.png" and plot.data[:8] == b"\x89PNG\r\n\x1a\n"
+    # The new model is listed and usable, with its new character.
+    listing = await env.fake.invoke(env.guild_a, env.alice, "model list")
+    await listing.wait_done(timeout=10)
+    assert "style" in [f["name"] for f in listing.embeds[0]["fields"]]
+    gen = await env.fake.invoke(
+        env.guild_a,
+        env.alice,
+        "generate",
+        {"seed": "The café", "temperature": 0.5, "model": "style", "length": 60},
+    )
+    await gen.wait_content(lambda c: c and "60 characters" in c, timeout=30)
+    assert "skipped" not in gen.content  # 'é' is known now
+    # Nothing left behind: the corpus was deleted after training.
+    assert list((env.settings.data_dir / "corpora").glob("*.txt")) == []
+    # Another server does not see it.
+    other = await env.fake.invoke(env.guild_b, env.bob, "model list")
+    await other.wait_done(timeout=10)
+    assert "style" not in [f["name"] for f in other.embeds[0]["fields"]]
+
+
+BAD_UPLOADS = [
+    ("notes.pdf", make_text(5000), {}, "not a .txt file"),
+    ("big.txt", make_text(20_000), {"max_upload_bytes": 10_000}, "the limit is 0.0 MB"),
+    ("empty.txt", b"", {}, "empty"),
+    ("short.txt", "Too short to learn anything from.", {}, "too short"),
+    ("latin1.txt", ("Caf\u00e9 cr\u00e8me. " * 400).encode("latin-1"), {}, "not UTF-8"),
+    ("binary.txt", b"\x00\x01\x02\x03" * 2000, {}, "binary"),
+    ("noise.txt", bytes(range(1, 32)) * 300, {}, "unprintable"),
+]
+
+
+@pytest.mark.parametrize("filename, data, patch, expected", BAD_UPLOADS)
+async def test_upload_rules(env, filename, data, patch, expected):
+    env.bot.settings = dataclasses.replace(env.settings, **patch)
+    attachment = upload(env, data, filename)
+    ix = await env.fake.invoke(
+        env.guild_a, env.alice, "train", {"file": attachment, "name": "fresh"}
+    )
+    await ix.wait_done(timeout=15)
+    assert ix.ephemeral and expected in ix.content, ix.content
+    await assert_nothing_stored(env)
+    if patch:  # too big: refused from its declared size, never downloaded
+        assert not [r for r in env.fake.requests if "/attachments/" in r[2]]
+
+
+@pytest.mark.parametrize(
+    "name, expected",
+    [("basic", "already a model called `basic`"), ("No Spaces!", "Invalid model name")],
+)
+async def test_bad_names(env, name, expected):
+    ix = await env.fake.invoke(
+        env.guild_a, env.alice, "train", {"file": upload(env, make_text(5000)), "name": name}
+    )
+    await ix.wait_done(timeout=15)
+    assert ix.ephemeral and expected in ix.content
+    await assert_nothing_stored(env)
+
+
+async def test_quota_per_user(env):
+    env.bot.settings = dataclasses.replace(env.settings, max_jobs_per_user=1)
+    first = await env.fake.invoke(
+        env.guild_a, env.alice, "train", {"file": upload(env, make_text(5000)), "name": "one"}
+    )
+    await first.wait_content(lambda c: c and "Queued job #" in c, timeout=15)
+    second = await env.fake.invoke(
+        env.guild_a, env.alice, "train", {"file": upload(env, make_text(5000)), "name": "two"}
+    )
+    await second.wait_done(timeout=15)
+    assert second.ephemeral and "Queued" not in second.content
+    jobs = await env.bot.jobs.list_for_guild(env.guild_a.id, 10)
+    assert [j.model_name for j in jobs] == ["one"]
+    assert len(list((env.settings.data_dir / "corpora").glob("*.txt"))) == 1
+
+
+async def assert_nothing_stored(env):
+    assert await env.bot.jobs.list_for_guild(env.guild_a.id, 10) == []
+    corpora = env.settings.data_dir / "corpora"
+    assert not corpora.exists() or list(corpora.iterdir()) == []
+
+
+async def test_job_commands_and_cancel_mid_training(env, worker):
+    text = make_text(600_000, seed=2)
+    ix = await env.fake.invoke(
+        env.guild_a,
+        env.alice,
+        "train",
+        {"file": upload(env, text), "name": "long", "effort": "thorough"},
+    )
+    await ix.wait_content(lambda c: c and "Queued job #" in c, timeout=30)
+    (job,) = await env.bot.jobs.list_for_guild(env.guild_a.id, 10)
+
+    async def running():
+        current = await env.bot.jobs.get(job.id)
+        events = await env.bot.jobs.events_after(job.id, 0)
+        return current.status == "running" and any(e.kind == "progress" for e in events)
+
+    from ..jobs.procs import wait_for
+
+    await wait_for(running, 60, "training to start")
+    status = await env.fake.invoke(env.guild_a, env.alice, "job status")
+    await status.wait_done(timeout=10)
+    assert f"#{job.id} `long` · running" in status.content
+    hidden = await env.fake.invoke(env.guild_b, env.bob, "job status", {"id": job.id})
+    await hidden.wait_done(timeout=10)
+    assert f"no job #{job.id} on this server" in hidden.content
+    denied = await env.fake.invoke(env.guild_a, env.carol, "job cancel", {"id": job.id})
+    await denied.wait_done(timeout=10)
+    assert "Only the job's owner" in denied.content
+    cancel = await env.fake.invoke(env.guild_a, env.alice, "job cancel", {"id": job.id})
+    await cancel.wait_done(timeout=10)
+    assert "Stopping job" in cancel.content
+
+    async def cancelled():
+        return (await env.bot.jobs.get(job.id)).status == "cancelled"
+
+    await wait_for(cancelled, 15, "the job to stop")
+    channel = env.guild_a.default_channel
+    await env.fake.wait_for_message(
+        channel,
+        lambda m: bool(m.embeds) and m.embeds[0].get("description") == "Cancelled.",
+        timeout=10,
+    )
+    listing = await env.fake.invoke(env.guild_a, env.alice, "job list")
+    await listing.wait_done(timeout=10)
+    assert f"#{job.id} `long` · cancelled" in listing.embeds[0]["description"]
+    assert await env.bot.registry.get(env.guild_a.id, "long") is None
+
+
+async def test_bot_restart_mid_job_still_reports(settings, builtin_dir, tmp_path):
+    """Stop the bot while the worker trains; a new bot process picks up the reporting."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    proc = start_worker(settings, tmp_path / "worker.log")
+    try:
+        async with FakeDiscord(quiet_period=0.05) as fake:
+            guild = fake.add_guild("Guild A")
+            alice = fake.add_user("alice")
+            fake.add_member(guild, alice)
+            channel = guild.default_channel
+            text = make_text(40_000, seed=9)
+            bot = LSTMBot(settings, sync_commands=True, builtin_root=builtin_dir)
+            async with running_bot(fake, bot):
+                ix = await fake.invoke(
+                    guild,
+                    alice,
+                    "train",
+                    {
+                        "file": fake.add_attachment("a.txt", text.encode()),
+                        "name": "restart",
+                        "effort": "normal",
+                    },
+                )
+                await ix.wait_content(lambda c: c and "Queued job #" in c, timeout=30)
+                progress = await fake.wait_for_message(
+                    channel,
+                    lambda m: bool(m.embeds) and "Training" in m.embeds[0]["title"],
+                    timeout=30,
+                )
+            # The bot is down; the worker keeps training. A new bot comes up.
+            bot2 = LSTMBot(settings, sync_commands=True, builtin_root=builtin_dir)
+            async with running_bot(fake, bot2):
+                result = await fake.wait_for_message(channel, is_result, timeout=180)
+            assert result.embeds[0]["title"] == "✅ `restart` is trained"
+            progress_messages = [
+                m
+                for m in fake.channel_messages(channel)
+                if m.embeds and "Training" in m.embeds[0]["title"]
+            ]
+            assert [m.id for m in progress_messages] == [progress.id]  # edited, not re-posted
+            assert "Done" in progress_messages[0].embeds[0]["description"]
+            fake.assert_no_violations()
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+async def test_privacy(env):
+    ix = await env.fake.invoke(env.guild_a, env.alice, "privacy")
+    await ix.wait_done(timeout=10)
+    assert ix.ephemeral and "Uploaded texts" in ix.content and "/model delete" in ix.content
