@@ -5,9 +5,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from model_store import Charset, ModelArtifact, ModelStore, NetworkConfig  # before numpy
-
-import numpy as np  # noqa: I001
+from model_store import Charset, ModelArtifact, ModelStore, NetworkConfig
 from model_store.config import weight_shapes
 from model_store.store import BUILTIN_DIR, DEFAULT_MODEL
 
@@ -17,6 +15,8 @@ def builtin_root() -> Path:
     if (BUILTIN_DIR / DEFAULT_MODEL / "card.json").is_file():
         return BUILTIN_DIR
     print(f"note: {DEFAULT_MODEL} is not trained yet; using random weights of the same shape")
+    import numpy as np  # after model_store, which sets single-threaded BLAS first
+
     root = Path(tempfile.mkdtemp()) / "builtin"
     charset = Charset(tuple(chr(c) for c in range(32, 117)))
     cfg = NetworkConfig(vocab_size=len(charset), embedding_dim=64, units=384, layers=2)
