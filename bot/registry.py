@@ -148,6 +148,13 @@ class ModelRegistry:
         await self._remove(record)
 
     async def _remove(self, record: ModelRecord) -> None:
+        """Files first (weights, and any uploaded text kept from its training), then the row."""
+        for row in await self.db.fetchall(
+            "SELECT id, corpus_path FROM jobs WHERE model_id = ? AND corpus_deleted = 0",
+            (record.id,),
+        ):
+            Path(row["corpus_path"]).unlink(missing_ok=True)
+            await self.db.execute("UPDATE jobs SET corpus_deleted = 1 WHERE id = ?", (row["id"],))
         path = Path(record.path)
         if path.exists():
             trash = path.with_name(f".trash-{uuid.uuid4().hex}")

@@ -98,3 +98,24 @@ async def test_other_server_cannot_see_info(env, tiny_model):
     ix = await env.fake.invoke(env.guild_a, env.alice, "model info", {"name": "hidden"})
     await ix.wait_done(timeout=10)
     assert ix.ephemeral and "no model called" in ix.content
+
+
+async def test_delete_removes_a_kept_corpus_too(env, tiny_model, tmp_path):
+    record = await env.add_guild_model(env.guild_a, env.alice, "kept-corpus", tiny_model.artifact)
+    corpus = tmp_path / "kept.txt"
+    corpus.write_text("some uploaded text")
+    job, _ = await env.bot.jobs.submit(
+        guild_id=env.guild_a.id,
+        channel_id=1,
+        user_id=env.alice.id,
+        model_name="other",
+        corpus_path=str(corpus),
+        corpus_bytes=18,
+        params={"effort": "quick"},
+    )
+    await env.bot.db.execute(
+        "UPDATE jobs SET status = 'succeeded', model_id = ? WHERE id = ?", (record.id, job.id)
+    )
+    await env.bot.registry.delete(record)
+    assert not corpus.exists()
+    assert (await env.bot.jobs.get(job.id)).corpus_deleted
