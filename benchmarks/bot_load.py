@@ -56,16 +56,18 @@ async def main(users: int, length: int) -> None:
             started = time.perf_counter()
             interactions = await asyncio.gather(
                 *[
-                    fake.invoke(guild, p, "generate",
-                                {"seed": SEED, "temperature": 0.5, "length": length})
+                    fake.invoke(
+                        guild, p, "generate", {"seed": SEED, "temperature": 0.5, "length": length}
+                    )
                     for p in people
                 ]
             )
             done = f"{length} characters"
             await asyncio.gather(
                 *[
-                    ix.wait_content(lambda c: bool(c) and done in c and "writing" not in c,
-                                    timeout=300)
+                    ix.wait_content(
+                        lambda c: bool(c) and done in c and "writing" not in c, timeout=300
+                    )
                     for ix in interactions
                 ]
             )
@@ -83,8 +85,10 @@ async def main(users: int, length: int) -> None:
 
     print(f"{users} concurrent /generate, {length} characters each, temperature 0.5")
     print(f"  completed:            {len(latencies)}/{users} in {wall:.2f} s wall")
-    print(f"  latency to final edit: p50 {pct(0.5) * 1000:.0f} ms, p95 {pct(0.95) * 1000:.0f} ms,"
-          f" max {latencies[-1] * 1000:.0f} ms, mean {statistics.mean(latencies) * 1000:.0f} ms")
+    print(
+        f"  latency to final edit: p50 {pct(0.5) * 1000:.0f} ms, p95 {pct(0.95) * 1000:.0f} ms,"
+        f" max {latencies[-1] * 1000:.0f} ms, mean {statistics.mean(latencies) * 1000:.0f} ms"
+    )
     print(f"  slowest acknowledgement: {max(acks) * 1000:.0f} ms (Discord's limit: 3000 ms)")
     print(f"  worst event-loop stall: {worst_stall * 1000:.1f} ms (target < 100 ms)")
     print(f"  largest generation batch: {peak} rows")

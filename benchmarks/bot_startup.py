@@ -38,11 +38,15 @@ async def main() -> None:
             engines = len(bot.generation._engines)
             rss = rss_mb()
     print(f"imports done after {imported * 1000:.0f} ms")
-    print(f"ready (database migrated, cogs loaded, default model loaded: {engines} engine) "
-          f"after {ready * 1000:.0f} ms from process start")
+    print(
+        f"ready (database migrated, cogs loaded, default model loaded: {engines} engine) "
+        f"after {ready * 1000:.0f} ms from process start"
+    )
     print(f"resident memory: {rss:.0f} MB (target <= 200 MB)")
-    print(f"tensorflow imported: {'tensorflow' in sys.modules}; keras imported: "
-          f"{'keras' in sys.modules}")
+    print(
+        f"tensorflow imported: {'tensorflow' in sys.modules}; keras imported: "
+        f"{'keras' in sys.modules}"
+    )
 
 
 if __name__ == "__main__":

@@ -53,16 +53,26 @@ def main() -> None:
     card = result.artifact.card
     import keras
 
-    print(f"device: {describe_device()}  backend: {keras.backend.backend()} "
-          f"(keras {keras.__version__})")
-    print(f"corpus: {Path(args.corpus).name}, {len(text):,} characters, "
-          f"{card['corpus']['new_chars']} new characters")
-    print(f"config: {config.batch_size} x {config.seq_len} characters a step, "
-          f"{rate.last.steps} steps, network {base.config.layers}x LSTM({base.config.units})")
-    print(f"one epoch: {rate.last.chars_per_sec:,.0f} characters/s (training steps), "
-          f"{wall:.1f} s wall including start-up, evaluation and sampling")
-    print(f"held-out loss: {card['base_heldout_loss_nats']:.3f} before -> "
-          f"{card['heldout_loss_nats']:.3f} nats/char after one epoch")
+    print(
+        f"device: {describe_device()}  backend: {keras.backend.backend()} "
+        f"(keras {keras.__version__})"
+    )
+    print(
+        f"corpus: {Path(args.corpus).name}, {len(text):,} characters, "
+        f"{card['corpus']['new_chars']} new characters"
+    )
+    print(
+        f"config: {config.batch_size} x {config.seq_len} characters a step, "
+        f"{rate.last.steps} steps, network {base.config.layers}x LSTM({base.config.units})"
+    )
+    print(
+        f"one epoch: {rate.last.chars_per_sec:,.0f} characters/s (training steps), "
+        f"{wall:.1f} s wall including start-up, evaluation and sampling"
+    )
+    print(
+        f"held-out loss: {card['base_heldout_loss_nats']:.3f} before -> "
+        f"{card['heldout_loss_nats']:.3f} nats/char after one epoch"
+    )
 
 
 if __name__ == "__main__":

@@ -52,12 +52,23 @@ def test_env_example_lists_every_setting():
 
 def test_run_without_token_is_one_clear_line(tmp_path):
     env = {"PATH": "/usr/bin:/bin", "LSTM_BOT_DATA_DIR": str(tmp_path)}
-    proc = subprocess.run([sys.executable, "-m", "bot", "run"], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot", "run"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 1
     assert proc.stderr.strip().startswith("error: DISCORD_TOKEN is not set")
     assert "Traceback" not in proc.stderr
-    proc = subprocess.run([sys.executable, "-m", "bot", "run"], cwd=tmp_path,
-                          env={**env, "LSTM_BOT_MAX_LENGTH": "x"},
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot", "run"],
+        cwd=tmp_path,
+        env={**env, "LSTM_BOT_MAX_LENGTH": "x"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 1 and "LSTM_BOT_MAX_LENGTH is malformed" in proc.stderr
