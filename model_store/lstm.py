@@ -3,7 +3,9 @@
 Gate order and activations follow Keras' LSTM (i, f, c, o; sigmoid gates, tanh cell), so a
 step here gives the same logits as the Keras model. The first layer's input projection is
 folded into a per-character table (``embedding @ kernel + bias``): a lookup instead of a
-matmul, which is most of the speed for one stream.
+matmul, which is most of the speed for one stream. The sigmoid gates use
+``sigmoid(x) = (1 + tanh(x / 2)) / 2`` with the ``/ 2`` folded into their weight columns, so
+each layer needs a single ``tanh`` over all four gates.
 """
 
 from __future__ import annotations
@@ -17,8 +19,12 @@ from .config import NetworkConfig
 State = list[tuple[np.ndarray, np.ndarray]]  # per layer: (h, c), each (n, units)
 
 
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 0.5 * (1.0 + np.tanh(0.5 * x))
+def _halve_sigmoid_gates(a: np.ndarray, units: int) -> np.ndarray:
+    """Scale the i, f and o gate columns (Keras order i, f, c, o) by 1/2."""
+    a = a.copy()
+    a[..., : 2 * units] *= 0.5
+    a[..., 3 * units :] *= 0.5
+    return a
 
 
 @dataclass
@@ -38,7 +44,10 @@ class NumpyLSTM:
         self.units = config.units
         self.layers: list[_Layer] = []
         for i in range(config.layers):
-            kernel, rec, bias = (f32[f"lstm{i}_{n}"] for n in ("kernel", "recurrent", "bias"))
+            kernel, rec, bias = (
+                _halve_sigmoid_gates(f32[f"lstm{i}_{n}"], config.units)
+                for n in ("kernel", "recurrent", "bias")
+            )
             if i == 0:
                 self.input_table = f32["embedding"] @ kernel + bias  # (V, 4H)
                 self.layers.append(_Layer(None, np.ascontiguousarray(rec), bias, None))
@@ -67,11 +76,11 @@ class NumpyLSTM:
                 z = self.input_table[ids] + h @ layer.recurrent
             else:
                 z = np.concatenate([x, h], axis=1) @ layer.stacked + layer.bias
-            gi = _sigmoid(z[:, :units])
-            gf = _sigmoid(z[:, units : 2 * units])
-            gc = np.tanh(z[:, 2 * units : 3 * units])
-            go = _sigmoid(z[:, 3 * units :])
-            c = gf * c + gi * gc
+            t = np.tanh(z)
+            gi = 0.5 + 0.5 * t[:, :units]
+            gf = 0.5 + 0.5 * t[:, units : 2 * units]
+            go = 0.5 + 0.5 * t[:, 3 * units :]
+            c = gf * c + gi * t[:, 2 * units : 3 * units]
             x = go * np.tanh(c)
             new_state.append((x, c))
         return x @ self.dense_kernel + self.dense_bias, new_state

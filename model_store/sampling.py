@@ -70,26 +70,35 @@ def sample_ids(
     top_p: np.ndarray,
     uniform: np.ndarray,
 ) -> np.ndarray:
-    """Pick one id per row of ``logits`` (m, V) given per-row options and uniform draws."""
-    m, vocab = logits.shape
+    """Pick one id per row of ``logits`` (m, V) given per-row options and uniform draws.
+
+    Each row's pick depends only on its own logits, options and draw (never on the other rows
+    in the batch), so a sample is the same whether it is generated alone or batched."""
+    vocab = logits.shape[1]
     out = np.argmax(logits, axis=1)
     hot = temperature > 0
-    if not hot.any():
-        return out
-    z = logits[hot].astype(np.float64) / temperature[hot, None]
-    order = np.argsort(-z, axis=1, kind="stable")
-    zs = np.take_along_axis(z, order, axis=1)
-    probs = np.exp(zs - zs[:, :1])
-    k = top_k[hot]
-    k = np.where((k <= 0) | (k > vocab), vocab, k)
-    probs[np.arange(vocab)[None, :] >= k[:, None]] = 0.0
-    probs /= probs.sum(axis=1, keepdims=True)
-    cum = np.cumsum(probs, axis=1)
-    probs[(cum - probs) >= top_p[hot, None]] = 0.0  # keep the smallest set reaching top_p
-    cum = np.cumsum(probs, axis=1)
-    pick = (cum < uniform[hot, None] * cum[:, -1:]).sum(axis=1)
-    pick = np.minimum(pick, vocab - 1)
-    out[hot] = order[np.arange(order.shape[0]), pick]
+    unfiltered = ((top_k <= 0) | (top_k >= vocab)) & (top_p >= 1.0)
+    plain, filtered = hot & unfiltered, hot & ~unfiltered
+    if plain.any():  # temperature only: no sort needed
+        z = logits[plain].astype(np.float64) / temperature[plain, None]
+        cum = np.cumsum(np.exp(z - z.max(axis=1, keepdims=True)), axis=1)
+        pick = (cum < uniform[plain, None] * cum[:, -1:]).sum(axis=1)
+        out[plain] = np.minimum(pick, vocab - 1)
+    if filtered.any():  # top-k and/or top-p: work in descending-probability order
+        z = logits[filtered].astype(np.float64) / temperature[filtered, None]
+        order = np.argsort(-z, axis=1, kind="stable")
+        zs = np.take_along_axis(z, order, axis=1)
+        probs = np.exp(zs - zs[:, :1])
+        k = top_k[filtered]
+        k = np.where((k <= 0) | (k > vocab), vocab, k)
+        probs[np.arange(vocab)[None, :] >= k[:, None]] = 0.0
+        probs /= probs.sum(axis=1, keepdims=True)
+        cum = np.cumsum(probs, axis=1)
+        probs[(cum - probs) >= top_p[filtered, None]] = 0.0  # smallest set reaching top_p
+        cum = np.cumsum(probs, axis=1)
+        pick = (cum < uniform[filtered, None] * cum[:, -1:]).sum(axis=1)
+        pick = np.minimum(pick, vocab - 1)
+        out[filtered] = order[np.arange(order.shape[0]), pick]
     return out
 
 

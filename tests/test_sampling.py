@@ -41,6 +41,7 @@ def test_batched_rows_match_solo_rows(tiny_model):
     mine = batch.add("A dog ", opts)
     batch.add("The old man finds the river. My friend ", SampleOptions(length=20, rng_seed=1))
     batch.add("t", SampleOptions(temperature=0, length=70))
+    batch.add("The ", SampleOptions(temperature=0.9, top_k=3, top_p=0.8, length=60, rng_seed=2))
     while len(batch):
         batch.step()
     assert mine.text == solo
