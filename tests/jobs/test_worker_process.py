@@ -17,7 +17,7 @@ from .procs import Env, params, wait_exit, wait_for
 
 
 def model_dirs(data: Path, guild_id: int = 7) -> list[Path]:
-    root = data / "models" / str(guild_id)
+    root = data / "guild-models" / str(guild_id)
     return sorted(p for p in root.iterdir()) if root.is_dir() else []
 
 
@@ -34,7 +34,7 @@ async def test_worker_trains_publishes_and_fine_tunes(tmp_path: Path) -> None:
         assert (row["name"], row["guild_id"], row["owner_id"]) == ("poet", 7, 9)
         artifact = load_artifact(Path(row["path"]))
         assert artifact.name == "poet" and json.loads(row["card"])["training"]["epochs_run"] == 2
-        assert Path(row["path"]).parent == (env.data / "models" / "7").resolve()
+        assert Path(row["path"]).parent == (env.data / "guild-models" / "7").resolve()
 
         events = await env.events(first.id)
         kinds = [k for k, _ in events]
