@@ -8,19 +8,7 @@ from typing import TextIO
 
 from model_store.train import EpochEnd, Progress, TrainingCallback
 
-
-def format_duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "?"
-    seconds = int(seconds)
-    h, rest = divmod(seconds, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
-
-
-def bar(fraction: float, width: int = 24) -> str:
-    filled = int(round(max(0.0, min(1.0, fraction)) * width))
-    return "█" * filled + "░" * (width - filled)
+from .formatting import duration, progress_bar
 
 
 class ConsoleProgress(TrainingCallback):
@@ -48,9 +36,9 @@ class ConsoleProgress(TrainingCallback):
         self._last = now
         held = f" held-out {p.heldout_loss:.3f}" if p.heldout_loss is not None else ""
         line = (
-            f"epoch {p.epoch}/{p.epochs} {bar(p.step / p.steps)} {p.step}/{p.steps} "
+            f"epoch {p.epoch}/{p.epochs} {progress_bar(p.step / p.steps, 24)} {p.step}/{p.steps} "
             f"loss {p.loss:.3f}{held} {p.chars_per_sec:,.0f} chars/s "
-            f"ETA {format_duration(p.eta_seconds)}"
+            f"ETA {duration(p.eta_seconds)}"
         )
         if self.tty:
             print("\r\033[K" + line, end="", file=self.stream, flush=True)
@@ -63,7 +51,7 @@ class ConsoleProgress(TrainingCallback):
             print(file=self.stream)
         print(
             f"epoch {r.epoch}: loss {r.loss:.3f}, held-out {r.heldout_loss:.3f} nats/char{mark}, "
-            f"{format_duration(r.seconds)}",
+            f"{duration(r.seconds)}",
             file=self.stream,
         )
         print(f"  sample: {r.sample_seed}|{r.sample[:160]!r}", file=self.stream, flush=True)

@@ -10,6 +10,7 @@ from bot.client import LSTMBot
 from bot.errors import UserFacingError
 from bot.job_views import status_line
 from bot.jobs import Job
+from bot.permissions import may_manage
 
 
 class Jobs(commands.GroupCog, group_name="job", group_description="Training jobs"):
@@ -62,11 +63,7 @@ class Jobs(commands.GroupCog, group_name="job", group_description="Training jobs
     async def cancel(self, interaction: discord.Interaction, id: int) -> None:
         job = await self._job(interaction, id)
         member = interaction.user
-        allowed = (
-            job.user_id == member.id
-            or (isinstance(member, discord.Member) and member.guild_permissions.manage_guild)
-            or await self.bot.is_owner(member)
-        )
+        allowed = await may_manage(self.bot, member, job.user_id)
         if not allowed:
             raise UserFacingError(
                 "Only the job's owner or someone with Manage Server can cancel it."

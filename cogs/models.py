@@ -12,6 +12,7 @@ from bot.autocomplete import model_choices, resolve_model
 from bot.client import LSTMBot, checksum
 from bot.errors import UserFacingError
 from bot.formatting import escape, loss_text, shorten
+from bot.permissions import may_manage
 from bot.registry import ModelRecord
 from model_store import SampleOptions
 
@@ -139,11 +140,7 @@ class Models(commands.GroupCog, group_name="model", group_description="Browse an
         if record.builtin:
             raise UserFacingError(f"`{record.name}` is a built-in model; it can't be deleted.")
         member = interaction.user
-        allowed = (
-            record.owner_id == member.id
-            or (isinstance(member, discord.Member) and member.guild_permissions.manage_guild)
-            or await self.bot.is_owner(member)
-        )
+        allowed = await may_manage(self.bot, member, record.owner_id)
         if not allowed:
             raise UserFacingError(
                 "Only the model's owner or someone with Manage Server can delete it."
