@@ -167,6 +167,20 @@ async def test_quota_per_user(env):
     assert len(list((env.settings.data_dir / "corpora").glob("*.txt"))) == 1
 
 
+async def test_cancel_queued_job_deletes_its_upload(env):
+    ix = await env.fake.invoke(
+        env.guild_a, env.alice, "train", {"file": upload(env, make_text(5000)), "name": "queued"}
+    )
+    await ix.wait_content(lambda c: c and "Queued job #" in c, timeout=15)
+    (job,) = await env.bot.jobs.list_for_guild(env.guild_a.id, 10)
+    assert Path(job.corpus_path).is_file()
+    cancel = await env.fake.invoke(env.guild_a, env.alice, "job cancel", {"id": job.id})
+    await cancel.wait_done(timeout=10)
+    assert "before it started" in cancel.content
+    assert not Path(job.corpus_path).exists()
+    assert (await env.bot.jobs.get(job.id)).status == "cancelled"
+
+
 async def assert_nothing_stored(env):
     assert await env.bot.jobs.list_for_guild(env.guild_a.id, 10) == []
     corpora = env.settings.data_dir / "corpora"
