@@ -1,6 +1,8 @@
 """The on-disk model format: one directory per model holding three files.
 
-- ``weights.npz``: float32 arrays named by :func:`config.weight_names` (no optimizer state)
+- ``weights.npz``: arrays named by :func:`config.weight_names`, stored as float16 (half the
+  size; no optimizer state) and computed with as float32. Training rounds its final weights
+  to float16 before measuring the held-out loss, so the card's figure is the stored model's.
 - ``charset.json``: the ordered character list
 - ``card.json``: the model card (name, base, corpus stats, hyperparameters, held-out loss,
   training time, library versions, created-at) and SHA-256 checksums of the other two files
@@ -27,6 +29,7 @@ from .config import NetworkConfig, weight_names, weight_shapes
 from .errors import ArtifactError
 
 FORMAT_VERSION = 1
+STORAGE_DTYPE = np.float16
 WEIGHTS_FILE = "weights.npz"
 CHARSET_FILE = "charset.json"
 CARD_FILE = "card.json"
@@ -45,6 +48,11 @@ class ModelArtifact:
         return self.card.get("heldout_loss_nats")
 
 
+def storage_rounded(weights: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The weights as they will be after a save and load (float16 precision, float32 type)."""
+    return {k: np.asarray(v).astype(STORAGE_DTYPE).astype(np.float32) for k, v in weights.items()}
+
+
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -53,9 +61,8 @@ def write_artifact(directory: Path, artifact: ModelArtifact) -> None:
     """Write the three files into ``directory`` (which should be a staging directory)."""
     directory.mkdir(parents=True, exist_ok=True)
     buf = io.BytesIO()
-    arrays = {
-        n: np.asarray(artifact.weights[n], dtype=np.float32) for n in weight_names(artifact.config)
-    }
+    names = weight_names(artifact.config)
+    arrays = {n: np.asarray(artifact.weights[n], dtype=STORAGE_DTYPE) for n in names}
     np.savez(buf, **arrays)
     weights_bytes = buf.getvalue()
     charset_bytes = artifact.charset.to_json().encode()
@@ -113,7 +120,7 @@ def load_artifact(directory: Path, name: str | None = None) -> ModelArtifact:
         config = NetworkConfig.from_dict(card["network"])
         charset = Charset.from_json(blobs[CHARSET_FILE].decode("utf-8"))
         with np.load(io.BytesIO(blobs[WEIGHTS_FILE])) as npz:
-            weights = {k: npz[k] for k in npz.files}
+            weights = {k: npz[k].astype(np.float32) for k in npz.files}
     except (KeyError, TypeError, ValueError, zipfile.BadZipFile, OSError) as exc:
         raise ArtifactError(f"model '{label}' is corrupted: {exc}") from None
     if len(charset) != config.vocab_size:

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from .artifact import ModelArtifact
+from .artifact import ModelArtifact, storage_rounded
 from .charset import Charset
 from .config import NetworkConfig, TrainConfig
 from .corpus import split_heldout
@@ -307,6 +307,8 @@ def train(
             raise TrainingPaused(f"training of '{name}' paused after epoch {epoch}")
 
     assert best_weights is not None
+    best_weights = storage_rounded(best_weights)  # what the saved model will hold
+    best_loss = evaluate_ids(NumpyLSTM(cfg, best_weights), heldout_ids)[0]
     card = {
         "base_model": base.name if base is not None else None,
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),

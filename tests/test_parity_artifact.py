@@ -35,7 +35,12 @@ def test_save_load_round_trip(tmp_path, tiny_model):
     loaded = store.load("tiny")
     assert loaded.charset == tiny_model.artifact.charset
     for name, value in tiny_model.artifact.weights.items():
+        # Stored as float16; training already rounded the weights it reports on.
+        assert loaded.weights[name].dtype == np.float32
         np.testing.assert_array_equal(loaded.weights[name], value)
+    assert (path / "weights.npz").stat().st_size < 2.2 * sum(
+        v.size for v in tiny_model.artifact.weights.values()
+    ) + 4096
     card = loaded.card
     for key in (
         "heldout_loss_nats",
