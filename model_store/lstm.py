@@ -29,10 +29,10 @@ def _halve_sigmoid_gates(a: np.ndarray, units: int) -> np.ndarray:
 
 @dataclass
 class _Layer:
-    input_kernel: np.ndarray | None  # (fan_in, 4H); None for the first layer (table lookup)
-    recurrent: np.ndarray  # (H, 4H)
-    bias: np.ndarray  # (4H,)
-    stacked: np.ndarray | None  # (fan_in + H, 4H): one matmul for layers after the first
+    # Weights are kept transposed, (4H, fan_in): OpenBLAS then streams them once per step
+    # instead of packing them for small batches (2x faster at n=8, the same at n=1).
+    weights_t: np.ndarray  # layer 0: recurrent (4H, H); later: [kernel; recurrent] (4H, in+H)
+    bias: np.ndarray  # (4H,); folded into the input table for layer 0
 
 
 class NumpyLSTM:
@@ -50,11 +50,11 @@ class NumpyLSTM:
             )
             if i == 0:
                 self.input_table = f32["embedding"] @ kernel + bias  # (V, 4H)
-                self.layers.append(_Layer(None, np.ascontiguousarray(rec), bias, None))
+                self.layers.append(_Layer(np.ascontiguousarray(rec.T), bias))
             else:
-                stacked = np.ascontiguousarray(np.concatenate([kernel, rec], axis=0))
-                self.layers.append(_Layer(kernel, rec, bias, stacked))
-        self.dense_kernel = np.ascontiguousarray(f32["dense_kernel"])
+                stacked = np.concatenate([kernel, rec], axis=0)
+                self.layers.append(_Layer(np.ascontiguousarray(stacked.T), bias))
+        self.dense_t = np.ascontiguousarray(f32["dense_kernel"].T)  # (V, H)
         self.dense_bias = f32["dense_bias"]
 
     @property
@@ -73,17 +73,17 @@ class NumpyLSTM:
         for i, layer in enumerate(self.layers):
             h, c = state[i]
             if i == 0:
-                z = self.input_table[ids] + h @ layer.recurrent
+                z = self.input_table[ids] + (layer.weights_t @ h.T).T
             else:
-                z = np.concatenate([x, h], axis=1) @ layer.stacked + layer.bias
-            t = np.tanh(z)
-            gi = 0.5 + 0.5 * t[:, :units]
-            gf = 0.5 + 0.5 * t[:, units : 2 * units]
-            go = 0.5 + 0.5 * t[:, 3 * units :]
-            c = gf * c + gi * t[:, 2 * units : 3 * units]
-            x = go * np.tanh(c)
+                z = (layer.weights_t @ np.concatenate([x, h], axis=1).T).T + layer.bias
+            t = np.tanh(z, out=z)
+            g = t[:, 2 * units : 3 * units].copy()  # the cell candidate: tanh itself
+            gates = np.multiply(t, 0.5, out=t)
+            gates += 0.5  # i, f, o: sigmoids of the (pre-halved) pre-activations
+            c = gates[:, units : 2 * units] * c + gates[:, :units] * g
+            x = gates[:, 3 * units :] * np.tanh(c)
             new_state.append((x, c))
-        return x @ self.dense_kernel + self.dense_bias, new_state
+        return (self.dense_t @ x.T).T + self.dense_bias, new_state
 
     def prime(self, ids: np.ndarray, state: State | None = None) -> tuple[np.ndarray, State]:
         """Run one stream (n=1) through ``ids``; return the last logits (1, V) and state."""

@@ -108,9 +108,17 @@ class BatchSampler:
         self.charset = charset
         self.rows: list[Row] = []
         self._state = model.initial_state(0)
+        self._options_changed()
 
     def __len__(self) -> int:
         return len(self.rows)
+
+    def _options_changed(self) -> None:
+        """Per-row option arrays, rebuilt only when rows join or leave (not every step)."""
+        rows = self.rows
+        self._temperature = np.array([r.options.temperature for r in rows], dtype=np.float64)
+        self._top_k = np.array([r.options.top_k for r in rows], dtype=np.int64)
+        self._top_p = np.array([r.options.top_p for r in rows], dtype=np.float64)
 
     def add(self, seed: str, options: SampleOptions, *, stream: int = 0) -> Row:
         """Add a row; ``stream`` distinguishes the rng of several samples from one rng seed."""
@@ -124,47 +132,60 @@ class BatchSampler:
             raise SeedError("the seed is empty")
         entropy = None if options.rng_seed is None else [options.rng_seed, stream]
         ids = [int(i) for i in encoded.ids]
-        row = Row(seed, options, encoded.unknown, np.random.default_rng(entropy), ids[1:], ids[0])
+        feed = ids[:0:-1]  # the rest of the seed, reversed: pop() takes the next one
+        row = Row(seed, options, encoded.unknown, np.random.default_rng(entropy), feed, ids[0])
         self.rows.append(row)
         zero = self.model.initial_state(1)
         self._state = [
             (np.concatenate([h, zh]), np.concatenate([c, zc]))
             for (h, c), (zh, zc) in zip(self._state, zero, strict=True)
         ]
+        self._options_changed()
         return row
 
     def step(self) -> list[tuple[Row, str]]:
         """Advance every row by one character; return (row, new character) for sampled rows.
 
         Finished rows are removed from the batch (their ``done`` is set)."""
-        if not self.rows:
+        rows = self.rows
+        if not rows:
             return []
-        ids = np.fromiter((r._next for r in self.rows), dtype=np.int64, count=len(self.rows))
+        ids = np.fromiter((r._next for r in rows), dtype=np.int64, count=len(rows))
         logits, self._state = self.model.step(ids, self._state)
-        sampling = [i for i, r in enumerate(self.rows) if not r._feed]
-        emitted: list[tuple[Row, str]] = []
-        if sampling:
-            rows = [self.rows[i] for i in sampling]
+        if any(r._feed for r in rows):  # some rows are still reading their seed
+            sampling = [i for i, r in enumerate(rows) if not r._feed]
+            for r in rows:
+                if r._feed:
+                    r._next = r._feed.pop()
+            if not sampling:
+                return []
+            sampled = [rows[i] for i in sampling]
             picked = sample_ids(
                 logits[sampling],
-                np.array([r.options.temperature for r in rows]),
-                np.array([r.options.top_k for r in rows]),
-                np.array([r.options.top_p for r in rows]),
-                np.array([r.rng.random() for r in rows]),
+                self._temperature[sampling],
+                self._top_k[sampling],
+                self._top_p[sampling],
+                np.fromiter((r.rng.random() for r in sampled), np.float64, len(sampled)),
             )
-            for row, pid in zip(rows, picked, strict=True):
-                row._next = int(pid)
-                char = self.charset.chars[row._next]
-                row.chars.append(char)
-                emitted.append((row, char))
-                self._check_finished(row)
-        for row in self.rows:
-            if row._feed:
-                row._next = row._feed.pop(0)
-        if any(r.done for r in self.rows):
-            keep = [i for i, r in enumerate(self.rows) if not r.done]
-            self.rows = [self.rows[i] for i in keep]
+        else:
+            sampled = rows
+            uniform = np.fromiter((r.rng.random() for r in rows), np.float64, len(rows))
+            picked = sample_ids(logits, self._temperature, self._top_k, self._top_p, uniform)
+        chars = self.charset.chars
+        emitted: list[tuple[Row, str]] = []
+        finished = False
+        for row, pid in zip(sampled, picked.tolist(), strict=True):
+            row._next = pid
+            char = chars[pid]
+            row.chars.append(char)
+            emitted.append((row, char))
+            self._check_finished(row)
+            finished = finished or row.done
+        if finished:
+            keep = [i for i, r in enumerate(rows) if not r.done]
+            self.rows = [rows[i] for i in keep]
             self._state = [(h[keep], c[keep]) for h, c in self._state]
+            self._options_changed()
         return emitted
 
     @staticmethod
