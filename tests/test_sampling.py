@@ -96,3 +96,12 @@ def test_seed_errors_and_unknown_characters(tiny_model):
 def test_options_validate(kwargs):
     with pytest.raises(ValueError):
         SampleOptions(**kwargs)
+
+
+def test_single_row_fast_path_matches_the_batched_arithmetic():
+    rng = np.random.default_rng(5)
+    for _ in range(200):
+        logits = rng.normal(0, 3, size=(1, 40)).astype(np.float32)
+        args = (np.array([0.7]), np.array([0]), np.array([1.0]), rng.random(1))
+        two = sample_ids(np.repeat(logits, 2, axis=0), *(np.repeat(a, 2) for a in args))
+        assert sample_ids(logits, *args)[0] == two[0] == two[1]
