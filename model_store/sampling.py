@@ -160,6 +160,8 @@ class BatchSampler:
         rows = self.rows
         if not rows:
             return []
+        if len(rows) == 1:
+            return self._step_one(rows[0])
         ids = np.fromiter((r._next for r in rows), dtype=np.int64, count=len(rows))
         logits, self._state = self.model.step(ids, self._state)
         if any(r._feed for r in rows):  # some rows are still reading their seed
@@ -197,6 +199,27 @@ class BatchSampler:
             self._state = [(h[keep], c[keep]) for h, c in self._state]
             self._options_changed()
         return emitted
+
+    def _step_one(self, row: Row) -> list[tuple[Row, str]]:
+        """:meth:`step` for a batch of one: the same arithmetic with less bookkeeping."""
+        reading = bool(row._feed)
+        logits, self._state = self.model.step(
+            np.array([row._next]), self._state, logits=not reading
+        )
+        if reading:
+            row._next = row._feed.pop()
+            return []
+        uniform = np.array([row.rng.random()])
+        pid = int(sample_ids(logits, self._temperature, self._top_k, self._top_p, uniform)[0])
+        row._next = pid
+        char = self.charset.chars[pid]
+        row.chars.append(char)
+        self._check_finished(row)
+        if row.done:
+            self.rows = []
+            self._state = [(h[:0], c[:0]) for h, c in self._state]
+            self._options_changed()
+        return [(row, char)]
 
     @staticmethod
     def _check_finished(row: Row) -> None:
