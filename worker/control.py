@@ -58,7 +58,11 @@ class JobControl(TrainingCallback):
             "eta_seconds": None if p.eta_seconds is None else round(p.eta_seconds),
         }
         with self._lock:
-            self._progress = payload
+            if p.step == p.steps:  # an epoch's last step is always reported (unthrottled)
+                self._events.append((PROGRESS, payload))
+                self._progress = None
+            else:
+                self._progress = payload
 
     def on_epoch_end(self, r: EpochEnd) -> None:
         self.sample_seed = r.sample_seed
