@@ -1,7 +1,13 @@
-"""Reading and checking training text: UTF-8 only, no binary, normalised, split for held-out."""
+"""Reading and checking training text: decoded, normalised, checked, split for held-out.
+
+Accepted: UTF-8 (with or without a byte-order mark), and UTF-16 or UTF-32 with a byte-order
+mark (what Windows Notepad saves as "Unicode"). Anything else is refused with a message that
+names the problem and the fix.
+"""
 
 from __future__ import annotations
 
+import codecs
 import unicodedata
 from pathlib import Path
 
@@ -9,6 +15,18 @@ from .errors import CorpusError
 
 HELDOUT_FRACTION = 0.1
 MIN_CHARS = 1000  # below this there is nothing to learn a style from
+SAVE_AS_UTF8 = "save it as UTF-8 (in Notepad: File > Save as > Encoding: UTF-8)"
+# Characters that never belong in text: controls (but newline and tab), lone surrogates,
+# private-use and unassigned code points. (Python's isprintable() also refuses honest
+# characters such as the non-breaking space and the zero-width joiner of emoji.)
+_JUNK_CATEGORIES = {"Cc", "Cs", "Co", "Cn"}
+_BOMS = (  # UTF-32 first: its little-endian mark starts with UTF-16's
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
 
 
 def normalize_text(text: str) -> str:
@@ -19,25 +37,62 @@ def normalize_text(text: str) -> str:
 
 def decode_corpus(data: bytes, *, what: str = "the text", min_chars: int = MIN_CHARS) -> str:
     """Decode uploaded or read bytes into a usable corpus, or raise :class:`CorpusError`."""
-    if not data.strip():
+    text = normalize_text(_decode(data, what))
+    if not text.strip():
         raise CorpusError(f"{what} is empty")
-    if b"\x00" in data:
-        raise CorpusError(f"{what} looks binary (it contains NUL bytes), not plain text")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
+    junk = sum(1 for c in text if c not in "\n\t" and unicodedata.category(c) in _JUNK_CATEGORIES)
+    if junk > 0.05 * len(text):
         raise CorpusError(
-            f"{what} is not UTF-8 (invalid byte at position {exc.start}); save it as UTF-8 text"
-        ) from None
-    text = normalize_text(text)
-    printable = sum(1 for c in text if c.isprintable() or c in "\n\t")
-    if printable < 0.95 * len(text):
-        raise CorpusError(f"{what} is mostly unprintable characters, not plain text")
+            f"{what} is mostly unprintable characters, not plain text: upload a .txt file"
+        )
+    distinct = set(text)
+    if len(distinct) < 2:
+        raise CorpusError(
+            f"{what} has only one distinct character ({next(iter(distinct))!r}); "
+            "there is no style to learn in it"
+        )
     if len(text) < min_chars:
         raise CorpusError(
-            f"{what} is too short to learn from ({len(text)} characters; at least {min_chars})"
+            f"{what} is too short to learn from ({len(text):,} characters; at least {min_chars:,})"
         )
     return text
+
+
+def _decode(data: bytes, what: str) -> str:
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(encoding)
+            except UnicodeDecodeError as exc:
+                label = encoding.upper().removesuffix("-SIG")
+                raise CorpusError(
+                    f"{what} is marked as {label} but is damaged at byte {exc.start:,}; "
+                    f"{SAVE_AS_UTF8}"
+                ) from None
+    if b"\x00" in data:
+        if _looks_utf16(data):
+            raise CorpusError(
+                f"{what} looks like UTF-16 without a byte-order mark, which can't be read "
+                f"reliably; {SAVE_AS_UTF8}"
+            )
+        raise CorpusError(
+            f"{what} looks binary (it contains NUL bytes), not plain text: upload a .txt file "
+            "saved as UTF-8"
+        )
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CorpusError(
+            f"{what} is not UTF-8 (byte 0x{data[exc.start]:02X} at position {exc.start:,} is "
+            f"not valid UTF-8; the file may be Windows-1252 or Latin-1): {SAVE_AS_UTF8}"
+        ) from None
+
+
+def _looks_utf16(data: bytes) -> bool:
+    """UTF-16 text has a NUL in nearly every even (or every odd) byte, few on the other side."""
+    even, odd = data[0::2].count(0), data[1::2].count(0)
+    half = max(1, len(data) // 2)
+    return max(even, odd) > 0.8 * half and min(even, odd) < 0.05 * half
 
 
 def read_corpus(path: str | Path, *, min_chars: int = MIN_CHARS) -> str:

@@ -46,3 +46,53 @@ def test_normalisation_and_split():
     assert normalize_text(decomposed) == "caf\u00e9\n"
     train, held = split_heldout("x" * 90 + "y" * 10)
     assert train == "x" * 90 and held == "y" * 10
+
+
+# French dialogue set with non-breaking spaces, and emoji joined with zero-width joiners:
+# Python calls these characters "not printable", yet they are honest text.
+HONEST = (
+    "«\u00a0Oui\u00a0!\u00a0» dit-elle\u00a0; «\u00a0Non\u00a0?\u00a0» 👩\u200d💻👨\u200d🍳\n"
+    "Il répond\u00a0: «\u00a0Peut-être.\u00a0»\n"
+)
+
+
+@pytest.mark.parametrize(
+    "encode",
+    [
+        lambda t: t.encode("utf-8"),
+        lambda t: b"\xef\xbb\xbf" + t.encode("utf-8"),  # UTF-8 with BOM (Notepad's "UTF-8 BOM")
+        lambda t: t.encode("utf-16"),  # UTF-16 with BOM, native order (Notepad's "Unicode")
+        lambda t: b"\xfe\xff" + t.encode("utf-16-be"),  # "Unicode big endian"
+        lambda t: b"\xff\xfe" + t.encode("utf-16-le"),
+    ],
+    ids=["utf8", "utf8-bom", "utf16", "utf16-be", "utf16-le"],
+)
+def test_decode_corpus_accepts_what_editors_save(encode):
+    text = (HONEST * 40)[:2000]
+    assert decode_corpus(encode(text), min_chars=2000) == text
+
+
+@pytest.mark.parametrize(
+    "data, words",
+    [
+        ("Hello there. ".encode("utf-16-le") * 200, ["UTF-16 without a byte-order mark", "UTF-8"]),
+        ("Café crème. ".encode("cp1252") * 200, ["not UTF-8", "0xE9", "save it as UTF-8"]),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" * 200, ["binary", ".txt"]),
+        (b"\xff\xfe" + b"\x00\xd8" * 2000, ["UTF-16", "damaged", "UTF-8"]),
+        (b"a" * 6000, ["only one distinct character", "'a'"]),
+        ("\u00a0\n".encode() * 10, ["empty"]),
+    ],
+    ids=["utf16-no-bom", "cp1252", "png", "broken-utf16", "one-char", "blank"],
+)
+def test_decode_corpus_names_the_problem_and_the_fix(data, words):
+    with pytest.raises(CorpusError) as info:
+        decode_corpus(data, what="The file", min_chars=10)
+    for word in words:
+        assert word in str(info.value), str(info.value)
+
+
+def test_honest_small_text_at_the_minimum_is_accepted():
+    text = (HONEST * 100)[:1000]
+    assert decode_corpus(text.encode(), min_chars=1000) == text
+    with pytest.raises(CorpusError, match=r"999 characters; at least 1,000"):
+        decode_corpus(text[:999].encode(), min_chars=1000)
