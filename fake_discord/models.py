@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import re
 import time
+import unicodedata
+import urllib.parse
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -282,25 +285,59 @@ class FakeGuild:
         return data
 
 
+def cleansed_filename(name: str) -> str:
+    """The file name Discord stores for an upload named ``name``.
+
+    Like werkzeug's ``secure_filename`` (which Discord's cleansing follows): letters reduced
+    to ASCII, runs of whitespace become ``_``, everything but ASCII letters, digits, ``_``,
+    ``-`` and ``.`` is dropped, leading and trailing ``.``/``_`` go. A name left without a stem
+    (all non-ASCII letters) becomes ``file`` plus its cleansed extension.
+    """
+
+    def clean(part: str) -> str:
+        ascii_part = unicodedata.normalize("NFKD", part).encode("ascii", "ignore").decode()
+        return re.sub(r"[^A-Za-z0-9_.-]", "", "_".join(ascii_part.split()))
+
+    stem, dot, ext = name.rpartition(".")
+    if not dot:
+        stem, ext = name, ""
+    stem, ext = clean(stem).strip("._"), clean(ext).strip("._")
+    return f"{stem or 'file'}.{ext}" if ext else stem or "file"
+
+
 @dataclass(eq=False)
 class FakeAttachment:
-    """A file: uploaded by the bot, or made with ``FakeDiscord.add_attachment`` for options."""
+    """A file: uploaded by the bot, or made with ``FakeDiscord.add_attachment`` for options.
+
+    ``filename`` is the cleansed name Discord stores; ``title`` the name as uploaded when it
+    differs (as Discord sends it)."""
 
     filename: str
     data: bytes
     content_type: str | None = None
     description: str | None = None
     id: int = field(default_factory=snowflake)
+    title: str | None = None
+
+    @classmethod
+    def uploaded(cls, name: str, data: bytes, content_type: str | None = None, **kw: Any):
+        """An attachment as Discord stores an upload called ``name``."""
+        filename = cleansed_filename(name)
+        title = name if filename != name else None
+        return cls(filename, data, content_type, title=title, **kw)
 
     @property
     def size(self) -> int:
         return len(self.data)
 
     def url_path(self) -> str:
-        return f"/attachments/{self.id}/{self.filename}"
+        return f"/attachments/{self.id}/{urllib.parse.quote(self.filename, safe='')}"
 
     def to_payload(self, base_url: str) -> dict[str, Any]:
-        url = base_url + self.url_path()
+        # Like Discord's signed CDN links: expiry, issue time and a signature in the query.
+        issued = int(time.time())
+        query = f"?ex={issued + 86400:x}&is={issued:x}&hm={self.id:x}"
+        url = base_url + self.url_path() + query
         data: dict[str, Any] = {
             "id": str(self.id),
             "filename": self.filename,
@@ -308,6 +345,8 @@ class FakeAttachment:
             "url": url,
             "proxy_url": url,
         }
+        if self.title:
+            data["title"] = self.title
         if self.content_type:
             data["content_type"] = self.content_type
         if self.description:

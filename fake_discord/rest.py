@@ -387,10 +387,16 @@ class Rest:
         problems = self.fake.check_message(data, len(uploads), where)
         if problems.errors:
             return self._reject(ix, json_response(problems.to_error_body(), 400), where)
-        msg = self.fake.create_message(
-            ix.channel, self.fake.bot_user, data, uploads, webhook=True, interaction_id=ix.id
-        )
-        ix.followups.append(msg)
+        original = ix.original
+        if original is not None and original.loading and not original.deleted:
+            # Discord: the first followup after a "thinking..." deferral replaces the loading
+            # message, keeping the deferral's visibility (its ephemeral flag is ignored).
+            msg = self.fake.edit_message(original, data, uploads)
+        else:
+            msg = self.fake.create_message(
+                ix.channel, self.fake.bot_user, data, uploads, webhook=True, interaction_id=ix.id
+            )
+            ix.followups.append(msg)
         ix.last_activity = self.fake.now()
         self.fake._notify()
         if request.query.get("wait") in ("1", "true", "True"):

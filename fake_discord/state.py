@@ -231,7 +231,7 @@ class FakeState:
     ) -> FakeAttachment:
         """A file a user "uploaded", for ATTACHMENT options or ``send_message``."""
         raw = data.encode() if isinstance(data, str) else bytes(data)
-        att = FakeAttachment(filename, raw, content_type, description)
+        att = FakeAttachment.uploaded(filename, raw, content_type, description=description)
         self.attachments[att.id] = att
         return att
 
@@ -318,7 +318,7 @@ class FakeState:
         return result
 
     def _store_upload(self, up: Upload, filename: str, description: str | None) -> FakeAttachment:
-        att = FakeAttachment(filename, up.data, up.content_type, description)
+        att = FakeAttachment.uploaded(filename, up.data, up.content_type, description=description)
         self.attachments[att.id] = att
         return att
 

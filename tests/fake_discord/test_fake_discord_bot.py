@@ -276,6 +276,24 @@ async def test_attachment_option_is_read_by_bot(env: Env) -> None:
     assert ix.files == [("upper.txt", b"HELLO FILE")]
 
 
+@pytest.mark.parametrize(
+    "name, stored",
+    [
+        ("my notes #1?.txt", "my_notes_1.txt"),
+        ("Größe & café.txt", "Groe__cafe.txt"),
+        ("日本語.txt", "file.txt"),
+        ("a?b=c&d#e", "abcde"),
+    ],
+)
+async def test_attachment_names_as_people_make_them(env: Env, name: str, stored: str) -> None:
+    """Discord stores a cleansed file name (the original goes in ``title``); its URL works."""
+    att = env.fake.add_attachment(name, b"hello file", "text/plain")
+    assert att.filename == stored and att.title == name
+    ix = await env.fake.invoke(env.guild, env.alice, "readfile", {"file": att})
+    await ix.wait_done()
+    assert ix.content == f"{stored}: hello file"
+
+
 async def test_channel_message_with_file(env: Env) -> None:
     channel = env.guild.default_channel
     ix = await env.fake.invoke(env.guild, env.alice, "post")
