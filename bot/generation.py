@@ -3,9 +3,14 @@
 Each loaded model gets an engine: one background thread stepping a
 :class:`model_store.BatchSampler`. Requests join the running batch between steps, so
 concurrent ``/generate`` calls on the same model share one matmul per character. The thread
-publishes each request's text at most every ``PUBLISH_INTERVAL`` seconds (and when it ends);
-the event loop only wakes up to read it. Models are loaded in a thread and kept in an LRU
-cache keyed by path and checksum.
+publishes each request's text at most every ``PUBLISH_INTERVAL`` seconds (and when it ends),
+all of a step's updates in one call into the event loop.
+
+Models are loaded in a thread and kept in an LRU cache keyed by path and checksum. The cache
+never evicts an engine that has requests in flight (it may hold more than ``cache_size``
+engines while they are all busy, and shrinks back when they go idle). Every request ends:
+with its text, its own error, or :class:`ModelUnavailable` when its engine is closed (the model
+was deleted, the bot is shutting down, or the engine's thread died).
 """
 
 from __future__ import annotations
@@ -15,111 +20,204 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from model_store import Generator, SampleOptions, load_artifact
+from model_store import Generator, ModelStoreError, SampleOptions, load_artifact
 from model_store.sampling import Row
 
 log = logging.getLogger(__name__)
 
 PUBLISH_INTERVAL = 0.05
+_ACQUIRE_TRIES = 5
+
+
+class ModelUnavailable(ModelStoreError):
+    """The model's engine closed while a request needed it; the message is for the user."""
+
+
+@dataclass(frozen=True)
+class Generated:
+    """A request's progress: the continuation so far, and the seed characters skipped."""
+
+    text: str
+    done: bool
+    unknown: tuple[str, ...] = ()
 
 
 @dataclass(eq=False)
 class _Request:
     seed: str
     options: SampleOptions
-    loop: asyncio.AbstractEventLoop
     changed: asyncio.Event = field(default_factory=asyncio.Event)
     text: str = ""
     done: bool = False
     error: BaseException | None = None
-    row: Row | None = None
+    unknown: tuple[str, ...] = ()
     published_at: float = 0.0
 
-    def publish(self, text: str, done: bool, error: BaseException | None = None) -> None:
-        def apply() -> None:
-            self.text, self.done, self.error = text, done, error
-            self.changed.set()
-
-        self.loop.call_soon_threadsafe(apply)
+    def apply(self, text: str, done: bool, error: BaseException | None) -> None:
+        """On the event loop: take the engine's latest news about this request."""
+        if self.done:
+            return
+        self.text, self.done, self.error = text, done, error
+        self.changed.set()
 
 
 class _Engine:
     """One model, one thread, one growing and shrinking batch."""
 
-    def __init__(self, generator: Generator, name: str):
+    def __init__(self, generator: Generator, name: str, loop: asyncio.AbstractEventLoop):
         self.generator = generator
         self.name = name
+        self.loop = loop
+        self.users = 0  # requests submitted and not yet ended (counted on the event loop)
+        self.peak_batch = 0
+        self.steps = 0
         self._pending: list[_Request] = []
         self._lock = threading.Lock()
         self._wake = threading.Event()
-        self._closed = False
+        self._closed: str | None = None  # why, once closed
+        self.evicted = False  # closed by the cache (not deleted, not broken)
         self._thread = threading.Thread(target=self._run, name=f"generate-{name}", daemon=True)
         self._thread.start()
-        self.peak_batch = 0
+
+    @property
+    def closed(self) -> bool:
+        return self._closed is not None
 
     def submit(self, request: _Request) -> None:
         with self._lock:
-            self._pending.append(request)
+            if self._closed is None:
+                self._pending.append(request)
+                request = None  # type: ignore[assignment]
+        if request is not None:  # closed meanwhile: end it now
+            request.apply("", True, ModelUnavailable(self._closed or "closed"))
         self._wake.set()
 
-    def close(self) -> None:
-        self._closed = True
+    def close(self, reason: str) -> None:
+        """Stop the thread; every request still queued or in flight ends with ``reason``."""
+        with self._lock:
+            if self._closed is None:
+                self._closed = reason
         self._wake.set()
+
+    def _publish(self, updates: list[tuple[_Request, str, bool, BaseException | None]]) -> None:
+        if not updates:
+            return
+
+        def apply_all() -> None:
+            for req, text, done, error in updates:
+                req.apply(text, done, error)
+
+        try:
+            self.loop.call_soon_threadsafe(apply_all)
+        except RuntimeError:  # the event loop is closed: nobody is waiting any more
+            pass
 
     def _run(self) -> None:
-        sampler = self.generator.sampler()
         active: dict[Row, _Request] = {}
-        while not self._closed:
-            if not active:
-                self._wake.wait(timeout=1.0)
-            self._wake.clear()
+        pending: list[_Request] = []
+        try:
+            sampler = self.generator.sampler()
+            while True:
+                if not active:
+                    self._wake.wait(timeout=1.0)
+                self._wake.clear()
+                with self._lock:
+                    if self._closed is not None:
+                        break
+                    pending, self._pending = self._pending, []
+                self._add(sampler, pending, active)
+                pending = []
+                if active:
+                    sampler = self._step(sampler, active)
+        except BaseException:
+            log.exception("the generation thread of model %s died", self.name)
             with self._lock:
-                pending, self._pending = self._pending, []
-            for req in pending:
-                try:
-                    req.row = sampler.add(req.seed, req.options)
-                except Exception as exc:  # SeedError and friends go back to the caller
-                    req.publish("", True, exc)
-                    continue
-                active[req.row] = req
-            if not active:
-                continue
-            self.peak_batch = max(self.peak_batch, len(active))
+                self._closed = self._closed or (
+                    f"the model `{self.name}` stopped working; it has been logged"
+                )
+        finally:
+            with self._lock:
+                pending += self._pending
+                self._pending = []
+            error = ModelUnavailable(self._closed or "closed")
+            self._publish(
+                [(req, "", True, error) for req in [*active.values(), *pending]],
+            )
+
+    def _add(self, sampler, pending: list[_Request], active: dict[Row, _Request]) -> None:
+        updates = []
+        for req in pending:
             try:
-                sampler.step()
-            except Exception as exc:  # pragma: no cover - a bug; fail the requests, keep serving
-                log.exception("generation step failed for model %s", self.name)
-                for req in active.values():
-                    req.publish("", True, exc)
-                active.clear()
-                sampler = self.generator.sampler()
+                row = sampler.add(req.seed, req.options)
+            except Exception as exc:  # SeedError and friends go back to the caller
+                updates.append((req, "", True, exc))
                 continue
-            now = time.monotonic()
-            for row, req in list(active.items()):
-                if row.done:
-                    req.publish(row.text, True)
-                    del active[row]
-                elif now - req.published_at >= PUBLISH_INTERVAL:
-                    req.published_at = now
-                    req.publish(row.text, False)
+            req.unknown = row.unknown
+            active[row] = req
+        self._publish(updates)
+
+    def _step(self, sampler, active: dict[Row, _Request]):
+        self.peak_batch = max(self.peak_batch, len(active))
+        self.steps += 1
+        try:
+            sampler.step()
+        except Exception as exc:  # a bug: fail these requests, keep serving
+            log.exception("generation step failed for model %s", self.name)
+            self._publish([(req, "", True, exc) for req in active.values()])
+            active.clear()
+            return self.generator.sampler()
+        now = time.monotonic()
+        updates = []
+        for row, req in list(active.items()):
+            if row.done:
+                updates.append((req, row.text, True, None))
+                del active[row]
+            elif now - req.published_at >= PUBLISH_INTERVAL:
+                req.published_at = now
+                updates.append((req, row.text, False, None))
+        self._publish(updates)
+        return sampler
 
 
 class GenerationService:
-    def __init__(self, cache_size: int = 4):
+    def __init__(
+        self,
+        cache_size: int = 4,
+        on_load_error: Callable[[str, str, ModelStoreError], None] | None = None,
+    ):
         self.cache_size = cache_size
+        self.on_load_error = on_load_error  # (path, checksum, error): e.g. mark it broken
         self._engines: OrderedDict[tuple[str, str], _Engine] = OrderedDict()
         self._loading: dict[tuple[str, str], asyncio.Task[_Engine]] = {}
+        self._closed = False
+
+    @property
+    def in_flight(self) -> int:
+        """Requests submitted and not yet ended, over all engines."""
+        return sum(e.users for e in self._engines.values())
+
+    @property
+    def cached(self) -> int:
+        return len(self._engines)
+
+    def engines(self) -> list[_Engine]:
+        return list(self._engines.values())
 
     async def engine(self, path: str | Path, checksum: str, name: str) -> _Engine:
         """The engine for the model at ``path`` (loaded in a thread on first use)."""
+        if self._closed:
+            raise ModelUnavailable("the bot is shutting down")
         key = (str(path), checksum)
-        if key in self._engines:
+        cached = self._engines.get(key)
+        if cached is not None and cached.closed:  # its thread died: start a new one
+            del self._engines[key]
+        elif cached is not None:
             self._engines.move_to_end(key)
-            return self._engines[key]
+            return cached
         if key not in self._loading:
             self._loading[key] = asyncio.ensure_future(self._load(key, name))
         try:
@@ -129,50 +227,86 @@ class GenerationService:
 
     async def _load(self, key: tuple[str, str], name: str) -> _Engine:
         started = time.perf_counter()
-        artifact = await asyncio.to_thread(load_artifact, Path(key[0]), name)
-        generator = await asyncio.to_thread(Generator, artifact)
-        engine = _Engine(generator, name)
+        try:
+            artifact = await asyncio.to_thread(load_artifact, Path(key[0]), name)
+            generator = await asyncio.to_thread(Generator, artifact)
+        except ModelStoreError as exc:
+            if self.on_load_error is not None:
+                self.on_load_error(key[0], key[1], exc)
+            raise
+        if self._closed:
+            raise ModelUnavailable("the bot is shutting down")
+        engine = _Engine(generator, name, asyncio.get_running_loop())
         self._engines[key] = engine
-        while len(self._engines) > self.cache_size:
-            _, old = self._engines.popitem(last=False)
-            old.close()
+        self._trim(keep=engine)
         log.info("loaded model %s in %.0f ms", name, (time.perf_counter() - started) * 1000)
         return engine
 
-    def evict(self, path: str | Path) -> None:
-        for key in [k for k in self._engines if k[0] == str(path)]:
-            self._engines.pop(key).close()
+    def _trim(self, keep: _Engine | None = None) -> None:
+        """Close least recently used idle engines while there are more than ``cache_size``."""
+        for key, engine in list(self._engines.items()):
+            if len(self._engines) <= self.cache_size:
+                return
+            if engine.users == 0 and engine is not keep:
+                del self._engines[key]
+                engine.evicted = True
+                engine.close("evicted from the model cache")
 
-    async def charset_of(self, path: str | Path, checksum: str, name: str):
-        return (await self.engine(path, checksum, name)).generator.charset
+    async def _acquire(self, path: str | Path, checksum: str, name: str) -> _Engine:
+        """The model's engine with one more user; one the cache evicted meanwhile is reloaded.
+
+        An engine closed for another reason is returned as it is: submitting to it ends the
+        request at once with that reason."""
+        for _ in range(_ACQUIRE_TRIES):
+            engine = await self.engine(path, checksum, name)
+            if not engine.evicted:  # no await between this check and taking it
+                engine.users += 1
+                return engine
+        raise ModelUnavailable(f"the model `{name}` is not available right now; try again")
+
+    def _release(self, engine: _Engine) -> None:
+        engine.users -= 1
+        if engine.users == 0:
+            self._trim()
+
+    def evict(self, path: str | Path, reason: str | None = None) -> None:
+        """Close the engines of the model at ``path`` (it is being deleted)."""
+        for key in [k for k in self._engines if k[0] == str(path)]:
+            engine = self._engines.pop(key)
+            engine.close(reason or f"the model `{engine.name}` was deleted while I was writing")
 
     async def stream(
         self, path: str | Path, checksum: str, name: str, seed: str, options: SampleOptions
-    ) -> AsyncIterator[str]:
-        """Yield the continuation so far, every time it grows; the last value is final.
+    ) -> AsyncIterator[Generated]:
+        """Yield the continuation so far, every time it grows; the last one is ``done``.
 
-        Raises :class:`model_store.SeedError` (and other model errors) from the engine."""
-        engine = await self.engine(path, checksum, name)
-        request = _Request(seed, options, asyncio.get_running_loop())
-        engine.submit(request)
-        while True:
-            await request.changed.wait()
-            request.changed.clear()
-            if request.error is not None:
-                raise request.error
-            yield request.text
-            if request.done:
-                return
+        Raises :class:`model_store.SeedError` (and other model errors) from the engine, and
+        :class:`ModelUnavailable` when the engine closes before the request ends."""
+        engine = await self._acquire(path, checksum, name)
+        try:
+            request = _Request(seed, options)
+            engine.submit(request)
+            while True:
+                await request.changed.wait()
+                request.changed.clear()
+                if request.error is not None:
+                    raise request.error
+                yield Generated(request.text, request.done, request.unknown)
+                if request.done:
+                    return
+        finally:
+            self._release(engine)
 
     async def generate(
         self, path: str | Path, checksum: str, name: str, seed: str, options: SampleOptions
     ) -> str:
         final = ""
-        async for final in self.stream(path, checksum, name, seed, options):  # noqa: B007
-            pass
+        async for progress in self.stream(path, checksum, name, seed, options):
+            final = progress.text
         return final
 
     def close(self) -> None:
+        self._closed = True
         for engine in self._engines.values():
-            engine.close()
+            engine.close("the bot is shutting down")
         self._engines.clear()

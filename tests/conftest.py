@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -39,3 +40,25 @@ def corpus_file(tmp_path: Path, tiny_text: str) -> Path:
     path = tmp_path / "corpus.txt"
     path.write_text(tiny_text, encoding="utf-8")
     return path
+
+
+HOLD = "The hold "  # a seed whose requests wait at their engine's next step (see ``gate``)
+
+
+@pytest.fixture
+def gate(monkeypatch) -> threading.Event:
+    """Generation engines stepping a batch with a HOLD request block until the gate is set:
+    a way to keep requests in flight, deterministically, while a test does something."""
+    from model_store.sampling import BatchSampler
+
+    opened = threading.Event()
+    step = BatchSampler.step
+
+    def gated_step(self):
+        if any(r.seed == HOLD for r in self.rows):
+            assert opened.wait(30), "the test never opened the gate"
+        return step(self)
+
+    monkeypatch.setattr(BatchSampler, "step", gated_step)
+    yield opened
+    opened.set()
