@@ -9,7 +9,7 @@ from pathlib import Path
 import discord
 from discord.ext import commands
 
-from model_store import ModelCatalog
+from model_store import ModelCatalog, ModelStoreError
 from model_store.store import BUILTIN_DIR
 
 from .db import Database
@@ -54,7 +54,9 @@ class LSTMBot(commands.Bot):
         self.db = Database(settings.database_path)
         self.catalog = ModelCatalog(settings.model_path, builtin_root)
         self.registry = ModelRegistry(self.db, self.catalog)
-        self.generation = GenerationService(settings.model_cache_size)
+        self.generation = GenerationService(
+            settings.model_cache_size, on_load_error=self.registry.mark_broken
+        )
         self.jobs = JobQueue.from_settings(self.db, settings)
         self.reporter = JobReporter(self, self.jobs, settings.poll_seconds)
         self.failed_extensions: dict[str, str] = {}
@@ -64,6 +66,9 @@ class LSTMBot(commands.Bot):
         await self.db.open()
         builtins = await self.registry.sync_builtins()
         log.info("database ready at %s; built-in models: %s", self.db.path, ", ".join(builtins))
+        broken = await self.registry.check_builtins()
+        if broken:  # logged one by one; the bot serves every other model
+            log.error("unavailable built-in models (files damaged): %s", ", ".join(broken))
         for name in self.extensions_to_load:
             try:
                 await self.load_extension(name)
@@ -74,8 +79,13 @@ class LSTMBot(commands.Bot):
             await self.tree.sync()
         self.reporter.start()
         default = await self.registry.get(None, self.settings.default_model)
-        if default is not None:  # warm the cache so the first /generate is fast
-            await self.generation.engine(default.path, checksum(default.card), default.name)
+        if default is None:
+            log.error("the default model %r does not exist", self.settings.default_model)
+        elif self.registry.problem(default) is None:  # warm the cache: a fast first /generate
+            try:
+                await self.generation.engine(default.path, default.checksum, default.name)
+            except ModelStoreError:
+                pass  # marked broken (and logged) by the registry; other models still work
 
     async def on_ready(self) -> None:
         log.info(
@@ -99,7 +109,3 @@ async def sync_tree(bot: commands.Bot, guild_id: int | None = None) -> list:
     guild = discord.Object(id=guild_id)
     bot.tree.copy_global_to(guild=guild)
     return await bot.tree.sync(guild=guild)
-
-
-def checksum(card: dict) -> str:
-    return str(card.get("checksums", {}).get("weights.npz", ""))

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import discord
 
-MESSAGE_LIMIT = 2000
+MESSAGE_LIMIT = 2000  # characters in a message's content
+FIELD_LIMIT = 1024  # characters in an embed field's value
+FOOTER_LIMIT = 300  # our own cap on a generated message's footer line
 
 
 def escape(text: str) -> str:
@@ -12,16 +14,51 @@ def escape(text: str) -> str:
     return discord.utils.escape_markdown(text)
 
 
-def generated_message(seed: str, continuation: str, footer: str, *, cursor: bool = False) -> str:
-    """The seed in bold, then the continuation, then a small footer line."""
-    body = f"**{escape(seed)}**{escape(continuation)}"
-    if cursor:
-        body += " ▌"
-    return f"{body}\n-# {footer}"
+def code(text: str) -> str:
+    """``text`` as inline code (a backtick inside would end it early, so it becomes ')."""
+    return "`" + text.replace("`", "'") + "`"
 
 
-def fits(content: str) -> bool:
-    return len(content) <= MESSAGE_LIMIT
+def escape_within(text: str, limit: int, *, keep_end: bool = False) -> str:
+    """``text`` escaped, shortened with "…" so that the result has at most ``limit`` characters.
+
+    Escaping can double a text's length, so the cut is made on the raw text (never inside an
+    escape) and measured after escaping. ``keep_end`` keeps the end instead of the start."""
+    escaped = escape(text)
+    if len(escaped) <= limit:
+        return escaped
+    if limit < 1:
+        return ""
+
+    def piece(n: int) -> str:
+        return text[len(text) - n :] if keep_end else text[:n]
+
+    lo, hi = 0, len(text)
+    while lo < hi:  # the longest piece whose escaped form and "…" fit
+        mid = (lo + hi + 1) // 2
+        if len(escape(piece(mid))) < limit:
+            lo = mid
+        else:
+            hi = mid - 1
+    return "…" + escape(piece(lo)) if keep_end else escape(piece(lo)) + "…"
+
+
+def generated_message(
+    seed: str, continuation: str, footer: str, *, cursor: bool = False
+) -> tuple[str, bool]:
+    """The seed in bold, then the continuation, then a small footer line (already escaped),
+    within Discord's 2000 characters; and whether the whole text is shown.
+
+    When it does not all fit, the seed keeps its end (at most a third of the room unless the
+    continuation needs less) and the continuation its start, each marked with "…"."""
+    tail = (" ▌" if cursor else "") + "\n-# " + shorten(footer, FOOTER_LIMIT)
+    room = MESSAGE_LIMIT - len(tail) - len("****")
+    bold, rest = escape(seed), escape(continuation)
+    if len(bold) + len(rest) <= room:
+        return f"**{bold}**{rest}{tail}", True
+    bold = escape_within(seed, min(len(bold), max(room // 3, room - len(rest))), keep_end=True)
+    rest = escape_within(continuation, room - len(bold))
+    return f"**{bold}**{rest}{tail}", False
 
 
 def shorten(text: str, limit: int) -> str:

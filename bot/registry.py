@@ -3,10 +3,15 @@
 Built-in models (shipped in ``model_store/builtin``) are rows with ``guild_id = 0``, synced
 at start-up, visible to every server and never deletable. A server's own models are visible
 to that server only; every lookup is scoped by guild.
+
+A model whose files can't be read is *broken*: start-up checks the built-in models, and any
+model that fails to load later is marked then. Broken models stay listed (as unavailable) and
+deletable; the mark lives in memory, so a model fixed on disk is tried again after a restart.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import shutil
@@ -15,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from model_store import ModelCatalog, ModelStoreError
+from model_store import ModelCatalog, ModelStoreError, load_artifact
 
 from .db import Database
 
@@ -40,6 +45,11 @@ class ModelRecord:
         return self.guild_id == BUILTIN_GUILD
 
     @property
+    def checksum(self) -> str:
+        """The weights' checksum from the card: with the path, it names one model version."""
+        return str(self.card.get("checksums", {}).get("weights.npz", ""))
+
+    @property
     def heldout_loss(self) -> float | None:
         return self.card.get("heldout_loss_nats")
 
@@ -62,20 +72,31 @@ class ModelRegistry:
     def __init__(self, db: Database, catalog: ModelCatalog):
         self.db = db
         self.catalog = catalog
+        self._broken: dict[tuple[str, str], str] = {}  # (path, checksum) -> what is wrong
+
+    def mark_broken(self, path: str, checksum: str, error: Exception) -> None:
+        if (path, checksum) not in self._broken:
+            log.error("model at %s is unavailable: %s", path, error)
+        self._broken[(path, checksum)] = str(error)
+
+    def problem(self, record: ModelRecord) -> str | None:
+        """Why ``record`` can't be used right now, or ``None``."""
+        return self._broken.get((record.path, record.checksum))
 
     async def sync_builtins(self) -> list[str]:
         """Make the built-in rows match the shipped models and the operator's models (those
         trained with ``lstm-bot train`` into the model directory); finish interrupted deletes.
+
+        A model whose card can't be read gets a row with an empty card, marked broken.
         """
-        names = []
+        names = self.catalog.names()
         cards = {}
-        for name in self.catalog.names():
+        for name in names:
             try:
                 cards[name] = self.catalog.card(name)
             except ModelStoreError as exc:
-                log.error("skipping model %s: %s", name, exc)
-                continue
-            names.append(name)
+                cards[name] = {}
+                self.mark_broken(str(self.catalog.store_of(name).path(name)), "", exc)
         async with self.db.transaction() as conn:
             for name in names:
                 card = cards[name]
@@ -100,6 +121,19 @@ class ModelRegistry:
         for row in await self.db.fetchall("SELECT * FROM models WHERE status = 'deleting'"):
             await self._remove(ModelRecord.from_row(row))
         return names
+
+    async def check_builtins(self) -> list[str]:
+        """Load every built-in model once (in a thread); mark and return the broken ones."""
+        broken = []
+        for record in await self.visible(BUILTIN_GUILD):
+            if self.problem(record) is None:
+                try:
+                    await asyncio.to_thread(load_artifact, Path(record.path), record.name)
+                except ModelStoreError as exc:
+                    self.mark_broken(record.path, record.checksum, exc)
+            if self.problem(record) is not None:
+                broken.append(record.name)
+        return broken
 
     async def visible(self, guild_id: int | None) -> list[ModelRecord]:
         """Built-in models first, then this server's, by name."""
@@ -161,6 +195,7 @@ class ModelRegistry:
             path.rename(trash)
             shutil.rmtree(trash, ignore_errors=True)
         await self.db.execute("DELETE FROM models WHERE id = ?", (record.id,))
+        self._broken = {k: v for k, v in self._broken.items() if k[0] != record.path}
 
 
 async def insert_model(

@@ -10,9 +10,11 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.autocomplete import model_choices, resolve_model
-from bot.client import LSTMBot, checksum
+from bot.client import LSTMBot
 from bot.errors import UserFacingError
-from bot.formatting import escape, fits, generated_message, shorten
+from bot.formatting import escape, escape_within, generated_message
+from bot.generation import Generated
+from bot.tree import defer
 from model_store import SampleOptions, SeedError
 
 EDIT_INTERVAL = 1.0  # seconds between edits of the streamed reply
@@ -57,51 +59,45 @@ class Generate(commands.Cog):
         if not (0.0 <= temperature <= 2.0 and 0.0 < top_p <= 1.0 and length >= 1):
             # Discord enforces the declared ranges; this guards against anything that doesn't.
             raise UserFacingError("Out of range: temperature 0-2, top_p 0.01-1, length 1 or more.")
-        record = await resolve_model(interaction, model)
         options = SampleOptions(
             temperature=temperature, length=length, top_p=top_p, rng_seed=rng_seed
         )
-        await interaction.response.defer(thinking=True)
-
-        footer = f"{record.name} · temperature {temperature:g}"
-        started = time.monotonic()
-        last_edit = started
-        text = ""
+        await defer(interaction)  # before any database or model work
+        record = await resolve_model(interaction, model, usable=True)
+        footer = f"{escape(record.name)} · temperature {temperature:g}"
+        last_edit = time.monotonic()
+        progress = Generated("", False)
         stream = self.bot.generation.stream(
-            record.path, checksum(record.card), record.name, seed, options
+            record.path, record.checksum, record.name, seed, options
         )
         try:
-            async for text in stream:
+            async for progress in stream:
                 now = time.monotonic()
-                if now - last_edit >= EDIT_INTERVAL and len(text) < length:
-                    content = generated_message(seed, text, footer + " · writing…", cursor=True)
-                    if fits(content):
-                        await interaction.edit_original_response(content=content)
-                        last_edit = now
+                if now - last_edit >= EDIT_INTERVAL and not progress.done:
+                    content, _ = generated_message(
+                        seed, progress.text, footer + " · writing…", cursor=True
+                    )
+                    await interaction.edit_original_response(content=content)
+                    last_edit = now
         except SeedError as exc:
-            await interaction.delete_original_response()
-            await interaction.followup.send(
+            raise UserFacingError(
                 f"I can't continue that seed: {exc}. The model `{record.name}` only knows "
-                "the characters of the text it was trained on.",
-                ephemeral=True,
-            )
-            return
-        charset = await self.bot.generation.charset_of(
-            record.path, checksum(record.card), record.name
-        )
+                "the characters of the text it was trained on."
+            ) from None
+        text = progress.text
         footer += f" · {len(text)} characters"
-        if unknown := charset.encode(seed).unknown:
-            footer += f" · skipped unknown characters: {escape(shorten(''.join(unknown), 20))}"
-        content = generated_message(seed, text, footer)
-        if fits(content):
+        if progress.unknown:
+            skipped = escape_within("".join(progress.unknown), 40)
+            footer += f" · skipped unknown characters: {skipped}"
+        content, whole = generated_message(seed, text, footer)
+        if whole:
             await interaction.edit_original_response(content=content)
-        else:
-            data = io.BytesIO((seed + text).encode("utf-8"))
-            preview = shorten(text, 1500)
-            await interaction.edit_original_response(
-                content=generated_message(seed, preview, footer + " · full text attached"),
-                attachments=[discord.File(data, filename="generated.txt")],
-            )
+            return
+        content, _ = generated_message(seed, text, footer + " · full text attached")
+        data = io.BytesIO((seed + text).encode("utf-8"))
+        await interaction.edit_original_response(
+            content=content, attachments=[discord.File(data, filename="generated.txt")]
+        )
 
 
 async def setup(bot: LSTMBot) -> None:

@@ -9,11 +9,12 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.autocomplete import model_choices, resolve_model
-from bot.client import LSTMBot, checksum
+from bot.client import LSTMBot
 from bot.errors import UserFacingError
-from bot.formatting import escape, loss_text, shorten
+from bot.formatting import FIELD_LIMIT, escape_within, loss_text
 from bot.permissions import may_manage
 from bot.registry import ModelRecord
+from bot.tree import defer
 from model_store import SampleOptions
 
 log = logging.getLogger(__name__)
@@ -26,27 +27,27 @@ def _owner(record: ModelRecord) -> str:
     return "built-in" if record.builtin else f"by <@{record.owner_id}>"
 
 
-def list_page(records: list[ModelRecord], page: int) -> discord.Embed:
+def list_page(records: list[ModelRecord], page: int, broken: set[str]) -> discord.Embed:
+    """One page of the list; models named in ``broken`` are shown as unavailable."""
     pages = max(1, -(-len(records) // PAGE_SIZE))
     embed = discord.Embed(title="Models on this server", colour=discord.Colour.blurple())
     for r in records[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]:
-        card = r.card
-        embed.add_field(
-            name=r.name,
-            value=(
+        if r.name in broken:
+            value = f"{_owner(r)} · ⚠️ unavailable: its files are damaged"
+        else:
+            value = (
                 f"{_owner(r)} · base {r.base or '—'}\n"
-                f"held-out loss {loss_text(card)} · created {r.created_at[:10] or '?'}"
-            ),
-            inline=False,
-        )
+                f"held-out loss {loss_text(r.card)} · created {r.created_at[:10] or '?'}"
+            )
+        embed.add_field(name=r.name, value=value, inline=False)
     embed.set_footer(text=f"page {page + 1}/{pages} · lower loss = closer to the style")
     return embed
 
 
 class Pager(discord.ui.View):
-    def __init__(self, records: list[ModelRecord], user_id: int):
+    def __init__(self, records: list[ModelRecord], broken: set[str], user_id: int):
         super().__init__(timeout=300)
-        self.records, self.user_id, self.page = records, user_id, 0
+        self.records, self.broken, self.user_id, self.page = records, broken, user_id, 0
         self.pages = max(1, -(-len(records) // PAGE_SIZE))
         self._sync()
 
@@ -65,7 +66,8 @@ class Pager(discord.ui.View):
     async def _show(self, interaction: discord.Interaction, delta: int) -> None:
         self.page = max(0, min(self.pages - 1, self.page + delta))
         self._sync()
-        await interaction.response.edit_message(embed=list_page(self.records, self.page), view=self)
+        embed = list_page(self.records, self.page, self.broken)
+        await interaction.response.edit_message(embed=embed, view=self)
 
     @discord.ui.button(label="Previous", style=discord.ButtonStyle.secondary)
     async def previous(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:
@@ -110,21 +112,23 @@ class Models(commands.GroupCog, group_name="model", group_description="Browse an
 
     @app_commands.command(name="list", description="The models this server can use")
     async def list_models(self, interaction: discord.Interaction) -> None:
+        await defer(interaction)
         records = await self.bot.registry.visible(interaction.guild_id)
-        view = Pager(records, interaction.user.id) if len(records) > PAGE_SIZE else None
-        await interaction.response.send_message(
-            embed=list_page(records, 0), **({"view": view} if view else {})
+        broken = {r.name for r in records if self.bot.registry.problem(r) is not None}
+        view = Pager(records, broken, interaction.user.id) if len(records) > PAGE_SIZE else None
+        await interaction.edit_original_response(
+            embed=list_page(records, 0, broken), **({"view": view} if view else {})
         )
 
     @app_commands.command(name="info", description="A model's card, with a short sample")
     @app_commands.describe(name="The model")
     @app_commands.autocomplete(name=model_choices)
     async def info(self, interaction: discord.Interaction, name: str) -> None:
-        record = await resolve_model(interaction, name)
-        await interaction.response.defer(thinking=True)
+        await defer(interaction)
+        record = await resolve_model(interaction, name, usable=True)
         sample = await self.bot.generation.generate(
             record.path,
-            checksum(record.card),
+            record.checksum,
             record.name,
             SAMPLE_SEED,
             SampleOptions(temperature=0.5, length=160, rng_seed=0),
@@ -136,6 +140,7 @@ class Models(commands.GroupCog, group_name="model", group_description="Browse an
     @app_commands.autocomplete(name=model_choices)
     @app_commands.guild_only()
     async def delete(self, interaction: discord.Interaction, name: str) -> None:
+        await defer(interaction, ephemeral=True)
         record = await resolve_model(interaction, name)
         if record.builtin:
             raise UserFacingError(f"`{record.name}` is a built-in model; it can't be deleted.")
@@ -145,10 +150,9 @@ class Models(commands.GroupCog, group_name="model", group_description="Browse an
             raise UserFacingError(
                 "Only the model's owner or someone with Manage Server can delete it."
             )
-        await interaction.response.send_message(
-            f"Delete `{record.name}`? Its weights go too; this can't be undone.",
+        await interaction.edit_original_response(
+            content=f"Delete `{record.name}`? Its weights go too; this can't be undone.",
             view=ConfirmDelete(self, record, member.id),
-            ephemeral=True,
         )
 
     async def delete_model(self, record: ModelRecord) -> None:
@@ -176,7 +180,7 @@ def card_embed(record: ModelRecord, sample: str) -> discord.Embed:
     embed.add_field(
         name="Corpus",
         value=f"{corpus.get('chars', 0):,} characters"
-        + (f" ({escape(str(corpus['name']))})" if corpus.get("name") else ""),
+        + (f" ({escape_within(str(corpus['name']), 200)})" if corpus.get("name") else ""),
     )
     embed.add_field(
         name="Training",
@@ -184,7 +188,7 @@ def card_embed(record: ModelRecord, sample: str) -> discord.Embed:
         f"{card.get('training_seconds', 0) / 60:.1f} min",
     )
     embed.add_field(
-        name="Sample (temperature 0.5)", value=shorten(escape(sample), 1000), inline=False
+        name="Sample (temperature 0.5)", value=escape_within(sample, FIELD_LIMIT), inline=False
     )
     embed.set_footer(text=f"created {card.get('created_at', '?')}")
     return embed

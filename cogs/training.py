@@ -7,6 +7,7 @@ import uuid
 from pathlib import Path
 from typing import Literal
 
+import aiohttp
 import discord
 from discord import app_commands
 from discord.ext import commands
@@ -14,8 +15,9 @@ from discord.ext import commands
 from bot.autocomplete import model_choices, resolve_model
 from bot.client import LSTMBot
 from bot.errors import UserFacingError
-from bot.formatting import shorten
+from bot.formatting import code, shorten
 from bot.jobs import Limits, SubmitRejected
+from bot.tree import defer
 from model_store import CorpusError, InvalidNameError, check_name
 from model_store.corpus import decode_corpus
 from worker.params import make_params
@@ -31,7 +33,7 @@ class Training(commands.Cog):
 
     @app_commands.command(name="train", description="Train a new model on a .txt file")
     @app_commands.describe(
-        file="A UTF-8 .txt file with the text whose style to learn",
+        file="A .txt file (UTF-8, or UTF-16 from Notepad) with the text whose style to learn",
         name="Name of the new model (2-32 lowercase letters, digits, - or _)",
         base="Model to fine-tune (default: the built-in one)",
         effort="quick (2 epochs), normal (5), thorough (up to 15, stops when no longer improving)",
@@ -56,37 +58,29 @@ class Training(commands.Cog):
             check_name(name)
         except InvalidNameError as exc:
             raise UserFacingError(str(exc).capitalize() + ".") from None
+        shown = code(shorten(file.title or file.filename, 60))  # the name as uploaded
+        names = (file.filename, file.title or "")
+        if not any(n.lower().endswith(ACCEPTED_SUFFIXES) for n in names):
+            raise UserFacingError(f"{shown} is not a .txt file. Upload plain UTF-8 text.")
+        _check_size(file.size, settings.max_upload_bytes)
+        await defer(interaction, ephemeral=True)  # before any database or file work
         if await self.bot.registry.name_taken(guild_id, name):
             raise UserFacingError(f"There is already a model called `{name}` here.")
-        if not file.filename.lower().endswith(ACCEPTED_SUFFIXES):
-            raise UserFacingError(
-                f"`{shorten(file.filename, 60)}` is not a .txt file. Upload plain UTF-8 text."
-            )
-        if file.size > settings.max_upload_bytes:
-            raise UserFacingError(
-                f"That file is {file.size / 1e6:.1f} MB; the limit is "
-                f"{settings.max_upload_bytes / 1e6:.1f} MB."
-            )
-        if file.size == 0:
-            raise UserFacingError("That file is empty.")
         if await self.bot.registry.count(guild_id) >= settings.max_models_per_guild:
             raise UserFacingError(
                 f"This server has {settings.max_models_per_guild} models, the most it may "
                 "have. Delete one with `/model delete` first."
             )
-        base_record = None if from_scratch else await resolve_model(interaction, base)
-        await interaction.response.defer(ephemeral=True, thinking=True)
-
-        data = await file.read()
-        if len(data) > settings.max_upload_bytes:
-            raise UserFacingError("That file is larger than the upload limit.")
+        base_record = None if from_scratch else await resolve_model(interaction, base, usable=True)
+        data = await _download(file, shown)
+        _check_size(len(data), settings.max_upload_bytes)
         try:
             text = decode_corpus(data, what="The file", min_chars=settings.min_corpus_chars)
         except CorpusError as exc:
             raise UserFacingError(f"{exc}.") from None
         corpus = self._store_corpus(text)
         try:
-            params = make_params(effort, corpus_name=shorten(file.filename, 100))
+            params = make_params(effort, corpus_name=shorten(file.title or file.filename, 100))
             job, created = await self.bot.jobs.submit(
                 guild_id=guild_id,
                 channel_id=interaction.channel_id or 0,
@@ -128,6 +122,27 @@ class Training(commands.Cog):
         tmp.write_text(text, encoding="utf-8")
         tmp.rename(path)
         return path
+
+
+def _check_size(size: int, limit: int) -> None:
+    if size == 0:
+        raise UserFacingError("That file is empty.")
+    if size > limit:
+        raise UserFacingError(
+            f"That file is {size:,} bytes; the limit is {limit:,} bytes ({limit / 1e6:g} MB). "
+            "Upload a shorter text."
+        )
+
+
+async def _download(file: discord.Attachment, shown: str) -> bytes:
+    try:
+        return await file.read()
+    except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as exc:
+        log.warning("could not download attachment %s: %r", file.url, exc)
+        why = f"HTTP {exc.status}" if isinstance(exc, discord.HTTPException) else "network error"
+        raise UserFacingError(
+            f"I couldn't download {shown} from Discord ({why}). Please upload it again."
+        ) from None
 
 
 async def setup(bot: LSTMBot) -> None:

@@ -6,6 +6,8 @@ import dataclasses
 
 import pytest
 
+from .helpers import answered, private, reply
+
 
 async def test_generate_streams_then_final_edit(env):
     env.bot.settings = dataclasses.replace(env.settings, max_length=5000)
@@ -16,7 +18,7 @@ async def test_generate_streams_then_final_edit(env):
     assert ix.deferred and not ix.ephemeral
     assert ix.acknowledged_after < 1.0
     assert ix.content.startswith("**The cat**")
-    assert "basic · temperature 0.5 · 1200 characters" in ix.content
+    assert "basic · temperature 0.5 · 1200 characters" in reply(ix)
     # Edits are throttled to about one a second.
     times = [t for t, _ in ix.edits]
     assert all(b - a >= 0.9 for a, b in zip(times, times[1:-1], strict=False))
@@ -54,8 +56,8 @@ async def test_long_text_goes_as_attachment(env):
 )
 async def test_bad_input_gets_ephemeral_error(env, options, expected):
     ix = await env.fake.invoke(env.guild_a, env.alice, "generate", options)
-    await ix.wait_done(timeout=10)
-    assert ix.ephemeral and expected in ix.content
+    await answered(ix)
+    assert private(ix) and expected in reply(ix)
 
 
 async def test_seed_of_unknown_characters(env):
@@ -64,7 +66,7 @@ async def test_seed_of_unknown_characters(env):
     )
     await ix.wait_for(lambda i: i.followups, timeout=10)
     (msg,) = ix.followups
-    assert msg.ephemeral and "can't continue that seed" in msg.content
+    assert private(ix) and "can't continue that seed" in msg.content
     assert ix.original.deleted  # the public placeholder went away
 
 
@@ -78,8 +80,8 @@ async def test_ranges_are_declared_and_enforced(env):
     ix = await env.fake.invoke(
         env.guild_a, env.alice, "generate", {"seed": "The", "temperature": 3.5}
     )
-    await ix.wait_done(timeout=10)
-    assert ix.ephemeral and "Out of range" in ix.content
+    await answered(ix)
+    assert private(ix) and "Out of range" in reply(ix)
 
 
 async def test_mentions_never_ping(env):
@@ -90,7 +92,7 @@ async def test_mentions_never_ping(env):
         {"seed": "@everyone <@123> <@&456> The", "temperature": 0.5, "length": 50},
     )
     await ix.wait_content(lambda c: c and "50 characters" in c, timeout=30)
-    assert "@everyone" in ix.content and "<@123>" in ix.content
+    assert "@everyone" in reply(ix) and "<@123>" in reply(ix)
     assert ix.allowed_mentions is not None
     assert env.fake.take_violations() == []
 
@@ -104,8 +106,8 @@ async def test_cooldown(env):
     second = await env.fake.invoke(
         env.guild_a, env.alice, "generate", {"seed": "The", "temperature": 0.5, "length": 20}
     )
-    await second.wait_done(timeout=10)
-    assert second.ephemeral and "Slow down" in second.content
+    await answered(second)
+    assert private(second) and "Slow down" in reply(second)
 
 
 async def test_autocomplete_lists_visible_models_only(env, tiny_model):
@@ -153,8 +155,8 @@ async def test_other_servers_model_cannot_be_used(env, tiny_model):
     ix = await env.fake.invoke(
         env.guild_a, env.alice, "generate", {"seed": "The", "temperature": 0.5, "model": "secret"}
     )
-    await ix.wait_done(timeout=10)
-    assert ix.ephemeral and "no model called `secret`" in ix.content
+    await answered(ix)
+    assert private(ix) and "no model called `secret`" in reply(ix)
     ok = await env.fake.invoke(
         env.guild_b,
         env.bob,

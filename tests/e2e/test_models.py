@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..conftest import HOLD
+from .helpers import answered, private, reply, wait_until
+
 
 async def test_list_shows_builtin_and_own_models_only(env, tiny_model):
     await env.add_guild_model(env.guild_a, env.alice, "alpha", tiny_model.artifact)
     await env.add_guild_model(env.guild_b, env.bob, "bravo", tiny_model.artifact)
     ix = await env.fake.invoke(env.guild_a, env.alice, "model list")
-    await ix.wait_done(timeout=10)
+    await answered(ix)
     (embed,) = ix.embeds
     names = [f["name"] for f in embed["fields"]]
     assert names == ["basic", "alpha"]
@@ -21,14 +24,14 @@ async def test_list_pages(env, tiny_model):
     for i in range(12):
         await env.add_guild_model(env.guild_a, env.alice, f"m{i:02d}", tiny_model.artifact)
     ix = await env.fake.invoke(env.guild_a, env.alice, "model list")
-    await ix.wait_done(timeout=10)
+    await answered(ix)
     assert "page 1/2" in ix.embeds[0]["footer"]["text"]
     click = await env.fake.click(ix, env.alice, _custom_id(ix, "Next"))
-    await click.wait_done(timeout=10)
+    await answered(click)
     assert "page 2/2" in ix.original.embeds[0]["footer"]["text"]
     stranger = await env.fake.click(ix, env.carol, _custom_id(ix, "Previous"))
-    await stranger.wait_done(timeout=10)
-    assert stranger.ephemeral and "yourself" in stranger.content
+    await answered(stranger)
+    assert private(stranger) and "yourself" in reply(stranger)
 
 
 def _custom_id(ix, label: str) -> str:
@@ -52,11 +55,11 @@ async def test_info_shows_card_and_sample(env):
 async def test_delete_by_owner_with_confirmation(env, tiny_model):
     record = await env.add_guild_model(env.guild_a, env.alice, "gone", tiny_model.artifact)
     ix = await env.fake.invoke(env.guild_a, env.alice, "model delete", {"name": "gone"})
-    await ix.wait_done(timeout=10)
-    assert ix.ephemeral and "can't be undone" in ix.content
+    await answered(ix)
+    assert private(ix) and "can't be undone" in reply(ix)
     assert await env.bot.registry.get(env.guild_a.id, "gone") is not None  # not yet
     confirm = await env.fake.click(ix, env.alice, _custom_id(ix, "Delete"))
-    await confirm.wait_done(timeout=10)
+    await answered(confirm)
     assert "Deleted `gone`" in ix.original.content
     assert await env.bot.registry.get(env.guild_a.id, "gone") is None
     assert not Path(record.path).exists()
@@ -65,9 +68,9 @@ async def test_delete_by_owner_with_confirmation(env, tiny_model):
 async def test_delete_cancel_keeps_model(env, tiny_model):
     await env.add_guild_model(env.guild_a, env.alice, "kept", tiny_model.artifact)
     ix = await env.fake.invoke(env.guild_a, env.alice, "model delete", {"name": "kept"})
-    await ix.wait_done(timeout=10)
+    await answered(ix)
     cancel = await env.fake.click(ix, env.alice, _custom_id(ix, "Cancel"))
-    await cancel.wait_done(timeout=10)
+    await answered(cancel)
     assert "Nothing was deleted" in ix.original.content
     assert await env.bot.registry.get(env.guild_a.id, "kept") is not None
 
@@ -76,28 +79,28 @@ async def test_delete_permissions_and_builtin(env, tiny_model):
     await env.add_guild_model(env.guild_a, env.alice, "alices", tiny_model.artifact)
     await env.add_guild_model(env.guild_b, env.bob, "bobs", tiny_model.artifact)
     denied = await env.fake.invoke(env.guild_a, env.carol, "model delete", {"name": "alices"})
-    await denied.wait_done(timeout=10)
-    assert denied.ephemeral and "Manage Server" in denied.content
+    await answered(denied)
+    assert private(denied) and "Manage Server" in reply(denied)
     builtin = await env.fake.invoke(env.guild_a, env.admin, "model delete", {"name": "basic"})
-    await builtin.wait_done(timeout=10)
-    assert builtin.ephemeral and "built-in" in builtin.content
+    await answered(builtin)
+    assert private(builtin) and "built-in" in reply(builtin)
     other = await env.fake.invoke(env.guild_a, env.admin, "model delete", {"name": "bobs"})
-    await other.wait_done(timeout=10)
-    assert other.ephemeral and "no model called `bobs`" in other.content
+    await answered(other)
+    assert private(other) and "no model called `bobs`" in reply(other)
     assert await env.bot.registry.get(env.guild_b.id, "bobs") is not None
     # A member with Manage Server may delete someone else's model.
     ok = await env.fake.invoke(env.guild_a, env.admin, "model delete", {"name": "alices"})
-    await ok.wait_done(timeout=10)
+    await answered(ok)
     confirm = await env.fake.click(ok, env.admin, _custom_id(ok, "Delete"))
-    await confirm.wait_done(timeout=10)
+    await answered(confirm)
     assert await env.bot.registry.get(env.guild_a.id, "alices") is None
 
 
 async def test_other_server_cannot_see_info(env, tiny_model):
     await env.add_guild_model(env.guild_b, env.bob, "hidden", tiny_model.artifact)
     ix = await env.fake.invoke(env.guild_a, env.alice, "model info", {"name": "hidden"})
-    await ix.wait_done(timeout=10)
-    assert ix.ephemeral and "no model called" in ix.content
+    await answered(ix)
+    assert private(ix) and "no model called" in reply(ix)
 
 
 async def test_delete_removes_a_kept_corpus_too(env, tiny_model, tmp_path):
@@ -119,3 +122,27 @@ async def test_delete_removes_a_kept_corpus_too(env, tiny_model, tmp_path):
     await env.bot.registry.delete(record)
     assert not corpus.exists()
     assert (await env.bot.jobs.get(job.id)).corpus_deleted
+
+
+async def test_deleting_a_model_mid_generation_ends_every_reply(env, tiny_model, gate, monkeypatch):
+    """Issue 7.1: requests in flight on a deleted model end with a clear, private message."""
+    from cogs import models
+
+    monkeypatch.setattr(models, "SAMPLE_SEED", HOLD)
+    await env.add_guild_model(env.guild_a, env.alice, "going", tiny_model.artifact)
+    gen = await env.fake.invoke(
+        env.guild_a,
+        env.carol,
+        "generate",
+        {"seed": HOLD, "temperature": 0.5, "model": "going", "length": 100},
+    )
+    info = await env.fake.invoke(env.guild_a, env.carol, "model info", {"name": "going"})
+    await wait_until(lambda: env.bot.generation.in_flight == 2, what="both requests in flight")
+    ix = await answered(
+        await env.fake.invoke(env.guild_a, env.alice, "model delete", {"name": "going"})
+    )
+    await answered(await env.fake.click(ix, env.alice, _custom_id(ix, "Delete")))
+    gate.set()
+    for waiting in (gen, info):
+        await answered(waiting)
+        assert private(waiting) and "`going` was deleted while I was writing" in reply(waiting)

@@ -16,6 +16,7 @@ from fake_discord import FakeDiscord
 from fake_discord.testing import running_bot
 
 from ..textgen import make_text
+from .helpers import answered, private, reply
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -78,7 +79,7 @@ async def test_upload_train_progress_result_list_generate(env, worker):
         {"file": upload(env, text), "name": "style", "effort": "quick"},
     )
     await ix.wait_content(lambda c: c and "Queued job #" in c, timeout=20)
-    assert ix.ephemeral and "fine-tuning `basic`" in ix.content
+    assert private(ix) and "fine-tuning `basic`" in reply(ix)
     result = await wait_result(env)
     # The progress message was posted in the channel and edited as training went.
     channel = env.fake.channel_messages(env.guild_a.default_channel)
@@ -95,7 +96,7 @@ async def test_upload_train_progress_result_list_generate(env, worker):
     assert plot.filename == "loss.png" and plot.data[:8] == b"\x89PNG\r\n\x1a\n"
     # The new model is listed and usable, with its new character.
     listing = await env.fake.invoke(env.guild_a, env.alice, "model list")
-    await listing.wait_done(timeout=10)
+    await answered(listing)
     assert "style" in [f["name"] for f in listing.embeds[0]["fields"]]
     gen = await env.fake.invoke(
         env.guild_a,
@@ -109,13 +110,24 @@ async def test_upload_train_progress_result_list_generate(env, worker):
     assert list((env.settings.data_dir / "corpora").glob("*.txt")) == []
     # Another server does not see it.
     other = await env.fake.invoke(env.guild_b, env.bob, "model list")
-    await other.wait_done(timeout=10)
+    await answered(other)
     assert "style" not in [f["name"] for f in other.embeds[0]["fields"]]
 
 
 BAD_UPLOADS = [
     ("notes.pdf", make_text(5000), {}, "not a .txt file"),
-    ("big.txt", make_text(20_000), {"max_upload_bytes": 10_000}, "the limit is 0.0 MB"),
+    (
+        "big.txt",
+        make_text(20_000),
+        {"max_upload_bytes": 10_000},
+        "20,000 bytes; the limit is 10,000",
+    ),
+    (
+        "huge.txt",
+        b"a b" * 1_666_667,  # 5,000,001 bytes
+        {"max_upload_bytes": 5_000_000},
+        "That file is 5,000,001 bytes; the limit is 5,000,000 bytes (5 MB)",
+    ),
     ("empty.txt", b"", {}, "empty"),
     ("short.txt", "Too short to learn anything from.", {}, "too short"),
     ("latin1.txt", ("Caf\u00e9 cr\u00e8me. " * 400).encode("latin-1"), {}, "not UTF-8"),
@@ -131,8 +143,8 @@ async def test_upload_rules(env, filename, data, patch, expected):
     ix = await env.fake.invoke(
         env.guild_a, env.alice, "train", {"file": attachment, "name": "fresh"}
     )
-    await ix.wait_done(timeout=15)
-    assert ix.ephemeral and expected in ix.content, ix.content
+    await answered(ix)
+    assert private(ix) and expected in reply(ix), ix.content
     await assert_nothing_stored(env)
     if patch:  # too big: refused from its declared size, never downloaded
         assert not [r for r in env.fake.requests if "/attachments/" in r[2]]
@@ -146,8 +158,8 @@ async def test_bad_names(env, name, expected):
     ix = await env.fake.invoke(
         env.guild_a, env.alice, "train", {"file": upload(env, make_text(5000)), "name": name}
     )
-    await ix.wait_done(timeout=15)
-    assert ix.ephemeral and expected in ix.content
+    await answered(ix)
+    assert private(ix) and expected in reply(ix)
     await assert_nothing_stored(env)
 
 
@@ -160,8 +172,8 @@ async def test_quota_per_user(env):
     second = await env.fake.invoke(
         env.guild_a, env.alice, "train", {"file": upload(env, make_text(5000)), "name": "two"}
     )
-    await second.wait_done(timeout=15)
-    assert second.ephemeral and "Queued" not in second.content
+    await answered(second)
+    assert private(second) and "Queued" not in reply(second)
     jobs = await env.bot.jobs.list_for_guild(env.guild_a.id, 10)
     assert [j.model_name for j in jobs] == ["one"]
     assert len(list((env.settings.data_dir / "corpora").glob("*.txt"))) == 1
@@ -175,8 +187,8 @@ async def test_cancel_queued_job_deletes_its_upload(env):
     (job,) = await env.bot.jobs.list_for_guild(env.guild_a.id, 10)
     assert Path(job.corpus_path).is_file()
     cancel = await env.fake.invoke(env.guild_a, env.alice, "job cancel", {"id": job.id})
-    await cancel.wait_done(timeout=10)
-    assert "before it started" in cancel.content
+    await answered(cancel)
+    assert "before it started" in reply(cancel)
     assert not Path(job.corpus_path).exists()
     assert (await env.bot.jobs.get(job.id)).status == "cancelled"
 
@@ -207,17 +219,17 @@ async def test_job_commands_and_cancel_mid_training(env, worker):
 
     await wait_for(running, 60, "training to start")
     status = await env.fake.invoke(env.guild_a, env.alice, "job status")
-    await status.wait_done(timeout=10)
-    assert f"#{job.id} `long` · running" in status.content
+    await answered(status)
+    assert f"#{job.id} `long` · running" in reply(status)
     hidden = await env.fake.invoke(env.guild_b, env.bob, "job status", {"id": job.id})
-    await hidden.wait_done(timeout=10)
-    assert f"no job #{job.id} on this server" in hidden.content
+    await answered(hidden)
+    assert f"no job #{job.id} on this server" in reply(hidden)
     denied = await env.fake.invoke(env.guild_a, env.carol, "job cancel", {"id": job.id})
-    await denied.wait_done(timeout=10)
-    assert "Only the job's owner" in denied.content
+    await answered(denied)
+    assert "Only the job's owner" in reply(denied)
     cancel = await env.fake.invoke(env.guild_a, env.alice, "job cancel", {"id": job.id})
-    await cancel.wait_done(timeout=10)
-    assert "Stopping job" in cancel.content
+    await answered(cancel)
+    assert "Stopping job" in reply(cancel)
 
     async def cancelled():
         return (await env.bot.jobs.get(job.id)).status == "cancelled"
@@ -230,7 +242,7 @@ async def test_job_commands_and_cancel_mid_training(env, worker):
         timeout=10,
     )
     listing = await env.fake.invoke(env.guild_a, env.alice, "job list")
-    await listing.wait_done(timeout=10)
+    await answered(listing)
     assert f"#{job.id} `long` · cancelled" in listing.embeds[0]["description"]
     assert await env.bot.registry.get(env.guild_a.id, "long") is None
 
@@ -284,5 +296,50 @@ async def test_bot_restart_mid_job_still_reports(settings, builtin_dir, tmp_path
 
 async def test_privacy(env):
     ix = await env.fake.invoke(env.guild_a, env.alice, "privacy")
-    await ix.wait_done(timeout=10)
-    assert ix.ephemeral and "Uploaded texts" in ix.content and "/model delete" in ix.content
+    await answered(ix)
+    assert private(ix) and "Uploaded texts" in reply(ix) and "/model delete" in reply(ix)
+
+
+@pytest.mark.parametrize(
+    "filename, encode",
+    [
+        ("my notes #1?.txt", lambda t: t.encode()),
+        ("Größe des Café.txt", lambda t: b"\xef\xbb\xbf" + t.encode()),
+        ("日本語.txt", lambda t: t.encode("utf-16")),  # Notepad's "Unicode"
+    ],
+)
+async def test_uploads_as_people_make_them_are_queued(env, filename, encode):
+    text = make_text(3000, seed=4)
+    ix = await env.fake.invoke(
+        env.guild_a,
+        env.alice,
+        "train",
+        {"file": upload(env, encode(text), filename), "name": "words"},
+    )
+    await answered(ix)
+    assert private(ix) and "Queued job #" in reply(ix) and "3,000 characters" in reply(ix)
+    (job,) = await env.bot.jobs.list_for_guild(env.guild_a.id, 10)
+    assert Path(job.corpus_path).read_text(encoding="utf-8") == text
+
+
+async def test_a_failed_download_gets_a_clear_message(env):
+    attachment = upload(env, make_text(3000), "gone.txt")
+    del env.fake.attachments[attachment.id]  # Discord's CDN no longer has it
+    ix = await answered(
+        await env.fake.invoke(
+            env.guild_a, env.alice, "train", {"file": attachment, "name": "words"}
+        )
+    )
+    assert private(ix) and "couldn't download `gone.txt`" in reply(ix)
+    assert "upload it again" in reply(ix)
+    await assert_nothing_stored(env)
+
+
+async def test_a_one_character_text_is_refused_at_upload(env):
+    ix = await answered(
+        await env.fake.invoke(
+            env.guild_a, env.alice, "train", {"file": upload(env, "a" * 6000), "name": "words"}
+        )
+    )
+    assert private(ix) and "only one distinct character" in reply(ix)
+    await assert_nothing_stored(env)
