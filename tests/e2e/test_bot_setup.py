@@ -11,6 +11,7 @@ from bot.client import LSTMBot, sync_tree
 from bot.console import run_console
 from bot.db import Database, migrations
 from fake_discord import FakeDiscord
+from fake_discord.rules import pinged_mentions
 from fake_discord.testing import running_bot
 
 from .helpers import answered, private, reply
@@ -70,8 +71,30 @@ async def test_sync_globally_and_to_a_guild(settings, builtin_dir):
 
 
 async def test_bot_never_pings(env):
-    assert env.bot.allowed_mentions.everyone is False
-    assert env.bot.allowed_mentions.users is False and env.bot.allowed_mentions.roles is False
+    """Mentions in a seed go through the real /generate path and the fake Discord reports
+    what Discord would ping: nothing, on the streamed edits, the final reply and errors."""
+    role = env.fake.add_role(env.guild_a, "mods")
+    mentions = f"@everyone @here <@{env.bob.id}> <@!{env.bob.id}> <@&{role.id}>"
+    ok = await env.fake.invoke(
+        env.guild_a,
+        env.alice,
+        "generate",
+        {"seed": f"{mentions} The", "temperature": 0.5, "length": 30},
+    )
+    await ok.wait_content(lambda c: "30 characters" in c, timeout=30)
+    refused = await answered(  # an error that quotes the seed's unknown characters
+        await env.fake.invoke(
+            env.guild_a,
+            env.alice,
+            "generate",
+            {"seed": f"<@{env.bob.id}><@&{role.id}>", "temperature": 0.5},
+        )
+    )
+    assert mentions in ok.content and "can't continue that seed" in reply(refused)
+    for message in ok.messages + refused.messages:
+        for content in [message.content, *(e.content for e in message.edits)]:
+            assert pinged_mentions(content, message.allowed_mentions) == [], content
+    assert not [v for v in env.fake.take_violations() if v.startswith("would_ping")]
 
 
 async def test_database_migrations_and_wal(tmp_path):
