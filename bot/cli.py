@@ -185,7 +185,7 @@ def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
 
     token = settings.require_token()
     setup_logging(settings)
-    guild = args.guild if args.guild is not None else None
+    guild = sync_target(args, settings)
 
     async def go() -> list:
         bot = LSTMBot(settings)
@@ -197,6 +197,14 @@ def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
     where = f"guild {guild}" if guild else "globally (may take up to an hour to show)"
     print(f"synced {len(synced)} commands {where}: {', '.join(c.name for c in synced)}")
     return 0
+
+
+def sync_target(args: argparse.Namespace, settings: Settings) -> int | None:
+    """The guild ``sync`` registers commands in: --guild, else LSTM_BOT_TEST_GUILD_ID unless
+    --global; ``None`` means globally."""
+    if args.everywhere:
+        return None
+    return args.guild if args.guild is not None else settings.test_guild_id
 
 
 def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
@@ -258,8 +266,19 @@ def build_parser() -> argparse.ArgumentParser:
     with_store(e)
     r = sub.add_parser("run", help="run the Discord bot (needs DISCORD_TOKEN)")
     del r
-    s = sub.add_parser("sync", help="register the slash commands with Discord")
-    s.add_argument("--guild", type=int, help="sync to this guild only (instant, for testing)")
+    s = sub.add_parser(
+        "sync",
+        help="register the slash commands with Discord: in LSTM_BOT_TEST_GUILD_ID when set "
+        "(instant), else globally",
+    )
+    where = s.add_mutually_exclusive_group()
+    where.add_argument("--guild", type=int, help="sync to this guild only (instant, for testing)")
+    where.add_argument(
+        "--global",
+        dest="everywhere",
+        action="store_true",
+        help="sync globally even when LSTM_BOT_TEST_GUILD_ID is set",
+    )
     c = sub.add_parser("console", help="offline console: the bot against a fake Discord")
     c.add_argument("--verbose", action="store_true", help="show the bot's log")
     try:

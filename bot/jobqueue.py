@@ -515,13 +515,14 @@ class JobQueue:
 
 
 _ACTIVE_COUNT = "SELECT COUNT(*) FROM jobs WHERE status IN ('queued', 'running')"
-_CORPUS_BYTES = (
-    "SELECT COALESCE(SUM(corpus_bytes), 0) FROM jobs WHERE guild_id = ? AND corpus_deleted = 0"
+_CORPUS_BYTES = (  # uploads of queued and running jobs (not finished jobs' kept corpora)
+    "SELECT COALESCE(SUM(corpus_bytes), 0) FROM jobs WHERE guild_id = ?"
+    " AND status IN ('queued', 'running') AND corpus_deleted = 0"
 )
 
 
 def _mb(n: int) -> str:
-    return f"{n / 1_000_000:.1f} MB"
+    return f"{n:,} bytes"  # exact: rounded megabytes can make over and under the limit look equal
 
 
 async def _one(conn: aiosqlite.Connection, sql: str, params: tuple[Any, ...] = ()) -> Any:

@@ -1,15 +1,19 @@
 """Settings from the environment and an optional ``.env`` file (environment wins).
 
-Every setting is listed, with its default, in ``.env.example``. A malformed value stops
-start-up with one line naming the variable. The token is kept out of ``repr``.
+Every setting is listed, with its default, in ``.env.example``. A malformed or out-of-range
+value stops start-up with one line naming the variable (ranges are each field's ``min`` and
+``max``). The token is kept out of ``repr``.
 """
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
+
+from model_store.store import NAME_RE
 
 
 class SettingsError(Exception):
@@ -25,34 +29,46 @@ def _parse_bool(raw: str) -> bool:
     raise ValueError("expected true or false")
 
 
+def _setting(env: str, default: Any, *, min: float | None = None, max: float | None = None):
+    meta: dict[str, Any] = {"env": env}
+    if min is not None:
+        meta["min"] = min
+    if max is not None:
+        meta["max"] = max
+    return field(default=default, metadata=meta)
+
+
+MAX_GENERATE_LENGTH = 5000  # the most /generate's length option accepts
+
+
 @dataclass(frozen=True)
 class Settings:
     discord_token: str = field(default="", repr=False, metadata={"env": "DISCORD_TOKEN"})
-    data_dir: Path = field(default=Path("data"), metadata={"env": "LSTM_BOT_DATA_DIR"})
-    database: Path | None = field(default=None, metadata={"env": "LSTM_BOT_DATABASE"})
-    model_dir: Path | None = field(default=None, metadata={"env": "LSTM_BOT_MODEL_DIR"})
-    owner_id: int | None = field(default=None, metadata={"env": "LSTM_BOT_OWNER_ID"})
-    test_guild_id: int | None = field(default=None, metadata={"env": "LSTM_BOT_TEST_GUILD_ID"})
-    default_model: str = field(default="nietzsche", metadata={"env": "LSTM_BOT_DEFAULT_MODEL"})
-    log_level: str = field(default="INFO", metadata={"env": "LSTM_BOT_LOG_LEVEL"})
+    data_dir: Path = _setting("LSTM_BOT_DATA_DIR", Path("data"))
+    database: Path | None = _setting("LSTM_BOT_DATABASE", None)
+    model_dir: Path | None = _setting("LSTM_BOT_MODEL_DIR", None)
+    owner_id: int | None = _setting("LSTM_BOT_OWNER_ID", None, min=1)
+    test_guild_id: int | None = _setting("LSTM_BOT_TEST_GUILD_ID", None, min=1)
+    default_model: str = _setting("LSTM_BOT_DEFAULT_MODEL", "nietzsche")
+    log_level: str = _setting("LSTM_BOT_LOG_LEVEL", "INFO")
     # /generate
-    max_length: int = field(default=1000, metadata={"env": "LSTM_BOT_MAX_LENGTH"})
-    generate_cooldown: float = field(default=5.0, metadata={"env": "LSTM_BOT_GENERATE_COOLDOWN"})
-    model_cache_size: int = field(default=4, metadata={"env": "LSTM_BOT_MODEL_CACHE_SIZE"})
+    max_length: int = _setting("LSTM_BOT_MAX_LENGTH", 1000, min=1, max=MAX_GENERATE_LENGTH)
+    generate_cooldown: float = _setting("LSTM_BOT_GENERATE_COOLDOWN", 5.0, min=0, max=3600)
+    model_cache_size: int = _setting("LSTM_BOT_MODEL_CACHE_SIZE", 4, min=1)
     # uploads and quotas (/train)
-    max_upload_bytes: int = field(default=5_000_000, metadata={"env": "LSTM_BOT_MAX_UPLOAD_BYTES"})
-    min_corpus_chars: int = field(default=5_000, metadata={"env": "LSTM_BOT_MIN_CORPUS_CHARS"})
-    max_jobs_per_user: int = field(default=2, metadata={"env": "LSTM_BOT_MAX_JOBS_PER_USER"})
-    max_jobs_per_guild: int = field(default=5, metadata={"env": "LSTM_BOT_MAX_JOBS_PER_GUILD"})
-    max_models_per_guild: int = field(default=20, metadata={"env": "LSTM_BOT_MAX_MODELS_PER_GUILD"})
-    max_corpus_bytes_per_guild: int = field(
-        default=50_000_000, metadata={"env": "LSTM_BOT_MAX_CORPUS_BYTES_PER_GUILD"}
+    max_upload_bytes: int = _setting("LSTM_BOT_MAX_UPLOAD_BYTES", 5_000_000, min=1)
+    min_corpus_chars: int = _setting("LSTM_BOT_MIN_CORPUS_CHARS", 5_000, min=2)
+    max_jobs_per_user: int = _setting("LSTM_BOT_MAX_JOBS_PER_USER", 2, min=1)
+    max_jobs_per_guild: int = _setting("LSTM_BOT_MAX_JOBS_PER_GUILD", 5, min=1)
+    max_models_per_guild: int = _setting("LSTM_BOT_MAX_MODELS_PER_GUILD", 20, min=1)
+    max_corpus_bytes_per_guild: int = _setting(
+        "LSTM_BOT_MAX_CORPUS_BYTES_PER_GUILD", 50_000_000, min=1
     )
-    keep_corpora: bool = field(default=False, metadata={"env": "LSTM_BOT_KEEP_CORPORA"})
+    keep_corpora: bool = _setting("LSTM_BOT_KEEP_CORPORA", False)
     # worker
-    lease_seconds: float = field(default=60.0, metadata={"env": "LSTM_BOT_LEASE_SECONDS"})
-    max_attempts: int = field(default=3, metadata={"env": "LSTM_BOT_MAX_ATTEMPTS"})
-    poll_seconds: float = field(default=2.0, metadata={"env": "LSTM_BOT_POLL_SECONDS"})
+    lease_seconds: float = _setting("LSTM_BOT_LEASE_SECONDS", 60.0, min=1, max=86400)
+    max_attempts: int = _setting("LSTM_BOT_MAX_ATTEMPTS", 3, min=1, max=100)
+    poll_seconds: float = _setting("LSTM_BOT_POLL_SECONDS", 2.0, min=0.01, max=3600)
 
     @property
     def database_path(self) -> Path:
@@ -132,15 +148,24 @@ def load_settings(
         except ValueError:
             raise SettingsError(f"{name} is malformed: {source[name]!r}") from None
     settings = Settings(**values)
-    for name in (
-        "max_length",
-        "model_cache_size",
-        "max_upload_bytes",
-        "min_corpus_chars",
-        "max_attempts",
-    ):
-        if getattr(settings, name) < 1:
-            raise SettingsError(f"LSTM_BOT_{name.upper()} must be at least 1")
+    for f in fields(Settings):
+        _check_range(f.metadata, getattr(settings, f.name))
     if settings.log_level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
         raise SettingsError(f"LSTM_BOT_LOG_LEVEL is malformed: {settings.log_level!r}")
+    if not NAME_RE.match(settings.default_model):
+        raise SettingsError(
+            f"LSTM_BOT_DEFAULT_MODEL is not a model name: {settings.default_model!r}"
+        )
     return settings
+
+
+def _check_range(meta: dict[str, Any], value: Any) -> None:
+    if value is None or ("min" not in meta and "max" not in meta):
+        return
+    name, low, high = meta["env"], meta.get("min"), meta.get("max")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise SettingsError(f"{name} must be a finite number, not {value}")
+    if (low is not None and value < low) or (high is not None and value > high):
+        if high is None:
+            raise SettingsError(f"{name} must be at least {low:g} (got {value:g})")
+        raise SettingsError(f"{name} must be between {low:g} and {high:g} (got {value:g})")

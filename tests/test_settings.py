@@ -1,5 +1,8 @@
+import inspect
+import re
 import subprocess
 import sys
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
@@ -28,8 +31,25 @@ def test_token_never_in_repr():
         ({"LSTM_BOT_MAX_LENGTH": "lots"}, "LSTM_BOT_MAX_LENGTH is malformed"),
         ({"LSTM_BOT_OWNER_ID": "me"}, "LSTM_BOT_OWNER_ID is malformed"),
         ({"LSTM_BOT_KEEP_CORPORA": "maybe"}, "LSTM_BOT_KEEP_CORPORA is malformed"),
-        ({"LSTM_BOT_MAX_LENGTH": "0"}, "must be at least 1"),
+        ({"LSTM_BOT_MAX_LENGTH": "0"}, "LSTM_BOT_MAX_LENGTH must be between 1 and 5000"),
+        ({"LSTM_BOT_MAX_LENGTH": "6000"}, "LSTM_BOT_MAX_LENGTH must be between 1 and 5000"),
         ({"LSTM_BOT_LOG_LEVEL": "LOUD"}, "LSTM_BOT_LOG_LEVEL"),
+        ({"LSTM_BOT_POLL_SECONDS": "0"}, "LSTM_BOT_POLL_SECONDS must be between 0.01 and"),
+        ({"LSTM_BOT_LEASE_SECONDS": "0"}, "LSTM_BOT_LEASE_SECONDS must be between 1 and"),
+        ({"LSTM_BOT_LEASE_SECONDS": "nan"}, "LSTM_BOT_LEASE_SECONDS must be a finite number"),
+        ({"LSTM_BOT_POLL_SECONDS": "inf"}, "LSTM_BOT_POLL_SECONDS must be a finite number"),
+        ({"LSTM_BOT_GENERATE_COOLDOWN": "-1"}, "LSTM_BOT_GENERATE_COOLDOWN must be between 0"),
+        ({"LSTM_BOT_MAX_ATTEMPTS": "0"}, "LSTM_BOT_MAX_ATTEMPTS must be between 1"),
+        ({"LSTM_BOT_MAX_JOBS_PER_USER": "0"}, "LSTM_BOT_MAX_JOBS_PER_USER must be at least 1"),
+        ({"LSTM_BOT_MAX_JOBS_PER_GUILD": "-3"}, "LSTM_BOT_MAX_JOBS_PER_GUILD must be at least 1"),
+        ({"LSTM_BOT_MAX_MODELS_PER_GUILD": "0"}, "LSTM_BOT_MAX_MODELS_PER_GUILD must be at least"),
+        ({"LSTM_BOT_MAX_CORPUS_BYTES_PER_GUILD": "0"}, "LSTM_BOT_MAX_CORPUS_BYTES_PER_GUILD"),
+        ({"LSTM_BOT_MAX_UPLOAD_BYTES": "0"}, "LSTM_BOT_MAX_UPLOAD_BYTES must be at least 1"),
+        ({"LSTM_BOT_MIN_CORPUS_CHARS": "0"}, "LSTM_BOT_MIN_CORPUS_CHARS must be at least"),
+        ({"LSTM_BOT_MODEL_CACHE_SIZE": "0"}, "LSTM_BOT_MODEL_CACHE_SIZE must be at least 1"),
+        ({"LSTM_BOT_OWNER_ID": "-5"}, "LSTM_BOT_OWNER_ID must be at least 1"),
+        ({"LSTM_BOT_TEST_GUILD_ID": "0"}, "LSTM_BOT_TEST_GUILD_ID must be at least 1"),
+        ({"LSTM_BOT_DEFAULT_MODEL": "Not A Name"}, "LSTM_BOT_DEFAULT_MODEL is not a model name"),
     ],
 )
 def test_malformed_settings(env, message):
@@ -42,12 +62,50 @@ def test_missing_token():
         load_settings({}, None).require_token()
 
 
-def test_env_example_lists_every_setting():
-    from dataclasses import fields
+ROOT = Path(__file__).parents[1]
 
-    example = (Path(__file__).parents[1] / ".env.example").read_text()
+
+def test_env_example_documents_exactly_the_settings():
+    documented = set(re.findall(r"^([A-Z][A-Z0-9_]*)=", (ROOT / ".env.example").read_text(), re.M))
+    assert documented == {f.metadata["env"] for f in fields(Settings)}
+
+
+def test_every_setting_is_read_by_the_code():
+    """A setting documented in .env.example but read by nothing makes a false promise."""
+    code = "\n".join(
+        p.read_text()
+        for package in ("bot", "cogs", "worker", "jobs", "model_store")
+        for p in (ROOT / package).rglob("*.py")
+        if p != ROOT / "bot" / "settings.py"
+    )
+    members = {
+        name: inspect.getsource(getattr(value, "fget", value))
+        for name, value in vars(Settings).items()
+        if isinstance(value, property) or (inspect.isfunction(value) and not name.startswith("_"))
+    }
     for f in fields(Settings):
-        assert f"{f.metadata['env']}=" in example, f.metadata["env"]
+        readers = {f.name} | {m for m, src in members.items() if f"self.{f.name}" in src}
+        assert any(re.search(rf"\.{r}\b", code) for r in readers), f"nothing reads {f.name}"
+
+
+def test_every_range_error_is_one_line_naming_the_variable():
+    for f in fields(Settings):
+        name = f.metadata["env"]
+        if "min" in f.metadata:
+            with pytest.raises(SettingsError) as info:
+                load_settings({name: str(f.metadata["min"] - 1)}, None)
+            assert str(info.value).startswith(name) and "\n" not in str(info.value)
+
+
+def test_sync_defaults_to_the_test_guild():
+    from bot.cli import build_parser, sync_target
+
+    parser = build_parser()
+    dev = Settings(test_guild_id=42)
+    assert sync_target(parser.parse_args(["sync"]), dev) == 42
+    assert sync_target(parser.parse_args(["sync", "--guild", "7"]), dev) == 7
+    assert sync_target(parser.parse_args(["sync", "--global"]), dev) is None
+    assert sync_target(parser.parse_args(["sync"]), Settings()) is None
 
 
 def test_run_without_token_is_one_clear_line(tmp_path):

@@ -146,3 +146,31 @@ async def test_deleting_a_model_mid_generation_ends_every_reply(env, tiny_model,
     for waiting in (gen, info):
         await answered(waiting)
         assert private(waiting) and "`going` was deleted while I was writing" in reply(waiting)
+
+
+async def test_the_bots_owner_may_delete_any_model_and_cancel_any_job(env, tiny_model, tmp_path):
+    """LSTM_BOT_OWNER_ID's promise (.env.example): any model, any job, on servers they use."""
+    operator = env.fake.add_user("operator")
+    env.fake.add_member(env.guild_a, operator)  # no permissions of their own here
+    env.bot.owner_id = operator.id  # what LSTMBot does with settings.owner_id
+    await env.add_guild_model(env.guild_a, env.alice, "alices", tiny_model.artifact)
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("text")
+    job, _ = await env.bot.jobs.submit(
+        guild_id=env.guild_a.id,
+        channel_id=env.guild_a.default_channel.id,
+        user_id=env.alice.id,
+        model_name="queued",
+        corpus_path=str(corpus),
+        corpus_bytes=4,
+        params={"effort": "quick"},
+    )
+    ix = await answered(
+        await env.fake.invoke(env.guild_a, operator, "model delete", {"name": "alices"})
+    )
+    await answered(await env.fake.click(ix, operator, _custom_id(ix, "Delete")))
+    assert await env.bot.registry.get(env.guild_a.id, "alices") is None
+    cancel = await answered(
+        await env.fake.invoke(env.guild_a, operator, "job cancel", {"id": job.id})
+    )
+    assert "Cancelled job" in reply(cancel)

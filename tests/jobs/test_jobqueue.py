@@ -74,6 +74,19 @@ async def test_submit_quotas_and_names(queue: JobQueue, db: Database) -> None:
         await submit(queue, 4, model_name="nietzsche", user_id=5)  # a built-in's name
 
 
+async def test_corpus_quota_counts_queued_and_running_jobs_only(queue: JobQueue, db) -> None:
+    """As .env.example says: a finished job's kept upload (LSTM_BOT_KEEP_CORPORA) is not
+    counted, or a server keeping its corpora could never train again."""
+    limits = Limits(max_corpus_bytes_per_guild=2500)
+    first = await submit(queue, 0, limits=limits)
+    await db.execute("UPDATE jobs SET status = 'succeeded' WHERE id = ?", (first.id,))
+    await submit(queue, 1, limits=limits)
+    await submit(queue, 2, user_id=4, limits=limits)
+    assert await queue.corpus_bytes_for_guild(1) == 2000
+    with pytest.raises(QuotaExceeded, match="uploaded texts"):
+        await submit(queue, 3, user_id=5, limits=limits)
+
+
 async def test_position_and_listing(queue: JobQueue) -> None:
     jobs = [await submit(queue, n) for n in range(3)]
     assert [await queue.position(j.id) for j in jobs] == [1, 2, 3]

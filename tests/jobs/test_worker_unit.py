@@ -63,7 +63,10 @@ async def run_one(queue: JobQueue, settings: Settings) -> None:
     ("case", "reason"),
     [
         ("missing", "the uploaded text is gone (it was removed before training)"),
-        ("short", "the uploaded text is too short to learn from (1000 characters; at least 2000)"),
+        (
+            "short",
+            "the uploaded text is too short to learn from (1,000 characters; at least 2,000)",
+        ),
         ("base", "the base model 'ghost' no longer exists"),
     ],
 )
