@@ -3,7 +3,9 @@
 Type what you would type in Discord (``/generate seed:"The will to" temperature:0.5``,
 ``/model list``) and see what Discord would show. ``click LABEL`` presses a button of the last
 message, ``help`` lists the commands, ``quit`` (or end of input) leaves. When standard input is
-not a terminal, commands are read one a line and the console exits at the end of the input.
+not a terminal, commands are read one a line and the console exits at the end of the input:
+with status 1 if any command failed (a line the console could not run, an error the bot
+replied, or a Discord rule the bot broke), else 0.
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from fake_discord import FakeDiscord
+import discord
+
+from fake_discord import FakeDiscord, InteractionNotDone
 from fake_discord.render import render_interaction
 from fake_discord.testing import running_bot
 from model_store.store import BUILTIN_DIR
@@ -31,7 +35,11 @@ _UNESCAPE = re.compile(r"\\([\\*_~`|>#\-\[\]()<@:.!])")
 
 
 class ConsoleError(Exception):
-    pass
+    """A line the console could not run (printed as ``error: ...``)."""
+
+
+class CommandFailed(Exception):
+    """The bot answered a command with an error (already shown as the bot's reply)."""
 
 
 @dataclass
@@ -78,6 +86,11 @@ class Console:
         self.user = fake.add_user("you")
         fake.add_member(self.guild, self.user, admin=True)
         self.last = None
+        self.failed: set[int] = set()  # interactions the bot answered with an error
+
+    def bot_error(self, interaction: discord.Interaction, message: str) -> None:
+        """The bot's error handler reported ``message`` for ``interaction``."""
+        self.failed.add(interaction.id)
 
     def write(self, text: str) -> None:
         self.out.write(text)
@@ -132,6 +145,8 @@ class Console:
         except ValueError as exc:
             raise ConsoleError(str(exc)) from None
         await self._show(ix)
+        if ix.id in self.failed:
+            raise CommandFailed(f"/{cmd.path} failed")
 
     async def _show(self, ix: Any) -> None:
         shown = ""
@@ -139,6 +154,8 @@ class Console:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + 600
         while loop.time() < deadline:
+            if ix.ack_violation and not ix.acked:
+                raise ConsoleError(f"the bot did not answer /{ix.name} in time")
             content = ix.content or ""
             streaming = ix.deferred and not ix.embeds and not ix.ephemeral
             if streaming and content:
@@ -166,7 +183,7 @@ class Console:
 
     @staticmethod
     def render(ix: Any) -> str:
-        lines = plain(render_interaction(ix)).splitlines()
+        lines = plain(render_interaction(ix, show_deleted=False)).splitlines()
         if lines and lines[0].startswith("> /"):
             lines = lines[1:]  # the command line itself, already shown
         return "\n".join(lines) + "\n"
@@ -179,8 +196,13 @@ class Console:
                 for comp in row.get("components", []):
                     if comp.get("label", "").lower() == label.lower():
                         ix = await self.fake.click(msg, self.user, comp["custom_id"])
-                        await ix.wait_done(timeout=30)
+                        try:
+                            await ix.wait_done(timeout=30)
+                        except InteractionNotDone:
+                            raise ConsoleError(f"the bot did not answer '{label}'") from None
                         self.write(self.render(self.last))
+                        if ix.id in self.failed:
+                            raise CommandFailed(f"'{label}' failed")
                         return
         raise ConsoleError(f"no button '{label}' on the last message")
 
@@ -217,6 +239,7 @@ async def run_console(
             sync_commands=True,
             builtin_root=builtin_root,
         )
+        bot.tree.error_listeners.append(console.bot_error)
         async with running_bot(fake, bot):
             if interactive:
                 console.write(
@@ -236,6 +259,12 @@ async def run_console(
                 except ConsoleError as exc:
                     failures += 1
                     console.write(f"error: {exc}\n")
+                except CommandFailed:
+                    failures += 1
         if fake.violations:
+            failures += len(fake.violations)
             console.write("Discord rule violations: " + "; ".join(fake.violations) + "\n")
-    return 1 if failures and not interactive else 0
+    if failures and not interactive:
+        console.write(f"{failures} command(s) failed\n")
+        return 1
+    return 0

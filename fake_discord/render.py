@@ -23,22 +23,28 @@ def human_size(n: int) -> str:
 
 
 def render_embed(embed: dict[str, Any], width: int = 78) -> list[str]:
-    lines: list[str] = []
+    """An embed in a box: every line, wrapped ones included, starts with the border."""
     bar = "| "
+    room = max(10, width - len(bar))
+    lines: list[str] = []
+
+    def add(text: str) -> None:
+        for para in str(text).splitlines() or [""]:
+            wrapped = textwrap.wrap(para, room, break_long_words=True, replace_whitespace=False)
+            lines.extend(bar + w for w in wrapped or [""])
+
     if embed.get("author", {}).get("name"):
-        lines.append(bar + embed["author"]["name"])
+        add(embed["author"]["name"])
     if embed.get("title"):
-        lines.append(bar + f"** {embed['title']} **")
+        add(f"** {embed['title']} **")
     if embed.get("description"):
-        for para in str(embed["description"]).splitlines() or [""]:
-            wrapped = textwrap.wrap(para, width - len(bar)) or [""]
-            lines.extend(bar + w for w in wrapped)
+        add(embed["description"])
     for field in embed.get("fields") or []:
-        lines.append(bar + f"{field.get('name', '')}: {field.get('value', '')}")
+        add(f"{field.get('name', '')}: {field.get('value', '')}")
     if embed.get("image", {}).get("url"):
-        lines.append(bar + f"[image {embed['image']['url']}]")
+        add(f"[image {embed['image']['url']}]")
     if embed.get("footer", {}).get("text"):
-        lines.append(bar + f"-- {embed['footer']['text']}")
+        add(f"-- {embed['footer']['text']}")
     return ["+" + "-" * (width - 1)] + lines + ["+" + "-" * (width - 1)]
 
 
@@ -97,8 +103,10 @@ def render_message(msg: FakeMessage, width: int = 78) -> str:
     return "\n".join(lines)
 
 
-def render_interaction(ix: FakeInteraction, width: int = 78) -> str:
-    """The interaction's @original and followups, or its autocomplete choices / modal."""
+def render_interaction(ix: FakeInteraction, width: int = 78, *, show_deleted: bool = True) -> str:
+    """The interaction's @original and followups, or its autocomplete choices / modal.
+
+    ``show_deleted=False`` leaves out deleted messages, as a Discord client does."""
     headers = {
         3: f"> {ix.user.name} clicked {ix.name!r}",
         4: f"> {ix.user.name} is typing in /{ix.name}",
@@ -110,7 +118,8 @@ def render_interaction(ix: FakeInteraction, width: int = 78) -> str:
     if ix.modal is not None:
         parts.append(f"  [modal: {ix.modal.get('title', '')}]")
     for msg in ix.messages:
-        parts.append(render_message(msg, width))
+        if show_deleted or not msg.deleted:
+            parts.append(render_message(msg, width))
     if not ix.acked:
         parts.append("  (no response yet)")
     return "\n".join(parts)

@@ -133,3 +133,32 @@ async def test_console_runs_commands_from_a_script(settings, builtin_dir):
     assert "There is no model called `nope` here" in text
     assert "error: unknown command /nonsense" in text
     assert code == 1  # a scripted run with an error exits non-zero
+
+
+@pytest.mark.parametrize(
+    "script, broken, code",
+    [
+        ("/model list\n/generate seed:The temperature:0 length:10\n", False, 0),
+        ("/model list\n/generate seed:x temperature:0.5 model:nope\n", False, 1),
+        ("/model list\n/generate seed:The temperature:0 length:10\n", True, 1),
+    ],
+    ids=["clean", "error-reply", "something-went-wrong"],
+)
+async def test_console_exit_code_reports_failures_inside_the_bot(
+    settings, builtin_dir, monkeypatch, script, broken, code
+):
+    """Scripts can trust the console: a failure inside the bot (an error reply, "Something
+    went wrong") makes a non-interactive run exit non-zero."""
+    if broken:  # /model list hits a bug (the cog is loaded afresh: patch what it imports)
+        from bot import formatting
+
+        def explode(*args, **kwargs):
+            raise RuntimeError("kaboom")
+
+        monkeypatch.setattr(formatting, "loss_text", explode)
+    out = io.StringIO()
+    assert (
+        await run_console(settings, stdin=io.StringIO(script), out=out, builtin_root=builtin_dir)
+        == code
+    ), out.getvalue()
+    assert ("command(s) failed" in out.getvalue()) == bool(code)
