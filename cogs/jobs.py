@@ -13,6 +13,7 @@ from bot.errors import UserFacingError
 from bot.job_views import status_line
 from bot.jobs import Job
 from bot.permissions import may_manage
+from bot.tree import defer
 
 
 class Jobs(commands.GroupCog, group_name="job", group_description="Training jobs"):
@@ -30,6 +31,7 @@ class Jobs(commands.GroupCog, group_name="job", group_description="Training jobs
     @app_commands.describe(id="Job number (default: your latest job here)")
     @app_commands.guild_only()
     async def status(self, interaction: discord.Interaction, id: int | None = None) -> None:
+        await defer(interaction, ephemeral=True)
         if id is None:
             mine = [
                 j
@@ -42,27 +44,26 @@ class Jobs(commands.GroupCog, group_name="job", group_description="Training jobs
         else:
             job = await self._job(interaction, id)
         position = await self.bot.jobs.position(job.id)
-        await interaction.response.send_message(status_line(job, position), ephemeral=True)
+        await interaction.edit_original_response(content=status_line(job, position))
 
     @app_commands.command(name="list", description="This server's recent training jobs")
     @app_commands.guild_only()
     async def list_jobs(self, interaction: discord.Interaction) -> None:
+        await defer(interaction, ephemeral=True)
         jobs = await self.bot.jobs.list_for_guild(interaction.guild_id or 0, 10)
         if not jobs:
-            await interaction.response.send_message(
-                "No training jobs on this server yet.", ephemeral=True
-            )
+            await interaction.edit_original_response(content="No training jobs on this server yet.")
             return
         lines = [status_line(j, await self.bot.jobs.position(j.id)) for j in jobs]
-        await interaction.response.send_message(
-            embed=discord.Embed(title="Training jobs", description="\n".join(lines)),
-            ephemeral=True,
+        await interaction.edit_original_response(
+            embed=discord.Embed(title="Training jobs", description="\n".join(lines))
         )
 
     @app_commands.command(name="cancel", description="Stop a training job")
     @app_commands.describe(id="Job number")
     @app_commands.guild_only()
     async def cancel(self, interaction: discord.Interaction, id: int) -> None:
+        await defer(interaction, ephemeral=True)
         job = await self._job(interaction, id)
         member = interaction.user
         allowed = await may_manage(self.bot, member, job.user_id)
@@ -80,7 +81,7 @@ class Jobs(commands.GroupCog, group_name="job", group_description="Training jobs
             message = f"Cancelled job #{job.id} before it started."
         else:
             message = f"Stopping job #{job.id}; the worker stops within a few seconds."
-        await interaction.response.send_message(message, ephemeral=True)
+        await interaction.edit_original_response(content=message)
         self.bot.reporter.poke()
 
 

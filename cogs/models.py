@@ -94,9 +94,11 @@ class ConfirmDelete(discord.ui.View):
     @discord.ui.button(label="Delete", style=discord.ButtonStyle.danger)
     async def confirm(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:
         self.stop()
+        name = self.record.name  # acknowledge first, then delete (files and database)
+        await interaction.response.edit_message(content=f"Deleting `{name}`…", view=None)
         await self.cog.delete_model(self.record)
-        await interaction.response.edit_message(
-            content=f"Deleted `{self.record.name}` (its weights and its record).", view=None
+        await interaction.edit_original_response(
+            content=f"Deleted `{name}` (its weights and its record)."
         )
 
     @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import io
 import logging
 
@@ -162,3 +164,48 @@ async def test_console_exit_code_reports_failures_inside_the_bot(
         == code
     ), out.getvalue()
     assert ("command(s) failed" in out.getvalue()) == bool(code)
+
+
+COMMANDS = [
+    ("generate", lambda env: {"seed": "The", "temperature": 0.5, "length": 10}),
+    ("model list", lambda env: {}),
+    ("model info", lambda env: {"name": "basic"}),
+    ("model delete", lambda env: {"name": "basic"}),
+    ("train", lambda env: {"file": env.fake.add_attachment("t.txt", "a b" * 3000), "name": "tx"}),
+    ("job status", lambda env: {}),
+    ("job list", lambda env: {}),
+    ("job cancel", lambda env: {"id": 1}),
+    ("privacy", lambda env: {}),
+]
+
+
+@pytest.mark.parametrize("command, options", COMMANDS, ids=[c for c, _ in COMMANDS])
+async def test_every_command_acknowledges_before_database_work(env, monkeypatch, command, options):
+    """Issue 7.11: under a burst the database is slow; the 3 s acknowledgement must not wait
+    for it. With every database call held, each command is still acknowledged."""
+    released = asyncio.Event()
+    for name in ("execute", "fetchone", "fetchall"):
+        method = getattr(Database, name)
+
+        async def held(self, *args, _method=method, **kwargs):
+            await released.wait()
+            return await _method(self, *args, **kwargs)
+
+        monkeypatch.setattr(Database, name, held)
+    monkeypatch.setattr(Database, "transaction", _held_transaction(Database.transaction, released))
+    ix = await env.fake.invoke(env.guild_a, env.alice, command, options(env))
+    try:
+        await ix.wait_acked(timeout=10)
+    finally:
+        released.set()
+    await answered(ix)
+
+
+def _held_transaction(transaction, released):
+    @contextlib.asynccontextmanager
+    async def held(self):
+        await released.wait()
+        async with transaction(self) as conn:
+            yield conn
+
+    return held

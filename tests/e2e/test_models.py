@@ -34,6 +34,12 @@ async def test_list_pages(env, tiny_model):
     assert private(stranger) and "yourself" in reply(stranger)
 
 
+async def confirmed(click, ix) -> None:
+    """The Delete click is answered at once ("Deleting…"); wait until it is done."""
+    await answered(click)
+    await ix.wait_content(lambda c: c.startswith("Deleted"), timeout=15)
+
+
 def _custom_id(ix, label: str) -> str:
     for row in ix.original.components:
         for comp in row["components"]:
@@ -59,7 +65,7 @@ async def test_delete_by_owner_with_confirmation(env, tiny_model):
     assert private(ix) and "can't be undone" in reply(ix)
     assert await env.bot.registry.get(env.guild_a.id, "gone") is not None  # not yet
     confirm = await env.fake.click(ix, env.alice, _custom_id(ix, "Delete"))
-    await answered(confirm)
+    await confirmed(confirm, ix)
     assert "Deleted `gone`" in ix.original.content
     assert await env.bot.registry.get(env.guild_a.id, "gone") is None
     assert not Path(record.path).exists()
@@ -92,7 +98,7 @@ async def test_delete_permissions_and_builtin(env, tiny_model):
     ok = await env.fake.invoke(env.guild_a, env.admin, "model delete", {"name": "alices"})
     await answered(ok)
     confirm = await env.fake.click(ok, env.admin, _custom_id(ok, "Delete"))
-    await answered(confirm)
+    await confirmed(confirm, ok)
     assert await env.bot.registry.get(env.guild_a.id, "alices") is None
 
 
@@ -141,7 +147,7 @@ async def test_deleting_a_model_mid_generation_ends_every_reply(env, tiny_model,
     ix = await answered(
         await env.fake.invoke(env.guild_a, env.alice, "model delete", {"name": "going"})
     )
-    await answered(await env.fake.click(ix, env.alice, _custom_id(ix, "Delete")))
+    await confirmed(await env.fake.click(ix, env.alice, _custom_id(ix, "Delete")), ix)
     gate.set()
     for waiting in (gen, info):
         await answered(waiting)
@@ -168,7 +174,7 @@ async def test_the_bots_owner_may_delete_any_model_and_cancel_any_job(env, tiny_
     ix = await answered(
         await env.fake.invoke(env.guild_a, operator, "model delete", {"name": "alices"})
     )
-    await answered(await env.fake.click(ix, operator, _custom_id(ix, "Delete")))
+    await confirmed(await env.fake.click(ix, operator, _custom_id(ix, "Delete")), ix)
     assert await env.bot.registry.get(env.guild_a.id, "alices") is None
     cancel = await answered(
         await env.fake.invoke(env.guild_a, operator, "job cancel", {"id": job.id})
