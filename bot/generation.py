@@ -291,8 +291,11 @@ class GenerationService:
                 request.changed.clear()
                 if request.error is not None:
                     raise request.error
-                yield Generated(request.text, request.done, request.unknown)
-                if request.done:
+                # A snapshot: the final update may land while the consumer handles this one,
+                # and must then still be yielded.
+                progress = Generated(request.text, request.done, request.unknown)
+                yield progress
+                if progress.done:
                     return
         finally:
             self._release(engine)

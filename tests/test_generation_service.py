@@ -123,3 +123,25 @@ async def test_concurrent_requests_share_steps(models, gate):
         assert engine.steps < 2 * (len(HOLD) + 100)  # one step served all three
     finally:
         service.close()
+
+
+async def test_the_final_text_is_never_skipped_by_a_busy_consumer(models, monkeypatch):
+    """The final update can arrive while the consumer is busy (editing the reply): the stream
+    must still yield it, or the reply is left one character short, "writing…" for ever."""
+    from bot.generation import _Engine
+
+    requests = []
+    monkeypatch.setattr(_Engine, "submit", lambda self, request: requests.append(request))
+    service = GenerationService()
+    try:
+        stream = service.stream(*models["aa"], "aa", "The ", options(3)).__aiter__()
+        pending = asyncio.ensure_future(anext(stream))
+        await wait_until(lambda: requests)
+        requests[0].apply("ab", False, None)
+        first = await pending
+        assert (first.text, first.done) == ("ab", False)
+        requests[0].apply("abc", True, None)  # while the consumer was busy with "ab"
+        last = await anext(stream)
+        assert (last.text, last.done) == ("abc", True)
+    finally:
+        service.close()
