@@ -4,7 +4,9 @@ Each loaded model gets an engine: one background thread stepping a
 :class:`model_store.BatchSampler`. Requests join the running batch between steps, so
 concurrent ``/generate`` calls on the same model share one matmul per character. The thread
 publishes each request's text at most every ``PUBLISH_INTERVAL`` seconds (and when it ends),
-all of a step's updates in one call into the event loop.
+all of a step's updates in one call into the event loop; with many requests in the batch,
+less often, so that the event loop wakes at most about ``UPDATES_PER_SECOND`` times a second
+for them. Between steps the thread lets the event loop take the GIL.
 
 Models are loaded in a thread and kept in an LRU cache keyed by path and checksum. The cache
 never evicts an engine that has requests in flight (it may hold more than ``cache_size``
@@ -30,6 +32,7 @@ from model_store.sampling import Row
 log = logging.getLogger(__name__)
 
 PUBLISH_INTERVAL = 0.05
+UPDATES_PER_SECOND = 1000
 _ACQUIRE_TRIES = 5
 
 
@@ -171,15 +174,17 @@ class _Engine:
             active.clear()
             return self.generator.sampler()
         now = time.monotonic()
+        interval = max(PUBLISH_INTERVAL, len(active) / UPDATES_PER_SECOND)
         updates = []
         for row, req in list(active.items()):
             if row.done:
                 updates.append((req, row.text, True, None))
                 del active[row]
-            elif now - req.published_at >= PUBLISH_INTERVAL:
+            elif now - req.published_at >= interval:
                 req.published_at = now
                 updates.append((req, row.text, False, None))
         self._publish(updates)
+        time.sleep(0)  # hand the GIL to the event loop if it is waiting for it
         return sampler
 
 

@@ -17,7 +17,8 @@ from bot.generation import Generated
 from bot.tree import defer
 from model_store import SampleOptions, SeedError
 
-EDIT_INTERVAL = 1.0  # seconds between edits of the streamed reply
+EDIT_INTERVAL = 1.0  # seconds between edits of a streamed reply, at least
+EDITS_PER_SECOND = 25  # streamed edits for all replies together: more replies, rarer edits
 MAX_SEED = 500
 
 
@@ -73,7 +74,8 @@ class Generate(commands.Cog):
         try:
             async for progress in stream:
                 now = time.monotonic()
-                if now - last_edit >= EDIT_INTERVAL and not progress.done:
+                interval = max(EDIT_INTERVAL, self.bot.generation.in_flight / EDITS_PER_SECOND)
+                if now - last_edit >= interval and not progress.done:
                     content, _ = generated_message(
                         seed, progress.text, footer + " · writing…", cursor=True
                     )

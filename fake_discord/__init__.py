@@ -59,10 +59,11 @@ from .models import (
     MessageEdit,
 )
 from .render import render_interaction, render_message
-from .server import FakeDiscord
+from .server import FakeAddress, FakeDiscord
 from .testing import running_bot
 
 __all__ = [
+    "FakeAddress",
     "FakeAttachment",
     "FakeChannel",
     "FakeDiscord",

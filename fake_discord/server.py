@@ -8,6 +8,7 @@ import logging
 import secrets
 import zlib
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
@@ -48,6 +49,43 @@ class ZlibStreamContext:
         text = self._obj.decompress(self._buffer).decode()
         self._buffer = bytearray()
         return text
+
+
+@contextlib.contextmanager
+def patched_discord(api_url: str, ws_url: str, compression: str | None = None) -> Iterator[None]:
+    """Point discord.py at a fake Discord at these addresses (in this process or another)."""
+    import discord.gateway
+    import discord.http
+    import discord.utils
+    import yarl
+
+    if compression not in (None, "zlib-stream"):
+        raise ValueError("compression must be None or 'zlib-stream'")
+    route, ws_cls = discord.http.Route, discord.gateway.DiscordWebSocket
+    old_base, old_gateway = route.BASE, ws_cls.DEFAULT_GATEWAY
+    old_context = discord.utils._ActiveDecompressionContext
+    route.BASE = api_url
+    ws_cls.DEFAULT_GATEWAY = yarl.URL(ws_url)
+    if compression == "zlib-stream":
+        discord.utils._ActiveDecompressionContext = ZlibStreamContext
+    try:
+        yield
+    finally:
+        route.BASE, ws_cls.DEFAULT_GATEWAY = old_base, old_gateway
+        discord.utils._ActiveDecompressionContext = old_context
+
+
+@dataclass(frozen=True)
+class FakeAddress:
+    """A fake Discord serving in another process, for ``running_bot`` (as a benchmark does,
+    to keep the fake's work out of the bot's event loop)."""
+
+    api_url: str
+    ws_url: str
+    started: bool = True
+
+    def patch_discord(self, compression: str | None = None) -> contextlib.AbstractContextManager:
+        return patched_discord(self.api_url, self.ws_url, compression)
 
 
 class FakeDiscord(FakeState):
@@ -109,6 +147,11 @@ class FakeDiscord(FakeState):
     def ws_url(self) -> str:
         return f"ws://{self.host}:{self.port}/gateway"
 
+    @property
+    def address(self) -> FakeAddress:
+        """Where this fake listens, to hand to a bot in another process."""
+        return FakeAddress(self.api_url, self.ws_url)
+
     def make_app(self) -> web.Application:
         app = web.Application(middlewares=[make_middleware(self)], client_max_size=64 * 1024**2)
         app[FAKE_KEY] = self
@@ -153,34 +196,15 @@ class FakeDiscord(FakeState):
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
-    @contextlib.contextmanager
-    def patch_discord(self, compression: str | None = None) -> Iterator[FakeDiscord]:
+    def patch_discord(self, compression: str | None = None) -> contextlib.AbstractContextManager:
         """Point discord.py's REST base URL and default gateway at this fake (and restore).
 
         ``compression="zlib-stream"`` makes discord.py use zlib-stream even where it would
         pick zstd-stream (it does when ``zstandard`` is importable); ``None`` leaves its choice.
         """
-        import discord.gateway
-        import discord.http
-        import discord.utils
-        import yarl
-
         if not self.started:
             raise RuntimeError("await fake.start() before patch_discord()")
-        if compression not in (None, "zlib-stream"):
-            raise ValueError("compression must be None or 'zlib-stream'")
-        route, ws_cls = discord.http.Route, discord.gateway.DiscordWebSocket
-        old_base, old_gateway = route.BASE, ws_cls.DEFAULT_GATEWAY
-        old_context = discord.utils._ActiveDecompressionContext
-        route.BASE = self.api_url
-        ws_cls.DEFAULT_GATEWAY = yarl.URL(self.ws_url)
-        if compression == "zlib-stream":
-            discord.utils._ActiveDecompressionContext = ZlibStreamContext
-        try:
-            yield self
-        finally:
-            route.BASE, ws_cls.DEFAULT_GATEWAY = old_base, old_gateway
-            discord.utils._ActiveDecompressionContext = old_context
+        return patched_discord(self.api_url, self.ws_url, compression)
 
     # -- gateway events ---------------------------------------------------------------------
     @property

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, TypeVar
 if TYPE_CHECKING:
     import discord
 
-    from .server import FakeDiscord
+    from .server import FakeAddress, FakeDiscord
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +26,7 @@ ClientT = TypeVar("ClientT", bound="discord.Client")
 
 @contextlib.asynccontextmanager
 async def running_bot(
-    fake: FakeDiscord,
+    fake: FakeDiscord | FakeAddress,
     bot: ClientT,
     *,
     token: str = "fake-token",
@@ -35,7 +35,8 @@ async def running_bot(
     compression: str | None = "zlib-stream",
 ) -> AsyncIterator[ClientT]:
     """Start ``bot`` against ``fake`` (starting the fake if needed), yield once it is ready,
-    then close the bot and wait for its task.
+    then close the bot and wait for its task. ``fake`` may be a ``FakeAddress``: a fake
+    serving in another process.
 
     ``guild_ready_timeout`` replaces discord.py's 2 s wait for more GUILD_CREATEs after READY,
     so that tests do not idle. ``compression`` goes to ``FakeDiscord.patch_discord``: the
