@@ -39,3 +39,33 @@ def test_escape_within_respects_the_limit(text, limit, keep_end):
         assert out == escape(text)
     elif limit > 0:
         assert "…" in out
+
+
+cards = st.fixed_dictionaries(
+    {
+        "heldout_loss_nats": st.floats(0, 10),
+        "heldout_loss_bits": st.floats(0, 15),
+        "created_at": st.text(max_size=40),
+        "network": st.fixed_dictionaries(
+            {"layers": st.integers(1, 4), "units": st.integers(1, 2048), "vocab_size": st.integers()}
+        ),
+        "corpus": st.fixed_dictionaries({"chars": st.integers(0), "name": texts}),
+        "training": st.fixed_dictionaries({"epochs_run": st.integers(0, 1000)}),
+        "training_seconds": st.floats(0, 1e7),
+    }
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(card=cards, sample=texts, base=st.none() | st.text(max_size=32))
+def test_model_embeds_fit_discords_limits(card, sample, base):
+    from bot.registry import ModelRecord
+    from cogs.models import PAGE_SIZE, card_embed, list_page
+    from fake_discord.rules import check_message
+
+    record = ModelRecord(1, "a" * 32, 5, 2**63 - 1, base, "ready", card, "/x", "9" * 40)
+    embeds = [card_embed(record, sample), list_page([record] * 30, 1, {record.name})]
+    embeds.append(list_page([record] * PAGE_SIZE, 0, set()))
+    for embed in embeds:
+        problems = check_message({"embeds": [embed.to_dict()]})
+        assert problems.errors == []
