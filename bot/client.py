@@ -9,13 +9,13 @@ from pathlib import Path
 import discord
 from discord.ext import commands
 
+from jobs.sqlite import JobQueue
 from model_store import ModelCatalog
 from model_store.store import BUILTIN_DIR
 
-from .db import Database
+from .db import bot_database
 from .generation import GenerationService
 from .job_reporter import JobReporter
-from .jobqueue import JobQueue
 from .registry import ModelRegistry
 from .settings import Settings
 from .tree import BotTree
@@ -51,7 +51,7 @@ class LSTMBot(commands.Bot):
         self.settings = settings
         self.extensions_to_load = extensions
         self.sync_commands = sync_commands
-        self.db = Database(settings.database_path)
+        self.db = bot_database(settings.database_path)
         self.catalog = ModelCatalog(settings.model_path, builtin_root)
         self.registry = ModelRegistry(self.db, self.catalog)
         self.generation = GenerationService(settings.model_cache_size)

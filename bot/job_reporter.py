@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
+from jobs.records import Job
+from jobs.sqlite import JobQueue
+
 from .job_views import progress_embed, result_embed
-from .jobqueue import JobQueue
-from .jobs import Job
 
 if TYPE_CHECKING:
     from .client import LSTMBot

@@ -7,8 +7,9 @@ from typing import Any
 
 import discord
 
+from jobs.records import Job
+
 from .formatting import duration, escape, progress_bar, shorten
-from .jobs import Job
 
 STATUS_ICON = {
     "queued": "⏳",

@@ -15,9 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from jobs.db import Database
 from model_store import ModelCatalog, ModelStoreError
-
-from .db import Database
 
 BUILTIN_GUILD = 0
 log = logging.getLogger(__name__)

@@ -11,8 +11,8 @@ from discord.ext import commands
 from bot.client import LSTMBot
 from bot.errors import UserFacingError
 from bot.job_views import status_line
-from bot.jobs import Job
 from bot.permissions import may_manage
+from jobs.records import Job
 
 
 class Jobs(commands.GroupCog, group_name="job", group_description="Training jobs"):

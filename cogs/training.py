@@ -15,7 +15,8 @@ from bot.autocomplete import model_choices, resolve_model
 from bot.client import LSTMBot
 from bot.errors import UserFacingError
 from bot.formatting import shorten
-from bot.jobs import Limits, SubmitRejected
+from jobs.errors import SubmitRejected
+from jobs.records import Limits
 from model_store import CorpusError, InvalidNameError, check_name
 from model_store.corpus import decode_corpus
 from worker.params import make_params

@@ -11,7 +11,7 @@ import threading
 import time
 from typing import Any
 
-from bot.jobs import EPOCH, PROGRESS, STARTED
+from jobs.records import EPOCH, PROGRESS, STARTED
 from model_store.train import EpochEnd, Progress, TrainingCallback
 
 SAMPLE_CHARS = 200

@@ -8,9 +8,9 @@ import shutil
 import time
 from pathlib import Path
 
-from bot.jobqueue import JobQueue
-from bot.jobs import ACTIVE, Job
 from bot.settings import Settings
+from jobs.records import ACTIVE, Job
+from jobs.sqlite import JobQueue
 
 from .publish import DIR_RE
 

@@ -17,10 +17,11 @@ import time
 from argparse import Namespace
 from pathlib import Path
 
-from bot.db import Database
-from bot.jobqueue import JobQueue
-from bot.jobs import EPOCH, CancelRequested, Job, Lease, LeaseLost, NameTaken
 from bot.settings import Settings
+from jobs.db import Database
+from jobs.errors import CancelRequested, LeaseLost, NameTaken
+from jobs.records import EPOCH, Job, Lease
+from jobs.sqlite import SQLITE_MIGRATIONS, JobQueue
 from model_store import Generator, ModelArtifact, ModelStore, SampleOptions
 from model_store.store import BUILTIN_DIR
 from model_store.train import TrainingCancelled, TrainingPaused, TrainResult
@@ -338,7 +339,7 @@ async def serve(args: Namespace, settings: Settings) -> int:
     configure(threads=args.threads)
     device = await asyncio.to_thread(describe_device)
     log.info("worker %s starting: training on %s", worker_id, device)
-    async with Database(settings.database_path) as db:
+    async with Database(settings.database_path, [SQLITE_MIGRATIONS]) as db:
         queue = JobQueue.from_settings(db, settings)
         worker = Worker(
             queue,

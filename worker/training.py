@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from bot.jobs import Job
+from jobs.records import Job
 from model_store import ArtifactError, CorpusError, ModelArtifact, load_artifact
 from model_store.corpus import decode_corpus
 from model_store.network import keras

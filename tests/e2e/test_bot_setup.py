@@ -9,7 +9,7 @@ import pytest
 
 from bot.client import LSTMBot, sync_tree
 from bot.console import run_console
-from bot.db import Database, migrations
+from bot.db import bot_database, migrations
 from fake_discord import FakeDiscord
 from fake_discord.testing import running_bot
 
@@ -73,7 +73,7 @@ async def test_bot_never_pings(env):
 
 
 async def test_database_migrations_and_wal(tmp_path):
-    db = await Database(tmp_path / "x.sqlite3").open()
+    db = await bot_database(tmp_path / "x.sqlite3").open()
     try:
         assert await db.version() == migrations()[-1][0]
         row = await db.fetchone("PRAGMA journal_mode")
@@ -88,7 +88,7 @@ async def test_database_migrations_and_wal(tmp_path):
         assert await db.fetchone("SELECT * FROM models") is None
     finally:
         await db.close()
-    again = await Database(tmp_path / "x.sqlite3").open()  # reopening applies nothing twice
+    again = await bot_database(tmp_path / "x.sqlite3").open()  # reopening applies nothing twice
     assert await again.version() == migrations()[-1][0]
     await again.close()
 

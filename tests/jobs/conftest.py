@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.db import Database
-from bot.jobqueue import JobQueue
+from bot.db import bot_database
+from jobs.db import Database
+from jobs.sqlite import JobQueue
 
 
 class FakeClock:
@@ -29,7 +30,7 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    async with Database(tmp_path / "bot.sqlite3") as database:
+    async with bot_database(tmp_path / "bot.sqlite3") as database:
         yield database
 
 

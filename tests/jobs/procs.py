@@ -11,9 +11,9 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from bot.db import Database
-from bot.jobqueue import JobQueue
-from bot.jobs import Job
+from bot.db import bot_database
+from jobs.records import Job
+from jobs.sqlite import JobQueue
 
 from ..textgen import make_text
 
@@ -70,7 +70,7 @@ class Env:
         )
         self.vars.update(overrides)
         self.procs: list[subprocess.Popen] = []
-        self.db = Database(self.data / "lstm-bot.sqlite3")
+        self.db = bot_database(self.data / "lstm-bot.sqlite3")
         self.queue = JobQueue(
             self.db,
             lease_seconds=float(self.vars["LSTM_BOT_LEASE_SECONDS"]),

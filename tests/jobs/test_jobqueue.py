@@ -8,8 +8,11 @@ from typing import Any
 
 import pytest
 
-from bot.db import Database
-from bot.jobqueue import CancelRequested, JobQueue, LeaseLost, Limits, NameTaken, QuotaExceeded
+from bot.db import bot_database
+from jobs.db import Database
+from jobs.errors import CancelRequested, LeaseLost, NameTaken, QuotaExceeded
+from jobs.records import Limits
+from jobs.sqlite import JobQueue
 
 
 async def submit(queue: JobQueue, n: int = 0, **kw: Any):
@@ -92,7 +95,7 @@ async def test_concurrent_claimers_never_share_a_job(tmp_path: Path, queue: JobQ
         await submit(queue, n)
     # Two connections, as two worker processes would have.
     path = tmp_path / "bot.sqlite3"
-    async with Database(path) as db_a, Database(path) as db_b:
+    async with bot_database(path) as db_a, bot_database(path) as db_b:
         qa, qb = JobQueue(db_a), JobQueue(db_b)
 
         async def drain(q: JobQueue, name: str) -> list[int]:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.jobqueue import JobQueue
 from bot.settings import Settings
+from jobs.sqlite import JobQueue
 from worker import janitor
 from worker.params import EFFORT_EPOCHS, ParamsError, make_params, parse_params
 

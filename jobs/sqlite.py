@@ -1,23 +1,9 @@
-"""A durable training-job queue on the bot's SQLite database.
+"""The embedded engine: the job queue in a SQLite database (by default the bot's own file).
 
 The bot submits jobs and polls their events; worker processes claim them. A claim is a lease
 (a random token with an expiry, renewed by heartbeats): a worker that dies stops renewing, and
 once the lease has expired another worker reclaims the job. Every worker write is fenced by
 the token, so a worker that lost its lease can change nothing (:class:`LeaseLost`).
-
-Event kinds and payloads (JSON), in the order a job usually produces them:
-
-- ``started``: attempt, max_attempts, worker, device, resumed_from_epoch (0 = fresh start),
-  epochs, steps_per_epoch, network, base_model, base_heldout_loss
-- ``progress``: epoch, epochs, step, steps, loss, heldout_loss, chars_per_sec, eta_seconds,
-  elapsed (throttled; older reported ones are pruned)
-- ``epoch``: epoch, epochs, loss, heldout_loss, best_heldout_loss, improved, sample,
-  sample_seed, seconds
-- ``retry``: attempt, max_attempts, reason, retry_in (seconds)
-- ``released``: reason, attempt (a worker shut down; the job resumes from its checkpoint)
-- ``succeeded``: model_id, model_name, path, card, sample, sample_seed, plot, plus the worker's
-- ``failed``: reason, attempts
-- ``cancelled``: reason, during ("queued" or "running")
 """
 
 from __future__ import annotations
@@ -32,8 +18,9 @@ from typing import Any
 
 import aiosqlite
 
-from .db import Database
-from .jobs import (
+from .db import Database, Migrations
+from .errors import CancelRequested, LeaseLost, NameTaken, QuotaExceeded, SubmitRejected
+from .records import (
     ACTIVE,
     CANCELLED,
     FAILED,
@@ -44,19 +31,16 @@ from .jobs import (
     RETRY,
     RUNNING,
     SUCCEEDED,
-    CancelRequested,
     Heartbeat,
     Job,
     JobEvent,
     Lease,
-    LeaseLost,
     Limits,
-    NameTaken,
-    QuotaExceeded,
-    SubmitRejected,
 )
 
 log = logging.getLogger(__name__)
+
+SQLITE_MIGRATIONS = Migrations("jobs.migrations.sqlite", component="jobs")
 
 _FENCE = "id = ? AND lease_token = ? AND status = 'running'"
 _CLEAR_LEASE = "lease_owner = NULL, lease_token = NULL, lease_expires = NULL"

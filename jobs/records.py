@@ -1,4 +1,4 @@
-"""Records and errors of the training-job queue (see :mod:`bot.jobqueue`)."""
+"""What bot and worker exchange about a training job: statuses, event kinds, records."""
 
 from __future__ import annotations
 
@@ -16,32 +16,8 @@ QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED = (
 ACTIVE = (QUEUED, RUNNING)
 FINISHED = (SUCCEEDED, FAILED, CANCELLED)
 
-# Event kinds written to job_events (the payload fields are listed in bot/jobqueue.py).
+# Event kinds written to job_events (the payload fields are listed in jobs/__init__.py).
 STARTED, PROGRESS, EPOCH, RETRY, RELEASED = "started", "progress", "epoch", "retry", "released"
-
-
-class JobQueueError(Exception):
-    """Base class of the queue's errors; messages are one line meant for a user."""
-
-
-class LeaseLost(JobQueueError):
-    """The worker no longer holds the job's lease: its write was refused."""
-
-
-class CancelRequested(JobQueueError):
-    """The job was cancelled while the worker was finishing it: nothing was published."""
-
-
-class SubmitRejected(JobQueueError):
-    """A submission was refused (quota, name); the message says why."""
-
-
-class QuotaExceeded(SubmitRejected):
-    pass
-
-
-class NameTaken(SubmitRejected):
-    pass
 
 
 @dataclass(frozen=True)
