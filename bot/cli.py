@@ -10,7 +10,9 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
+from jobs.errors import JobQueueError
 from model_store import (
     DEFAULT_MODEL,
     ModelCatalog,
@@ -157,16 +159,20 @@ def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def setup_logging(settings: Settings, *, quiet: bool = False) -> None:
+def setup_logging(settings: Any, *, quiet: bool = False) -> None:
+    """Log to stderr (discord.py's format); the queue URL's password is masked."""
     import logging
 
     import discord
+
+    from jobs.config import mask_logs
 
     level = logging.WARNING if quiet else getattr(logging, settings.log_level.upper())
     discord.utils.setup_logging(level=level, root=True)
     logging.getLogger("discord.http").setLevel(logging.WARNING)
     if quiet:
         logging.getLogger("discord").setLevel(logging.ERROR)
+    mask_logs(settings.queue_url)
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
@@ -260,6 +266,8 @@ def build_parser() -> argparse.ArgumentParser:
     del r
     s = sub.add_parser("sync", help="register the slash commands with Discord")
     s.add_argument("--guild", type=int, help="sync to this guild only (instant, for testing)")
+    d = sub.add_parser("db", help="the databases' schema")
+    d.add_argument("action", choices=["migrate"], help="migrate: create or upgrade every schema")
     c = sub.add_parser("console", help="offline console: the bot against a fake Discord")
     c.add_argument("--verbose", action="store_true", help="show the bot's log")
     try:
@@ -272,18 +280,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
+def cmd_worker(args: argparse.Namespace) -> int:
+    """The worker has its own settings (nothing of Discord)."""
     from worker.cli import run as run_worker
+    from worker.settings import load_worker_settings
 
-    setup_logging(settings)
-    return run_worker(args, settings)
+    return run_worker(args, load_worker_settings(dotenv=Path(args.env_file)))
+
+
+def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
+    import asyncio
+
+    from .db import migrate_all
+
+    for line in asyncio.run(migrate_all(settings)):
+        print(line)
+    return 0
 
 
 COMMANDS = {
     "run": cmd_run,
     "sync": cmd_sync,
     "console": cmd_console,
-    "worker": cmd_worker,
+    "db": cmd_db,
     "train": cmd_train,
     "generate": cmd_generate,
     "models": cmd_models,
@@ -297,9 +316,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "train" and args.epochs is None:
         args.epochs = 1000 if args.minutes else 20
     try:
+        if args.command == "worker":
+            return cmd_worker(args)
         settings = load_settings(dotenv=Path(args.env_file))
         return COMMANDS[args.command](args, settings)
-    except (ModelStoreError, SettingsError, ValueError, OSError) as exc:
+    except (ModelStoreError, SettingsError, JobQueueError, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

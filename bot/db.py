@@ -8,9 +8,11 @@ tables, whose migrations belong to :mod:`jobs` and are applied after the registr
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+from jobs.config import mask_url
 from jobs.db import Database, Migrations
-from jobs.sqlite import SQLITE_MIGRATIONS
+from jobs.sqlite import SQLITE_MIGRATIONS, SqliteQueue
 
 REGISTRY_MIGRATIONS = Migrations("bot.migrations")
 
@@ -26,4 +28,22 @@ def bot_database(path: str | Path, *, embedded_queue: bool = True) -> Database:
     return Database(path, sets)
 
 
-__all__ = ["Database", "REGISTRY_MIGRATIONS", "bot_database", "migrations"]
+async def migrate_all(settings: Any) -> list[str]:
+    """``lstm-bot db migrate``: create or upgrade every schema the bot uses; one line each."""
+    lines = []
+    embedded = not settings.queue_url
+    async with bot_database(settings.database_path, embedded_queue=embedded) as db:
+        lines.append(f"registry: version {await db.version()} in {db.path}")
+        if embedded:
+            await SqliteQueue(db).adopt_legacy_corpora()
+            version = await db.version(SQLITE_MIGRATIONS)
+            lines.append(f"job queue (embedded): version {version} in {db.path}")
+    if not embedded:
+        from jobs.postgres import migrate
+
+        done = await migrate(settings.queue_url)
+        lines.append(f"job queue at {mask_url(settings.queue_url)}: {done}")
+    return lines
+
+
+__all__ = ["Database", "REGISTRY_MIGRATIONS", "bot_database", "migrate_all", "migrations"]

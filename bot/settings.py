@@ -1,28 +1,16 @@
 """Settings from the environment and an optional ``.env`` file (environment wins).
 
 Every setting is listed, with its default, in ``.env.example``. A malformed value stops
-start-up with one line naming the variable. The token is kept out of ``repr``.
+start-up with one line naming the variable. The token and the queue URL (it may hold a
+database password) are kept out of ``repr``.
 """
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-
-class SettingsError(Exception):
-    """A missing or malformed setting; the message is one line for the user."""
-
-
-def _parse_bool(raw: str) -> bool:
-    low = raw.strip().lower()
-    if low in {"1", "true", "yes", "on"}:
-        return True
-    if low in {"0", "false", "no", "off", ""}:
-        return False
-    raise ValueError("expected true or false")
+from jobs.config import QUEUE_URL_ENV, SettingsError, check_queue_url, env_values, read_dotenv
 
 
 @dataclass(frozen=True)
@@ -49,7 +37,9 @@ class Settings:
         default=50_000_000, metadata={"env": "LSTM_BOT_MAX_CORPUS_BYTES_PER_GUILD"}
     )
     keep_corpora: bool = field(default=False, metadata={"env": "LSTM_BOT_KEEP_CORPORA"})
-    # worker
+    # training jobs: LSTM_BOT_QUEUE_URL = postgresql://... for workers on other machines;
+    # unset, the queue lives in the database above (the embedded engine)
+    queue_url: str | None = field(default=None, repr=False, metadata={"env": QUEUE_URL_ENV})
     lease_seconds: float = field(default=60.0, metadata={"env": "LSTM_BOT_LEASE_SECONDS"})
     max_attempts: int = field(default=3, metadata={"env": "LSTM_BOT_MAX_ATTEMPTS"})
     poll_seconds: float = field(default=2.0, metadata={"env": "LSTM_BOT_POLL_SECONDS"})
@@ -67,14 +57,6 @@ class Settings:
         """Models trained from Discord, one folder per server."""
         return self.data_dir / "guild-models"
 
-    @property
-    def corpus_path(self) -> Path:
-        return self.data_dir / "corpora"
-
-    @property
-    def checkpoint_path(self) -> Path:
-        return self.data_dir / "checkpoints"
-
     def require_token(self) -> str:
         if not self.discord_token.strip():
             raise SettingsError(
@@ -84,54 +66,11 @@ class Settings:
         return self.discord_token.strip()
 
 
-def read_dotenv(path: Path) -> dict[str, str]:
-    values: dict[str, str] = {}
-    if not path.is_file():
-        return values
-    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        if "=" not in line:
-            raise SettingsError(f"{path}:{lineno}: expected NAME=value")
-        key, value = line.split("=", 1)
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
-        values[key.strip().removeprefix("export ").strip()] = value
-    return values
-
-
-def _convert(raw: str, annotation: Any) -> Any:
-    text = str(annotation)
-    if "bool" in text:
-        return _parse_bool(raw)
-    if raw.strip() == "" and "None" in text:
-        return None
-    if "int" in text:
-        return int(raw)
-    if "float" in text:
-        return float(raw)
-    if "Path" in text:
-        return Path(raw).expanduser()
-    return raw
-
-
 def load_settings(
     env: dict[str, str] | None = None, dotenv: Path | None = Path(".env")
 ) -> Settings:
-    source = dict(read_dotenv(dotenv) if dotenv else {})
-    source.update(os.environ if env is None else env)
-    values: dict[str, Any] = {}
-    for f in fields(Settings):
-        name = f.metadata["env"]
-        if name not in source:
-            continue
-        try:
-            values[f.name] = _convert(source[name], f.type)
-        except ValueError:
-            raise SettingsError(f"{name} is malformed: {source[name]!r}") from None
-    settings = Settings(**values)
+    settings = Settings(**env_values(Settings, env, dotenv))
+    check_queue_url(settings.queue_url)
     for name in (
         "max_length",
         "model_cache_size",
@@ -144,3 +83,6 @@ def load_settings(
     if settings.log_level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
         raise SettingsError(f"LSTM_BOT_LOG_LEVEL is malformed: {settings.log_level!r}")
     return settings
+
+
+__all__ = ["Settings", "SettingsError", "load_settings", "read_dotenv"]

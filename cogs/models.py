@@ -154,6 +154,8 @@ class Models(commands.GroupCog, group_name="model", group_description="Browse an
     async def delete_model(self, record: ModelRecord) -> None:
         self.bot.generation.evict(record.path)
         await self.bot.registry.delete(record)
+        if record.job_id is not None:  # an uploaded text kept from its training goes too
+            await self.bot.jobs.delete_corpus(record.job_id)
         log.info("deleted model %s of guild %s", record.name, record.guild_id)
 
 

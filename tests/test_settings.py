@@ -45,9 +45,33 @@ def test_missing_token():
 def test_env_example_lists_every_setting():
     from dataclasses import fields
 
+    from worker.settings import WorkerSettings
+
     example = (Path(__file__).parents[1] / ".env.example").read_text()
-    for f in fields(Settings):
+    for f in (*fields(Settings), *fields(WorkerSettings)):
         assert f"{f.metadata['env']}=" in example, f.metadata["env"]
+
+
+def test_the_queue_password_is_never_shown(caplog):
+    import logging
+
+    from jobs.config import MaskSecret, mask_url
+    from worker.settings import load_worker_settings
+
+    url = "postgresql://lstm:s3cr3t-pw@db.example:5432/jobs?sslmode=require"
+    assert mask_url(url) == "postgresql://lstm:***@db.example:5432/jobs?sslmode=require"
+    for load in (load_settings, load_worker_settings):
+        settings = load(env={"LSTM_BOT_QUEUE_URL": url}, dotenv=None)
+        assert settings.queue_url == url and "s3cr3t" not in repr(settings)
+        with pytest.raises(SettingsError) as bad:
+            load(env={"LSTM_BOT_QUEUE_URL": "mysql://lstm:s3cr3t-pw@db/jobs"}, dotenv=None)
+        assert "s3cr3t" not in str(bad.value) and "postgresql://" in str(bad.value)
+    caplog.handler.addFilter(MaskSecret("s3cr3t-pw"))
+    try:
+        raise RuntimeError(f"could not connect to {url}")
+    except RuntimeError:
+        logging.getLogger("test").exception("queue %s unreachable", url)
+    assert "s3cr3t" not in caplog.text and "lstm:***@db.example" in caplog.text
 
 
 def test_run_without_token_is_one_clear_line(tmp_path):

@@ -1,7 +1,8 @@
 """The bridge between the training thread and the worker's event loop.
 
-Training calls the :class:`JobControl` callbacks from its thread; they only record events.
-The event loop drains them (throttling progress) and writes them to the queue, and sets the
+Training calls the :class:`JobControl` callbacks from its thread; they only record events
+(and, after each epoch, a copy of the checkpoint training just wrote). The event loop drains
+them (throttling progress) and writes them to the queue, the checkpoint first, and sets the
 flags that training polls: ``should_stop`` every step, ``should_pause`` after each epoch.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from jobs.records import EPOCH, PROGRESS, STARTED
@@ -18,9 +20,15 @@ SAMPLE_CHARS = 200
 
 
 class JobControl(TrainingCallback):
-    def __init__(self, progress_seconds: float, started_extra: dict[str, Any]):
+    def __init__(
+        self,
+        progress_seconds: float,
+        started_extra: dict[str, Any],
+        snapshot: Callable[[], dict[str, bytes] | None] = lambda: None,
+    ):
         self.progress_seconds = progress_seconds
         self.started_extra = started_extra
+        self.snapshot = snapshot  # reads the checkpoint files (called after each epoch)
         self.cancel_requested = False  # the user cancelled: stop now
         self.lease_lost = False  # another worker owns the job now: stop, write nothing
         self.pause = False  # shutting down: stop after this epoch's checkpoint
@@ -30,6 +38,7 @@ class JobControl(TrainingCallback):
         self._events: list[tuple[str, dict[str, Any]]] = []
         self._progress: dict[str, Any] | None = None
         self._progress_sent = 0.0
+        self._checkpoint: tuple[int, dict[str, bytes]] | None = None
 
     # ---- called from the training thread -------------------------------------------------
 
@@ -66,6 +75,7 @@ class JobControl(TrainingCallback):
 
     def on_epoch_end(self, r: EpochEnd) -> None:
         self.sample_seed = r.sample_seed
+        files = self.snapshot()  # the checkpoint is written; the next epoch has not begun
         payload = {
             "epoch": r.epoch,
             "epochs": r.epochs,
@@ -80,6 +90,8 @@ class JobControl(TrainingCallback):
         with self._lock:
             self._progress = None  # superseded by the epoch's result
             self._events.append((EPOCH, payload))
+            if files is not None:
+                self._checkpoint = (r.epoch, files)
 
     def should_stop(self) -> bool:
         return self.cancel_requested or self.lease_lost or self.abort
@@ -88,6 +100,12 @@ class JobControl(TrainingCallback):
         return self.pause
 
     # ---- called from the event loop ------------------------------------------------------
+
+    def take_checkpoint(self) -> tuple[int, dict[str, bytes]] | None:
+        """The latest epoch's checkpoint not uploaded yet (older ones are superseded)."""
+        with self._lock:
+            checkpoint, self._checkpoint = self._checkpoint, None
+        return checkpoint
 
     def drain(self, *, force: bool = False) -> list[tuple[str, dict[str, Any]]]:
         """Events to write now: every recorded one, then the latest progress if due."""

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
+
+from model_store import ModelStore
 
 
 async def test_list_shows_builtin_and_own_models_only(env, tiny_model):
@@ -100,22 +103,27 @@ async def test_other_server_cannot_see_info(env, tiny_model):
     assert ix.ephemeral and "no model called" in ix.content
 
 
-async def test_delete_removes_a_kept_corpus_too(env, tiny_model, tmp_path):
-    record = await env.add_guild_model(env.guild_a, env.alice, "kept-corpus", tiny_model.artifact)
-    corpus = tmp_path / "kept.txt"
-    corpus.write_text("some uploaded text")
+async def test_delete_removes_a_kept_corpus_too(env, tiny_model):
     job, _ = await env.bot.jobs.submit(
         guild_id=env.guild_a.id,
         channel_id=1,
         user_id=env.alice.id,
-        model_name="other",
-        corpus_path=str(corpus),
-        corpus_bytes=18,
+        model_name="kept-corpus",
+        corpus=b"some uploaded text",
         params={"effort": "quick"},
     )
-    await env.bot.db.execute(
-        "UPDATE jobs SET status = 'succeeded', model_id = ? WHERE id = ?", (record.id, job.id)
+    store = ModelStore(env.settings.guild_model_path / str(env.guild_a.id))
+    path = store.save(dataclasses.replace(tiny_model.artifact, name="kept-corpus"))
+    record = await env.bot.registry.add(
+        name="kept-corpus",
+        guild_id=env.guild_a.id,
+        owner_id=env.alice.id,
+        card=tiny_model.artifact.card,
+        path=str(path),
+        job_id=job.id,
     )
-    await env.bot.registry.delete(record)
-    assert not corpus.exists()
+    await env.bot.get_cog("Models").delete_model(record)
+    assert await env.bot.registry.get(env.guild_a.id, "kept-corpus") is None
+    assert not path.exists()
     assert (await env.bot.jobs.get(job.id)).corpus_deleted
+    assert await env.bot.jobs.files(job.id, "corpus") == {}

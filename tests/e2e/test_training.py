@@ -105,8 +105,9 @@ async def test_upload_train_progress_result_list_generate(env, worker):
     )
     await gen.wait_content(lambda c: c and "60 characters" in c, timeout=30)
     assert "skipped" not in gen.content  # 'é' is known now
-    # Nothing left behind: the corpus was deleted after training.
-    assert list((env.settings.data_dir / "corpora").glob("*.txt")) == []
+    # Nothing left behind: the upload was deleted once the job ended.
+    (job,) = await env.bot.jobs.list_for_guild(env.guild_a.id, 10)
+    assert job.corpus_deleted and await env.bot.jobs.files(job.id, "corpus") == {}
     # Another server does not see it.
     other = await env.fake.invoke(env.guild_b, env.bob, "model list")
     await other.wait_done(timeout=10)
@@ -164,7 +165,7 @@ async def test_quota_per_user(env):
     assert second.ephemeral and "Queued" not in second.content
     jobs = await env.bot.jobs.list_for_guild(env.guild_a.id, 10)
     assert [j.model_name for j in jobs] == ["one"]
-    assert len(list((env.settings.data_dir / "corpora").glob("*.txt"))) == 1
+    assert await env.bot.jobs.corpus_bytes_for_guild(env.guild_a.id) == jobs[0].corpus_bytes
 
 
 async def test_cancel_queued_job_deletes_its_upload(env):
@@ -173,18 +174,17 @@ async def test_cancel_queued_job_deletes_its_upload(env):
     )
     await ix.wait_content(lambda c: c and "Queued job #" in c, timeout=15)
     (job,) = await env.bot.jobs.list_for_guild(env.guild_a.id, 10)
-    assert Path(job.corpus_path).is_file()
+    assert await env.bot.jobs.files(job.id, "corpus")
     cancel = await env.fake.invoke(env.guild_a, env.alice, "job cancel", {"id": job.id})
     await cancel.wait_done(timeout=10)
     assert "before it started" in cancel.content
-    assert not Path(job.corpus_path).exists()
+    assert await env.bot.jobs.files(job.id, "corpus") == {}
     assert (await env.bot.jobs.get(job.id)).status == "cancelled"
 
 
 async def assert_nothing_stored(env):
     assert await env.bot.jobs.list_for_guild(env.guild_a.id, 10) == []
-    corpora = env.settings.data_dir / "corpora"
-    assert not corpora.exists() or list(corpora.iterdir()) == []
+    assert await env.bot.jobs.corpus_bytes_for_guild(env.guild_a.id) == 0
 
 
 async def test_job_commands_and_cancel_mid_training(env, worker):

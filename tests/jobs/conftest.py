@@ -9,7 +9,7 @@ import pytest
 
 from bot.db import bot_database
 from jobs.db import Database
-from jobs.sqlite import JobQueue
+from jobs.sqlite import SqliteQueue
 
 
 class FakeClock:
@@ -35,5 +35,17 @@ async def db(tmp_path: Path) -> AsyncIterator[Database]:
 
 
 @pytest.fixture
-def queue(db: Database, clock: FakeClock) -> JobQueue:
-    return JobQueue(db, lease_seconds=30, max_attempts=3, backoff_seconds=10, clock=clock)
+def queue(db: Database, clock: FakeClock) -> SqliteQueue:
+    return SqliteQueue(db, lease_seconds=30, max_attempts=3, backoff_seconds=10, clock=clock)
+
+
+@pytest.fixture
+def take():
+    """Start the next queued job as a worker would (returns its lease)."""
+
+    async def take(queue):
+        lease = await queue.claim("w")
+        assert lease is not None
+        return lease
+
+    return take

@@ -1,4 +1,5 @@
-"""Helpers for tests that run real worker processes (``python -m worker``) on a tmp data dir."""
+"""Helpers for tests that run real worker processes (``python -m worker``) on a tmp data dir,
+with the bot's side (its database, registry and result importer) in the test process."""
 
 from __future__ import annotations
 
@@ -12,8 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from bot.db import bot_database
+from bot.registry import ModelRecord, ModelRegistry
+from bot.transfer import ResultImporter, base_model_for
 from jobs.records import Job
-from jobs.sqlite import JobQueue
+from jobs.sqlite import SqliteQueue
+from model_store import ModelCatalog
 
 from ..textgen import make_text
 
@@ -52,8 +56,7 @@ class Env:
     def __init__(self, tmp_path: Path, **overrides: str):
         self.root = tmp_path
         self.data = tmp_path / "data"
-        self.corpora = self.data / "corpora"
-        self.corpora.mkdir(parents=True)
+        self.data.mkdir(parents=True)
         self.vars = {
             k: v for k, v in os.environ.items() if not k.startswith(("LSTM_BOT_", "DISCORD_"))
         }
@@ -71,10 +74,14 @@ class Env:
         self.vars.update(overrides)
         self.procs: list[subprocess.Popen] = []
         self.db = bot_database(self.data / "lstm-bot.sqlite3")
-        self.queue = JobQueue(
+        self.queue = SqliteQueue(
             self.db,
             lease_seconds=float(self.vars["LSTM_BOT_LEASE_SECONDS"]),
             max_attempts=int(self.vars.get("LSTM_BOT_MAX_ATTEMPTS", "3")),
+        )
+        self.registry = ModelRegistry(self.db, ModelCatalog(self.data / "models", tmp_path / "b"))
+        self.importer = ResultImporter(
+            self.queue, self.registry, self.data / "guild-models", self.data
         )
         self._n = 0
 
@@ -95,24 +102,31 @@ class Env:
         job_params: dict[str, Any],
         *,
         chars: int = 4000,
-        base: str | None = None,
+        base: ModelRecord | None = None,
         guild_id: int = 7,
+        text: str | None = None,
     ) -> Job:
         self._n += 1
-        corpus = self.corpora / f"upload-{self._n}.txt"
-        corpus.write_text(make_text(chars, seed=self._n), encoding="utf-8")
+        corpus = text if text is not None else make_text(chars, seed=self._n)
         job, _ = await self.queue.submit(
             guild_id=guild_id,
             channel_id=8,
             user_id=9,
             model_name=name,
-            corpus_path=str(corpus),
-            corpus_bytes=corpus.stat().st_size,
+            corpus=corpus.encode("utf-8"),
             params=job_params,
-            base_model=base,
+            base=base_model_for(base) if base else None,
             dedupe_key=f"interaction-{self._n}",
         )
         return job
+
+    async def import_results(self) -> list[ModelRecord]:
+        """What the bot does with succeeded jobs: publish them into its registry."""
+        return [
+            record
+            for job in await self.queue.jobs_to_import()
+            if (record := await self.importer.import_job(job)) is not None
+        ]
 
     def start_worker(self, name: str, *args: str, **env: str) -> subprocess.Popen:
         log = open(self.root / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process
