@@ -50,6 +50,8 @@ def run(args: argparse.Namespace, settings: WorkerSettings) -> int:
             format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         )
     mask_logs(settings.queue_url)
+    if settings.log_level.upper() != "DEBUG":  # a line per job start/end, periodic checks too
+        logging.getLogger("procrastinate").setLevel(logging.WARNING)
     if args.poll is not None:
         settings = dataclasses.replace(settings, poll_seconds=args.poll)
     from .runner import serve

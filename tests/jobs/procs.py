@@ -15,8 +15,10 @@ from typing import Any
 from bot.db import bot_database
 from bot.registry import ModelRecord, ModelRegistry
 from bot.transfer import ResultImporter, base_model_for
+from jobs.config import QUEUE_URL_ENV
+from jobs.engine import open_queue
 from jobs.records import Job
-from jobs.sqlite import SqliteQueue
+from jobs.tables import TableQueue
 from model_store import ModelCatalog
 
 from ..textgen import make_text
@@ -51,9 +53,12 @@ def params(epochs: int, *, slow: bool = False) -> dict[str, Any]:
 
 
 class Env:
-    """A data directory, the settings environment for workers, and the bot's queue."""
+    """The bot's data directory and queue, and the settings environment for workers.
 
-    def __init__(self, tmp_path: Path, **overrides: str):
+    With ``queue_url`` (PostgreSQL) each worker gets a data directory of its own, as on
+    another machine: bot and workers share nothing but the database."""
+
+    def __init__(self, tmp_path: Path, queue_url: str | None = None, **overrides: str):
         self.root = tmp_path
         self.data = tmp_path / "data"
         self.data.mkdir(parents=True)
@@ -71,29 +76,40 @@ class Env:
             TF_NUM_INTRAOP_THREADS="1",
             TF_NUM_INTEROP_THREADS="1",
         )
+        if queue_url:
+            self.vars[QUEUE_URL_ENV] = queue_url
         self.vars.update(overrides)
+        self.queue_url = queue_url
         self.procs: list[subprocess.Popen] = []
-        self.db = bot_database(self.data / "lstm-bot.sqlite3")
-        self.queue = SqliteQueue(
-            self.db,
-            lease_seconds=float(self.vars["LSTM_BOT_LEASE_SECONDS"]),
-            max_attempts=int(self.vars.get("LSTM_BOT_MAX_ATTEMPTS", "3")),
-        )
+        self.db = bot_database(self.data / "lstm-bot.sqlite3", embedded_queue=not queue_url)
         self.registry = ModelRegistry(self.db, ModelCatalog(self.data / "models", tmp_path / "b"))
-        self.importer = ResultImporter(
-            self.queue, self.registry, self.data / "guild-models", self.data
-        )
+        self.queue: TableQueue
+        self.importer: ResultImporter
         self._n = 0
 
     async def __aenter__(self) -> Env:
         await self.db.open()
+        self.queue = await open_queue(
+            queue_url=self.queue_url,
+            db=self.db,
+            lease_seconds=float(self.vars["LSTM_BOT_LEASE_SECONDS"]),
+            max_attempts=int(self.vars.get("LSTM_BOT_MAX_ATTEMPTS", "3")),
+        )
+        self.importer = ResultImporter(
+            self.queue, self.registry, self.data / "guild-models", self.data
+        )
         return self
+
+    def worker_data(self, name: str) -> Path:
+        """Where worker ``name`` keeps its files (its own machine with PostgreSQL)."""
+        return self.root / f"machine-{name}" if self.queue_url else self.data
 
     async def __aexit__(self, *exc: object) -> None:
         for proc in self.procs:
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
+        await self.queue.close()
         await self.db.close()
 
     async def submit(
@@ -144,7 +160,7 @@ class Env:
                 *args,
             ],
             cwd=self.root,
-            env={**self.vars, **env},
+            env={**self.vars, "LSTM_BOT_DATA_DIR": str(self.worker_data(name)), **env},
             stdout=log,
             stderr=subprocess.STDOUT,
         )

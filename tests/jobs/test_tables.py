@@ -14,6 +14,12 @@ from jobs.records import BASE, CHECKPOINT, CORPUS, RESULT, BaseModel, Limits
 CORPUS_BYTES = b"some text " * 100
 
 
+@pytest.fixture
+def queue(any_queue):
+    """Every test here runs on both engines."""
+    return any_queue
+
+
 async def submit(queue, n: int = 0, **kw: Any):
     args: dict[str, Any] = dict(
         guild_id=1,

@@ -1,5 +1,6 @@
-"""Real worker processes (``python -m worker``) on tiny models and the embedded SQLite queue;
-the bot's side (import into the registry) runs in the test.
+"""Real worker processes (``python -m worker``) on tiny models, on each engine (with
+PostgreSQL every worker has a data directory of its own); the bot's side (import into the
+registry) runs in the test.
 
 Each worker imports TensorFlow (about 5 s), so these tests start as few as they can.
 """
@@ -23,8 +24,10 @@ def model_dirs(data: Path, guild_id: int = 7) -> list[Path]:
     return sorted(p for p in root.iterdir()) if root.is_dir() else []
 
 
-async def test_worker_trains_then_the_bot_imports_and_fine_tunes(tmp_path: Path) -> None:
-    async with Env(tmp_path) as env:
+async def test_worker_trains_then_the_bot_imports_and_fine_tunes(
+    tmp_path: Path, queue_url: str | None
+) -> None:
+    async with Env(tmp_path, queue_url) as env:
         first = await env.submit("poet", params(2))
         proc = env.start_worker("w1", "--max-idle", "1")
         assert await wait_exit(proc, 120) == 0, env.log("w1")
@@ -67,12 +70,15 @@ async def test_worker_trains_then_the_bot_imports_and_fine_tunes(tmp_path: Path)
 
         # Files: two published models; the workers' scratch folders and the inputs are gone.
         assert len(model_dirs(env.data)) == 2
-        assert not any((env.data / "scratch").glob("job-*"))
+        for worker in ("w1", "w2"):
+            assert not any((env.worker_data(worker) / "scratch").glob("job-*"))
         assert await env.queue.files(tuned.id, CHECKPOINT) == {}
 
 
-async def test_cancel_stops_a_running_job_within_seconds(tmp_path: Path) -> None:
-    async with Env(tmp_path) as env:
+async def test_cancel_stops_a_running_job_within_seconds(
+    tmp_path: Path, queue_url: str | None
+) -> None:
+    async with Env(tmp_path, queue_url) as env:
         job = await env.submit("slow", params(50, slow=True), chars=24000)
         proc = env.start_worker("w1", "--once")
 
@@ -95,12 +101,15 @@ async def test_cancel_stops_a_running_job_within_seconds(tmp_path: Path) -> None
             {"reason": "cancelled", "during": "running"},
         )
         assert await env.import_results() == []
-        assert not (env.data / "scratch" / f"job-{job.id}").exists()
+        assert not (env.worker_data("w1") / "scratch" / f"job-{job.id}").exists()
         assert await env.queue.files(job.id, CHECKPOINT) == {}
 
 
-async def test_killed_worker_job_resumes_from_its_stored_checkpoint(tmp_path: Path) -> None:
-    async with Env(tmp_path, LSTM_BOT_LEASE_SECONDS="2", LSTM_BOT_MAX_ATTEMPTS="5") as env:
+async def test_killed_worker_job_resumes_from_its_stored_checkpoint(
+    tmp_path: Path, queue_url: str | None
+) -> None:
+    lease = {"LSTM_BOT_LEASE_SECONDS": "4", "LSTM_BOT_MAX_ATTEMPTS": "5"}
+    async with Env(tmp_path, queue_url, **lease) as env:
         job = await env.submit("phoenix", params(4, slow=True), chars=24000)
         first = env.start_worker("w1", "--once")
 
@@ -132,8 +141,8 @@ async def test_killed_worker_job_resumes_from_its_stored_checkpoint(tmp_path: Pa
         assert load_artifact(Path(record.path)).card["training"]["epochs_run"] == 4
 
 
-async def test_two_workers_run_each_job_exactly_once(tmp_path: Path) -> None:
-    async with Env(tmp_path) as env:
+async def test_two_workers_run_each_job_exactly_once(tmp_path: Path, queue_url: str | None) -> None:
+    async with Env(tmp_path, queue_url) as env:
         jobs = [await env.submit(f"style-{n}", params(1), chars=3000) for n in range(4)]
         workers = [env.start_worker(f"w{n}", "--max-idle", "2") for n in (1, 2)]
         for n, proc in enumerate(workers, 1):
@@ -148,8 +157,10 @@ async def test_two_workers_run_each_job_exactly_once(tmp_path: Path) -> None:
         assert len(model_dirs(env.data)) == 4
 
 
-async def test_sigterm_releases_the_job_after_the_epoch_checkpoint(tmp_path: Path) -> None:
-    async with Env(tmp_path) as env:
+async def test_sigterm_releases_the_job_after_the_epoch_checkpoint(
+    tmp_path: Path, queue_url: str | None
+) -> None:
+    async with Env(tmp_path, queue_url) as env:
         job = await env.submit("paused", params(50, slow=True), chars=24000)
         proc = env.start_worker("w1", "--once")
 
