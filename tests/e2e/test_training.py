@@ -1,4 +1,5 @@
-"""/train, /job and /privacy end to end: the fake Discord, the real bot, a real worker process."""
+"""/train, /job and /privacy end to end: the fake Discord, the real bot, a real worker process,
+on each engine (embedded SQLite; PostgreSQL, where the worker has its own data directory)."""
 
 from __future__ import annotations
 
@@ -20,21 +21,29 @@ from ..textgen import make_text
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def settings(settings, monkeypatch):
+@pytest.fixture(params=["sqlite", "postgres"])
+def settings(request, settings, monkeypatch):
     monkeypatch.setattr(job_reporter, "EDIT_INTERVAL", 0.3)
+    queue_url = request.getfixturevalue("pg_url") if request.param == "postgres" else None
     return dataclasses.replace(
-        settings, poll_seconds=0.2, min_corpus_chars=2000, max_upload_bytes=3_000_000
+        settings,
+        poll_seconds=0.2,
+        min_corpus_chars=2000,
+        max_upload_bytes=3_000_000,
+        queue_url=queue_url,
     )
 
 
 def start_worker(settings, log: Path) -> subprocess.Popen:
+    """A worker process: with PostgreSQL on a data directory of its own (another machine)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("LSTM_BOT_")}
+    data = settings.data_dir.parent / "worker-machine" if settings.queue_url else settings.data_dir
     env.update(
         PYTHONPATH=str(ROOT),
-        LSTM_BOT_DATA_DIR=str(settings.data_dir),
+        LSTM_BOT_DATA_DIR=str(data),
         LSTM_BOT_LEASE_SECONDS="10",
         TF_CPP_MIN_LOG_LEVEL="2",
+        **({"LSTM_BOT_QUEUE_URL": settings.queue_url} if settings.queue_url else {}),
     )
     with open(log, "ab") as out:
         return subprocess.Popen(
