@@ -106,12 +106,14 @@ class LSTMBot(commands.Bot):
         )
 
     async def close(self) -> None:
-        await self.reporter.stop()
-        await super().close()
-        self.generation.close()
-        if hasattr(self, "jobs"):
-            await self.jobs.close()
-        await self.db.close()
+        try:
+            await self.reporter.stop()
+            await super().close()
+            self.generation.close()
+            if hasattr(self, "jobs"):
+                await self.jobs.close()
+        finally:
+            await self.db.close()
 
 
 async def sync_tree(bot: commands.Bot, guild_id: int | None = None) -> list:

@@ -32,6 +32,31 @@ log = logging.getLogger(__name__)
 _MESSAGE_EVENTS = ("MESSAGE_CREATE", "MESSAGE_UPDATE", "MESSAGE_DELETE")
 
 
+@contextlib.contextmanager
+def point_discord_at(api_url: str, ws_url: str, compression: str | None = None) -> Iterator[None]:
+    """Point this process's discord.py at a fake's URLs (and restore them afterwards): what
+    :meth:`FakeDiscord.patch_discord` does, usable in another process than the fake's."""
+    import discord.gateway
+    import discord.http
+    import discord.utils
+    import yarl
+
+    if compression not in (None, "zlib-stream"):
+        raise ValueError("compression must be None or 'zlib-stream'")
+    route, ws_cls = discord.http.Route, discord.gateway.DiscordWebSocket
+    old_base, old_gateway = route.BASE, ws_cls.DEFAULT_GATEWAY
+    old_context = discord.utils._ActiveDecompressionContext
+    route.BASE = api_url
+    ws_cls.DEFAULT_GATEWAY = yarl.URL(ws_url)
+    if compression == "zlib-stream":
+        discord.utils._ActiveDecompressionContext = ZlibStreamContext
+    try:
+        yield
+    finally:
+        route.BASE, ws_cls.DEFAULT_GATEWAY = old_base, old_gateway
+        discord.utils._ActiveDecompressionContext = old_context
+
+
 class ZlibStreamContext:
     """A zlib-stream decompressor with discord.py's ``_DecompressionContext`` interface."""
 
@@ -160,27 +185,10 @@ class FakeDiscord(FakeState):
         ``compression="zlib-stream"`` makes discord.py use zlib-stream even where it would
         pick zstd-stream (it does when ``zstandard`` is importable); ``None`` leaves its choice.
         """
-        import discord.gateway
-        import discord.http
-        import discord.utils
-        import yarl
-
         if not self.started:
             raise RuntimeError("await fake.start() before patch_discord()")
-        if compression not in (None, "zlib-stream"):
-            raise ValueError("compression must be None or 'zlib-stream'")
-        route, ws_cls = discord.http.Route, discord.gateway.DiscordWebSocket
-        old_base, old_gateway = route.BASE, ws_cls.DEFAULT_GATEWAY
-        old_context = discord.utils._ActiveDecompressionContext
-        route.BASE = self.api_url
-        ws_cls.DEFAULT_GATEWAY = yarl.URL(self.ws_url)
-        if compression == "zlib-stream":
-            discord.utils._ActiveDecompressionContext = ZlibStreamContext
-        try:
+        with point_discord_at(self.api_url, self.ws_url, compression):
             yield self
-        finally:
-            route.BASE, ws_cls.DEFAULT_GATEWAY = old_base, old_gateway
-            discord.utils._ActiveDecompressionContext = old_context
 
     # -- gateway events ---------------------------------------------------------------------
     @property

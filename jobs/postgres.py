@@ -226,7 +226,8 @@ class PostgresQueue(TableQueue):
             for job in await manager.get_stalled_jobs(
                 task_name=TRAIN_TASK, seconds_since_heartbeat=timings.stalled_after
             ):
-                log.warning("job %s: its worker stopped responding; retrying it", job.id)
+                ours = job.task_kwargs.get("job_id")
+                log.warning("job %s: its worker stopped responding; another one takes it", ours)
                 await manager.retry_job(job)
 
         self.app.task(name=TRAIN_TASK, queue=QUEUE, pass_context=True, retry=_RetryWhenQueued())(

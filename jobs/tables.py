@@ -324,7 +324,7 @@ class TableQueue(JobQueue):
                 tx, lease.job_id, SUCCEEDED, {"model_name": job["model_name"], **payload}, now
             )
         log.info(
-            "job %d succeeded: '%s' is waiting to be imported", lease.job_id, row["model_name"]
+            "job %d succeeded: '%s' waits for the bot to import it", lease.job_id, row["model_name"]
         )
         return Job.from_row(row)
 
