@@ -211,7 +211,7 @@ def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
     from .console import run_console
 
     setup_logging(settings, quiet=not args.verbose)
-    return asyncio.run(run_console(settings))
+    return asyncio.run(run_console(settings, worker=not args.no_worker))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -270,6 +270,11 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("action", choices=["migrate"], help="migrate: create or upgrade every schema")
     c = sub.add_parser("console", help="offline console: the bot against a fake Discord")
     c.add_argument("--verbose", action="store_true", help="show the bot's log")
+    c.add_argument(
+        "--no-worker",
+        action="store_true",
+        help="run no training worker (by default one runs when the train extra is installed)",
+    )
     try:
         from worker.cli import add_arguments as add_worker_arguments
     except ImportError:  # pragma: no cover - the worker package ships with the project

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import logging
 
@@ -12,6 +13,8 @@ from bot.console import run_console
 from bot.db import bot_database, migrations
 from fake_discord import FakeDiscord
 from fake_discord.testing import running_bot
+
+from ..textgen import make_text
 
 
 async def test_broken_cog_is_logged_and_others_load(
@@ -101,10 +104,47 @@ async def test_console_runs_commands_from_a_script(settings, builtin_dir):
         "/nonsense\n"
     )
     out = io.StringIO()
-    code = await run_console(settings, stdin=script, out=out, builtin_root=builtin_dir)
+    code = await run_console(
+        settings, stdin=script, out=out, builtin_root=builtin_dir, worker=False
+    )
     text = out.getvalue()
     assert "Models on this server" in text and "basic" in text
     assert "The cat" in text and "(basic · temperature 0 · 40 characters)" in text
     assert "There is no model called `nope` here" in text
     assert "error: unknown command /nonsense" in text
     assert code == 1  # a scripted run with an error exits non-zero
+
+
+async def test_console_trains_with_its_worker_then_generates(settings, builtin_dir, tmp_path):
+    corpus = tmp_path / "mine.txt"
+    corpus.write_text(make_text(8000, seed=3), encoding="utf-8")
+    script = io.StringIO(
+        f"/train file:{corpus} name:mine effort:quick\n"
+        "wait 180\n"
+        '/generate seed:"The " temperature:0 model:mine length:30\n'
+    )
+    out = io.StringIO()
+    fast = dataclasses.replace(settings, poll_seconds=0.2, min_corpus_chars=2000)
+    code = await run_console(fast, stdin=script, out=out, builtin_root=builtin_dir)
+    text = out.getvalue()
+    assert code == 0, text
+    assert "Queued job #1" in text and "No training worker" not in text
+    assert "`mine` is trained" in text and "No training job is queued or running." in text
+    assert "(mine · temperature 0 · 30 characters)" in text
+
+
+async def test_console_without_the_train_extra_says_how_to_train(
+    settings, builtin_dir, tmp_path, monkeypatch
+):
+    from bot import console
+
+    monkeypatch.setattr(console, "train_extra_installed", lambda: False)
+    corpus = tmp_path / "mine.txt"
+    corpus.write_text(make_text(8000, seed=3), encoding="utf-8")
+    script = io.StringIO(f"/train file:{corpus} name:mine effort:quick\nwait 1\n")
+    out = io.StringIO()
+    code = await run_console(settings, stdin=script, out=out, builtin_root=builtin_dir)
+    text = out.getvalue()
+    assert "Queued job #1" in text and "the train extra is not installed" in text
+    assert "lstm-bot worker" in text
+    assert "error: 1 training job(s) still unfinished after 1 s" in text and code == 1
