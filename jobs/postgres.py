@@ -114,6 +114,10 @@ class PostgresQueue(TableQueue):
 
     @classmethod
     async def connect(cls, url: str, *, check: bool = True, **kwargs: Any) -> PostgresQueue:
+        try:  # one connection first: a wrong address or password fails at once
+            await (await psycopg.AsyncConnection.connect(url, connect_timeout=15)).close()
+        except psycopg.Error:
+            raise JobQueueError(unreachable(url)) from None
         pool = make_pool(url)
         try:
             await pool.open(wait=True, timeout=15)
@@ -350,7 +354,7 @@ async def _set_version(conn: psycopg.AsyncConnection, component: str, version: s
 async def migrate(url: str) -> str:
     """Create or upgrade procrastinate's schema and the job tables; says what it did."""
     try:
-        conn = await psycopg.AsyncConnection.connect(url, autocommit=True)
+        conn = await psycopg.AsyncConnection.connect(url, autocommit=True, connect_timeout=15)
     except psycopg.Error:
         raise JobQueueError(unreachable(url)) from None
     done = []

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from jobs.config import SettingsError, mask_logs
+from jobs.errors import JobQueueError
 
 from .settings import WorkerSettings, load_worker_settings
 
@@ -73,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     try:
         return run(args, settings)
-    except SettingsError as exc:
+    except (SettingsError, JobQueueError) as exc:
         sys.stderr.write(f"error: {exc}\n")
         return 1
     except KeyboardInterrupt:

@@ -295,16 +295,16 @@ async def serve(args: Namespace, settings: WorkerSettings) -> int:
     pending_signals: list[int] = []
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, pending_signals.append, sig)
-    configure(threads=args.threads)
-    device = await asyncio.to_thread(describe_device)
-    where = mask_url(settings.queue_url) if settings.queue_url else settings.database_path
-    log.info("worker %s starting: training on %s; queue %s", worker_id, device, where)
-    queue = await open_queue(
+    queue = await open_queue(  # first: a missing schema is said before TensorFlow loads
         queue_url=settings.queue_url,
         database_path=settings.database_path,
         lease_seconds=settings.lease_seconds,
     )
     try:
+        configure(threads=args.threads)
+        device = await asyncio.to_thread(describe_device)
+        where = mask_url(settings.queue_url) if settings.queue_url else settings.database_path
+        log.info("worker %s starting: training on %s; queue %s", worker_id, device, where)
         worker = Worker(
             queue,
             settings,
