@@ -178,3 +178,31 @@ async def test_janitor_sweeps_scratch_of_finished_jobs_only(
     assert janitor.job_dir(settings.scratch_path, active.id).exists()
     assert not janitor.job_dir(settings.scratch_path, done.id).exists()
     assert not janitor.job_dir(settings.scratch_path, 99).exists()
+
+
+def test_a_checkpoint_with_pickles_is_refused(tmp_path: Path) -> None:
+    import numpy as np
+
+    from worker.inputs import check_checkpoint
+
+    (tmp_path / "state.json").write_text(
+        json.dumps(
+            {
+                "epoch": 1,
+                "history": [],
+                "best_loss": 1.0,
+                "stale": 0,
+                "learning_rate": 0.01,
+                "seconds": 1.0,
+            }
+        )
+    )
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "checkpoint.keras", "w") as archive:
+        archive.writestr("config.json", "{}")
+    np.savez(tmp_path / "best.npz", w=np.zeros(3, dtype=np.float32))
+    check_checkpoint(tmp_path)  # sound
+    np.savez(tmp_path / "best.npz", w=np.array([{"evil": 1}], dtype=object))
+    with pytest.raises(ValueError, match="pickle"):
+        check_checkpoint(tmp_path)
