@@ -160,9 +160,15 @@ class JobReporter:
         self._last_edit.pop(job_id, None)
 
     async def _report(self, job: Job) -> None:
+        events = await self.bot.jobs.events_after(job.id, job.reported_event_id)
+        # The job as it is now, at least as new as these events: read before them, a job that
+        # ended meanwhile would be shown running and its final event marked as reported.
+        fresh = await self.bot.jobs.get(job.id)
+        if fresh is None:
+            return
+        job = fresh
         if job.status == SUCCEEDED and not job.imported:
             return  # its result is announced once imported
-        events = await self.bot.jobs.events_after(job.id, job.reported_event_id)
         state = self._states.setdefault(job.id, {})
         final: dict[str, Any] | None = None
         for event in events:

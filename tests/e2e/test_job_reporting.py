@@ -67,3 +67,39 @@ async def test_a_deleted_channel_holds_up_no_other_job(env, fast_reporter, caplo
     await status.wait_done(timeout=10)
     assert f"#{lost.id} `lost` · failed" in status.content
     assert "too short to learn from" in status.content
+
+
+async def test_a_job_that_ends_while_the_reporter_looks_is_shown_ended(env, fast_reporter):
+    queue, general = env.bot.jobs, env.guild_a.default_channel
+    job, _ = await queue.submit(
+        guild_id=env.guild_a.id,
+        channel_id=general.id,
+        user_id=env.alice.id,
+        model_name="racer",
+        corpus=b"some text " * 300,
+        params={"effort": "quick"},
+    )
+    lease = await queue.claim("w")
+    await queue.add_event(lease, "started", {"resumed_from_epoch": 0, "device": "CPU"})
+    await queue.request_cancel(job.id)
+    env.bot.reporter.poke()
+    await env.fake.wait_for_message(
+        general, lambda m: bool(m.embeds) and "racer" in m.embeds[0]["title"], timeout=10
+    )
+    listed = queue.jobs_to_report
+    armed = [True]
+
+    async def worker_finishes_meanwhile(limit: int = 100):
+        jobs = await listed(limit)  # the reporter has the job as running ...
+        if armed:
+            armed.clear()
+            await queue.finish_cancelled(lease)  # ... when the worker stops it
+        return jobs
+
+    queue.jobs_to_report = worker_finishes_meanwhile
+    env.bot.reporter.poke()
+    await env.fake.wait_for_message(
+        general,
+        lambda m: bool(m.embeds) and m.embeds[0].get("description") == "Cancelled.",
+        timeout=10,
+    )
