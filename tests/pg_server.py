@@ -51,6 +51,15 @@ def ensure_installed() -> Path:
     return bindir
 
 
+def _unprivileged_user() -> pwd.struct_passwd:
+    for name in ("postgres", "nobody"):
+        try:
+            return pwd.getpwnam(name)
+        except KeyError:
+            continue
+    raise RuntimeError("no unprivileged user (postgres or nobody) to run PostgreSQL as")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -75,10 +84,10 @@ class PgServer:
         password = secrets.token_hex(12)
         (self.root / "pw").write_text(password)
         if os.geteuid() == 0:  # initdb and postgres refuse to run as root
-            user = pwd.getpwnam("postgres")
+            user = _unprivileged_user()
             for path in (self.root, self.root / "pw"):
                 os.chown(path, user.pw_uid, user.pw_gid)
-            self._as = ["runuser", "-u", "postgres", "--"]
+            self._as = ["runuser", "-u", user.pw_name, "--"]
         data = self.root / "data"
         self._run(
             "initdb",
