@@ -233,6 +233,7 @@ class PostgresQueue(TableQueue):
                 ours = job.task_kwargs.get("job_id")
                 log.warning("job %s: its worker stopped responding; another one takes it", ours)
                 await manager.retry_job(job)
+            await self.requeue_orphans()
 
         self.app.task(name=TRAIN_TASK, queue=QUEUE, pass_context=True, retry=_RetryWhenQueued())(
             train
@@ -279,6 +280,20 @@ class PostgresQueue(TableQueue):
         finally:
             watcher.cancel()
             await asyncio.gather(watcher, return_exceptions=True)
+
+    async def requeue_orphans(self) -> list[int]:
+        """Unfinished jobs that no procrastinate job will run any more (its row failed or
+        was finished by a worker that had lost the job) get a new one; returns their ids."""
+        async with self.store.transaction() as tx:
+            rows = await tx.all(
+                "SELECT * FROM jobs WHERE status IN ('queued', 'running') AND NOT EXISTS"
+                " (SELECT 1 FROM procrastinate_jobs p WHERE p.id = jobs.task_id"
+                " AND p.status IN ('todo', 'doing')) FOR UPDATE SKIP LOCKED"
+            )
+            for row in rows:
+                log.warning("job %d: no worker would ever run it; queueing it again", row["id"])
+                await self._deferred(tx, Job.from_row(row))
+        return [int(r["id"]) for r in rows]
 
     async def _run_task(
         self, handler: Handler, context: JobContext, job_id: int, worker_id: str
