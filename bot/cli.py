@@ -17,6 +17,7 @@ from model_store import (
     SampleOptions,
     TrainConfig,
 )
+from model_store.backend import Device
 from model_store.config import PRESETS
 from model_store.corpus import read_corpus
 from model_store.outcome import Outcome
@@ -51,6 +52,21 @@ def _given(args: argparse.Namespace, flags: dict[str, str]) -> dict:
     return {field: value for field, value in values.items() if value is not None}
 
 
+def train_configs(args: argparse.Namespace, device: Device) -> tuple[NetworkConfig, TrainConfig]:
+    """The network and training configuration of ``lstm-bot train``: the dataclasses'
+    defaults, then the device's (a bigger batch on a GPU), the preset's, the options given."""
+    preset = PRESETS[args.preset]
+    network = NetworkConfig(vocab_size=0, **{**preset.network, **_given(args, NETWORK_FLAGS)})
+    for_device: dict = {"batch_size": device.batch_size, "eval_chars": device.eval_chars}
+    if device.gpu:  # epochs of a few seconds at least, so the after-epoch work stays small
+        for_device["steps_per_epoch"] = 2 * device.min_epoch_steps
+    given = _given(args, TRAIN_FLAGS)
+    if "minutes" in given:  # --minutes alone: as many epochs as fit
+        given.setdefault("epochs", 1000)
+    config = TrainConfig(**{**for_device, **preset.train, **given})
+    return network, config
+
+
 def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
     from model_store.backend import configure, training_device
 
@@ -70,12 +86,7 @@ def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
 
     device = training_device()
     print(f"training on {device.description}", file=sys.stderr)
-    preset = PRESETS[args.preset]
-    network = NetworkConfig(vocab_size=0, **{**preset.network, **_given(args, NETWORK_FLAGS)})
-    for_device: dict = {"batch_size": device.batch_size, "eval_chars": device.eval_chars}
-    if device.gpu:  # epochs of a few seconds at least, so the after-epoch work stays small
-        for_device["steps_per_epoch"] = 2 * device.min_epoch_steps
-    config = TrainConfig(**{**for_device, **preset.train, **_given(args, TRAIN_FLAGS)})
+    network, config = train_configs(args, device)
     result = train(
         text,
         args.name,
@@ -337,8 +348,6 @@ COMMANDS = {
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command == "train" and args.epochs is None and args.minutes:
-        args.epochs = 1000
     try:
         settings = load_settings(dotenv=Path(args.env_file))
         return COMMANDS[args.command](args, settings)
