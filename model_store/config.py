@@ -75,7 +75,7 @@ PRESETS = {
     "gpu": Preset(
         "3 x LSTM(512), batch 128 x 256: what a GPU trains well in minutes (generates about "
         "5x slower than the default)",
-        {"units": 512, "layers": 3, "dropout": 0.3},
+        {"units": 512, "layers": 3, "dropout": 0.4},
         {"seq_len": 256, "batch_size": 128, "learning_rate": 2e-3, "steps_per_epoch": 200},
     ),
 }

@@ -4,16 +4,17 @@
 
 1. :func:`prepare`: the charset and the network (a new one, or the base's with rows added for
    new characters), the 90/10 split (the last 10% is held out), sequence length and batch.
-2. :func:`resume` from a checkpoint directory, or :func:`build` a fresh compiled model.
+2. :func:`start`: :func:`resume` from a checkpoint directory, or :func:`build` a fresh
+   compiled model.
 3. The step loop (:func:`run_epoch`): :class:`Batches` deals shuffled sequences of ``seq_len``
    characters, pass after pass over the training text, and every position is a target. An
    epoch is ``steps_per_epoch`` optimiser steps (default: one pass). A loss that is not a
    finite number stops training at once (:class:`TrainingDiverged`).
-4. After each epoch (:func:`after_epoch`): the held-out check, computed by the Keras backend on
-   the training device (:class:`HeldoutCheck`); the learning-rate schedule (:func:`schedule`:
-   halve the rate when the held-out loss does not improve, stop after ``patience`` such
-   epochs, keep the best weights); a short sample; a checkpoint when one is due
-   (:class:`Checkpointer`).
+4. After each epoch (in :func:`train_epochs`): the held-out check, computed by the Keras
+   backend on the training device (:class:`HeldoutCheck`); the learning-rate schedule
+   (:func:`schedule`: keep the best weights, halve the rate when the held-out loss does not
+   improve, stop after ``patience`` such epochs); a short :func:`sample`; a checkpoint when
+   one is due (:class:`Checkpointer`).
 5. :func:`finish`: the best weights, rounded as they will be stored, scored by the numpy
    evaluator on all of the held-out text (the number ``lstm-bot evaluate`` gives), and the
    model card, which also records the base model's loss and a uniform guess (ln V).
@@ -118,6 +119,34 @@ class TrainResult:
     stopped: str = "epochs"  # epochs | early_stopping | time_budget
 
 
+# ---------------------------------------------------------------------------- the outline
+
+
+def train(
+    text: str,
+    name: str,
+    *,
+    network: NetworkConfig | None = None,
+    config: TrainConfig | None = None,
+    base: ModelArtifact | None = None,
+    callback: TrainingCallback | None = None,
+    checkpoint_dir: str | Path | None = None,
+    corpus_name: str | None = None,
+) -> TrainResult:
+    """Train a new model on ``text`` (or fine-tune ``base`` on it) and return its artifact.
+
+    ``network`` gives the size of a new model (its ``vocab_size`` is replaced by the corpus's);
+    it is ignored when fine-tuning, which keeps the base's architecture.
+    """
+    config = config or TrainConfig()
+    keras.utils.set_random_seed(config.seed)
+    data = prepare(text, network, config, base)
+    run = start(name, data, config, base, callback or TrainingCallback(), checkpoint_dir)
+    stopped = train_epochs(run)
+    run.state.seconds = run.clock.total()
+    return finish(run, base, stopped, text, corpus_name)
+
+
 # ---------------------------------------------------------------------------- 1. prepare
 
 
@@ -198,7 +227,7 @@ class Batches:
         return x, y, rng.permutation(n)
 
 
-# ---------------------------------------------------------------------------- 2. resume/build
+# ---------------------------------------------------------------------------- 2. start
 
 
 @dataclass
@@ -213,6 +242,89 @@ class RunState:
     best_weights: dict[str, np.ndarray] | None = None
     stale: int = 0  # epochs since the held-out loss last improved
     seconds: float = 0.0  # training seconds of earlier (resumed) runs
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The fixed facts of one run."""
+
+    name: str
+    data: Data
+    config: TrainConfig
+    steps_per_epoch: int
+    sample_seed: str
+    base_loss: float | None  # the base model's held-out loss (fine-tuning)
+
+    @property
+    def total_steps(self) -> int:
+        return self.config.epochs * self.steps_per_epoch
+
+    @property
+    def chars_per_step(self) -> int:
+        return self.data.batch_size * self.data.seq_len
+
+
+@dataclass
+class Run:
+    """One run: its plan, the live model, what changes, and the helpers of the loop."""
+
+    plan: Plan
+    model: Any
+    state: RunState
+    batches: Batches
+    check: HeldoutCheck
+    clock: Clock
+    callback: TrainingCallback
+    checkpoints: Checkpointer
+
+
+def start(
+    name: str,
+    data: Data,
+    config: TrainConfig,
+    base: ModelArtifact | None,
+    callback: TrainingCallback,
+    checkpoint_dir: str | Path | None,
+) -> Run:
+    """Resume from the checkpoint or build the model; measure the base; tell the callback."""
+    batches = Batches(data.train_ids, data.seq_len, data.batch_size, config.seed)
+    base_loss = None
+    if data.base_weights is not None:
+        base_loss = evaluate_ids(NumpyLSTM(data.network, data.base_weights), data.heldout_ids)[0]
+    plan = Plan(
+        name,
+        data,
+        config,
+        steps_per_epoch=config.steps_per_epoch or batches.per_pass,
+        sample_seed=_sample_seed(data.heldout_text),
+        base_loss=base_loss,
+    )
+    ckpt = Path(checkpoint_dir) if checkpoint_dir else None
+    resumed = resume(ckpt, plan.steps_per_epoch)
+    if resumed is not None:
+        model, state = resumed
+        log.info("resuming %s from checkpoint after epoch %d", name, state.epoch)
+    else:
+        rate = config.learning_rate if base is None else config.learning_rate / 2
+        state = RunState(learning_rate=rate)
+        model = build(data, config, rate)
+    check = HeldoutCheck(model, data.heldout_ids, config.eval_chars)
+    callback.on_start(
+        {
+            "name": name,
+            "network": data.network.to_dict(),
+            "steps_per_epoch": plan.steps_per_epoch,
+            "epochs": config.epochs,
+            "start_epoch": state.epoch + 1,
+            "base_heldout_loss": base_loss,
+            "uniform_loss": math.log(len(data.charset)),
+            "batch_size": data.batch_size,
+            "seq_len": data.seq_len,
+            "heldout_check_chars": check.chars,
+        }
+    )
+    clock = Clock(state.seconds, config.minutes)
+    return Run(plan, model, state, batches, check, clock, callback, Checkpointer(ckpt))
 
 
 def build(data: Data, config: TrainConfig, learning_rate: float) -> Any:
@@ -247,9 +359,6 @@ def resume(ckpt: Path | None, steps_per_epoch: int) -> tuple[Any, RunState] | No
     return model, state
 
 
-# ---------------------------------------------------------------------------- 3. the steps
-
-
 class Clock:
     """Wall-clock seconds of this run plus those of the runs it resumes, and the budget."""
 
@@ -268,24 +377,68 @@ class Clock:
         return None if self.budget is None else max(0.0, self.budget - self.total())
 
 
-def run_epoch(
-    model: Any,
-    batches: Batches,
-    state: RunState,
-    plan: Plan,
-    clock: Clock,
-    callback: TrainingCallback,
-    last_heldout: float | None,
-) -> tuple[float, bool]:
+# ---------------------------------------------------------------------------- 3-4. the epochs
+
+
+def train_epochs(run: Run) -> str:
+    """Epoch after epoch until the budget or early stopping (returns why it stopped), or until
+    the callback pauses (:class:`TrainingPaused`) or cancels (:class:`TrainingCancelled`)."""
+    plan, state = run.plan, run.state
+    last_heldout = state.history[-1]["heldout_loss"] if state.history else plan.base_loss
+    while state.epoch < plan.config.epochs:
+        started = time.monotonic()
+        train_loss, out_of_time = run_epoch(run, last_heldout)
+        steps_done = time.monotonic()
+        state.epoch += 1
+        last_heldout = run.check()
+        improved = schedule(run, last_heldout)
+        state.history.append(
+            {
+                "epoch": state.epoch,
+                "step": state.step,
+                "loss": train_loss,
+                "heldout_loss": last_heldout,
+            }
+        )
+        text = sample(run, improved)
+        stopped = why_stop(run, out_of_time)
+        pausing = stopped is None and run.callback.should_pause()
+        if stopped or pausing or run.checkpoints.due():
+            state.seconds = run.clock.total()
+            run.checkpoints.save(run.model, state)
+        now = time.monotonic()
+        run.callback.on_epoch_end(
+            EpochEnd(
+                state.epoch,
+                plan.config.epochs,
+                train_loss,
+                last_heldout,
+                state.best_loss,
+                improved,
+                text,
+                plan.sample_seed,
+                seconds=now - started,
+                step_seconds=steps_done - started,
+                after_seconds=now - steps_done,
+            )
+        )
+        if pausing:
+            raise TrainingPaused(f"training of '{plan.name}' paused after epoch {state.epoch}")
+        if stopped:
+            return stopped
+    return "epochs"
+
+
+def run_epoch(run: Run, last_heldout: float | None) -> tuple[float, bool]:
     """One epoch of optimiser steps; returns (mean training loss, ran out of time)."""
-    epoch = state.epoch + 1
+    plan, state, clock = run.plan, run.state, run.clock
     started = time.monotonic()
     total = 0.0
     for step in range(1, plan.steps_per_epoch + 1):
-        if callback.should_stop():
+        if run.callback.should_stop():
             raise TrainingCancelled(f"training of '{plan.name}' was cancelled")
-        x, y = batches.get(state.step)
-        loss = float(model.train_on_batch(x, y, return_dict=True)["loss"])
+        x, y = run.batches.get(state.step)
+        loss = float(run.model.train_on_batch(x, y, return_dict=True)["loss"])
         if not math.isfinite(loss):
             raise TrainingDiverged(
                 f"training of '{plan.name}' diverged: the loss became {loss} at step "
@@ -294,13 +447,12 @@ def run_epoch(
         state.step += 1
         total += loss
         elapsed = time.monotonic() - started
-        steps_left = plan.total_steps - state.step
-        eta = steps_left * elapsed / step
+        eta = (plan.total_steps - state.step) * elapsed / step
         left = clock.left()
-        callback.on_progress(
+        run.callback.on_progress(
             Progress(
-                epoch,
-                plan.epochs,
+                state.epoch + 1,
+                plan.config.epochs,
                 step,
                 plan.steps_per_epoch,
                 total / step,
@@ -313,9 +465,6 @@ def run_epoch(
         if clock.out_of_time():
             return total / step, True
     return total / plan.steps_per_epoch, False
-
-
-# ---------------------------------------------------------------------------- 4. after an epoch
 
 
 class HeldoutCheck:
@@ -333,26 +482,42 @@ class HeldoutCheck:
         return float(self.model.test_on_batch(self.x, self.y, return_dict=True)["loss"])
 
 
-def schedule(state: RunState, model: Any, cfg: NetworkConfig, heldout: float) -> bool:
+def schedule(run: Run, heldout: float) -> bool:
     """Keep the best weights; halve the learning rate when the held-out loss did not improve.
     Returns whether it improved."""
+    state = run.state
     improved = heldout < state.best_loss - 1e-4
     if improved:
-        state.best_loss, state.best_weights, state.stale = heldout, get_weights(model, cfg), 0
+        state.best_loss, state.stale = heldout, 0
+        state.best_weights = get_weights(run.model, run.plan.data.network)
     else:
         state.stale += 1
         state.learning_rate /= 2
-        model.optimizer.learning_rate.assign(state.learning_rate)
+        run.model.optimizer.learning_rate.assign(state.learning_rate)
     return improved
 
 
-def sample(plan: Plan, weights: dict[str, np.ndarray], epoch: int) -> str:
+def why_stop(run: Run, out_of_time: bool) -> str | None:
+    if out_of_time:
+        return "time_budget"
+    if run.state.stale >= run.plan.config.patience:
+        return "early_stopping"
+    if run.state.epoch >= run.plan.config.epochs:
+        return "epochs"
+    return None
+
+
+def sample(run: Run, improved: bool) -> str:
     """A short continuation of the held-out seed (numpy, on the CPU)."""
+    plan = run.plan
+    weights = run.state.best_weights if improved else None
+    if weights is None:
+        weights = get_weights(run.model, plan.data.network)
     artifact = ModelArtifact(plan.name, plan.data.network, plan.data.charset, weights)
     options = SampleOptions(
         temperature=plan.config.sample_temperature,
         length=plan.config.sample_length,
-        rng_seed=epoch,
+        rng_seed=run.state.epoch,
     )
     return Generator(artifact).generate(plan.sample_seed, options)[0]
 
@@ -399,172 +564,15 @@ class Checkpointer:
         self.cost = self.last_at - started
 
 
-# ---------------------------------------------------------------------------- the plan
-
-
-@dataclass(frozen=True)
-class Plan:
-    """The fixed facts of one run."""
-
-    name: str
-    data: Data
-    config: TrainConfig
-    steps_per_epoch: int
-    epochs: int
-    sample_seed: str
-
-    @property
-    def total_steps(self) -> int:
-        return self.epochs * self.steps_per_epoch
-
-    @property
-    def chars_per_step(self) -> int:
-        return self.data.batch_size * self.data.seq_len
-
-
-def train(
-    text: str,
-    name: str,
-    *,
-    network: NetworkConfig | None = None,
-    config: TrainConfig | None = None,
-    base: ModelArtifact | None = None,
-    callback: TrainingCallback | None = None,
-    checkpoint_dir: str | Path | None = None,
-    corpus_name: str | None = None,
-) -> TrainResult:
-    """Train a new model on ``text`` (or fine-tune ``base`` on it) and return its artifact.
-
-    ``network`` gives the size of a new model (its ``vocab_size`` is replaced by the corpus's);
-    it is ignored when fine-tuning, which keeps the base's architecture.
-    """
-    config = config or TrainConfig()
-    callback = callback or TrainingCallback()
-    keras.utils.set_random_seed(config.seed)
-    data = prepare(text, network, config, base)
-    batches = Batches(data.train_ids, data.seq_len, data.batch_size, config.seed)
-    plan = Plan(
-        name,
-        data,
-        config,
-        steps_per_epoch=config.steps_per_epoch or batches.per_pass,
-        epochs=config.epochs,
-        sample_seed=_sample_seed(data.heldout_text),
-    )
-    ckpt = Path(checkpoint_dir) if checkpoint_dir else None
-    resumed = resume(ckpt, plan.steps_per_epoch)
-    if resumed is not None:
-        model, state = resumed
-        log.info("resuming %s from checkpoint after epoch %d", name, state.epoch)
-    else:
-        rate = config.learning_rate if base is None else config.learning_rate / 2
-        state = RunState(learning_rate=rate)
-        model = build(data, config, rate)
-    base_loss = None
-    if data.base_weights is not None:
-        base_loss = evaluate_ids(NumpyLSTM(data.network, data.base_weights), data.heldout_ids)[0]
-    check = HeldoutCheck(model, data.heldout_ids, config.eval_chars)
-    callback.on_start(
-        {
-            "name": name,
-            "network": data.network.to_dict(),
-            "steps_per_epoch": plan.steps_per_epoch,
-            "epochs": plan.epochs,
-            "start_epoch": state.epoch + 1,
-            "base_heldout_loss": base_loss,
-            "uniform_loss": math.log(len(data.charset)),
-            "batch_size": data.batch_size,
-            "seq_len": data.seq_len,
-            "heldout_check_chars": check.chars,
-        }
-    )
-    clock = Clock(state.seconds, config.minutes)
-    stopped = train_epochs(plan, model, batches, state, check, clock, callback, ckpt, base_loss)
-    state.seconds = clock.total()
-    return finish(plan, state, base, base_loss, stopped, check.chars, text, corpus_name)
-
-
-def train_epochs(
-    plan: Plan,
-    model: Any,
-    batches: Batches,
-    state: RunState,
-    check: HeldoutCheck,
-    clock: Clock,
-    callback: TrainingCallback,
-    ckpt: Path | None,
-    base_loss: float | None,
-) -> str:
-    """Epoch after epoch until the budget, early stopping or a pause; returns why it stopped."""
-    checkpoints = Checkpointer(ckpt)
-    last_heldout = state.history[-1]["heldout_loss"] if state.history else base_loss
-    stopped = "epochs"
-    while state.epoch < plan.epochs:
-        started = time.monotonic()
-        train_loss, out_of_time = run_epoch(
-            model, batches, state, plan, clock, callback, last_heldout
-        )
-        steps_done = time.monotonic()
-        state.epoch += 1
-        last_heldout = check()
-        improved = schedule(state, model, plan.data.network, last_heldout)
-        state.history.append(
-            {
-                "epoch": state.epoch,
-                "step": state.step,
-                "loss": train_loss,
-                "heldout_loss": last_heldout,
-            }
-        )
-        weights = state.best_weights if improved else get_weights(model, plan.data.network)
-        text = sample(plan, weights, state.epoch)
-        if out_of_time:
-            stopped = "time_budget"
-        elif state.stale >= plan.config.patience:
-            stopped = "early_stopping"
-        ending = stopped != "epochs" or state.epoch >= plan.epochs
-        pausing = not ending and callback.should_pause()
-        if ending or pausing or checkpoints.due():
-            state.seconds = clock.total()
-            checkpoints.save(model, state)
-        now = time.monotonic()
-        callback.on_epoch_end(
-            EpochEnd(
-                state.epoch,
-                plan.epochs,
-                train_loss,
-                last_heldout,
-                state.best_loss,
-                improved,
-                text,
-                plan.sample_seed,
-                seconds=now - started,
-                step_seconds=steps_done - started,
-                after_seconds=now - steps_done,
-            )
-        )
-        if pausing:
-            raise TrainingPaused(f"training of '{plan.name}' paused after epoch {state.epoch}")
-        if ending:
-            break
-    return stopped
-
-
 # ---------------------------------------------------------------------------- 5. finish
 
 
 def finish(
-    plan: Plan,
-    state: RunState,
-    base: ModelArtifact | None,
-    base_loss: float | None,
-    stopped: str,
-    check_chars: int,
-    text: str,
-    corpus_name: str | None,
+    run: Run, base: ModelArtifact | None, stopped: str, text: str, corpus_name: str | None
 ) -> TrainResult:
     """The best weights as they will be stored, their held-out loss (numpy, all of the
     held-out text) and the model card."""
+    plan, state = run.plan, run.state
     assert state.best_weights is not None
     data = plan.data
     weights = storage_rounded(state.best_weights)
@@ -590,13 +598,13 @@ def finish(
             "epochs_run": state.epoch,
             "steps_run": state.step,
             "passes": round(state.step * plan.chars_per_step / max(1, train_chars), 2),
-            "heldout_check_chars": check_chars,
+            "heldout_check_chars": run.check.chars,
             "stopped": stopped,
             "device": training_device().description,
         },
         "heldout_loss_nats": round(loss, 4),
         "heldout_loss_bits": round(loss / math.log(2), 4),
-        "base_heldout_loss_nats": None if base_loss is None else round(base_loss, 4),
+        "base_heldout_loss_nats": None if plan.base_loss is None else round(plan.base_loss, 4),
         "uniform_loss_nats": round(math.log(len(data.charset)), 4),
         "history": state.history,
         "training_seconds": round(state.seconds, 1),

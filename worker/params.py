@@ -5,8 +5,9 @@ An effort is a budget of optimiser steps and a wall-clock cap, sized to the text
 device by :meth:`TrainingPlan.sized` (see :data:`EFFORTS`): a short text gets many passes over
 short sequences, a long one a bounded number of steps, and a GPU steps of 8x the characters.
 ``epochs`` (1-200) replaces the effort's steps by that many passes over the text, ``minutes``
-replaces its cap. Internal overrides, for tests and operators: ``"network"`` (NetworkConfig fields for a new
-model) and ``"train"`` (TrainConfig fields: seq_len, batch_size, patience...), applied last.
+replaces its cap. Internal overrides, for tests and operators: ``"network"`` (NetworkConfig
+fields for a new model) and ``"train"`` (TrainConfig fields: seq_len, batch_size...), applied
+last.
 Importing this module does not import Keras.
 """
 
