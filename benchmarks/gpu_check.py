@@ -14,6 +14,9 @@ figures; the driver collects them into ``$OUT/gpu_check.json``:
   worker       only when realpath fails: the worker's training steps in this process (read
                the upload, load the base, size the run, train, save), timed end to end
 
+If the device part fails, it is tried again without the cuDNN LSTM kernel, then with
+``KERAS_BACKEND=torch``; the parts after it use what worked.
+
 ``GPU_CHECK_QUICK=1`` shrinks everything (20 s, 150,000 characters, effort quick) to test the
 script on a CPU. Imports only numpy, Keras and its backend (and discord.py, aiosqlite for
 realpath).
@@ -313,18 +316,29 @@ def main() -> int:
         return 0
     out = Path(os.environ.get("OUT") or tempfile.mkdtemp(prefix="gpu-check-out-"))
     results: dict = {"quick": QUICK}
+
+    def save() -> None:  # after every part, so a run cut short still leaves its figures
+        (out / "gpu_check.json").write_text(json.dumps(results, indent=1))
+
     parts = args.only or ["device", "shakespeare", "realpath"]
     if parts[0] == "device":
-        results["device"] = run_part("device")
-        if results["device"] is None:  # e.g. the cuDNN LSTM kernel fails: try without it
-            os.environ["GPU_CHECK_NO_CUDNN"] = "1"
-            results["device_without_cudnn"] = run_part("device")
+        # If training fails on this stack, try without the cuDNN LSTM kernel, then on PyTorch.
+        torch = {"KERAS_BACKEND": "torch", "GPU_CHECK_NO_CUDNN": "0"}
+        tries = ({}, {"GPU_CHECK_NO_CUDNN": "1"}, torch)
+        for fallback in tries:
+            os.environ.update(fallback)
+            results["device"] = run_part("device")
+            results["fallback"] = fallback
+            save()
+            if results["device"] is not None:
+                break
         parts = parts[1:]
     for name in parts:
         results[name] = run_part(name)
+        save()
         if name == "realpath" and results[name] is None and not args.only:
             results["worker"] = run_part("worker")
-    (out / "gpu_check.json").write_text(json.dumps(results, indent=1))
+            save()
     print(f"\nresults: {out / 'gpu_check.json'}")
     print(json.dumps(results))
     return 0
