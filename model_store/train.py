@@ -385,6 +385,8 @@ def train_epochs(run: Run) -> str:
     the callback pauses (:class:`TrainingPaused`) or cancels (:class:`TrainingCancelled`)."""
     plan, state = run.plan, run.state
     last_heldout = state.history[-1]["heldout_loss"] if state.history else plan.base_loss
+    if state.stale >= plan.config.patience:  # resumed after it had stopped early
+        return "early_stopping"
     while state.epoch < plan.config.epochs:
         started = time.monotonic()
         train_loss, out_of_time = run_epoch(run, last_heldout)
