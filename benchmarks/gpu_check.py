@@ -119,6 +119,11 @@ def part_device() -> None:
         model.train_on_batch(x, x)
     each = (time.perf_counter() - started) / steps
     rate = x.size / each
+    long = rng.integers(0, 80, (16, 2000))  # the held-out check's shape: long pieces
+    started = time.perf_counter()
+    model.test_on_batch(long, long)
+    check_s = time.perf_counter() - started
+    print(f"a held-out check of 16 x 2000 characters (compiles): {check_s:.1f} s")
     print(
         f"default network, batch {device.batch_size} x 128: first step (compiles) {first:.1f} s, "
         f"then {each * 1000:.1f} ms a step = {rate:,.0f} characters/s"
