@@ -191,7 +191,7 @@ class JobReporter:
                 state["note"] = f"Retrying: {payload.get('reason', 'the worker stopped')}"
                 state.pop("progress", None)
             elif event.kind == "succeeded":
-                final = payload
+                final = state["result"] = payload
         changed = bool(events) or job.progress_message_id is None
         now = time.monotonic()
         due = now - self._last_edit.get(job.id, 0.0) >= EDIT_INTERVAL

@@ -15,6 +15,7 @@ from bot.formatting import escape, loss_text, shorten
 from bot.permissions import may_manage
 from bot.registry import ModelRecord
 from model_store import SampleOptions
+from model_store.outcome import Outcome
 
 log = logging.getLogger(__name__)
 
@@ -167,9 +168,11 @@ def card_embed(record: ModelRecord, sample: str) -> discord.Embed:
     embed = discord.Embed(title=f"Model {record.name}", colour=discord.Colour.blurple())
     embed.add_field(name="Made by", value=_owner(record).removeprefix("by "))
     embed.add_field(name="Base model", value=record.base or "— (trained from scratch)")
+    outcome = Outcome.from_card(card)  # next to its base's and a uniform guess
     embed.add_field(
         name="Held-out loss",
-        value=f"{loss_text(card)} ({card.get('heldout_loss_bits', 0):.3f} bits/char)",
+        value=f"{outcome.figures() if outcome else loss_text(card)} "
+        f"({card.get('heldout_loss_bits', 0):.3f} bits/char)",
     )
     embed.add_field(
         name="Network",

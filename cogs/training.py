@@ -34,7 +34,8 @@ class Training(commands.Cog):
         file="A UTF-8 .txt file with the text whose style to learn",
         name="Name of the new model (2-32 lowercase letters, digits, - or _)",
         base="Model to fine-tune (default: the built-in one)",
-        effort="quick (2 epochs), normal (5), thorough (up to 15, stops when no longer improving)",
+        effort="quick (up to 5 min), normal (15), thorough (60); sized to your text, stops once "
+        "it stops improving",
         from_scratch="Train a new network instead of fine-tuning (needs much more text)",
     )
     @app_commands.autocomplete(base=model_choices)

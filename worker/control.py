@@ -50,6 +50,9 @@ class JobControl(TrainingCallback):
             "steps_per_epoch": info["steps_per_epoch"],
             "network": info["network"],
             "base_heldout_loss": _round(info.get("base_heldout_loss")),
+            "uniform_loss": _round(info.get("uniform_loss")),
+            "batch_size": info.get("batch_size"),
+            "seq_len": info.get("seq_len"),
         }
         with self._lock:
             self._events.append((STARTED, payload))
@@ -86,6 +89,8 @@ class JobControl(TrainingCallback):
             "sample": r.sample[:SAMPLE_CHARS],
             "sample_seed": r.sample_seed,
             "seconds": round(r.seconds, 1),
+            "step_seconds": round(r.step_seconds, 2),
+            "after_seconds": round(r.after_seconds, 2),  # held-out check, sample, checkpoint
         }
         with self._lock:
             self._progress = None  # superseded by the epoch's result

@@ -1,6 +1,8 @@
-"""One job's training, run in a thread: call ``train`` on the fetched inputs.
+"""One job's training, run in a thread: size the run to the text and the device, call
+``train`` on the fetched inputs (:mod:`worker.inputs`).
 
-Problems the user can act on become :class:`JobFailure` with a message for them.
+Problems the user can act on become :class:`JobFailure` with a message for them; those that
+will fail the same way again (bad text, a diverging run) are not retried.
 """
 
 from __future__ import annotations
@@ -9,7 +11,8 @@ import logging
 from pathlib import Path
 
 from jobs.records import Job
-from model_store import CorpusError, ModelArtifact
+from model_store import CorpusError, ModelArtifact, TrainingDiverged
+from model_store.backend import training_device
 from model_store.network import keras
 from model_store.train import TrainResult, train
 
@@ -17,6 +20,11 @@ from .control import JobControl
 from .params import TrainingPlan
 
 log = logging.getLogger(__name__)
+
+DIVERGED = (
+    "training became unstable (the loss stopped being a number) and was stopped; "
+    "it would fail the same way again: try a different or longer text"
+)
 
 
 class JobFailure(Exception):
@@ -37,19 +45,28 @@ def train_job(
     control: JobControl,
     checkpoint_dir: Path,
 ) -> TrainResult:
+    device = training_device()
+    config = plan.sized(len(text), device)
     log.info(
-        "job %d: training '%s' on %d characters%s",
+        "job %d: training '%s' on %d characters%s on %s: %s effort, %d epochs of %s steps, "
+        "batch %d x %d",
         job.id,
         job.model_name,
         len(text),
         f", fine-tuning '{job.base_model}'" if base else "",
+        device.description,
+        plan.effort,
+        config.epochs,
+        config.steps_per_epoch or "a pass's",
+        config.batch_size,
+        config.seq_len,
     )
     try:
         return train(
             text,
             job.model_name,
             network=plan.network,
-            config=plan.train,
+            config=config,
             base=base,
             callback=control,
             checkpoint_dir=checkpoint_dir,
@@ -57,5 +74,7 @@ def train_job(
         )
     except CorpusError as exc:
         raise JobFailure(str(exc)) from None
+    except TrainingDiverged:
+        raise JobFailure(DIVERGED) from None
     finally:
         keras.backend.clear_session()  # free this job's graphs before the next one

@@ -49,6 +49,7 @@ async def test_info_shows_card_and_sample(env):
     fields = {f["name"]: f["value"] for f in embed["fields"]}
     assert embed["title"] == "Model basic"
     assert "nats/char" in fields["Held-out loss"] and fields["Made by"] == "built-in"
+    assert "uniform guess: " in fields["Held-out loss"]
     assert fields["Sample (temperature 0.5)"].startswith("The ")
 
 

@@ -98,7 +98,9 @@ async def test_upload_train_progress_result_list_generate(env, worker):
     assert "Done" in progress[0].embeds[0]["description"]
     # The result: card figures, a sample and the loss-curve plot.
     fields = {f["name"]: f["value"] for f in result.embeds[0]["fields"]}
-    assert "nats/char" in fields["Held-out loss"] and "base model before" in fields["Held-out loss"]
+    held = fields["Held-out loss"]
+    assert "nats/char" in held and "base model: " in held and "uniform guess: " in held
+    assert result.embeds[0]["title"].startswith("✅")  # it learned: below its base
     assert fields["Sample"]
     (plot,) = result.attachments
     assert plot.filename == "loss.png" and plot.data[:8] == b"\x89PNG\r\n\x1a\n"

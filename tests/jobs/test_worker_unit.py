@@ -9,17 +9,17 @@ import pytest
 
 from jobs.records import BaseModel, Job
 from jobs.sqlite import SqliteQueue
+from model_store.backend import CPU, GPU
+from model_store.config import TrainConfig
 from worker import janitor
-from worker.params import EFFORT_EPOCHS, ParamsError, make_params, parse_params
+from worker.params import EFFORTS, ParamsError, make_params, parse_params
 from worker.settings import WorkerSettings
 
 from ..textgen import make_text
 from .procs import TINY_NETWORK
 
 
-def test_params_effort_epochs_and_overrides() -> None:
-    assert parse_params({"effort": "quick"}).train.epochs == EFFORT_EPOCHS["quick"]
-    assert parse_params({}).train.epochs == EFFORT_EPOCHS["normal"]
+def test_params_overrides() -> None:
     plan = parse_params(
         {
             "effort": "thorough",
@@ -30,7 +30,10 @@ def test_params_effort_epochs_and_overrides() -> None:
             "corpus_name": "poems.txt",
         }
     )
-    assert (plan.train.epochs, plan.train.minutes, plan.train.seq_len) == (3, 2, 32)
+    config = plan.sized(100_000, CPU)
+    # epochs set by the job: that many passes (an epoch is one pass), and the job's cap
+    assert (config.epochs, config.steps_per_epoch, config.minutes) == (3, None, 2)
+    assert config.seq_len == 32
     assert plan.network.units == 16 and plan.corpus_name == "poems.txt"
     assert make_params("quick", epochs=4) == {"effort": "quick", "epochs": 4}
     for bad in (
@@ -43,6 +46,37 @@ def test_params_effort_epochs_and_overrides() -> None:
     ):
         with pytest.raises(ParamsError):
             parse_params(bad)
+
+
+def steps_and_passes(config: TrainConfig, chars: int) -> tuple[int, float]:
+    steps = config.epochs * config.steps_per_epoch
+    return steps, steps * config.batch_size * config.seq_len / (0.9 * chars)
+
+
+def test_efforts_are_step_budgets_sized_to_the_text() -> None:
+    # A 6,000-character upload gets many passes over short sequences, not one step an epoch.
+    small = parse_params({"effort": "normal"}).sized(6000, CPU)
+    steps, passes = steps_and_passes(small, 6000)
+    assert small.seq_len < TrainConfig.seq_len and steps >= EFFORTS["normal"].min_steps
+    assert passes >= 50 and small.epochs >= 5
+    # A 5 MB upload is held to a step budget and a wall-clock cap (not hours on a CPU).
+    big = parse_params({"effort": "normal"}).sized(5_000_000, CPU)
+    steps, passes = steps_and_passes(big, 5_000_000)
+    assert steps <= EFFORTS["normal"].max_steps and passes < 3
+    assert big.minutes == EFFORTS["normal"].minutes and big.eval_chars
+    # More effort, more steps.
+    budgets = [
+        steps_and_passes(parse_params({"effort": e}).sized(300_000, CPU), 300_000)[0]
+        for e in ("quick", "normal", "thorough")
+    ]
+    assert budgets == sorted(budgets) and len(set(budgets)) == 3
+
+
+def test_a_gpu_gets_bigger_steps_and_longer_epochs() -> None:
+    cpu = parse_params({}).sized(400_000, CPU)
+    gpu = parse_params({}).sized(400_000, GPU)
+    assert gpu.batch_size > cpu.batch_size
+    assert gpu.steps_per_epoch >= GPU.min_epoch_steps
 
 
 @pytest.fixture
@@ -147,6 +181,27 @@ async def test_deterministic_failures_are_not_retried_and_leak_nothing(
     assert any(r.levelname == "ERROR" and r.exc_info for r in caplog.records) or case != (
         "unexpected"
     )
+
+
+async def test_a_diverging_run_fails_at_once_with_a_sentence(
+    queue: SqliteQueue, settings: WorkerSettings
+) -> None:
+    from worker.training import DIVERGED
+
+    job = await submit(
+        queue,
+        make_text(4000),
+        model_name="nan1",
+        params={
+            "effort": "quick",
+            "network": {"units": 16, "layers": 1, "embedding_dim": 8},
+            "train": {"learning_rate": 1e38},
+        },
+    )
+    await run_one(queue, settings)
+    await assert_failed_once(queue, job, DIVERGED)
+    failed = await queue.get(job.id)
+    assert "nan" not in failed.error.lower() and "Traceback" not in failed.error
 
 
 async def test_transient_failures_are_retried(queue: SqliteQueue, settings, monkeypatch):
