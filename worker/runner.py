@@ -248,7 +248,7 @@ class Worker:
         if checkpoint is not None:
             epoch, files = checkpoint
             await self.queue.save_checkpoint(lease, epoch, files)
-            log.info("job %d: checkpoint of epoch %d stored", lease.job_id, epoch)
+            log.debug("job %d: checkpoint of epoch %d stored", lease.job_id, epoch)
         for kind, payload in ctl.drain(force=force):
             await self.queue.add_event(lease, kind, payload)
             if kind == EPOCH:

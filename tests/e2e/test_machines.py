@@ -168,7 +168,7 @@ async def test_bot_and_two_workers_share_only_the_database(machines: Machines) -
         assert not (machines.root / name / "guild-models").exists()
 
     # 2. kill -9 mid-epoch: the other worker takes over after the last stored checkpoint.
-    second = await train(fake, guild, alice, "second", 600_000, "normal")
+    second = await train(fake, guild, alice, "second", 100_000, "normal")
 
     async def mid_epoch_after_a_checkpoint() -> bool:
         job = await queue.get(second)
@@ -213,7 +213,7 @@ async def test_bot_and_two_workers_share_only_the_database(machines: Machines) -
     await wait_for(cancelled, 10, "the remote worker to stop the job")
 
     # 4. The bot restarted mid-job still announces the result once.
-    fourth = await train(fake, guild, alice, "fourth", 600_000, "normal")
+    fourth = await train(fake, guild, alice, "fourth", 100_000, "normal")
     await fake.wait_for_message(
         guild.default_channel, lambda m: bool(progress_messages(fake, guild, "fourth")), timeout=60
     )
