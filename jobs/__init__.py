@@ -1,5 +1,7 @@
-"""Training jobs, shared by the bot and the workers: records, event kinds, the queue and its
-engines.
+"""Training jobs, shared by the bot and the workers: records, event kinds, the queue interface
+(:mod:`jobs.queue`) and its engines (:mod:`jobs.sqlite` embedded, :mod:`jobs.postgres` on
+procrastinate), the job tables both use (:mod:`jobs.tables`) and the files that travel with a
+job (:mod:`jobs.blobs`). Nothing here imports the bot, the worker, Discord or TensorFlow.
 
 Event kinds and payloads (JSON), in the order a job usually produces them:
 
@@ -11,7 +13,8 @@ Event kinds and payloads (JSON), in the order a job usually produces them:
   sample_seed, seconds
 - ``retry``: attempt, max_attempts, reason, retry_in (seconds)
 - ``released``: reason, attempt (a worker shut down; the job resumes from its checkpoint)
-- ``succeeded``: model_id, model_name, path, card, sample, sample_seed, plot, plus the worker's
-- ``failed``: reason, attempts
+- ``succeeded``: model_name, card, sample, sample_seed, stopped, epochs_run, heldout_loss,
+  seconds (the model files and the loss plot are result blobs; the bot imports them)
+- ``failed``: reason, attempts (also written by the bot when a result can't be imported)
 - ``cancelled``: reason, during ("queued" or "running")
 """

@@ -123,9 +123,7 @@ class PostgresQueue(TableQueue):
             await pool.open(wait=True, timeout=15)
         except Exception:  # noqa: BLE001 - psycopg's message may name the server: say ours
             await pool.close()
-            raise JobQueueError(
-                f"can't reach the job queue's database at {mask_url(url)}"
-            ) from None
+            raise JobQueueError(unreachable(url)) from None
         queue = cls(pool, url, **kwargs)
         await queue.app.open_async(pool)
         if check:

@@ -22,7 +22,7 @@ from .errors import LeaseLost
 from .queue import Handler
 from .records import CORPUS, CORPUS_FILE, Lease
 from .store import SqliteStore
-from .tables import TableQueue, _put_blob
+from .tables import TableQueue, put_blob
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +109,7 @@ class SqliteQueue(TableQueue):
             async with self.store.transaction() as tx:
                 if keep:
                     blob = Blob.of(CORPUS, CORPUS_FILE, path.read_bytes())
-                    await _put_blob(tx, row["id"], blob, time.time())
+                    await put_blob(tx, row["id"], blob, time.time())
                 await tx.exec(
                     "UPDATE jobs SET legacy_corpus_path = NULL, corpus_deleted = ? WHERE id = ?",
                     (0 if keep else 1, row["id"]),

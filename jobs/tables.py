@@ -124,7 +124,7 @@ class TableQueue(JobQueue):
             )
             job = Job.from_row(row)
             for blob in blobs:
-                await _put_blob(tx, job.id, blob, now)
+                await put_blob(tx, job.id, blob, now)
             job = await self._deferred(tx, job)
         log.info("job %d queued: '%s' for guild %d", job.id, model_name, guild_id)
         return job, True
@@ -300,7 +300,7 @@ class TableQueue(JobQueue):
             await self._fenced(tx, lease)
             await _drop_blobs(tx, lease.job_id, (CHECKPOINT,))
             for blob in blobs:
-                await _put_blob(tx, lease.job_id, blob, now)
+                await put_blob(tx, lease.job_id, blob, now)
             await tx.exec(
                 "UPDATE jobs SET checkpoint_epoch = ? WHERE id = ?", (epoch, lease.job_id)
             )
@@ -313,7 +313,7 @@ class TableQueue(JobQueue):
             if job["cancel_requested"]:
                 raise CancelRequested(f"job {lease.job_id} was cancelled before it finished")
             for blob in blobs:
-                await _put_blob(tx, lease.job_id, blob, now)
+                await put_blob(tx, lease.job_id, blob, now)
             await _drop_blobs(tx, lease.job_id, (BASE, CHECKPOINT))
             row = await tx.one(
                 f"UPDATE jobs SET status = 'succeeded', error = NULL, finished_at = ?,"
@@ -501,7 +501,7 @@ async def _finish(
     return row
 
 
-async def _put_blob(tx: Tx, job_id: int, blob: Blob, now: float) -> None:
+async def put_blob(tx: Tx, job_id: int, blob: Blob, now: float) -> None:
     if len(blob.data) != blob.size:
         raise BlobError(f"{blob.kind} file {blob.name} is truncated")
     await tx.exec(
