@@ -343,8 +343,8 @@ def resume(ckpt: Path | None, steps_per_epoch: int) -> tuple[Any, RunState] | No
     if ckpt is None or not (ckpt / CHECKPOINT_STATE).exists():
         return None
     saved = json.loads((ckpt / CHECKPOINT_STATE).read_text())
-    model = keras.saving.load_model(ckpt / CHECKPOINT_MODEL)
-    with np.load(ckpt / CHECKPOINT_BEST) as npz:
+    model = keras.saving.load_model(ckpt / CHECKPOINT_MODEL, safe_mode=True)
+    with np.load(ckpt / CHECKPOINT_BEST, allow_pickle=False) as npz:
         best = {k: npz[k] for k in npz.files} or None
     state = RunState(
         learning_rate=saved["learning_rate"],

@@ -24,11 +24,11 @@ class JobControl(TrainingCallback):
         self,
         progress_seconds: float,
         started_extra: dict[str, Any],
-        snapshot: Callable[[], dict[str, bytes] | None] = lambda: None,
+        snapshot: Callable[[], tuple[int, dict[str, bytes]] | None] = lambda: None,
     ):
         self.progress_seconds = progress_seconds
         self.started_extra = started_extra
-        self.snapshot = snapshot  # reads the checkpoint files (called after each epoch)
+        self.snapshot = snapshot  # (epoch, files) of the checkpoint on disk, after each epoch
         self.cancel_requested = False  # the user cancelled: stop now
         self.lease_lost = False  # another worker owns the job now: stop, write nothing
         self.pause = False  # shutting down: stop after this epoch's checkpoint
@@ -39,6 +39,7 @@ class JobControl(TrainingCallback):
         self._progress: dict[str, Any] | None = None
         self._progress_sent = 0.0
         self._checkpoint: tuple[int, dict[str, bytes]] | None = None
+        self._checkpoint_epoch = 0  # the newest checkpoint taken so far
 
     # ---- called from the training thread -------------------------------------------------
 
@@ -78,7 +79,7 @@ class JobControl(TrainingCallback):
 
     def on_epoch_end(self, r: EpochEnd) -> None:
         self.sample_seed = r.sample_seed
-        files = self.snapshot()  # the checkpoint is written; the next epoch has not begun
+        snapshot = self.snapshot()  # written (if due); the next epoch has not begun
         payload = {
             "epoch": r.epoch,
             "epochs": r.epochs,
@@ -95,8 +96,9 @@ class JobControl(TrainingCallback):
         with self._lock:
             self._progress = None  # superseded by the epoch's result
             self._events.append((EPOCH, payload))
-            if files is not None:
-                self._checkpoint = (r.epoch, files)
+            if snapshot is not None and snapshot[0] > self._checkpoint_epoch:
+                self._checkpoint_epoch = snapshot[0]
+                self._checkpoint = snapshot
 
     def should_stop(self) -> bool:
         return self.cancel_requested or self.lease_lost or self.abort

@@ -143,9 +143,13 @@ def check_checkpoint(directory: Path) -> None:
             raise ValueError("checkpoint.keras is corrupted")
 
 
-def read_checkpoint(directory: Path) -> dict[str, bytes] | None:
-    """The checkpoint files as written after an epoch (``None`` if there is none yet)."""
+def read_checkpoint(directory: Path) -> tuple[int, dict[str, bytes]] | None:
+    """The checkpoint files as training last wrote them, with the epoch they end (``None``
+    before the first). Training does not write one after every epoch when saving would cost
+    more than a small share of the time; the epoch says which one this is."""
     try:
-        return {name: (directory / name).read_bytes() for name in CHECKPOINT_FILES}
-    except FileNotFoundError:
+        files = {name: (directory / name).read_bytes() for name in CHECKPOINT_FILES}
+        epoch = int(json.loads(files[CHECKPOINT_STATE])["epoch"])
+    except (FileNotFoundError, ValueError, KeyError, TypeError):
         return None
+    return epoch, files

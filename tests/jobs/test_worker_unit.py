@@ -261,3 +261,25 @@ def test_a_checkpoint_with_pickles_is_refused(tmp_path: Path) -> None:
     np.savez(tmp_path / "best.npz", w=np.array([{"evil": 1}], dtype=object))
     with pytest.raises(ValueError, match="pickle"):
         check_checkpoint(tmp_path)
+
+
+def test_only_newer_checkpoints_are_uploaded() -> None:
+    from model_store.train import EpochEnd
+    from worker.control import JobControl
+
+    on_disk = [None]
+    ctl = JobControl(0.0, {}, snapshot=lambda: on_disk[0])
+
+    def epoch(n: int) -> None:
+        ctl.on_epoch_end(EpochEnd(n, 9, 1.0, 1.0, 1.0, True, "sample", "seed", 1.0, 0.9, 0.1))
+
+    epoch(1)  # training saved nothing yet
+    assert ctl.take_checkpoint() is None
+    on_disk[0] = (1, {"state.json": b"1"})
+    epoch(2)  # the file on disk ends epoch 1 (saving epoch 2 was not due)
+    assert ctl.take_checkpoint() == (1, {"state.json": b"1"})
+    epoch(3)  # still epoch 1's: nothing new to upload
+    assert ctl.take_checkpoint() is None
+    on_disk[0] = (3, {"state.json": b"3"})
+    epoch(4)
+    assert ctl.take_checkpoint() == (3, {"state.json": b"3"})
