@@ -1,6 +1,7 @@
 # Two commands do everything (see README):
 #   make console   set up (serving deps only, no TensorFlow) and open the offline console
-#   make test      set up (with the training extra and test tools) and run lint + all tests
+#   make test      set up (with the training and postgres extras and test tools) and run lint +
+#                  all tests, with a throwaway PostgreSQL server for the run (tests/pg_server.py)
 PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
@@ -27,7 +28,7 @@ lint: $(VENV)/.test-installed
 	$(BIN)/ruff format --check .
 
 test: lint
-	$(BIN)/pytest
+	$(BIN)/python -m tests.pg_server -- $(BIN)/pytest
 
 worker: $(VENV)/.test-installed
 	$(BIN)/lstm-bot worker

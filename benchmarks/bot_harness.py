@@ -19,7 +19,7 @@ def builtin_root() -> Path:
 
     root = Path(tempfile.mkdtemp()) / "builtin"
     charset = Charset(tuple(chr(c) for c in range(32, 117)))
-    cfg = NetworkConfig(vocab_size=len(charset), embedding_dim=64, units=384, layers=2)
+    cfg = NetworkConfig(vocab_size=len(charset))  # the default size
     rng = np.random.default_rng(0)
     weights = {k: rng.normal(0, 0.1, s).astype(np.float32) for k, s in weight_shapes(cfg).items()}
     ModelStore(root).save(ModelArtifact(DEFAULT_MODEL, cfg, charset, weights, {}))

@@ -1,7 +1,7 @@
 """One epoch of a /train job's fine-tuning, timed: for comparing devices (CPU here, a GPU there).
 
-Fine-tunes the default model on a corpus with exactly the training configuration a
-``/train`` job of the given effort gets from the worker (``worker.params``), for one epoch, and
+Fine-tunes the default model on a corpus with the training configuration a ``/train`` job of
+the given effort gets from the worker on this device (``worker.params``), for one pass, and
 prints the device, the Keras backend, characters/s, the epoch's wall time and the held-out
 loss before and after. The same script runs on any Keras backend:
 
@@ -33,12 +33,14 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="TensorFlow intra-op threads")
     args = parser.parse_args()
     configure(threads=args.threads)
+    from model_store.backend import training_device
     from model_store.train import TrainingCallback, train
 
     plan = parse_params(make_params(args.effort))
-    config = dataclasses.replace(plan.train, epochs=1)
     base = ModelStore(BUILTIN_DIR, read_only=True).load(DEFAULT_MODEL)
     text = read_corpus(args.corpus)
+    sized = plan.sized(len(text), training_device())
+    config = dataclasses.replace(sized, epochs=1, steps_per_epoch=None)  # one pass
 
     class Rate(TrainingCallback):
         """Also times the steps after the first (whose time includes compiling the step)."""

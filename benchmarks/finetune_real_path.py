@@ -33,7 +33,13 @@ async def main(corpus: Path, effort: str, name: str, seed: str) -> None:
     data.mkdir()
     settings = Settings(data_dir=data, poll_seconds=1.0, generate_cooldown=0)
     env = {k: v for k, v in os.environ.items() if not k.startswith("LSTM_BOT_")}
-    env.update(PYTHONPATH=str(ROOT), LSTM_BOT_DATA_DIR=str(data), TF_CPP_MIN_LOG_LEVEL="2")
+    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
+    env.update(
+        PYTHONPATH=path,
+        LSTM_BOT_DATA_DIR=str(data),
+        LSTM_BOT_POLL_SECONDS="0.5",
+        TF_CPP_MIN_LOG_LEVEL="2",
+    )
     log = open(data / "worker.log", "wb")  # noqa: SIM115 - closed below
     worker = subprocess.Popen(
         [sys.executable, "-m", "worker"], env=env, stdout=log, stderr=subprocess.STDOUT
@@ -77,13 +83,16 @@ async def main(corpus: Path, effort: str, name: str, seed: str) -> None:
             f"{card['corpus']['new_chars']} characters new to the base model"
         )
         print(
-            f"effort {effort}: {training['epochs_run']} epochs ({training['stopped']}), "
-            f"{card['training_seconds']:.0f} s of training; {wall:.0f} s from upload to the "
-            "result message"
+            f"effort {effort}: {training['epochs_run']} epochs, {training.get('steps_run')} steps "
+            f"of {training['batch_size']} x {training['seq_len']} characters "
+            f"({training.get('passes')} passes; {training['stopped']}), "
+            f"{card['training_seconds']:.0f} s of training"
         )
+        print(f"wall time from upload to the result message: {wall:.1f} s")
         print(
             f"held-out loss (last 10%): {card['base_heldout_loss_nats']:.3f} nats/char before "
-            f"-> {card['heldout_loss_nats']:.3f} after"
+            f"-> {card['heldout_loss_nats']:.3f} after (uniform guess "
+            f"{card.get('uniform_loss_nats', float('nan')):.3f})"
         )
         print(f"trained on: {device}")
         print("sample (/generate, temperature 0.5):")
@@ -92,6 +101,8 @@ async def main(corpus: Path, effort: str, name: str, seed: str) -> None:
         worker.terminate()
         worker.wait(timeout=60)
         log.close()
+        print("worker log (last lines):")
+        print("\n".join((data / "worker.log").read_text(errors="replace").splitlines()[-8:]))
 
 
 if __name__ == "__main__":

@@ -49,13 +49,11 @@ TARGET_RATIO = 300.0
 TARGET_SINGLE_MS = 100.0
 TARGET_BATCH_CPS = 20_000.0
 TARGET_BATCH_N = 128
-# The shipped default model's shape, used for the random-weights stand-in.
-DEFAULT_SHAPE = {"embedding_dim": 64, "units": 384, "layers": 2, "dropout": 0.25}
 
 
 def random_artifact(charset: Charset, seed: int = 0) -> ModelArtifact:
     """An untrained model of the default model's shape (speed does not depend on the values)."""
-    cfg = NetworkConfig(vocab_size=len(charset), **DEFAULT_SHAPE)
+    cfg = NetworkConfig(vocab_size=len(charset))  # the default size
     rng = np.random.default_rng(seed)
     weights = {
         name: (rng.standard_normal(shape) / math.sqrt(shape[0])).astype(np.float32)

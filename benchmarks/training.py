@@ -9,9 +9,10 @@ intra-op thread, and both are scored on the last 10%:
     is the next-character loss after each of a fixed, evenly spaced set of held-out 40-character
     windows, measured every ``--classic-eval-seconds`` of training.
 (2) lstm-bot: ``model_store.train.train`` of a model of the same size (1 x LSTM(128), small
-    embedding, no dropout). Its held-out loss is train()'s own number after each epoch (the
-    numpy evaluator: stateful, over the whole held-out text); the same 40-character-window
-    measure as (1) is printed beside it.
+    embedding, no dropout). Its held-out loss is train()'s own check after each epoch (the
+    Keras backend over the numpy evaluator's pieces: stateful, over the whole held-out text;
+    within 0.01 of the numpy evaluator); the same 40-character-window measure as (1) is
+    printed beside it.
 
 Wall seconds count training only: the benchmark's own evaluations are subtracted, while
 train()'s epoch-end evaluation and sample are part of lstm-bot's time. Each run stops when it
@@ -350,8 +351,8 @@ def run_lstm_bot(text: str, args: argparse.Namespace) -> Run:
         f"halved when held-out loss does not improve); cap {args.lstm_bot_max_seconds} s"
     )
     print(
-        "  held-out: train()'s number after each epoch (numpy evaluator, stateful over the "
-        "held-out text); in parentheses the classic's 40-char-window measure on the same "
+        "  held-out: train()'s check after each epoch (stateful over the held-out text, on the "
+        "Keras backend); in parentheses the classic's 40-char-window measure on the same "
         f"{len(starts):,} windows"
     )
 

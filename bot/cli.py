@@ -6,11 +6,11 @@ Every failure the user can cause exits non-zero with one ``error:`` line, never 
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
-import tempfile
 from pathlib import Path
+from typing import Any
 
+from jobs.errors import JobQueueError
 from model_store import (
     DEFAULT_MODEL,
     ModelCatalog,
@@ -19,7 +19,10 @@ from model_store import (
     SampleOptions,
     TrainConfig,
 )
+from model_store.backend import Device
+from model_store.config import PRESETS
 from model_store.corpus import read_corpus
+from model_store.outcome import Outcome
 
 from .settings import Settings, SettingsError, load_settings
 
@@ -28,8 +31,46 @@ def _catalog(settings: Settings, store: str | None = None) -> ModelCatalog:
     return ModelCatalog(Path(store) if store else settings.model_path)
 
 
+NETWORK_FLAGS = {
+    "units": "units",
+    "layers": "layers",
+    "embedding": "embedding_dim",
+    "dropout": "dropout",
+}
+TRAIN_FLAGS = {
+    "seq_len": "seq_len",
+    "batch_size": "batch_size",
+    "lr": "learning_rate",
+    "epochs": "epochs",
+    "minutes": "minutes",
+    "patience": "patience",
+    "seed": "seed",
+    "steps_per_epoch": "steps_per_epoch",
+}
+
+
+def _given(args: argparse.Namespace, flags: dict[str, str]) -> dict:
+    values = {field: getattr(args, flag) for flag, field in flags.items()}
+    return {field: value for field, value in values.items() if value is not None}
+
+
+def train_configs(args: argparse.Namespace, device: Device) -> tuple[NetworkConfig, TrainConfig]:
+    """The network and training configuration of ``lstm-bot train``: the dataclasses'
+    defaults, then the device's (a bigger batch on a GPU), the preset's, the options given."""
+    preset = PRESETS[args.preset]
+    network = NetworkConfig(vocab_size=0, **{**preset.network, **_given(args, NETWORK_FLAGS)})
+    for_device: dict = {"batch_size": device.batch_size, "eval_chars": device.eval_chars}
+    if device.gpu:  # epochs of a few seconds at least, so the after-epoch work stays small
+        for_device["steps_per_epoch"] = 2 * device.min_epoch_steps
+    given = _given(args, TRAIN_FLAGS)
+    if "minutes" in given:  # --minutes alone: as many epochs as fit
+        given.setdefault("epochs", 1000)
+    config = TrainConfig(**{**for_device, **preset.train, **given})
+    return network, config
+
+
 def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
-    from model_store.backend import configure
+    from model_store.backend import configure, training_device
 
     configure(threads=args.threads)
     catalog = _catalog(settings, args.store)
@@ -41,48 +82,39 @@ def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
     text = read_corpus(args.corpus)
     base = catalog.load(args.base) if args.base else None
 
-    from model_store.train import train  # imports Keras / TensorFlow
+    from model_store.train import train  # imports Keras and its backend
 
     from .progress import ConsoleProgress
 
-    network = NetworkConfig(
-        vocab_size=0,
-        embedding_dim=args.embedding,
-        units=args.units,
-        layers=args.layers,
-        dropout=args.dropout,
+    device = training_device()
+    print(f"training on {device.description}", file=sys.stderr)
+    network, config = train_configs(args, device)
+    result = train(
+        text,
+        args.name,
+        network=network,
+        config=config,
+        base=base,
+        callback=ConsoleProgress(),
+        checkpoint_dir=args.checkpoint_dir,
+        corpus_name=Path(args.corpus).name,
     )
-    config = TrainConfig(
-        seq_len=args.seq_len,
-        batch_size=args.batch_size,
-        learning_rate=args.lr,
-        epochs=args.epochs,
-        minutes=args.minutes,
-        patience=args.patience,
-        seed=args.seed,
-    )
-    ckpt = Path(args.checkpoint_dir) if args.checkpoint_dir else Path(tempfile.mkdtemp())
-    try:
-        result = train(
-            text,
-            args.name,
-            network=network,
-            config=config,
-            base=base,
-            callback=ConsoleProgress(),
-            checkpoint_dir=ckpt,
-            corpus_name=Path(args.corpus).name,
-        )
-        path = catalog.user.save(result.artifact, overwrite=args.overwrite)
-    finally:
-        if not args.checkpoint_dir:
-            shutil.rmtree(ckpt, ignore_errors=True)
+    path = catalog.user.save(result.artifact, overwrite=args.overwrite)
     card = result.artifact.card
+    outcome = Outcome.from_card(card)
+    assert outcome is not None
+    training = card["training"]
     print(
-        f"saved '{args.name}' to {path}: held-out loss {card['heldout_loss_nats']:.3f} nats/char "
-        f"({card['heldout_loss_bits']:.3f} bits/char) after {card['training']['epochs_run']} "
-        f"epochs, {card['training_seconds']:.0f} s ({result.stopped})"
+        f"saved '{args.name}' to {path}: held-out loss {outcome.figures()}, "
+        f"{card['heldout_loss_bits']:.3f} bits/char; {training['epochs_run']} epochs "
+        f"({training['steps_run']} steps) in {card['training_seconds']:.0f} s ({result.stopped})"
     )
+    if not outcome.learned:
+        print(
+            f"warning: '{args.name}' learned little. {outcome.shortfall()} More text, or more "
+            "training (--epochs, --minutes), would help.",
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -157,16 +189,20 @@ def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def setup_logging(settings: Settings, *, quiet: bool = False) -> None:
+def setup_logging(settings: Any, *, quiet: bool = False) -> None:
+    """Log to stderr (discord.py's format); the queue URL's password is masked."""
     import logging
 
     import discord
+
+    from jobs.config import mask_logs
 
     level = logging.WARNING if quiet else getattr(logging, settings.log_level.upper())
     discord.utils.setup_logging(level=level, root=True)
     logging.getLogger("discord.http").setLevel(logging.WARNING)
     if quiet:
         logging.getLogger("discord").setLevel(logging.ERROR)
+    mask_logs(settings.queue_url)
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
@@ -213,7 +249,7 @@ def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
     from .console import run_console
 
     setup_logging(settings, quiet=not args.verbose)
-    return asyncio.run(run_console(settings))
+    return asyncio.run(run_console(settings, worker=not args.no_worker))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -231,17 +267,41 @@ def build_parser() -> argparse.ArgumentParser:
     budget = t.add_mutually_exclusive_group()
     budget.add_argument("--epochs", type=int, default=None, help="most epochs (default 20)")
     budget.add_argument("--minutes", type=float, help="wall-clock budget in minutes")
-    t.add_argument("--units", type=int, default=384, help="LSTM units per layer")
-    t.add_argument("--layers", type=int, default=2, help="LSTM layers")
-    t.add_argument("--embedding", type=int, default=64, help="embedding size")
-    t.add_argument("--dropout", type=float, default=0.25)
-    t.add_argument("--seq-len", type=int, default=128)
-    t.add_argument("--batch-size", type=int, default=64)
-    t.add_argument("--lr", type=float, default=2e-3, help="learning rate (halved to fine-tune)")
-    t.add_argument("--patience", type=int, default=3, help="epochs without improvement")
-    t.add_argument("--seed", type=int, default=1234, help="random seed (reproducible runs)")
+    t.add_argument(
+        "--preset",
+        choices=PRESETS,
+        default="default",
+        help="network and recipe: "
+        + "; ".join(f"{name}: {p.description}" for name, p in PRESETS.items()),
+    )
+    net, cfg = NetworkConfig, TrainConfig  # their defaults are the defaults here
+    t.add_argument("--units", type=int, help=f"LSTM units per layer (default {net.units})")
+    t.add_argument("--layers", type=int, help=f"LSTM layers (default {net.layers})")
+    t.add_argument("--embedding", type=int, help=f"embedding size (default {net.embedding_dim})")
+    t.add_argument("--dropout", type=float, help=f"dropout (default {net.dropout})")
+    t.add_argument("--seq-len", type=int, help=f"characters a sequence (default {cfg.seq_len})")
+    t.add_argument(
+        "--batch-size",
+        type=int,
+        help=f"sequences a step (default {cfg.batch_size} on a CPU, more on a GPU)",
+    )
+    t.add_argument(
+        "--lr", type=float, help=f"learning rate (default {cfg.learning_rate}; halved to fine-tune)"
+    )
+    t.add_argument(
+        "--patience", type=int, help=f"epochs without improvement (default {cfg.patience})"
+    )
+    t.add_argument(
+        "--steps-per-epoch",
+        type=int,
+        help="optimiser steps between held-out checks (default: one pass over the text on a "
+        "CPU, 200 steps on a GPU)",
+    )
+    t.add_argument("--seed", type=int, help=f"random seed (default {cfg.seed})")
     t.add_argument("--threads", type=int, default=1, help="TensorFlow intra-op threads")
-    t.add_argument("--checkpoint-dir", help="keep per-epoch checkpoints here (resumable)")
+    t.add_argument(
+        "--checkpoint-dir", help="checkpoint here (run the same command again to resume)"
+    )
     t.add_argument("--overwrite", action="store_true", help="replace a model of that name")
     with_store(t)
 
@@ -279,8 +339,15 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="sync globally even when LSTM_BOT_TEST_GUILD_ID is set",
     )
+    d = sub.add_parser("db", help="the databases' schema")
+    d.add_argument("action", choices=["migrate"], help="migrate: create or upgrade every schema")
     c = sub.add_parser("console", help="offline console: the bot against a fake Discord")
     c.add_argument("--verbose", action="store_true", help="show the bot's log")
+    c.add_argument(
+        "--no-worker",
+        action="store_true",
+        help="run no training worker (by default one runs when the train extra is installed)",
+    )
     try:
         from worker.cli import add_arguments as add_worker_arguments
     except ImportError:  # pragma: no cover - the worker package ships with the project
@@ -291,18 +358,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
+def cmd_worker(args: argparse.Namespace) -> int:
+    """The worker has its own settings (nothing of Discord)."""
     from worker.cli import run as run_worker
+    from worker.settings import load_worker_settings
 
-    setup_logging(settings)
-    return run_worker(args, settings)
+    return run_worker(args, load_worker_settings(dotenv=Path(args.env_file)))
+
+
+def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
+    import asyncio
+
+    from .db import migrate_all
+
+    for line in asyncio.run(migrate_all(settings)):
+        print(line)
+    return 0
 
 
 COMMANDS = {
     "run": cmd_run,
     "sync": cmd_sync,
     "console": cmd_console,
-    "worker": cmd_worker,
+    "db": cmd_db,
     "train": cmd_train,
     "generate": cmd_generate,
     "models": cmd_models,
@@ -313,12 +391,12 @@ COMMANDS = {
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command == "train" and args.epochs is None:
-        args.epochs = 1000 if args.minutes else 20
     try:
+        if args.command == "worker":
+            return cmd_worker(args)
         settings = load_settings(dotenv=Path(args.env_file))
         return COMMANDS[args.command](args, settings)
-    except (ModelStoreError, SettingsError, ValueError, OSError) as exc:
+    except (ModelStoreError, SettingsError, JobQueueError, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -9,15 +9,18 @@ from pathlib import Path
 import discord
 from discord.ext import commands
 
+from jobs.config import mask_url
+from jobs.engine import open_queue
+from jobs.queue import JobQueue
 from model_store import ModelCatalog, ModelStoreError
 from model_store.store import BUILTIN_DIR
 
-from .db import Database
+from .db import bot_database
 from .generation import GenerationService
 from .job_reporter import JobReporter
-from .jobqueue import JobQueue
 from .registry import ModelRegistry
 from .settings import Settings
+from .transfer import ResultImporter, sweep_orphans
 from .tree import BotTree
 
 log = logging.getLogger(__name__)
@@ -51,21 +54,38 @@ class LSTMBot(commands.Bot):
         self.settings = settings
         self.extensions_to_load = extensions
         self.sync_commands = sync_commands
-        self.db = Database(settings.database_path)
+        self.db = bot_database(settings.database_path, embedded_queue=not settings.queue_url)
         self.catalog = ModelCatalog(settings.model_path, builtin_root)
         self.registry = ModelRegistry(self.db, self.catalog)
         self.generation = GenerationService(
             settings.model_cache_size, on_load_error=self.registry.mark_broken
         )
-        self.jobs = JobQueue.from_settings(self.db, settings)
-        self.reporter = JobReporter(self, self.jobs, settings.poll_seconds)
+        self.jobs: JobQueue  # opened in setup_hook
+        self.importer: ResultImporter
+        self.reporter = JobReporter(self, settings.poll_seconds)
+        # Said after "Queued job #N" when no worker will take it (the console without the
+        # train extra); None on a real deployment, whose workers run elsewhere.
+        self.worker_hint: str | None = None
         self.failed_extensions: dict[str, str] = {}
         self.started_at = time.monotonic()
 
     async def setup_hook(self) -> None:
         await self.db.open()
+        settings = self.settings
+        self.jobs = await open_queue(
+            queue_url=settings.queue_url,
+            db=self.db,
+            lease_seconds=settings.lease_seconds,
+            max_attempts=settings.max_attempts,
+        )
+        self.importer = ResultImporter(
+            self.jobs, self.registry, settings.guild_model_path, settings.data_dir
+        )
         builtins = await self.registry.sync_builtins()
+        await sweep_orphans(self.registry, settings.guild_model_path)
+        where = mask_url(settings.queue_url) if settings.queue_url else "the bot's database"
         log.info("database ready at %s; built-in models: %s", self.db.path, ", ".join(builtins))
+        log.info("training jobs queue: %s", where)
         broken = await self.registry.check_builtins()
         if broken:  # logged one by one; the bot serves every other model
             log.error("unavailable built-in models (files damaged): %s", ", ".join(broken))
@@ -96,10 +116,14 @@ class LSTMBot(commands.Bot):
         )
 
     async def close(self) -> None:
-        await self.reporter.stop()
-        await super().close()
-        self.generation.close()
-        await self.db.close()
+        try:
+            await self.reporter.stop()
+            await super().close()
+            self.generation.close()
+            if hasattr(self, "jobs"):
+                await self.jobs.close()
+        finally:
+            await self.db.close()
 
 
 async def sync_tree(bot: commands.Bot, guild_id: int | None = None) -> list:

@@ -2,19 +2,27 @@
 
 Type what you would type in Discord (``/generate seed:"The will to" temperature:0.5``,
 ``/model list``) and see what Discord would show. ``click LABEL`` presses a button of the last
-message, ``help`` lists the commands, ``quit`` (or end of input) leaves. When standard input is
-not a terminal, commands are read one a line and the console exits at the end of the input:
-with status 1 if any command failed (a line the console could not run, an error the bot
-replied, or a Discord rule the bot broke), else 0.
+message, ``wait [SECONDS]`` waits until no training job is queued or running (then shows what
+the bot posted in the channel meanwhile), ``help`` lists the commands, ``quit`` (or end of
+input) leaves. When standard input is not a terminal, commands are read one a line and the
+console exits at the end of the input: with status 1 if any command failed (a line the console
+could not run, an error the bot replied, or a Discord rule the bot broke), else 0.
+
+``/train`` needs a worker: when the train extra is installed the console runs one in a child
+process (``--no-worker`` turns that off); otherwise the job's reply says how to start one.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import importlib.util
+import os
 import re
 import shlex
+import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -22,14 +30,22 @@ from typing import Any, TextIO
 import discord
 
 from fake_discord import FakeDiscord, InteractionNotDone
-from fake_discord.render import render_interaction
+from fake_discord.render import render_interaction, render_message
 from fake_discord.testing import running_bot
+from jobs.config import QUEUE_URL_ENV
 from model_store.store import BUILTIN_DIR
 
 from .client import LSTMBot
 from .settings import Settings
 
 OPTION_TYPES = {3: str, 4: int, 5: bool, 10: float}
+WAIT_SECONDS = 600.0
+NO_TRAIN_EXTRA = (
+    "No training worker runs here: the train extra is not installed. Install it "
+    "(`pip install -e '.[train]'`), then start one with `lstm-bot worker` on this data "
+    "directory, or restart the console."
+)
+NO_WORKER = "The console runs no worker (--no-worker): start one with `lstm-bot worker`."
 ATTACHMENT = 11
 _UNESCAPE = re.compile(r"\\([\\*_~`|>#\-\[\]()<@:.!])")
 
@@ -79,9 +95,10 @@ def _body(content: str) -> str:
 
 
 class Console:
-    def __init__(self, fake: FakeDiscord, out: TextIO):
+    def __init__(self, fake: FakeDiscord, out: TextIO, bot: LSTMBot | None = None):
         self.fake = fake
         self.out = out
+        self.bot = bot
         self.guild = fake.add_guild("Console")
         self.user = fake.add_user("you")
         fake.add_member(self.guild, self.user, admin=True)
@@ -137,6 +154,9 @@ class Console:
             return
         if line.startswith("click "):
             await self._click(line[6:].strip())
+            return
+        if line == "wait" or line.startswith("wait "):
+            await self._wait(line[4:].strip())
             return
         cmd = parse(line)
         options = self._coerce(cmd)
@@ -206,6 +226,34 @@ class Console:
                         return
         raise ConsoleError(f"no button '{label}' on the last message")
 
+    async def _wait(self, arg: str) -> None:
+        """Wait until no job of this server is queued or running; show what was posted."""
+        try:
+            limit = float(arg) if arg else WAIT_SECONDS
+        except ValueError:
+            raise ConsoleError("wait takes a number of seconds, e.g. wait 600") from None
+        assert self.bot is not None
+        channel = self.guild.default_channel
+        seen = {m.id for m in self.fake.channel_messages(channel)}
+        deadline = time.monotonic() + limit
+        while True:
+            jobs = await self.bot.jobs.list_for_guild(self.guild.id, 100)
+            busy = [
+                j for j in jobs if not j.finished or (j.status == "succeeded" and not j.imported)
+            ]
+            if not busy:
+                break
+            if time.monotonic() > deadline:
+                raise ConsoleError(
+                    f"{len(busy)} training job(s) still unfinished after {limit:g} s"
+                )
+            await asyncio.sleep(0.5)
+        await asyncio.sleep(1.0)  # let the bot post the results
+        for msg in self.fake.channel_messages(channel):
+            if msg.id not in seen:
+                self.write(plain(render_message(msg)) + "\n")
+        self.write("No training job is queued or running.\n")
+
     def help_text(self) -> str:
         lines = ["Commands (type them as in Discord):"]
         for command in self.fake.commands.get(None, []):
@@ -219,8 +267,46 @@ class Console:
                 desc = (sub or command).get("description", "")
                 lines.append(f"  /{name} {args}\n      {desc}")
         lines.append("  click LABEL    press a button of the last message")
+        lines.append(
+            f"  wait [SECONDS] until no training job is queued or running ({WAIT_SECONDS:g})"
+        )
         lines.append("  quit")
         return "\n".join(lines) + "\n"
+
+
+def train_extra_installed() -> bool:
+    return all(importlib.util.find_spec(name) is not None for name in ("keras", "tensorflow"))
+
+
+def start_worker(settings: Settings) -> subprocess.Popen:
+    """A worker child process on the console's queue; its log goes to the data directory."""
+    env = dict(os.environ)
+    env["LSTM_BOT_DATA_DIR"] = str(settings.data_dir)
+    env["LSTM_BOT_POLL_SECONDS"] = str(min(settings.poll_seconds, 1.0))
+    if settings.database:
+        env["LSTM_BOT_DATABASE"] = str(settings.database)
+    if settings.queue_url:
+        env[QUEUE_URL_ENV] = settings.queue_url
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    with open(settings.data_dir / "console-worker.log", "ab") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "worker", "--worker-id", "console", "--progress-seconds", "2"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+
+
+def stop_worker(proc: subprocess.Popen) -> None:
+    """SIGTERM (a job in training is released after its epoch), then kill if it lingers."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 async def run_console(
@@ -228,43 +314,55 @@ async def run_console(
     stdin: TextIO = sys.stdin,
     out: TextIO = sys.stdout,
     builtin_root: Path = BUILTIN_DIR,
+    *,
+    worker: bool = True,
 ) -> int:
     interactive = stdin.isatty()
     failures = 0
-    async with FakeDiscord() as fake:
-        console = Console(fake, out)
-        # One person at a keyboard: no /generate cooldown.
-        bot = LSTMBot(
-            dataclasses.replace(settings, generate_cooldown=0),
-            sync_commands=True,
-            builtin_root=builtin_root,
-        )
-        bot.tree.error_listeners.append(console.bot_error)
-        async with running_bot(fake, bot):
-            if interactive:
-                console.write(
-                    "lstm-bot offline console: the real bot, a fake Discord, no token needed.\n"
-                    'Try: /generate seed:"The will to" temperature:0.5   (help, quit)\n'
-                )
-            while True:
+    # One person at a keyboard: no /generate cooldown.
+    bot = LSTMBot(
+        dataclasses.replace(settings, generate_cooldown=0),
+        sync_commands=True,
+        builtin_root=builtin_root,
+    )
+    child = None
+    if not worker:
+        bot.worker_hint = NO_WORKER
+    elif train_extra_installed():
+        child = start_worker(settings)
+    else:
+        bot.worker_hint = NO_TRAIN_EXTRA
+    try:
+        async with FakeDiscord() as fake:
+            console = Console(fake, out, bot)
+            bot.tree.error_listeners.append(console.bot_error)
+            async with running_bot(fake, bot):
                 if interactive:
-                    console.write("> ")
-                line = await asyncio.to_thread(stdin.readline)
-                if not line or line.strip() in {"quit", "exit"}:
-                    break
-                if not interactive and line.strip():
-                    console.write(f"> {line.strip()}\n")
-                try:
-                    await console.run_line(line)
-                except ConsoleError as exc:
-                    failures += 1
-                    console.write(f"error: {exc}\n")
-                except CommandFailed:
-                    failures += 1
-        if fake.violations:
-            failures += len(fake.violations)
-            console.write("Discord rule violations: " + "; ".join(fake.violations) + "\n")
-    if failures and not interactive:
-        console.write(f"{failures} command(s) failed\n")
-        return 1
-    return 0
+                    console.write(
+                        "lstm-bot offline console: the real bot, a fake Discord, no token needed.\n"
+                        'Try: /generate seed:"The will to" temperature:0.5   (help, quit)\n'
+                    )
+                while True:
+                    if interactive:
+                        console.write("> ")
+                    line = await asyncio.to_thread(stdin.readline)
+                    if not line or line.strip() in {"quit", "exit"}:
+                        break
+                    if not interactive and line.strip():
+                        console.write(f"> {line.strip()}\n")
+                    try:
+                        await console.run_line(line)
+                    except ConsoleError as exc:
+                        failures += 1
+                        console.write(f"error: {exc}\n")
+                    except CommandFailed:
+                        failures += 1
+            if fake.violations:
+                failures += len(fake.violations)
+                console.write("Discord rule violations: " + "; ".join(fake.violations) + "\n")
+            if failures and not interactive:
+                console.write(f"{failures} command(s) failed\n")
+    finally:
+        if child is not None:
+            await asyncio.to_thread(stop_worker, child)
+    return 1 if failures and not interactive else 0

@@ -1,10 +1,18 @@
-"""The bot's side of training jobs: turn the worker's events into channel messages.
+"""The bot's side of training jobs: import results, turn the worker's events into messages.
 
-It polls the queue for jobs with unreported events (or still unfinished), keeps one progress
-message per job up to date (edited at most every ``EDIT_INTERVAL`` seconds, on the channel
-because jobs outlive the 15-minute interaction token), and posts the result when the job ends.
-What has been shown is recorded in the database (``progress_message_id``,
+Each pass first imports the results of succeeded jobs (:class:`bot.transfer.ResultImporter`:
+the bot is the only writer of its registry), then looks at jobs with unreported events (or
+still unfinished): one progress message per job, edited at most every ``EDIT_INTERVAL``
+seconds, on the channel because jobs outlive the 15-minute interaction token, and the result
+when the job ends. What has been shown is recorded in the queue (``progress_message_id``,
 ``reported_event_id``), so a restarted bot carries on where it stopped.
+
+Jobs are reported independently: one that fails (its channel deleted, access lost) is retried
+with exponential backoff while the others go on, logged once, and given up after
+``GIVE_UP_SECONDS`` of its channel refusing (its owner still has ``/job status``).
+
+The queue wakes the reporter when a job event is written (PostgreSQL: LISTEN/NOTIFY); it also
+polls every ``poll_seconds``.
 """
 
 from __future__ import annotations
@@ -12,14 +20,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from pathlib import Path
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import discord
 
+from jobs.records import SUCCEEDED, Job
+
 from .job_views import progress_embed, result_embed
-from .jobqueue import JobQueue
-from .jobs import Job
+from .transfer import plot_path
 
 if TYPE_CHECKING:
     from .client import LSTMBot
@@ -27,21 +36,32 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 EDIT_INTERVAL = 5.0
+BACKOFF_SECONDS = 5.0  # first retry of a job that failed to report; doubles, up to the max
+MAX_BACKOFF_SECONDS = 300.0
+GIVE_UP_SECONDS = 3600.0  # a channel refusing for this long is given up
+
+
+@dataclass
+class _Trouble:
+    since: float
+    failures: int = 0
+    next_try: float = 0.0
 
 
 class JobReporter:
-    def __init__(self, bot: LSTMBot, queue: JobQueue, poll_seconds: float):
+    def __init__(self, bot: LSTMBot, poll_seconds: float):
         self.bot = bot
-        self.queue = queue
         self.poll_seconds = poll_seconds
         self._states: dict[int, dict[str, Any]] = {}
         self._last_edit: dict[int, float] = {}
+        self._trouble: dict[tuple[str, int], _Trouble] = {}
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         self._stopping = False
 
     def start(self) -> None:
         if self._task is None:
+            self.bot.jobs.subscribe(self.poke)
             self._task = asyncio.create_task(self._run(), name="job-reporter")
 
     async def stop(self) -> None:
@@ -59,7 +79,7 @@ class JobReporter:
         self._task = None
 
     def poke(self) -> None:
-        """Report soon (e.g. right after a job was queued)."""
+        """Report soon (a job was queued, or the queue says an event was written)."""
         self._wake.set()
 
     async def _run(self) -> None:
@@ -80,11 +100,75 @@ class JobReporter:
             self._wake.clear()
 
     async def report_once(self) -> None:
-        for job in await self.queue.jobs_to_report():
-            await self._report(job)
+        queue = self.bot.jobs
+        for job in await queue.jobs_to_import():
+            if self._due("import", job.id):
+                await self._guarded("import", job, self.bot.importer.import_job(job))
+        for job in await queue.jobs_to_report():
+            if self._due("report", job.id):
+                await self._guarded("report", job, self._report(job))
+        if not self.bot.settings.keep_corpora:
+            for job in await queue.finished_with_corpus():
+                await queue.delete_corpus(job.id)
+
+    def _due(self, what: str, job_id: int) -> bool:
+        trouble = self._trouble.get((what, job_id))
+        return trouble is None or time.monotonic() >= trouble.next_try
+
+    async def _guarded(self, what: str, job: Job, work: Any) -> None:
+        """Run one job's import or report; a failure backs off this job only."""
+        key = (what, job.id)
+        try:
+            await work
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            await self._failed(key, job, exc)
+        else:
+            if self._trouble.pop(key, None) is not None:
+                log.info("job %d: %s works again", job.id, what)
+
+    async def _failed(self, key: tuple[str, int], job: Job, exc: Exception) -> None:
+        now = time.monotonic()
+        trouble = self._trouble.setdefault(key, _Trouble(since=now))
+        trouble.failures += 1
+        delay = min(MAX_BACKOFF_SECONDS, BACKOFF_SECONDS * 2 ** (trouble.failures - 1))
+        trouble.next_try = now + delay
+        refused = isinstance(exc, discord.Forbidden | discord.NotFound)
+        if trouble.failures == 1:
+            if refused:
+                log.warning(
+                    "job %d: channel %d refuses the bot's messages (%s); retrying with backoff",
+                    job.id,
+                    job.channel_id,
+                    type(exc).__name__,
+                )
+            else:
+                log.exception("job %d: %s failed; retrying with backoff", job.id, key[0])
+        if refused and key[0] == "report" and now - trouble.since >= GIVE_UP_SECONDS:
+            await self.bot.jobs.give_up_reporting(job.id)
+            self._trouble.pop(key, None)
+            self._forget(job.id)
+            log.warning(
+                "job %d: gave up reporting to channel %d; /job status still shows it",
+                job.id,
+                job.channel_id,
+            )
+
+    def _forget(self, job_id: int) -> None:
+        self._states.pop(job_id, None)
+        self._last_edit.pop(job_id, None)
 
     async def _report(self, job: Job) -> None:
-        events = await self.queue.events_after(job.id, job.reported_event_id)
+        events = await self.bot.jobs.events_after(job.id, job.reported_event_id)
+        # The job as it is now, at least as new as these events: read before them, a job that
+        # ended meanwhile would be shown running and its final event marked as reported.
+        fresh = await self.bot.jobs.get(job.id)
+        if fresh is None:
+            return
+        job = fresh
+        if job.status == SUCCEEDED and not job.imported:
+            return  # its result is announced once imported
         state = self._states.setdefault(job.id, {})
         final: dict[str, Any] | None = None
         for event in events:
@@ -107,7 +191,7 @@ class JobReporter:
                 state["note"] = f"Retrying: {payload.get('reason', 'the worker stopped')}"
                 state.pop("progress", None)
             elif event.kind == "succeeded":
-                final = payload
+                final = state["result"] = payload
         changed = bool(events) or job.progress_message_id is None
         now = time.monotonic()
         due = now - self._last_edit.get(job.id, 0.0) >= EDIT_INTERVAL
@@ -119,10 +203,9 @@ class JobReporter:
         if job.finished and final is not None:
             await self._post_result(job, final)
         if events:
-            await self.queue.mark_reported(job.id, events[-1].id)
+            await self.bot.jobs.mark_reported(job.id, events[-1].id)
         if job.finished:
-            self._states.pop(job.id, None)
-            self._last_edit.pop(job.id, None)
+            self._forget(job.id)
 
     async def _show_progress(self, job: Job, state: dict[str, Any]) -> None:
         channel = self.bot.get_partial_messageable(job.channel_id)
@@ -131,17 +214,18 @@ class JobReporter:
             try:
                 await channel.get_partial_message(job.progress_message_id).edit(embed=embed)
                 return
-            except discord.NotFound:
-                pass  # someone deleted it: post a new one
+            except discord.NotFound as exc:
+                if exc.code != 10008:  # 10008 Unknown Message: someone deleted it, post anew
+                    raise
         message = await channel.send(embed=embed)
-        await self.queue.set_progress_message(job.id, message.id)
+        await self.bot.jobs.set_progress_message(job.id, message.id)
 
     async def _post_result(self, job: Job, payload: dict[str, Any]) -> None:
         channel = self.bot.get_partial_messageable(job.channel_id)
         embed = result_embed(job, payload)
-        plot = payload.get("plot")
+        plot = plot_path(self.bot.settings.data_dir, job.id)
         files = []
-        if plot and Path(plot).is_file():
+        if plot.is_file():
             files.append(discord.File(plot, filename="loss.png"))
             embed.set_image(url="attachment://loss.png")
         await channel.send(embed=embed, files=files)

@@ -7,8 +7,10 @@ from typing import Any
 
 import discord
 
+from jobs.records import Job
+from model_store.outcome import SMALL_TEXT, Outcome
+
 from .formatting import duration, escape, progress_bar, shorten
-from .jobs import Job
 
 STATUS_ICON = {
     "queued": "⏳",
@@ -19,9 +21,10 @@ STATUS_ICON = {
 }
 
 
-def job_title(job: Job) -> str:
+def job_title(job: Job, icon: str | None = None) -> str:
     how = f"fine-tuning {job.base_model}" if job.base_model else "from scratch"
-    return f"{STATUS_ICON.get(job.status, '')} Training `{job.model_name}` (job #{job.id}, {how})"
+    icon = icon or STATUS_ICON.get(job.status, "")
+    return f"{icon} Training `{job.model_name}` (job #{job.id}, {how})"
 
 
 def status_line(job: Job, position: int | None = None) -> str:
@@ -47,7 +50,11 @@ def progress_embed(job: Job, state: dict[str, Any]) -> discord.Embed:
         "failed": discord.Colour.red(),
         "cancelled": discord.Colour.dark_grey(),
     }.get(job.status, discord.Colour.blurple())
-    embed = discord.Embed(title=job_title(job), colour=colour)
+    outcome = Outcome.from_card(state.get("result", {}).get("card", {}))
+    learned_little = job.status == "succeeded" and outcome is not None and not outcome.learned
+    if learned_little:
+        colour = discord.Colour.orange()
+    embed = discord.Embed(title=job_title(job, "⚠️" if learned_little else None), colour=colour)
     progress = state.get("progress")
     if job.status == "queued":
         embed.description = state.get("note") or "Waiting for a worker…"
@@ -65,6 +72,8 @@ def progress_embed(job: Job, state: dict[str, Any]) -> discord.Embed:
         )
     elif job.status == "running":
         embed.description = state.get("note") or "Starting…"
+    elif learned_little:
+        embed.description = f"Finished, but `{job.model_name}` learned little: see the result."
     elif job.status == "succeeded":
         embed.description = f"Done: `{job.model_name}` is ready. Try `/generate`."
     elif job.status == "failed":
@@ -84,17 +93,27 @@ def progress_embed(job: Job, state: dict[str, Any]) -> discord.Embed:
 
 
 def result_embed(job: Job, payload: dict[str, Any]) -> discord.Embed:
+    """The result message: the model's held-out loss next to its base's and a uniform guess;
+    a model that learned nothing says so (no success mark) and what would help."""
     card = payload.get("card", {})
-    embed = discord.Embed(
-        title=f"✅ `{job.model_name}` is trained",
-        colour=discord.Colour.green(),
-        description=f"by <@{job.user_id}> · use it with `/generate model:{job.model_name}`",
-    )
-    loss = card.get("heldout_loss_nats")
-    before = card.get("base_heldout_loss_nats")
-    value = f"{loss:.3f} nats/char" if loss is not None else "?"
-    if before is not None:
-        value += f" (base model before fine-tuning: {before:.3f})"
+    outcome = Outcome.from_card(card)
+    learned = outcome is None or outcome.learned
+    usage = f"use it with `/generate model:{job.model_name}`"
+    if learned:
+        embed = discord.Embed(
+            title=f"✅ `{job.model_name}` is trained",
+            colour=discord.Colour.green(),
+            description=f"by <@{job.user_id}> · {usage}",
+        )
+    else:
+        assert outcome is not None
+        embed = discord.Embed(
+            title=f"⚠️ `{job.model_name}` is trained but learned little",
+            colour=discord.Colour.orange(),
+            description=f"by <@{job.user_id}> · {outcome.shortfall()} {advice(job, outcome)} "
+            f"You can still {usage}, or delete it with `/model delete`.",
+        )
+    value = outcome.figures() if outcome is not None else "?"
     embed.add_field(name="Held-out loss", value=value, inline=False)
     corpus = card.get("corpus", {})
     embed.add_field(
@@ -102,9 +121,13 @@ def result_embed(job: Job, payload: dict[str, Any]) -> discord.Embed:
         value=f"{corpus.get('chars', 0):,} characters"
         + (f", {corpus['new_chars']} new" if corpus.get("new_chars") else ""),
     )
+    training = card.get("training", {})
+    steps = training.get("steps_run")
     embed.add_field(
         name="Training",
-        value=f"{payload.get('epochs_run', '?')} epochs in {duration(payload.get('seconds'))}",
+        value=f"{payload.get('epochs_run', '?')} epochs"
+        + (f" ({steps:,} steps)" if steps else "")
+        + f" in {duration(payload.get('seconds'))}",
     )
     sample = payload.get("sample")
     if sample:
@@ -114,3 +137,19 @@ def result_embed(job: Job, payload: dict[str, Any]) -> discord.Embed:
             inline=False,
         )
     return embed
+
+
+def advice(job: Job, outcome: Outcome) -> str:
+    """What would help a model that learned too little, in /train's terms."""
+    if outcome.small_text:
+        more = (
+            f"More text would help most (this one had {outcome.chars:,} characters; "
+            f"{SMALL_TEXT:,} or more learn a style well)"
+        )
+    else:
+        more = "A longer text would help"
+    if not job.base_model:
+        return f"{more}; training from scratch needs far more text than fine-tuning (the default)."
+    if job.params.get("effort") == "thorough":
+        return f"{more}."
+    return f"{more}, and so would `effort:thorough`."

@@ -23,7 +23,9 @@ class ConsoleProgress(TrainingCallback):
         base = info.get("base_heldout_loss")
         line = (
             f"training '{info['name']}': {net['layers']}x LSTM({net['units']}), "
-            f"{net['vocab_size']} characters, {info['steps_per_epoch']} steps/epoch"
+            f"{net['vocab_size']} characters (uniform guess {info['uniform_loss']:.3f} nats/char),"
+            f" {info['epochs']} epochs of {info['steps_per_epoch']} steps of "
+            f"{info['batch_size']} x {info['seq_len']} characters"
         )
         if base is not None:
             line += f"; base model's held-out loss on this text: {base:.3f} nats/char"
@@ -49,9 +51,11 @@ class ConsoleProgress(TrainingCallback):
         mark = " (best)" if r.improved else ""
         if self.tty:
             print(file=self.stream)
+        share = r.after_seconds / r.seconds if r.seconds else 0.0
         print(
             f"epoch {r.epoch}: loss {r.loss:.3f}, held-out {r.heldout_loss:.3f} nats/char{mark}, "
-            f"{duration(r.seconds)}",
+            f"{duration(r.seconds)} (steps {r.step_seconds:.1f} s, check + sample + checkpoint "
+            f"{r.after_seconds:.2f} s = {share:.0%})",
             file=self.stream,
         )
         print(f"  sample: {r.sample_seed}|{r.sample[:160]!r}", file=self.stream, flush=True)

@@ -20,9 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from jobs.db import Database
 from model_store import ModelCatalog, ModelStoreError, load_artifact
-
-from .db import Database
 
 BUILTIN_GUILD = 0
 log = logging.getLogger(__name__)
@@ -39,6 +38,7 @@ class ModelRecord:
     card: dict[str, Any]
     path: str
     created_at: str
+    job_id: int | None = None  # the training job it came from
 
     @property
     def builtin(self) -> bool:
@@ -65,6 +65,7 @@ class ModelRecord:
             json.loads(row["card"]),
             row["path"],
             row["created_at"],
+            row["job_id"],
         )
 
 
@@ -164,13 +165,35 @@ class ModelRegistry:
         )
         return row is not None
 
+    async def all_rows(self) -> list[ModelRecord]:
+        """Every row, built-in or not, ready or being deleted."""
+        return [ModelRecord.from_row(r) for r in await self.db.fetchall("SELECT * FROM models")]
+
+    async def by_job(self, job_id: int) -> ModelRecord | None:
+        row = await self.db.fetchone("SELECT * FROM models WHERE job_id = ?", (job_id,))
+        return ModelRecord.from_row(row) if row else None
+
     async def add(
-        self, *, name: str, guild_id: int, owner_id: int | None, card: dict[str, Any], path: str
+        self,
+        *,
+        name: str,
+        guild_id: int,
+        owner_id: int | None,
+        card: dict[str, Any],
+        path: str,
+        job_id: int | None = None,
     ) -> ModelRecord:
+        """Insert a server's model; :class:`NameInUse` when the server (or the built-ins)
+        has one of that name. Returns the row (the existing one for a known ``job_id``)."""
         async with self.db.transaction() as conn:
-            model_id = await insert_model(
-                conn, name=name, guild_id=guild_id, owner_id=owner_id, card=card, path=path
-            )
+            model_id = await _model_of_job(conn, job_id)
+            if model_id is None:
+                async with conn.execute(
+                    "SELECT 1 FROM models WHERE name = ? AND guild_id IN (0, ?)", (name, guild_id)
+                ) as cursor:
+                    if await cursor.fetchone() is not None:
+                        raise NameInUse(f"a model named '{name}' already exists")
+                model_id = await _insert(conn, name, guild_id, owner_id, card, path, job_id)
         row = await self.db.fetchone("SELECT * FROM models WHERE id = ?", (model_id,))
         return ModelRecord.from_row(row)
 
@@ -182,13 +205,7 @@ class ModelRegistry:
         await self._remove(record)
 
     async def _remove(self, record: ModelRecord) -> None:
-        """Files first (weights, and any uploaded text kept from its training), then the row."""
-        for row in await self.db.fetchall(
-            "SELECT id, corpus_path FROM jobs WHERE model_id = ? AND corpus_deleted = 0",
-            (record.id,),
-        ):
-            Path(row["corpus_path"]).unlink(missing_ok=True)
-            await self.db.execute("UPDATE jobs SET corpus_deleted = 1 WHERE id = ?", (row["id"],))
+        """Files first, then the row."""
         path = Path(record.path)
         if path.exists():
             trash = path.with_name(f".trash-{uuid.uuid4().hex}")
@@ -198,13 +215,30 @@ class ModelRegistry:
         self._broken = {k: v for k, v in self._broken.items() if k[0] != record.path}
 
 
-async def insert_model(
-    conn: Any, *, name: str, guild_id: int, owner_id: int | None, card: dict[str, Any], path: str
+class NameInUse(ModelStoreError):
+    """A model of that name exists in the server or among the built-ins."""
+
+
+async def _model_of_job(conn: Any, job_id: int | None) -> int | None:
+    if job_id is None:
+        return None
+    async with conn.execute("SELECT id FROM models WHERE job_id = ?", (job_id,)) as cursor:
+        row = await cursor.fetchone()
+    return int(row[0]) if row else None
+
+
+async def _insert(
+    conn: Any,
+    name: str,
+    guild_id: int,
+    owner_id: int | None,
+    card: dict[str, Any],
+    path: str,
+    job_id: int | None,
 ) -> int:
-    """Insert a model row inside the caller's transaction; returns its id."""
     cursor = await conn.execute(
-        "INSERT INTO models (name, guild_id, owner_id, base, card, path, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        "INSERT INTO models (name, guild_id, owner_id, base, card, path, created_at, job_id)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         (
             name,
             guild_id,
@@ -213,6 +247,7 @@ async def insert_model(
             json.dumps(card),
             path,
             card.get("created_at", ""),
+            job_id,
         ),
     )
     row = await cursor.fetchone()

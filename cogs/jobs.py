@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import discord
 from discord import app_commands
 from discord.ext import commands
@@ -11,9 +9,9 @@ from discord.ext import commands
 from bot.client import LSTMBot
 from bot.errors import UserFacingError
 from bot.job_views import status_line
-from bot.jobs import Job
 from bot.permissions import may_manage
 from bot.tree import defer
+from jobs.records import Job
 
 
 class Jobs(commands.GroupCog, group_name="job", group_description="Training jobs"):
@@ -75,9 +73,7 @@ class Jobs(commands.GroupCog, group_name="job", group_description="Training jobs
             raise UserFacingError(f"Job #{job.id} has already {job.status}.")
         job = await self.bot.jobs.request_cancel(job.id)
         assert job is not None
-        if job.status == "cancelled":
-            Path(job.corpus_path).unlink(missing_ok=True)  # never trained on: delete it now
-            await self.bot.jobs.mark_corpus_deleted(job.id)
+        if job.status == "cancelled":  # never trained on: its upload was deleted with it
             message = f"Cancelled job #{job.id} before it started."
         else:
             message = f"Stopping job #{job.id}; the worker stops within a few seconds."

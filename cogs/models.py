@@ -16,6 +16,7 @@ from bot.permissions import may_manage
 from bot.registry import ModelRecord
 from bot.tree import defer
 from model_store import SampleOptions
+from model_store.outcome import Outcome
 
 log = logging.getLogger(__name__)
 
@@ -160,6 +161,8 @@ class Models(commands.GroupCog, group_name="model", group_description="Browse an
     async def delete_model(self, record: ModelRecord) -> None:
         self.bot.generation.evict(record.path)
         await self.bot.registry.delete(record)
+        if record.job_id is not None:  # an uploaded text kept from its training goes too
+            await self.bot.jobs.delete_corpus(record.job_id)
         log.info("deleted model %s of guild %s", record.name, record.guild_id)
 
 
@@ -171,9 +174,11 @@ def card_embed(record: ModelRecord, sample: str) -> discord.Embed:
     embed = discord.Embed(title=f"Model {record.name}", colour=discord.Colour.blurple())
     embed.add_field(name="Made by", value=_owner(record).removeprefix("by "))
     embed.add_field(name="Base model", value=record.base or "— (trained from scratch)")
+    outcome = Outcome.from_card(card)  # next to its base's and a uniform guess
     embed.add_field(
         name="Held-out loss",
-        value=f"{loss_text(card)} ({card.get('heldout_loss_bits', 0):.3f} bits/char)",
+        value=f"{outcome.figures() if outcome else loss_text(card)} "
+        f"({card.get('heldout_loss_bits', 0):.3f} bits/char)",
     )
     embed.add_field(
         name="Network",

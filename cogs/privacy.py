@@ -9,8 +9,8 @@ from discord.ext import commands
 from bot.client import LSTMBot
 
 TEXT = """**What lstm-bot stores**
-• **Uploaded texts** (`/train`): saved under a random name, used by the training worker, and \
-deleted as soon as the job ends{keep}.
+• **Uploaded texts** (`/train`): stored with the training job in the bot's job queue, sent \
+to the training worker, and deleted as soon as the job ends{keep}.
 • **Models**: the trained weights and a model card (name, who made it, base model, corpus \
 size, training figures). Only this server can see or use its models.
 • **Jobs**: for each training job, who started it, in which channel, its status and \

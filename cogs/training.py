@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-import uuid
-from pathlib import Path
 from typing import Literal
 
 import aiohttp
@@ -16,11 +15,12 @@ from bot.autocomplete import model_choices, resolve_model
 from bot.client import LSTMBot
 from bot.errors import UserFacingError
 from bot.formatting import code, shorten
-from bot.jobs import Limits, SubmitRejected
+from bot.transfer import base_model_for
 from bot.tree import defer
+from jobs.errors import SubmitRejected
+from jobs.records import Limits
 from model_store import CorpusError, InvalidNameError, check_name
 from model_store.corpus import decode_corpus
-from worker.params import make_params
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,8 @@ class Training(commands.Cog):
         file="A .txt file (UTF-8, or UTF-16 from Notepad) with the text whose style to learn",
         name="Name of the new model (2-32 lowercase letters, digits, - or _)",
         base="Model to fine-tune (default: the built-in one)",
-        effort="quick (2 epochs), normal (5), thorough (up to 15, stops when no longer improving)",
+        effort="quick (up to 5 min), normal (15), thorough (60); sized to your text, stops once "
+        "it stops improving",
         from_scratch="Train a new network instead of fine-tuning (needs much more text)",
     )
     @app_commands.autocomplete(base=model_choices)
@@ -78,29 +79,20 @@ class Training(commands.Cog):
             text = decode_corpus(data, what="The file", min_chars=settings.min_corpus_chars)
         except CorpusError as exc:
             raise UserFacingError(f"{exc}.") from None
-        corpus = self._store_corpus(text)
         try:
-            params = make_params(effort, corpus_name=shorten(file.title or file.filename, 100))
-            job, created = await self.bot.jobs.submit(
+            job, _ = await self.bot.jobs.submit(
                 guild_id=guild_id,
                 channel_id=interaction.channel_id or 0,
                 user_id=interaction.user.id,
                 model_name=name,
-                corpus_path=str(corpus),
-                corpus_bytes=corpus.stat().st_size,
-                params=params,
-                base_model=base_record.name if base_record else None,
+                corpus=text.encode("utf-8"),
+                params={"effort": effort, "corpus_name": shorten(file.title or file.filename, 100)},
+                base=await asyncio.to_thread(base_model_for, base_record) if base_record else None,
                 dedupe_key=str(interaction.id),
                 limits=Limits.from_settings(settings),
             )
         except SubmitRejected as exc:
-            corpus.unlink(missing_ok=True)
             raise UserFacingError(str(exc)) from None
-        except BaseException:
-            corpus.unlink(missing_ok=True)
-            raise
-        if not created:
-            corpus.unlink(missing_ok=True)  # a retried interaction: the first upload is used
         position = await self.bot.jobs.position(job.id)
         how = f"fine-tuning `{base_record.name}`" if base_record else "from scratch"
         await interaction.edit_original_response(
@@ -109,19 +101,10 @@ class Training(commands.Cog):
                 f"{len(text):,} characters. "
                 + (f"It is number {position} in the queue. " if position else "")
                 + "Progress will appear in this channel; `/job cancel` stops it."
+                + (f"\n{self.bot.worker_hint}" if self.bot.worker_hint else "")
             )
         )
         self.bot.reporter.poke()
-
-    def _store_corpus(self, text: str) -> Path:
-        """Save under a server-generated name (never the uploaded filename)."""
-        folder = self.bot.settings.corpus_path
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{uuid.uuid4().hex}.txt"
-        tmp = path.with_suffix(".part")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.rename(path)
-        return path
 
 
 def _check_size(size: int, limit: int) -> None:

@@ -21,6 +21,7 @@ Quick start::
         fake.assert_no_violations()
 
 World: ``add_guild(name, channels=("general",))``, ``add_channel(guild, name)``,
+``delete_channel(channel)``,
 ``add_user(name)``, ``add_member(guild, user, permissions=None, roles=(), admin=False)``,
 ``add_role(guild, name, permissions=0)``, ``dm_channel(user)``,
 ``add_attachment(filename, data, content_type=None)``.

@@ -33,27 +33,10 @@ log = logging.getLogger(__name__)
 _MESSAGE_EVENTS = ("MESSAGE_CREATE", "MESSAGE_UPDATE", "MESSAGE_DELETE")
 
 
-class ZlibStreamContext:
-    """A zlib-stream decompressor with discord.py's ``_DecompressionContext`` interface."""
-
-    COMPRESSION_TYPE = "zlib-stream"
-
-    def __init__(self) -> None:
-        self._obj = zlib.decompressobj()
-        self._buffer = bytearray()
-
-    def decompress(self, data: bytes, /) -> str | None:
-        self._buffer.extend(data)
-        if len(data) < 4 or data[-4:] != b"\x00\x00\xff\xff":
-            return None
-        text = self._obj.decompress(self._buffer).decode()
-        self._buffer = bytearray()
-        return text
-
-
 @contextlib.contextmanager
-def patched_discord(api_url: str, ws_url: str, compression: str | None = None) -> Iterator[None]:
-    """Point discord.py at a fake Discord at these addresses (in this process or another)."""
+def point_discord_at(api_url: str, ws_url: str, compression: str | None = None) -> Iterator[None]:
+    """Point this process's discord.py at a fake's URLs (and restore them afterwards): what
+    :meth:`FakeDiscord.patch_discord` does, usable in another process than the fake's."""
     import discord.gateway
     import discord.http
     import discord.utils
@@ -75,6 +58,24 @@ def patched_discord(api_url: str, ws_url: str, compression: str | None = None) -
         discord.utils._ActiveDecompressionContext = old_context
 
 
+class ZlibStreamContext:
+    """A zlib-stream decompressor with discord.py's ``_DecompressionContext`` interface."""
+
+    COMPRESSION_TYPE = "zlib-stream"
+
+    def __init__(self) -> None:
+        self._obj = zlib.decompressobj()
+        self._buffer = bytearray()
+
+    def decompress(self, data: bytes, /) -> str | None:
+        self._buffer.extend(data)
+        if len(data) < 4 or data[-4:] != b"\x00\x00\xff\xff":
+            return None
+        text = self._obj.decompress(self._buffer).decode()
+        self._buffer = bytearray()
+        return text
+
+
 @dataclass(frozen=True)
 class FakeAddress:
     """A fake Discord serving in another process, for ``running_bot`` (as a benchmark does,
@@ -85,7 +86,7 @@ class FakeAddress:
     started: bool = True
 
     def patch_discord(self, compression: str | None = None) -> contextlib.AbstractContextManager:
-        return patched_discord(self.api_url, self.ws_url, compression)
+        return point_discord_at(self.api_url, self.ws_url, compression)
 
 
 class FakeDiscord(FakeState):
@@ -196,7 +197,8 @@ class FakeDiscord(FakeState):
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
-    def patch_discord(self, compression: str | None = None) -> contextlib.AbstractContextManager:
+    @contextlib.contextmanager
+    def patch_discord(self, compression: str | None = None) -> Iterator[FakeDiscord]:
         """Point discord.py's REST base URL and default gateway at this fake (and restore).
 
         ``compression="zlib-stream"`` makes discord.py use zlib-stream even where it would
@@ -204,7 +206,8 @@ class FakeDiscord(FakeState):
         """
         if not self.started:
             raise RuntimeError("await fake.start() before patch_discord()")
-        return patched_discord(self.api_url, self.ws_url, compression)
+        with point_discord_at(self.api_url, self.ws_url, compression):
+            yield self
 
     # -- gateway events ---------------------------------------------------------------------
     @property

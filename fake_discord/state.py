@@ -181,6 +181,14 @@ class FakeState:
         self._emit("CHANNEL_CREATE", channel.to_payload())
         return channel
 
+    def delete_channel(self, channel: FakeChannel) -> None:
+        """The channel is gone: REST calls on it answer 404 Unknown Channel (10003)."""
+        guild = self.guilds.get(channel.guild_id) if channel.guild_id else None
+        if guild is not None:
+            guild.channels.pop(channel.id, None)
+        self.channels.pop(channel.id, None)
+        self._emit("CHANNEL_DELETE", channel.to_payload())
+
     def add_role(self, guild: FakeGuild, name: str, *, permissions: int = 0) -> FakeRole:
         role = FakeRole(name, guild.id, permissions=int(permissions), position=len(guild.roles))
         guild.roles[role.id] = role

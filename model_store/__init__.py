@@ -23,6 +23,7 @@ from .errors import (
     ModelNotFoundError,
     ModelStoreError,
     SeedError,
+    TrainingDiverged,
 )
 from .evaluate import EvalResult, evaluate_text
 from .sampling import BatchSampler, Generator, SampleOptions
@@ -46,6 +47,7 @@ __all__ = [
     "SampleOptions",
     "SeedError",
     "TrainConfig",
+    "TrainingDiverged",
     "check_name",
     "evaluate_text",
     "load_artifact",

@@ -119,7 +119,7 @@ def load_artifact(directory: Path, name: str | None = None) -> ModelArtifact:
     try:
         config = NetworkConfig.from_dict(card["network"])
         charset = Charset.from_json(blobs[CHARSET_FILE].decode("utf-8"))
-        with np.load(io.BytesIO(blobs[WEIGHTS_FILE])) as npz:
+        with np.load(io.BytesIO(blobs[WEIGHTS_FILE]), allow_pickle=False) as npz:
             weights = {k: npz[k].astype(np.float32) for k in npz.files}
     except (KeyError, TypeError, ValueError, zipfile.BadZipFile, OSError) as exc:
         raise ArtifactError(f"model '{label}' is corrupted: {exc}") from None

@@ -23,3 +23,7 @@ class InvalidNameError(ModelStoreError):
 
 class SeedError(ModelStoreError):
     """A seed that the model cannot continue (empty, or no character the model knows)."""
+
+
+class TrainingDiverged(ModelStoreError):
+    """The training loss stopped being a finite number (NaN or infinite): training stopped."""

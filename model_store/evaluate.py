@@ -33,13 +33,27 @@ class EvalResult:
         return f"{self.nats:.3f} nats/char ({self.bits:.3f} bits/char)"
 
 
-def evaluate_ids(model: NumpyLSTM, ids: np.ndarray) -> tuple[float, int]:
-    """Mean next-character loss (nats) over ``ids``; returns (loss, characters predicted)."""
+def piece_grid(ids: np.ndarray, max_chars: int | None = None) -> np.ndarray:
+    """The held-out text as contiguous pieces, one a row, each read from a zero state.
+
+    With ``max_chars`` only evenly spaced rows totalling at most that many characters are
+    kept (at least one): the same pieces, fewer of them. Training's per-epoch check on the
+    Keras backend reads the same grid, so both measure the same thing."""
     pieces = max(1, min(MAX_PIECES, len(ids) // MIN_PIECE))
     length = len(ids) // pieces
     if length < 2:
         raise ValueError("text too short to evaluate")
     grid = np.asarray(ids[: pieces * length]).reshape(pieces, length)
+    if max_chars is not None and pieces * length > max_chars:
+        keep = max(1, max_chars // length)
+        grid = grid[np.linspace(0, pieces - 1, keep).round().astype(int)]
+    return grid
+
+
+def evaluate_ids(model: NumpyLSTM, ids: np.ndarray) -> tuple[float, int]:
+    """Mean next-character loss (nats) over ``ids``; returns (loss, characters predicted)."""
+    grid = piece_grid(ids)
+    pieces, length = grid.shape
     state = model.initial_state(pieces)
     total = 0.0
     rows = np.arange(pieces)

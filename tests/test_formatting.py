@@ -47,7 +47,11 @@ cards = st.fixed_dictionaries(
         "heldout_loss_bits": st.floats(0, 15),
         "created_at": st.text(max_size=40),
         "network": st.fixed_dictionaries(
-            {"layers": st.integers(1, 4), "units": st.integers(1, 2048), "vocab_size": st.integers()}
+            {
+                "layers": st.integers(1, 4),
+                "units": st.integers(1, 2048),
+                "vocab_size": st.integers(),
+            }
         ),
         "corpus": st.fixed_dictionaries({"chars": st.integers(0), "name": texts}),
         "training": st.fixed_dictionaries({"epochs_run": st.integers(0, 1000)}),

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.settings import Settings, SettingsError, load_settings
+from jobs.config import RANGES
 
 
 def test_defaults_and_env_override(tmp_path):
@@ -65,36 +66,46 @@ def test_missing_token():
 ROOT = Path(__file__).parents[1]
 
 
+def settings_classes() -> tuple[type, ...]:
+    from worker.settings import WorkerSettings
+
+    return Settings, WorkerSettings
+
+
 def test_env_example_documents_exactly_the_settings():
     documented = set(re.findall(r"^([A-Z][A-Z0-9_]*)=", (ROOT / ".env.example").read_text(), re.M))
-    assert documented == {f.metadata["env"] for f in fields(Settings)}
+    assert documented == {f.metadata["env"] for c in settings_classes() for f in fields(c)}
 
 
-def test_every_setting_is_read_by_the_code():
+@pytest.mark.parametrize("cls", settings_classes(), ids=lambda c: c.__name__)
+def test_every_setting_is_read_by_the_code(cls):
     """A setting documented in .env.example but read by nothing makes a false promise."""
     code = "\n".join(
         p.read_text()
         for package in ("bot", "cogs", "worker", "jobs", "model_store")
         for p in (ROOT / package).rglob("*.py")
-        if p != ROOT / "bot" / "settings.py"
+        if p.name != "settings.py"
     )
     members = {
         name: inspect.getsource(getattr(value, "fget", value))
-        for name, value in vars(Settings).items()
+        for name, value in vars(cls).items()
         if isinstance(value, property) or (inspect.isfunction(value) and not name.startswith("_"))
     }
-    for f in fields(Settings):
+    for f in fields(cls):
         readers = {f.name} | {m for m, src in members.items() if f"self.{f.name}" in src}
         assert any(re.search(rf"\.{r}\b", code) for r in readers), f"nothing reads {f.name}"
 
 
 def test_every_range_error_is_one_line_naming_the_variable():
-    for f in fields(Settings):
-        name = f.metadata["env"]
-        if "min" in f.metadata:
-            with pytest.raises(SettingsError) as info:
-                load_settings({name: str(f.metadata["min"] - 1)}, None)
-            assert str(info.value).startswith(name) and "\n" not in str(info.value)
+    from worker.settings import load_worker_settings
+
+    for cls, load in zip(settings_classes(), (load_settings, load_worker_settings), strict=True):
+        for f in fields(cls):
+            name = f.metadata["env"]
+            if name in RANGES:
+                with pytest.raises(SettingsError) as info:
+                    load({name: str(RANGES[name][0] - 1)}, None)
+                assert str(info.value).startswith(name) and "\n" not in str(info.value)
 
 
 def test_sync_defaults_to_the_test_guild():
@@ -106,6 +117,28 @@ def test_sync_defaults_to_the_test_guild():
     assert sync_target(parser.parse_args(["sync", "--guild", "7"]), dev) == 7
     assert sync_target(parser.parse_args(["sync", "--global"]), dev) is None
     assert sync_target(parser.parse_args(["sync"]), Settings()) is None
+
+
+def test_the_queue_password_is_never_shown(caplog):
+    import logging
+
+    from jobs.config import MaskSecret, mask_url
+    from worker.settings import load_worker_settings
+
+    url = "postgresql://lstm:s3cr3t-pw@db.example:5432/jobs?sslmode=require"
+    assert mask_url(url) == "postgresql://lstm:***@db.example:5432/jobs?sslmode=require"
+    for load in (load_settings, load_worker_settings):
+        settings = load(env={"LSTM_BOT_QUEUE_URL": url}, dotenv=None)
+        assert settings.queue_url == url and "s3cr3t" not in repr(settings)
+        with pytest.raises(SettingsError) as bad:
+            load(env={"LSTM_BOT_QUEUE_URL": "mysql://lstm:s3cr3t-pw@db/jobs"}, dotenv=None)
+        assert "s3cr3t" not in str(bad.value) and "postgresql://" in str(bad.value)
+    caplog.handler.addFilter(MaskSecret("s3cr3t-pw"))
+    try:
+        raise RuntimeError(f"could not connect to {url}")
+    except RuntimeError:
+        logging.getLogger("test").exception("queue %s unreachable", url)
+    assert "s3cr3t" not in caplog.text and "lstm:***@db.example" in caplog.text
 
 
 def test_run_without_token_is_one_clear_line(tmp_path):

@@ -131,3 +131,95 @@ def test_finetune_initial_state_preserves_base_predictions(tiny_model):
     a, _ = old.prime(ids)
     b, _ = new.prime(ids)
     np.testing.assert_allclose(a[0], b[0, : len(base.charset)], atol=1e-5)
+
+
+def test_backend_check_matches_the_numpy_evaluator(tiny_model):
+    """The per-epoch check (Keras backend, batched pieces) and the numpy evaluator (the card's
+    and `lstm-bot evaluate`'s figure) measure the same thing: within 0.01 nats/char."""
+    from model_store.corpus import split_heldout
+    from model_store.evaluate import evaluate_ids
+    from model_store.network import build_model, set_weights
+    from model_store.train import HeldoutCheck
+
+    art = tiny_model.artifact
+    ids = art.charset.encode(split_heldout(make_text())[1]).ids
+    model = build_model(art.config)
+    set_weights(model, art.config, art.weights)
+    model.compile(loss=keras_loss())
+    numpy_loss = evaluate_ids(NumpyLSTM(art.config, art.weights), ids)[0]
+    assert HeldoutCheck(model, ids, None)() == pytest.approx(numpy_loss, abs=0.01)
+    # A bounded check reads fewer characters but the same kind of pieces.
+    long_ids = np.tile(ids, 30)
+    bounded = HeldoutCheck(model, long_ids, 10_000)
+    assert bounded.chars <= 10_000 and bounded.x.shape[1] >= 1999
+    assert bounded() == pytest.approx(
+        evaluate_ids(NumpyLSTM(art.config, art.weights), long_ids)[0], abs=0.05
+    )
+    # In a real run: the best epoch's check (float32 weights) vs the card (float16-rounded).
+    best = min(h["heldout_loss"] for h in tiny_model.history)
+    assert tiny_model.artifact.card["heldout_loss_nats"] == pytest.approx(best, abs=0.01)
+
+
+def keras_loss():
+    from model_store.network import keras
+
+    return keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+
+
+def test_nan_loss_stops_training_at_once(tiny_text):
+    from model_store import TrainingDiverged
+
+    rec = Recorder()
+    with pytest.raises(TrainingDiverged, match="diverged"):
+        train(
+            tiny_text,
+            "boom",
+            network=TINY,
+            config=TrainConfig(seq_len=32, batch_size=16, epochs=3, learning_rate=1e38),
+            callback=rec,
+        )
+    assert rec.epochs == [] and len(rec.progress) < 20  # stopped in the first epoch
+
+
+@pytest.mark.parametrize("text", ["a" * 5000, "\n" * 3000])
+def test_one_distinct_character_is_a_clear_corpus_error(tiny_model, text):
+    from model_store import CorpusError
+
+    for base in (None, tiny_model.artifact):
+        with pytest.raises(CorpusError, match="only one distinct character"):
+            train(text, "mono", network=TINY, base=base, config=TrainConfig(epochs=1))
+
+
+def test_steps_per_epoch_and_many_passes_over_a_short_text(tiny_text):
+    rec = Recorder()
+    result = train(
+        tiny_text[:3000],
+        "short",
+        network=TINY,
+        config=TrainConfig(seq_len=32, batch_size=16, epochs=3, steps_per_epoch=20),
+        callback=rec,
+    )
+    assert [e.epoch for e in rec.epochs] == [1, 2, 3]
+    assert all(p.steps == 20 for p in rec.progress) and len(rec.progress) == 60
+    training = result.artifact.card["training"]
+    assert training["steps_run"] == 60 and training["passes"] > 10
+    assert all(e.after_seconds > 0 and e.step_seconds > 0 for e in rec.epochs)
+    assert result.artifact.card["uniform_loss_nats"] == pytest.approx(
+        np.log(len(result.artifact.charset)), abs=1e-4
+    )
+
+
+def test_a_small_upload_at_normal_effort_learns(tiny_model):
+    """Issue 9: a fine-tune on a few thousand characters at "normal" effort ends below both its
+    base's held-out loss and a uniform guess (it used to run one step an epoch)."""
+    from model_store.backend import CPU
+    from model_store.outcome import Outcome
+    from worker.params import parse_params
+
+    text = make_text(7000, seed=3, extra=" à été ñ")
+    config = parse_params({"effort": "normal"}).sized(len(text), CPU)
+    result = train(text, "small", base=tiny_model.artifact, config=config)
+    outcome = Outcome.from_card(result.artifact.card)
+    assert outcome.base is not None and outcome.learned, outcome
+    # It learns the text, not just its new characters (the old budget: 1.48 against 1.70).
+    assert outcome.loss < outcome.base / 2

@@ -7,11 +7,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import logging
 import sys
 from pathlib import Path
 
-from bot.settings import Settings, SettingsError, load_settings
+from jobs.config import SettingsError, mask_logs
+from jobs.errors import JobQueueError
+
+from .settings import WorkerSettings, load_worker_settings
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -39,13 +43,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def run(args: argparse.Namespace, settings: Settings) -> int:
+def run(args: argparse.Namespace, settings: WorkerSettings) -> int:
     """Run the worker with parsed arguments; returns the exit status."""
     if not logging.getLogger().handlers:
         logging.basicConfig(
             level=settings.log_level.upper(),
             format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         )
+    mask_logs(settings.queue_url)
+    if settings.log_level.upper() != "DEBUG":  # a line per job start/end, periodic checks too
+        logging.getLogger("procrastinate").setLevel(logging.WARNING)
+    if args.poll is not None:
+        settings = dataclasses.replace(settings, poll_seconds=args.poll)
     from .runner import serve
 
     return asyncio.run(serve(args, settings))
@@ -59,11 +68,14 @@ def main(argv: list[str] | None = None) -> int:
     add_arguments(parser)
     args = parser.parse_args(argv)
     try:
-        settings = load_settings(dotenv=Path(args.env_file))
+        settings = load_worker_settings(dotenv=Path(args.env_file))
     except SettingsError as exc:
         sys.stderr.write(f"error: {exc}\n")
         return 1
     try:
         return run(args, settings)
+    except (SettingsError, JobQueueError) as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return 1
     except KeyboardInterrupt:
         return 130

@@ -1,7 +1,8 @@
 """The bridge between the training thread and the worker's event loop.
 
-Training calls the :class:`JobControl` callbacks from its thread; they only record events.
-The event loop drains them (throttling progress) and writes them to the queue, and sets the
+Training calls the :class:`JobControl` callbacks from its thread; they only record events
+(and, after each epoch, a copy of the checkpoint training just wrote). The event loop drains
+them (throttling progress) and writes them to the queue, the checkpoint first, and sets the
 flags that training polls: ``should_stop`` every step, ``should_pause`` after each epoch.
 """
 
@@ -9,18 +10,25 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
-from bot.jobs import EPOCH, PROGRESS, STARTED
+from jobs.records import EPOCH, PROGRESS, STARTED
 from model_store.train import EpochEnd, Progress, TrainingCallback
 
 SAMPLE_CHARS = 200
 
 
 class JobControl(TrainingCallback):
-    def __init__(self, progress_seconds: float, started_extra: dict[str, Any]):
+    def __init__(
+        self,
+        progress_seconds: float,
+        started_extra: dict[str, Any],
+        snapshot: Callable[[], tuple[int, dict[str, bytes]] | None] = lambda: None,
+    ):
         self.progress_seconds = progress_seconds
         self.started_extra = started_extra
+        self.snapshot = snapshot  # (epoch, files) of the checkpoint on disk, after each epoch
         self.cancel_requested = False  # the user cancelled: stop now
         self.lease_lost = False  # another worker owns the job now: stop, write nothing
         self.pause = False  # shutting down: stop after this epoch's checkpoint
@@ -30,6 +38,8 @@ class JobControl(TrainingCallback):
         self._events: list[tuple[str, dict[str, Any]]] = []
         self._progress: dict[str, Any] | None = None
         self._progress_sent = 0.0
+        self._checkpoint: tuple[int, dict[str, bytes]] | None = None
+        self._checkpoint_epoch = 0  # the newest checkpoint taken so far
 
     # ---- called from the training thread -------------------------------------------------
 
@@ -41,6 +51,9 @@ class JobControl(TrainingCallback):
             "steps_per_epoch": info["steps_per_epoch"],
             "network": info["network"],
             "base_heldout_loss": _round(info.get("base_heldout_loss")),
+            "uniform_loss": _round(info.get("uniform_loss")),
+            "batch_size": info.get("batch_size"),
+            "seq_len": info.get("seq_len"),
         }
         with self._lock:
             self._events.append((STARTED, payload))
@@ -66,6 +79,7 @@ class JobControl(TrainingCallback):
 
     def on_epoch_end(self, r: EpochEnd) -> None:
         self.sample_seed = r.sample_seed
+        snapshot = self.snapshot()  # written (if due); the next epoch has not begun
         payload = {
             "epoch": r.epoch,
             "epochs": r.epochs,
@@ -76,10 +90,15 @@ class JobControl(TrainingCallback):
             "sample": r.sample[:SAMPLE_CHARS],
             "sample_seed": r.sample_seed,
             "seconds": round(r.seconds, 1),
+            "step_seconds": round(r.step_seconds, 2),
+            "after_seconds": round(r.after_seconds, 2),  # held-out check, sample, checkpoint
         }
         with self._lock:
             self._progress = None  # superseded by the epoch's result
             self._events.append((EPOCH, payload))
+            if snapshot is not None and snapshot[0] > self._checkpoint_epoch:
+                self._checkpoint_epoch = snapshot[0]
+                self._checkpoint = snapshot
 
     def should_stop(self) -> bool:
         return self.cancel_requested or self.lease_lost or self.abort
@@ -88,6 +107,12 @@ class JobControl(TrainingCallback):
         return self.pause
 
     # ---- called from the event loop ------------------------------------------------------
+
+    def take_checkpoint(self) -> tuple[int, dict[str, bytes]] | None:
+        """The latest epoch's checkpoint not uploaded yet (older ones are superseded)."""
+        with self._lock:
+            checkpoint, self._checkpoint = self._checkpoint, None
+        return checkpoint
 
     def drain(self, *, force: bool = False) -> list[tuple[str, dict[str, Any]]]:
         """Events to write now: every recorded one, then the latest progress if due."""

@@ -1,5 +1,9 @@
-"""The worker loop: claim a job, train it in a thread while the event loop heartbeats and
-writes progress, then publish the model, or fail, cancel or release the job.
+"""The worker: takes a job from the queue (either engine), fetches its inputs, trains it in a
+thread while the event loop heartbeats, uploads each epoch's checkpoint and writes progress,
+then stores the result for the bot to import, or fails, cancels or releases the job.
+
+The worker needs only the queue and a scratch directory: it never touches the bot's registry,
+model directory or database tables of the bot.
 
 Signals: the first SIGTERM/SIGINT lets the current epoch finish and checkpoint, then releases
 the job (another worker resumes it) and exits 0; a second one stops at once and releases.
@@ -10,61 +14,59 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import random
 import signal
 import socket
 import time
 from argparse import Namespace
 from pathlib import Path
 
-from bot.db import Database
-from bot.jobqueue import JobQueue
-from bot.jobs import EPOCH, CancelRequested, Job, Lease, LeaseLost, NameTaken
-from bot.settings import Settings
-from model_store import Generator, ModelArtifact, ModelStore, SampleOptions
-from model_store.store import BUILTIN_DIR
+from jobs.config import mask_url
+from jobs.engine import open_queue
+from jobs.errors import CancelRequested, LeaseLost
+from jobs.queue import JobQueue
+from jobs.records import EPOCH, Job, Lease
+from model_store import Generator, ModelArtifact, SampleOptions
+from model_store.artifact import write_artifact
 from model_store.train import TrainingCancelled, TrainingPaused, TrainResult
 
 from . import janitor
 from .control import JobControl
-from .params import ParamsError, parse_params
+from .failures import classify, expected
+from .inputs import fetch_inputs, read_checkpoint
+from .params import parse_params
 from .plot import plot_losses
-from .publish import model_dirname, publish_files, remove_files
+from .settings import WorkerSettings
 from .training import JobFailure, train_job
 
 log = logging.getLogger(__name__)
 
 TICK_SECONDS = 0.25
-JANITOR_SECONDS = 600.0
+PLOT_FILE = "loss.png"
 
 
 class Worker:
     def __init__(
         self,
         queue: JobQueue,
-        settings: Settings,
+        settings: WorkerSettings,
         *,
         worker_id: str,
         device: str,
-        poll_seconds: float,
         progress_seconds: float,
     ):
         self.queue = queue
         self.settings = settings
         self.worker_id = worker_id
         self.device = device
-        self.poll_seconds = poll_seconds
         self.progress_seconds = progress_seconds
         self.heartbeat_seconds = max(0.2, min(settings.lease_seconds / 3, 2.0))
-        self.stopping = False
+        self.stopping = asyncio.Event()
         self.current: JobControl | None = None
-        self._wake = asyncio.Event()
 
     def on_signal(self, signum: int) -> None:
         name = signal.Signals(signum).name
         ctl = self.current
-        self.stopping = True
-        self._wake.set()
+        self.stopping.set()
         if ctl is None:
             log.info("%s: stopping", name)
         elif not ctl.pause:
@@ -75,34 +77,16 @@ class Worker:
             ctl.abort = True
 
     async def serve(self, *, once: bool = False, max_idle: float | None = None) -> int:
-        await janitor.sweep(self.queue, self.settings)
-        idle_since = swept = time.monotonic()
-        while not self.stopping:
-            lease = await self.queue.claim(self.worker_id)
-            if lease is None:
-                if max_idle is not None and time.monotonic() - idle_since >= max_idle:
-                    log.info("no job for %.0f s: exiting", max_idle)
-                    break
-                if time.monotonic() - swept >= JANITOR_SECONDS:
-                    await janitor.sweep(self.queue, self.settings)
-                    swept = time.monotonic()
-                await self._sleep(self.poll_seconds * random.uniform(0.8, 1.2))
-                continue
-            try:
-                await self.process(lease)
-            except LeaseLost as exc:
-                log.warning("%s; another worker has the job", exc)
-            idle_since = time.monotonic()
-            if once:
-                break
+        await janitor.sweep(self.queue, self.settings.scratch_path)
+        await self.queue.serve(
+            self.process,
+            worker_id=self.worker_id,
+            stopping=self.stopping,
+            poll_seconds=self.settings.poll_seconds,
+            once=once,
+            max_idle=max_idle,
+        )
         return 0
-
-    async def _sleep(self, seconds: float) -> None:
-        self._wake.clear()
-        try:
-            await asyncio.wait_for(self._wake.wait(), seconds)
-        except TimeoutError:
-            pass
 
     async def process(self, lease: Lease) -> None:
         job = await self.queue.get(lease.job_id)
@@ -116,6 +100,7 @@ class Worker:
             job.max_attempts,
             self.device,
         )
+        workdir = janitor.job_dir(self.settings.scratch_path, job.id)
         ctl = JobControl(
             self.progress_seconds,
             {
@@ -125,34 +110,41 @@ class Worker:
                 "device": self.device,
                 "base_model": job.base_model,
             },
+            snapshot=lambda: read_checkpoint(workdir / "checkpoint"),
         )
-        if self.stopping:
+        if self.stopping.is_set():
             ctl.pause = True
         self.current = ctl
         done = asyncio.Event()
         keepalive = asyncio.create_task(self._keepalive(lease, ctl, done))
         try:
-            await self._run(lease, job, ctl, keepalive, done)
+            await self._run(lease, job, ctl, workdir, keepalive, done)
         except LeaseLost:
             raise
-        except Exception as exc:  # e.g. the model could not be written: retry later
+        except Exception as exc:  # e.g. the result could not be stored
             log.exception("job %d: failed", job.id)
-            reason = f"the worker hit an unexpected error ({type(exc).__name__}: {exc})"
-            await self._fail(lease, job, reason[:300], True)
+            await self._stop_keepalive(keepalive, done, lease, ctl)
+            await self._fail(lease, job, classify(exc))
         finally:
             done.set()
             await asyncio.gather(keepalive, return_exceptions=True)
             self.current = None
+            janitor.remove_job_dir(self.settings.scratch_path, job.id)
 
     async def _run(
-        self, lease: Lease, job: Job, ctl: JobControl, keepalive: asyncio.Task, done: asyncio.Event
+        self,
+        lease: Lease,
+        job: Job,
+        ctl: JobControl,
+        workdir: Path,
+        keepalive: asyncio.Task,
+        done: asyncio.Event,
     ) -> None:
-        ckpt = janitor.checkpoint_dir(self.settings, job.id)
         try:
             plan = parse_params(job.params)
-            base_path = await self._base_path(job)
+            inputs = await fetch_inputs(self.queue, job, workdir, self.settings.min_corpus_chars)
             result = await asyncio.to_thread(
-                train_job, job, plan, base_path, ctl, ckpt, self.settings.min_corpus_chars
+                train_job, job, plan, inputs.text, inputs.base, ctl, inputs.checkpoint_dir
             )
         except (TrainingCancelled, TrainingPaused):
             await self._stop_keepalive(keepalive, done, lease, ctl)
@@ -160,43 +152,36 @@ class Worker:
                 log.warning("job %d: lease lost; stopped without writing", job.id)
             elif ctl.cancel_requested:
                 await self.queue.finish_cancelled(lease)
-                await self._cleanup(job)
                 log.info("job %d: cancelled", job.id)
             else:
                 await self.queue.release(lease)
-                log.info("job %d: released; it will resume from its last checkpoint", job.id)
-            return
-        except (JobFailure, ParamsError) as exc:
-            retryable = isinstance(exc, JobFailure) and exc.retryable
-            await self._stop_keepalive(keepalive, done, lease, ctl)
-            await self._fail(lease, job, str(exc), retryable)
+                log.info("job %d: released; it resumes after its last checkpoint", job.id)
             return
         except Exception as exc:
-            log.exception("job %d: training crashed", job.id)
+            if expected(exc):
+                log.info("job %d: %s", job.id, classify(exc).reason)
+            else:
+                log.exception("job %d: training failed", job.id)
             await self._stop_keepalive(keepalive, done, lease, ctl)
-            reason = f"training stopped with an unexpected error ({type(exc).__name__}: {exc})"
-            await self._fail(lease, job, reason[:300], True)
+            await self._fail(lease, job, classify(exc))
             return
-        await self._publish(lease, job, result, ctl, keepalive, done)
+        await self._complete(lease, job, result, ctl, workdir, keepalive, done)
 
-    async def _publish(
+    async def _complete(
         self,
         lease: Lease,
         job: Job,
         result: TrainResult,
         ctl: JobControl,
+        workdir: Path,
         keepalive: asyncio.Task,
         done: asyncio.Event,
     ) -> None:
-        artifact = result.artifact
-        plot = await asyncio.to_thread(self._plot, job, result)
-        sample = await asyncio.to_thread(_sample, artifact, ctl.sample_seed)
-        dirname = model_dirname(job.model_name, job.id, lease.token)
-        path = await asyncio.to_thread(
-            publish_files, self.settings.guild_model_path, job.guild_id, artifact, dirname
-        )
-        card = artifact.card
+        files = await asyncio.to_thread(_result_files, job, result, workdir / "result")
+        sample = await asyncio.to_thread(_sample, result.artifact, ctl.sample_seed)
+        card = result.artifact.card
         payload = {
+            "card": card,
             "sample": sample,
             "sample_seed": ctl.sample_seed,
             "stopped": result.stopped,
@@ -204,66 +189,24 @@ class Worker:
             "heldout_loss": card["heldout_loss_nats"],
             "seconds": card["training_seconds"],
         }
+        await self._stop_keepalive(keepalive, done, lease, ctl)
         try:
-            await self._stop_keepalive(keepalive, done, lease, ctl)
-            await self.queue.complete(
-                lease,
-                card=card,
-                path=str(path),
-                plot_path=str(plot) if plot else None,
-                payload=payload,
-            )
-        except NameTaken as exc:
-            remove_files(path)
-            await self._fail(lease, job, f"{exc}; train it again under another name", False)
-            return
+            await self.queue.complete(lease, files, payload)
         except CancelRequested:
-            remove_files(path)
             await self.queue.finish_cancelled(lease)
-            await self._cleanup(job)
-            log.info("job %d: cancelled before it was published", job.id)
+            log.info("job %d: cancelled before its result was stored", job.id)
             return
-        except BaseException:
-            remove_files(path)
-            raise
-        log.info("job %d: published '%s' at %s", job.id, job.model_name, path)
-        await self._cleanup(job)
+        log.info("job %d: result stored for the bot to import", job.id)
 
-    def _plot(self, job: Job, result: TrainResult) -> Path | None:
-        path = (self.settings.data_dir / "plots" / f"job-{job.id}.png").resolve()
+    async def _fail(self, lease: Lease, job: Job, failure: JobFailure) -> None:
         try:
-            return plot_losses(result.history, path, f"{job.model_name}: loss per epoch")
-        except Exception:  # noqa: BLE001 - a missing plot must not lose the model
-            log.exception("job %d: could not draw the loss plot", job.id)
-            return None
+            await self.queue.fail(lease, failure.reason, retryable=failure.retryable)
+        except LeaseLost:
+            raise
+        except Exception:  # noqa: BLE001 - the queue is unreachable: the job is taken over later
+            log.exception("job %d: could not record the failure", job.id)
 
-    async def _fail(self, lease: Lease, job: Job, reason: str, retryable: bool) -> None:
-        after = await self.queue.fail(lease, reason, retryable=retryable)
-        if after.status == "failed":
-            await self._cleanup(job)
-
-    async def _cleanup(self, job: Job) -> None:
-        janitor.remove_checkpoints(self.settings, job.id)
-        fresh = await self.queue.get(job.id)
-        if fresh is not None:
-            await janitor.remove_corpus(self.queue, self.settings, fresh)
-
-    async def _base_path(self, job: Job) -> str | None:
-        if not job.base_model:
-            return None
-        row = await self.queue.db.fetchone(
-            "SELECT path FROM models WHERE name = ? AND guild_id IN (0, ?) AND status = 'ready'"
-            " ORDER BY guild_id = 0 LIMIT 1",
-            (job.base_model, job.guild_id),
-        )
-        if row is not None:
-            return row["path"]
-        builtin = ModelStore(BUILTIN_DIR, read_only=True)
-        if builtin.exists(job.base_model):
-            return str(builtin.path(job.base_model))
-        raise JobFailure(f"the base model '{job.base_model}' no longer exists")
-
-    # ---- the lease and the events, while training runs -----------------------------------
+    # ---- the lease, checkpoints and events, while training runs --------------------------
 
     async def _keepalive(self, lease: Lease, ctl: JobControl, done: asyncio.Event) -> None:
         next_beat = time.monotonic() + self.heartbeat_seconds
@@ -301,6 +244,11 @@ class Worker:
             await self._flush(lease, ctl, force=True)
 
     async def _flush(self, lease: Lease, ctl: JobControl, *, force: bool = False) -> None:
+        checkpoint = ctl.take_checkpoint()
+        if checkpoint is not None:
+            epoch, files = checkpoint
+            await self.queue.save_checkpoint(lease, epoch, files)
+            log.debug("job %d: checkpoint of epoch %d stored", lease.job_id, epoch)
         for kind, payload in ctl.drain(force=force):
             await self.queue.add_event(lease, kind, payload)
             if kind == EPOCH:
@@ -315,6 +263,18 @@ class Worker:
                 )
 
 
+def _result_files(job: Job, result: TrainResult, directory: Path) -> dict[str, bytes]:
+    """The model's files (as the model store writes them) and the loss plot."""
+    write_artifact(directory, result.artifact)
+    files = {p.name: p.read_bytes() for p in directory.iterdir() if p.is_file()}
+    try:
+        title = f"{job.model_name}: loss per epoch"
+        files[PLOT_FILE] = plot_losses(result.history, directory / PLOT_FILE, title).read_bytes()
+    except Exception:  # noqa: BLE001 - a missing plot must not lose the model
+        log.exception("job %d: could not draw the loss plot", job.id)
+    return files
+
+
 def _sample(artifact: ModelArtifact, seed: str | None) -> str | None:
     if not seed:
         return None
@@ -326,7 +286,7 @@ def _sample(artifact: ModelArtifact, seed: str | None) -> str | None:
         return None
 
 
-async def serve(args: Namespace, settings: Settings) -> int:
+async def serve(args: Namespace, settings: WorkerSettings) -> int:
     """Run a worker until stopped (or after one job with ``--once``)."""
     from model_store.backend import configure, describe_device
 
@@ -335,17 +295,21 @@ async def serve(args: Namespace, settings: Settings) -> int:
     pending_signals: list[int] = []
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, pending_signals.append, sig)
-    configure(threads=args.threads)
-    device = await asyncio.to_thread(describe_device)
-    log.info("worker %s starting: training on %s", worker_id, device)
-    async with Database(settings.database_path) as db:
-        queue = JobQueue.from_settings(db, settings)
+    queue = await open_queue(  # first: a missing schema is said before TensorFlow loads
+        queue_url=settings.queue_url,
+        database_path=settings.database_path,
+        lease_seconds=settings.lease_seconds,
+    )
+    try:
+        configure(threads=args.threads)
+        device = await asyncio.to_thread(describe_device)
+        where = mask_url(settings.queue_url) if settings.queue_url else settings.database_path
+        log.info("worker %s starting: training on %s; queue %s", worker_id, device, where)
         worker = Worker(
             queue,
             settings,
             worker_id=worker_id,
             device=device,
-            poll_seconds=args.poll if args.poll is not None else settings.poll_seconds,
             progress_seconds=args.progress_seconds,
         )
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -353,5 +317,7 @@ async def serve(args: Namespace, settings: Settings) -> int:
         for sig in pending_signals:
             worker.on_signal(sig)
         code = await worker.serve(once=args.once, max_idle=args.max_idle)
+    finally:
+        await queue.close()
     log.info("worker %s stopped", worker_id)
     return code

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import io
 import logging
 
@@ -11,11 +12,13 @@ import pytest
 
 from bot.client import LSTMBot, sync_tree
 from bot.console import run_console
-from bot.db import Database, migrations
+from bot.db import bot_database, migrations
 from fake_discord import FakeDiscord
 from fake_discord.rules import pinged_mentions
 from fake_discord.testing import running_bot
+from jobs.db import Database
 
+from ..textgen import make_text
 from .helpers import answered, private, reply
 
 
@@ -100,7 +103,7 @@ async def test_bot_never_pings(env):
 
 
 async def test_database_migrations_and_wal(tmp_path):
-    db = await Database(tmp_path / "x.sqlite3").open()
+    db = await bot_database(tmp_path / "x.sqlite3").open()
     try:
         assert await db.version() == migrations()[-1][0]
         row = await db.fetchone("PRAGMA journal_mode")
@@ -115,7 +118,7 @@ async def test_database_migrations_and_wal(tmp_path):
         assert await db.fetchone("SELECT * FROM models") is None
     finally:
         await db.close()
-    again = await Database(tmp_path / "x.sqlite3").open()  # reopening applies nothing twice
+    again = await bot_database(tmp_path / "x.sqlite3").open()  # reopening applies nothing twice
     assert await again.version() == migrations()[-1][0]
     await again.close()
 
@@ -128,7 +131,9 @@ async def test_console_runs_commands_from_a_script(settings, builtin_dir):
         "/nonsense\n"
     )
     out = io.StringIO()
-    code = await run_console(settings, stdin=script, out=out, builtin_root=builtin_dir)
+    code = await run_console(
+        settings, stdin=script, out=out, builtin_root=builtin_dir, worker=False
+    )
     text = out.getvalue()
     assert "Models on this server" in text and "basic" in text
     assert "The cat" in text and "(basic · temperature 0 · 40 characters)" in text
@@ -209,3 +214,38 @@ def _held_transaction(transaction, released):
             yield conn
 
     return held
+
+
+async def test_console_trains_with_its_worker_then_generates(settings, builtin_dir, tmp_path):
+    corpus = tmp_path / "mine.txt"
+    corpus.write_text(make_text(8000, seed=3), encoding="utf-8")
+    script = io.StringIO(
+        f"/train file:{corpus} name:mine effort:quick\n"
+        "wait 180\n"
+        '/generate seed:"The " temperature:0 model:mine length:30\n'
+    )
+    out = io.StringIO()
+    fast = dataclasses.replace(settings, poll_seconds=0.2, min_corpus_chars=2000)
+    code = await run_console(fast, stdin=script, out=out, builtin_root=builtin_dir)
+    text = out.getvalue()
+    assert code == 0, text
+    assert "Queued job #1" in text and "No training worker" not in text
+    assert "`mine` is trained" in text and "No training job is queued or running." in text
+    assert "(mine · temperature 0 · 30 characters)" in text
+
+
+async def test_console_without_the_train_extra_says_how_to_train(
+    settings, builtin_dir, tmp_path, monkeypatch
+):
+    from bot import console
+
+    monkeypatch.setattr(console, "train_extra_installed", lambda: False)
+    corpus = tmp_path / "mine.txt"
+    corpus.write_text(make_text(8000, seed=3), encoding="utf-8")
+    script = io.StringIO(f"/train file:{corpus} name:mine effort:quick\nwait 1\n")
+    out = io.StringIO()
+    code = await run_console(settings, stdin=script, out=out, builtin_root=builtin_dir)
+    text = out.getvalue()
+    assert "Queued job #1" in text and "the train extra is not installed" in text
+    assert "lstm-bot worker" in text
+    assert "error: 1 training job(s) still unfinished after 1 s" in text and code == 1

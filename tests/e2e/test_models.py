@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
+
+from model_store import ModelStore
 
 from ..conftest import HOLD
 from .helpers import answered, private, reply, wait_until
@@ -55,6 +58,7 @@ async def test_info_shows_card_and_sample(env):
     fields = {f["name"]: f["value"] for f in embed["fields"]}
     assert embed["title"] == "Model basic"
     assert "nats/char" in fields["Held-out loss"] and fields["Made by"] == "built-in"
+    assert "uniform guess: " in fields["Held-out loss"]
     assert fields["Sample (temperature 0.5)"].startswith("The ")
 
 
@@ -109,25 +113,30 @@ async def test_other_server_cannot_see_info(env, tiny_model):
     assert private(ix) and "no model called" in reply(ix)
 
 
-async def test_delete_removes_a_kept_corpus_too(env, tiny_model, tmp_path):
-    record = await env.add_guild_model(env.guild_a, env.alice, "kept-corpus", tiny_model.artifact)
-    corpus = tmp_path / "kept.txt"
-    corpus.write_text("some uploaded text")
+async def test_delete_removes_a_kept_corpus_too(env, tiny_model):
     job, _ = await env.bot.jobs.submit(
         guild_id=env.guild_a.id,
         channel_id=1,
         user_id=env.alice.id,
-        model_name="other",
-        corpus_path=str(corpus),
-        corpus_bytes=18,
+        model_name="kept-corpus",
+        corpus=b"some uploaded text",
         params={"effort": "quick"},
     )
-    await env.bot.db.execute(
-        "UPDATE jobs SET status = 'succeeded', model_id = ? WHERE id = ?", (record.id, job.id)
+    store = ModelStore(env.settings.guild_model_path / str(env.guild_a.id))
+    path = store.save(dataclasses.replace(tiny_model.artifact, name="kept-corpus"))
+    record = await env.bot.registry.add(
+        name="kept-corpus",
+        guild_id=env.guild_a.id,
+        owner_id=env.alice.id,
+        card=tiny_model.artifact.card,
+        path=str(path),
+        job_id=job.id,
     )
-    await env.bot.registry.delete(record)
-    assert not corpus.exists()
+    await env.bot.get_cog("Models").delete_model(record)
+    assert await env.bot.registry.get(env.guild_a.id, "kept-corpus") is None
+    assert not path.exists()
     assert (await env.bot.jobs.get(job.id)).corpus_deleted
+    assert await env.bot.jobs.files(job.id, "corpus") == {}
 
 
 async def test_deleting_a_model_mid_generation_ends_every_reply(env, tiny_model, gate, monkeypatch):
@@ -154,21 +163,18 @@ async def test_deleting_a_model_mid_generation_ends_every_reply(env, tiny_model,
         assert private(waiting) and "`going` was deleted while I was writing" in reply(waiting)
 
 
-async def test_the_bots_owner_may_delete_any_model_and_cancel_any_job(env, tiny_model, tmp_path):
+async def test_the_bots_owner_may_delete_any_model_and_cancel_any_job(env, tiny_model):
     """LSTM_BOT_OWNER_ID's promise (.env.example): any model, any job, on servers they use."""
     operator = env.fake.add_user("operator")
     env.fake.add_member(env.guild_a, operator)  # no permissions of their own here
     env.bot.owner_id = operator.id  # what LSTMBot does with settings.owner_id
     await env.add_guild_model(env.guild_a, env.alice, "alices", tiny_model.artifact)
-    corpus = tmp_path / "c.txt"
-    corpus.write_text("text")
     job, _ = await env.bot.jobs.submit(
         guild_id=env.guild_a.id,
         channel_id=env.guild_a.default_channel.id,
         user_id=env.alice.id,
         model_name="queued",
-        corpus_path=str(corpus),
-        corpus_bytes=4,
+        corpus=b"some text",
         params={"effort": "quick"},
     )
     ix = await answered(

@@ -1,4 +1,5 @@
-"""/train, /job and /privacy end to end: the fake Discord, the real bot, a real worker process."""
+"""/train, /job and /privacy end to end: the fake Discord, the real bot, a real worker process,
+on each engine (embedded SQLite; PostgreSQL, where the worker has its own data directory)."""
 
 from __future__ import annotations
 
@@ -21,21 +22,29 @@ from .helpers import answered, private, reply
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def settings(settings, monkeypatch):
+@pytest.fixture(params=["sqlite", "postgres"])
+def settings(request, settings, monkeypatch):
     monkeypatch.setattr(job_reporter, "EDIT_INTERVAL", 0.3)
+    queue_url = request.getfixturevalue("pg_url") if request.param == "postgres" else None
     return dataclasses.replace(
-        settings, poll_seconds=0.2, min_corpus_chars=2000, max_upload_bytes=3_000_000
+        settings,
+        poll_seconds=0.2,
+        min_corpus_chars=2000,
+        max_upload_bytes=3_000_000,
+        queue_url=queue_url,
     )
 
 
 def start_worker(settings, log: Path) -> subprocess.Popen:
+    """A worker process: with PostgreSQL on a data directory of its own (another machine)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("LSTM_BOT_")}
+    data = settings.data_dir.parent / "worker-machine" if settings.queue_url else settings.data_dir
     env.update(
         PYTHONPATH=str(ROOT),
-        LSTM_BOT_DATA_DIR=str(settings.data_dir),
+        LSTM_BOT_DATA_DIR=str(data),
         LSTM_BOT_LEASE_SECONDS="10",
         TF_CPP_MIN_LOG_LEVEL="2",
+        **({"LSTM_BOT_QUEUE_URL": settings.queue_url} if settings.queue_url else {}),
     )
     with open(log, "ab") as out:
         return subprocess.Popen(
@@ -90,7 +99,9 @@ async def test_upload_train_progress_result_list_generate(env, worker):
     assert "Done" in progress[0].embeds[0]["description"]
     # The result: card figures, a sample and the loss-curve plot.
     fields = {f["name"]: f["value"] for f in result.embeds[0]["fields"]}
-    assert "nats/char" in fields["Held-out loss"] and "base model before" in fields["Held-out loss"]
+    held = fields["Held-out loss"]
+    assert "nats/char" in held and "base model: " in held and "uniform guess: " in held
+    assert result.embeds[0]["title"].startswith("✅")  # it learned: below its base
     assert fields["Sample"]
     (plot,) = result.attachments
     assert plot.filename == "loss.png" and plot.data[:8] == b"\x89PNG\r\n\x1a\n"
@@ -106,8 +117,9 @@ async def test_upload_train_progress_result_list_generate(env, worker):
     )
     await gen.wait_content(lambda c: c and "60 characters" in c, timeout=30)
     assert "skipped" not in gen.content  # 'é' is known now
-    # Nothing left behind: the corpus was deleted after training.
-    assert list((env.settings.data_dir / "corpora").glob("*.txt")) == []
+    # Nothing left behind: the upload was deleted once the job ended.
+    (job,) = await env.bot.jobs.list_for_guild(env.guild_a.id, 10)
+    assert job.corpus_deleted and await env.bot.jobs.files(job.id, "corpus") == {}
     # Another server does not see it.
     other = await env.fake.invoke(env.guild_b, env.bob, "model list")
     await answered(other)
@@ -176,7 +188,7 @@ async def test_quota_per_user(env):
     assert private(second) and "Queued" not in reply(second)
     jobs = await env.bot.jobs.list_for_guild(env.guild_a.id, 10)
     assert [j.model_name for j in jobs] == ["one"]
-    assert len(list((env.settings.data_dir / "corpora").glob("*.txt"))) == 1
+    assert await env.bot.jobs.corpus_bytes_for_guild(env.guild_a.id) == jobs[0].corpus_bytes
 
 
 async def test_cancel_queued_job_deletes_its_upload(env):
@@ -185,18 +197,17 @@ async def test_cancel_queued_job_deletes_its_upload(env):
     )
     await ix.wait_content(lambda c: c and "Queued job #" in c, timeout=15)
     (job,) = await env.bot.jobs.list_for_guild(env.guild_a.id, 10)
-    assert Path(job.corpus_path).is_file()
+    assert await env.bot.jobs.files(job.id, "corpus")
     cancel = await env.fake.invoke(env.guild_a, env.alice, "job cancel", {"id": job.id})
     await answered(cancel)
     assert "before it started" in reply(cancel)
-    assert not Path(job.corpus_path).exists()
+    assert await env.bot.jobs.files(job.id, "corpus") == {}
     assert (await env.bot.jobs.get(job.id)).status == "cancelled"
 
 
 async def assert_nothing_stored(env):
     assert await env.bot.jobs.list_for_guild(env.guild_a.id, 10) == []
-    corpora = env.settings.data_dir / "corpora"
-    assert not corpora.exists() or list(corpora.iterdir()) == []
+    assert await env.bot.jobs.corpus_bytes_for_guild(env.guild_a.id) == 0
 
 
 async def test_job_commands_and_cancel_mid_training(env, worker):
@@ -319,7 +330,8 @@ async def test_uploads_as_people_make_them_are_queued(env, filename, encode):
     await answered(ix)
     assert private(ix) and "Queued job #" in reply(ix) and "3,000 characters" in reply(ix)
     (job,) = await env.bot.jobs.list_for_guild(env.guild_a.id, 10)
-    assert Path(job.corpus_path).read_text(encoding="utf-8") == text
+    (corpus,) = (await env.bot.jobs.files(job.id, "corpus")).values()
+    assert corpus.decode("utf-8") == text
 
 
 async def test_a_failed_download_gets_a_clear_message(env):

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.db import Database
-from bot.jobqueue import JobQueue
+from bot.db import bot_database
+from jobs.db import Database
+from jobs.sqlite import SqliteQueue
+from jobs.tables import TableQueue
 
 
 class FakeClock:
@@ -29,10 +31,50 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    async with Database(tmp_path / "bot.sqlite3") as database:
+    async with bot_database(tmp_path / "bot.sqlite3") as database:
         yield database
 
 
 @pytest.fixture
-def queue(db: Database, clock: FakeClock) -> JobQueue:
-    return JobQueue(db, lease_seconds=30, max_attempts=3, backoff_seconds=10, clock=clock)
+def queue(db: Database, clock: FakeClock) -> SqliteQueue:
+    return SqliteQueue(db, lease_seconds=30, max_attempts=3, backoff_seconds=10, clock=clock)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def any_queue(request, db: Database, clock: FakeClock) -> AsyncIterator[TableQueue]:
+    """The queue on each engine: the embedded SQLite one, and procrastinate on PostgreSQL."""
+    kwargs = dict(lease_seconds=30, max_attempts=3, backoff_seconds=10, clock=clock)
+    if request.param == "sqlite":
+        yield SqliteQueue(db, **kwargs)
+        return
+    from jobs.postgres import PostgresQueue
+
+    queue = await PostgresQueue.connect(request.getfixturevalue("pg_url"), **kwargs)
+    try:
+        yield queue
+    finally:
+        await queue.close()
+
+
+@pytest.fixture
+def take():
+    """Start the next queued job as a worker would (returns its lease)."""
+
+    async def take(queue):
+        if isinstance(queue, SqliteQueue):
+            lease = await queue.claim("w")
+        else:  # procrastinate would hand the oldest job to a worker, which starts it
+            (job,) = [
+                j for j in reversed(await queue.list_for_guild(1, 100)) if j.status == "queued"
+            ][:1]
+            lease = await queue.start(job.id, "w")
+        assert lease is not None
+        return lease
+
+    return take
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def queue_url(request) -> str | None:
+    """None: the embedded SQLite queue; else a fresh PostgreSQL database's URL."""
+    return None if request.param == "sqlite" else request.getfixturevalue("pg_url")

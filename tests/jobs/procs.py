@@ -1,4 +1,5 @@
-"""Helpers for tests that run real worker processes (``python -m worker``) on a tmp data dir."""
+"""Helpers for tests that run real worker processes (``python -m worker``) on a tmp data dir,
+with the bot's side (its database, registry and result importer) in the test process."""
 
 from __future__ import annotations
 
@@ -11,9 +12,14 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from bot.db import Database
-from bot.jobqueue import JobQueue
-from bot.jobs import Job
+from bot.db import bot_database
+from bot.registry import ModelRecord, ModelRegistry
+from bot.transfer import ResultImporter, base_model_for
+from jobs.config import QUEUE_URL_ENV
+from jobs.engine import open_queue
+from jobs.records import Job
+from jobs.tables import TableQueue
+from model_store import ModelCatalog
 
 from ..textgen import make_text
 
@@ -47,13 +53,15 @@ def params(epochs: int, *, slow: bool = False) -> dict[str, Any]:
 
 
 class Env:
-    """A data directory, the settings environment for workers, and the bot's queue."""
+    """The bot's data directory and queue, and the settings environment for workers.
 
-    def __init__(self, tmp_path: Path, **overrides: str):
+    With ``queue_url`` (PostgreSQL) each worker gets a data directory of its own, as on
+    another machine: bot and workers share nothing but the database."""
+
+    def __init__(self, tmp_path: Path, queue_url: str | None = None, **overrides: str):
         self.root = tmp_path
         self.data = tmp_path / "data"
-        self.corpora = self.data / "corpora"
-        self.corpora.mkdir(parents=True)
+        self.data.mkdir(parents=True)
         self.vars = {
             k: v for k, v in os.environ.items() if not k.startswith(("LSTM_BOT_", "DISCORD_"))
         }
@@ -68,25 +76,40 @@ class Env:
             TF_NUM_INTRAOP_THREADS="1",
             TF_NUM_INTEROP_THREADS="1",
         )
+        if queue_url:
+            self.vars[QUEUE_URL_ENV] = queue_url
         self.vars.update(overrides)
+        self.queue_url = queue_url
         self.procs: list[subprocess.Popen] = []
-        self.db = Database(self.data / "lstm-bot.sqlite3")
-        self.queue = JobQueue(
-            self.db,
-            lease_seconds=float(self.vars["LSTM_BOT_LEASE_SECONDS"]),
-            max_attempts=int(self.vars.get("LSTM_BOT_MAX_ATTEMPTS", "3")),
-        )
+        self.db = bot_database(self.data / "lstm-bot.sqlite3", embedded_queue=not queue_url)
+        self.registry = ModelRegistry(self.db, ModelCatalog(self.data / "models", tmp_path / "b"))
+        self.queue: TableQueue
+        self.importer: ResultImporter
         self._n = 0
 
     async def __aenter__(self) -> Env:
         await self.db.open()
+        self.queue = await open_queue(
+            queue_url=self.queue_url,
+            db=self.db,
+            lease_seconds=float(self.vars["LSTM_BOT_LEASE_SECONDS"]),
+            max_attempts=int(self.vars.get("LSTM_BOT_MAX_ATTEMPTS", "3")),
+        )
+        self.importer = ResultImporter(
+            self.queue, self.registry, self.data / "guild-models", self.data
+        )
         return self
+
+    def worker_data(self, name: str) -> Path:
+        """Where worker ``name`` keeps its files (its own machine with PostgreSQL)."""
+        return self.root / f"machine-{name}" if self.queue_url else self.data
 
     async def __aexit__(self, *exc: object) -> None:
         for proc in self.procs:
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
+        await self.queue.close()
         await self.db.close()
 
     async def submit(
@@ -95,24 +118,31 @@ class Env:
         job_params: dict[str, Any],
         *,
         chars: int = 4000,
-        base: str | None = None,
+        base: ModelRecord | None = None,
         guild_id: int = 7,
+        text: str | None = None,
     ) -> Job:
         self._n += 1
-        corpus = self.corpora / f"upload-{self._n}.txt"
-        corpus.write_text(make_text(chars, seed=self._n), encoding="utf-8")
+        corpus = text if text is not None else make_text(chars, seed=self._n)
         job, _ = await self.queue.submit(
             guild_id=guild_id,
             channel_id=8,
             user_id=9,
             model_name=name,
-            corpus_path=str(corpus),
-            corpus_bytes=corpus.stat().st_size,
+            corpus=corpus.encode("utf-8"),
             params=job_params,
-            base_model=base,
+            base=base_model_for(base) if base else None,
             dedupe_key=f"interaction-{self._n}",
         )
         return job
+
+    async def import_results(self) -> list[ModelRecord]:
+        """What the bot does with succeeded jobs: publish them into its registry."""
+        return [
+            record
+            for job in await self.queue.jobs_to_import()
+            if (record := await self.importer.import_job(job)) is not None
+        ]
 
     def start_worker(self, name: str, *args: str, **env: str) -> subprocess.Popen:
         log = open(self.root / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process
@@ -130,7 +160,7 @@ class Env:
                 *args,
             ],
             cwd=self.root,
-            env={**self.vars, **env},
+            env={**self.vars, "LSTM_BOT_DATA_DIR": str(self.worker_data(name)), **env},
             stdout=log,
             stderr=subprocess.STDOUT,
         )

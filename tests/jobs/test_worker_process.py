@@ -1,4 +1,6 @@
-"""Real worker processes (``python -m worker``) on tiny models and a shared SQLite queue.
+"""Real worker processes (``python -m worker``) on tiny models, on each engine (with
+PostgreSQL every worker has a data directory of its own); the bot's side (import into the
+registry) runs in the test.
 
 Each worker imports TensorFlow (about 5 s), so these tests start as few as they can.
 """
@@ -10,6 +12,7 @@ import os
 import signal
 from pathlib import Path
 
+from jobs.records import CHECKPOINT, CORPUS, RESULT
 from model_store import load_artifact
 
 from .procs import Env, params, wait_exit, wait_for
@@ -20,20 +23,26 @@ def model_dirs(data: Path, guild_id: int = 7) -> list[Path]:
     return sorted(p for p in root.iterdir()) if root.is_dir() else []
 
 
-async def test_worker_trains_publishes_and_fine_tunes(tmp_path: Path) -> None:
-    async with Env(tmp_path) as env:
+async def test_worker_trains_then_the_bot_imports_and_fine_tunes(
+    tmp_path: Path, queue_url: str | None
+) -> None:
+    async with Env(tmp_path, queue_url) as env:
         first = await env.submit("poet", params(2))
-        tuned = await env.submit("poet2", params(1), base="poet")  # the guild's new model
         proc = env.start_worker("w1", "--max-idle", "1")
         assert await wait_exit(proc, 120) == 0, env.log("w1")
 
         job = await env.job(first.id)
-        assert job.status == "succeeded", (job.error, env.log("w1"))
-        row = await env.db.fetchone("SELECT * FROM models WHERE id = ?", (job.model_id,))
-        assert (row["name"], row["guild_id"], row["owner_id"]) == ("poet", 7, 9)
-        artifact = load_artifact(Path(row["path"]))
-        assert artifact.name == "poet" and json.loads(row["card"])["training"]["epochs_run"] == 2
-        assert Path(row["path"]).parent == (env.data / "guild-models" / "7").resolve()
+        assert job.status == "succeeded" and job.model_id is None, (job.error, env.log("w1"))
+        assert model_dirs(env.data) == []  # the worker publishes nothing itself
+        (record,) = await env.import_results()
+        assert (record.name, record.guild_id, record.owner_id) == ("poet", 7, 9)
+        assert record.job_id == first.id and (await env.job(first.id)).model_id == record.id
+        artifact = load_artifact(Path(record.path))
+        assert artifact.name == "poet" and record.card["training"]["epochs_run"] == 2
+        assert Path(record.path).parent == (env.data / "guild-models" / "7").resolve()
+        assert (env.data / "plots" / f"job-{first.id}.png").read_bytes()[:4] == b"\x89PNG"
+        assert await env.queue.files(first.id, RESULT) == {}  # dropped once imported
+        assert await env.import_results() == []  # a second pass changes nothing
 
         events = await env.events(first.id)
         kinds = [k for k, _ in events]
@@ -47,25 +56,28 @@ async def test_worker_trains_publishes_and_fine_tunes(tmp_path: Path) -> None:
         progress = next(p for k, p in events if k == "progress")
         assert {"step", "steps", "loss", "chars_per_sec", "eta_seconds"} <= set(progress)
         done = events[-1][1]
-        assert done["model_id"] == job.model_id and done["card"]["name"] == "poet"
-        assert done["sample"] and done["plot"] == job.plot_path
-        assert Path(done["plot"]).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert done["card"]["name"] == "poet" and done["sample"]
 
+        # Fine-tuning the server's own model: its files travel with the job.
+        tuned = await env.submit("poet2", params(1), base=record)
+        proc = env.start_worker("w2", "--max-idle", "1")
+        assert await wait_exit(proc, 120) == 0, env.log("w2")
         ft = await env.job(tuned.id)
-        assert ft.status == "succeeded", ft.error
-        ft_row = await env.db.fetchone("SELECT * FROM models WHERE id = ?", (ft.model_id,))
-        assert ft_row["base"] == "poet"
-        assert json.loads(ft_row["card"])["base_model"] == "poet"
+        assert ft.status == "succeeded", (ft.error, env.log("w2"))
+        (ft_record,) = await env.import_results()
+        assert ft_record.base == "poet" and ft_record.card["base_model"] == "poet"
 
-        # Files: two published models, nothing staged; corpora and checkpoints removed.
+        # Files: two published models; the workers' scratch folders and the inputs are gone.
         assert len(model_dirs(env.data)) == 2
-        assert list(env.corpora.iterdir()) == []
-        assert not any((env.data / "checkpoints").glob("job-*"))
-        assert (await env.job(first.id)).corpus_deleted
+        for worker in ("w1", "w2"):
+            assert not any((env.worker_data(worker) / "scratch").glob("job-*"))
+        assert await env.queue.files(tuned.id, CHECKPOINT) == {}
 
 
-async def test_cancel_stops_a_running_job_within_seconds(tmp_path: Path) -> None:
-    async with Env(tmp_path) as env:
+async def test_cancel_stops_a_running_job_within_seconds(
+    tmp_path: Path, queue_url: str | None
+) -> None:
+    async with Env(tmp_path, queue_url) as env:
         job = await env.submit("slow", params(50, slow=True), chars=24000)
         proc = env.start_worker("w1", "--once")
 
@@ -85,28 +97,31 @@ async def test_cancel_stops_a_running_job_within_seconds(tmp_path: Path) -> None
             "cancelled",
             {"reason": "cancelled", "during": "running"},
         )
-        assert await env.db.fetchone("SELECT 1 FROM models") is None
-        assert model_dirs(env.data) == []
-        assert not (env.data / "checkpoints" / f"job-{job.id}").exists()
-        assert list(env.corpora.iterdir()) == []
+        assert await env.import_results() == []
+        assert not (env.worker_data("w1") / "scratch" / f"job-{job.id}").exists()
+        assert await env.queue.files(job.id, CHECKPOINT) == {}
 
 
-async def test_killed_worker_job_resumes_from_checkpoint(tmp_path: Path) -> None:
-    async with Env(tmp_path, LSTM_BOT_LEASE_SECONDS="2", LSTM_BOT_MAX_ATTEMPTS="5") as env:
+async def test_killed_worker_job_resumes_from_its_stored_checkpoint(
+    tmp_path: Path, queue_url: str | None
+) -> None:
+    lease = {"LSTM_BOT_LEASE_SECONDS": "4", "LSTM_BOT_MAX_ATTEMPTS": "5"}
+    async with Env(tmp_path, queue_url, **lease) as env:
         job = await env.submit("phoenix", params(4, slow=True), chars=24000)
         first = env.start_worker("w1", "--once")
 
-        async def mid_second_epoch() -> bool:
+        async def mid_epoch_after_a_checkpoint() -> bool:
+            stored = (await env.job(job.id)).checkpoint_epoch
             events = await env.events(job.id)
-            epochs = [p["epoch"] for k, p in events if k == "epoch"]
-            later = [p for k, p in events if k == "progress" and p["epoch"] > max(epochs or [9])]
-            return bool(epochs and later)
+            later = [p for k, p in events if k == "progress" and p["epoch"] > stored]
+            return stored >= 1 and bool(later)
 
-        await wait_for(mid_second_epoch, 90, "a checkpoint and progress in the next epoch")
+        await wait_for(mid_epoch_after_a_checkpoint, 90, "a checkpoint, then the next epoch")
         os.kill(first.pid, signal.SIGKILL)
         first.wait()
-        state = json.loads((env.data / "checkpoints" / f"job-{job.id}" / "state.json").read_text())
-        assert state["epoch"] >= 1
+        stored = (await env.job(job.id)).checkpoint_epoch
+        state = json.loads((await env.queue.files(job.id, CHECKPOINT))["state.json"])
+        assert state["epoch"] == stored >= 1
 
         second = env.start_worker("w2", "--once")
         assert await wait_exit(second, 120) == 0, env.log("w2")
@@ -115,17 +130,16 @@ async def test_killed_worker_job_resumes_from_checkpoint(tmp_path: Path) -> None
         events = await env.events(job.id)
         starts = [p for k, p in events if k == "started"]
         assert [s["worker"] for s in starts] == ["w1", "w2"]
-        assert starts[1]["resumed_from_epoch"] >= state["epoch"] >= 1
+        assert starts[1]["resumed_from_epoch"] == stored
         assert any(k == "retry" and "stopped responding" in p["reason"] for k, p in events)
-        # Exactly one model: the row and one complete directory, nothing half-published.
-        rows = await env.db.fetchall("SELECT path FROM models")
-        assert len(rows) == 1
-        assert [p.resolve() for p in model_dirs(env.data)] == [Path(rows[0]["path"])]
-        assert load_artifact(Path(rows[0]["path"])).card["training"]["epochs_run"] == 4
+        # Exactly one model: one row and one complete directory, nothing half-published.
+        (record,) = await env.import_results()
+        assert [p.resolve() for p in model_dirs(env.data)] == [Path(record.path)]
+        assert load_artifact(Path(record.path)).card["training"]["epochs_run"] == 4
 
 
-async def test_two_workers_run_each_job_exactly_once(tmp_path: Path) -> None:
-    async with Env(tmp_path) as env:
+async def test_two_workers_run_each_job_exactly_once(tmp_path: Path, queue_url: str | None) -> None:
+    async with Env(tmp_path, queue_url) as env:
         # A long job keeps whichever worker claims it busy, so the other one must train the
         # rest: both workers train (deterministically), and each job runs exactly once.
         busy = await env.submit("busy", params(50, slow=True), chars=24000)
@@ -150,13 +164,15 @@ async def test_two_workers_run_each_job_exactly_once(tmp_path: Path) -> None:
             kinds = [k for k, _ in await env.events(job.id)]
             assert kinds.count("started") == 1 and kinds.count("succeeded") == 1
         assert (await env.job(busy.id)).status == "cancelled"
-        rows = await env.db.fetchall("SELECT name FROM models ORDER BY name")
-        assert [r["name"] for r in rows] == [f"style-{n}" for n in range(3)]
+        records = await env.import_results()
+        assert sorted(r.name for r in records) == [f"style-{n}" for n in range(3)]
         assert len(model_dirs(env.data)) == 3
 
 
-async def test_sigterm_releases_the_job_after_the_epoch_checkpoint(tmp_path: Path) -> None:
-    async with Env(tmp_path) as env:
+async def test_sigterm_releases_the_job_after_the_epoch_checkpoint(
+    tmp_path: Path, queue_url: str | None
+) -> None:
+    async with Env(tmp_path, queue_url) as env:
         job = await env.submit("paused", params(50, slow=True), chars=24000)
         proc = env.start_worker("w1", "--once")
 
@@ -171,6 +187,7 @@ async def test_sigterm_releases_the_job_after_the_epoch_checkpoint(tmp_path: Pat
         events = await env.events(job.id)
         assert events[-1][0] == "released"
         last_epoch = max(p["epoch"] for k, p in events if k == "epoch")
-        ckpt = env.data / "checkpoints" / f"job-{job.id}"
-        assert json.loads((ckpt / "state.json").read_text())["epoch"] == last_epoch
-        assert Path(released.corpus_path).exists()  # kept for the resumed run
+        assert released.checkpoint_epoch == last_epoch
+        state = json.loads((await env.queue.files(job.id, CHECKPOINT))["state.json"])
+        assert state["epoch"] == last_epoch
+        assert await env.queue.files(job.id, CORPUS)  # kept for the resumed run

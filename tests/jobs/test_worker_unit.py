@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
-import os
+import json
 from pathlib import Path
 
 import pytest
 
-from bot.jobqueue import JobQueue
-from bot.settings import Settings
+from jobs.records import BaseModel, Job
+from jobs.sqlite import SqliteQueue
+from model_store.backend import CPU, GPU
+from model_store.config import TrainConfig
 from worker import janitor
-from worker.params import EFFORT_EPOCHS, ParamsError, make_params, parse_params
+from worker.params import EFFORTS, ParamsError, make_params, parse_params
+from worker.settings import WorkerSettings
 
 from ..textgen import make_text
+from .procs import TINY_NETWORK
 
 
-def test_params_effort_epochs_and_overrides() -> None:
-    assert parse_params({"effort": "quick"}).train.epochs == EFFORT_EPOCHS["quick"]
-    assert parse_params({}).train.epochs == EFFORT_EPOCHS["normal"]
+def test_params_overrides() -> None:
     plan = parse_params(
         {
             "effort": "thorough",
@@ -28,7 +30,10 @@ def test_params_effort_epochs_and_overrides() -> None:
             "corpus_name": "poems.txt",
         }
     )
-    assert (plan.train.epochs, plan.train.minutes, plan.train.seq_len) == (3, 2, 32)
+    config = plan.sized(100_000, CPU)
+    # epochs set by the job: that many passes (an epoch is one pass), and the job's cap
+    assert (config.epochs, config.steps_per_epoch, config.minutes) == (3, None, 2)
+    assert config.seq_len == 32
     assert plan.network.units == 16 and plan.corpus_name == "poems.txt"
     assert make_params("quick", epochs=4) == {"effort": "quick", "epochs": 4}
     for bad in (
@@ -43,20 +48,70 @@ def test_params_effort_epochs_and_overrides() -> None:
             parse_params(bad)
 
 
+def steps_and_passes(config: TrainConfig, chars: int) -> tuple[int, float]:
+    steps = config.epochs * config.steps_per_epoch
+    return steps, steps * config.batch_size * config.seq_len / (0.9 * chars)
+
+
+def test_efforts_are_step_budgets_sized_to_the_text() -> None:
+    # A 6,000-character upload gets many passes over short sequences, not one step an epoch.
+    small = parse_params({"effort": "normal"}).sized(6000, CPU)
+    steps, passes = steps_and_passes(small, 6000)
+    assert small.seq_len < TrainConfig.seq_len and steps >= EFFORTS["normal"].min_steps
+    assert passes >= 50 and small.epochs >= 5
+    # A 5 MB upload is held to a step budget and a wall-clock cap (not hours on a CPU).
+    big = parse_params({"effort": "normal"}).sized(5_000_000, CPU)
+    steps, passes = steps_and_passes(big, 5_000_000)
+    assert steps <= EFFORTS["normal"].max_steps and passes < 3
+    assert big.minutes == EFFORTS["normal"].minutes and big.eval_chars
+    # More effort, more steps.
+    budgets = [
+        steps_and_passes(parse_params({"effort": e}).sized(300_000, CPU), 300_000)[0]
+        for e in ("quick", "normal", "thorough")
+    ]
+    assert budgets == sorted(budgets) and len(set(budgets)) == 3
+
+
+def test_a_gpu_gets_bigger_steps_and_longer_epochs() -> None:
+    cpu = parse_params({}).sized(400_000, CPU)
+    gpu = parse_params({}).sized(400_000, GPU)
+    assert gpu.batch_size > cpu.batch_size
+    assert gpu.steps_per_epoch >= GPU.min_epoch_steps
+
+
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "data", min_corpus_chars=2000, lease_seconds=30)
+def settings(tmp_path: Path) -> WorkerSettings:
+    return WorkerSettings(data_dir=tmp_path / "data", min_corpus_chars=2000, lease_seconds=30)
 
 
-async def run_one(queue: JobQueue, settings: Settings) -> None:
+async def run_one(queue: SqliteQueue, settings: WorkerSettings) -> None:
     from worker.runner import Worker  # imports TensorFlow
 
-    worker = Worker(
-        queue, settings, worker_id="t", device="CPU", poll_seconds=0.1, progress_seconds=0.1
-    )
+    worker = Worker(queue, settings, worker_id="t", device="CPU", progress_seconds=0.1)
     lease = await queue.claim("t")
     assert lease is not None
     await worker.process(lease)
+
+
+async def submit(queue: SqliteQueue, text: str, **kw) -> Job:
+    job, _ = await queue.submit(
+        guild_id=1,
+        channel_id=2,
+        user_id=3,
+        model_name=kw.pop("model_name", "x1"),
+        corpus=text.encode(),
+        params=kw.pop("params", {"effort": "quick"}),
+        **kw,
+    )
+    return job
+
+
+async def assert_failed_once(queue: SqliteQueue, job: Job, reason: str) -> None:
+    failed = await queue.get(job.id)
+    assert (failed.status, failed.error, failed.attempts) == ("failed", reason, 1)
+    events = await queue.events_after(job.id)
+    assert [e.kind for e in events if e.kind in {"retry", "failed"}] == ["failed"]
+    assert events[-1].payload["reason"] == reason
 
 
 @pytest.mark.parametrize(
@@ -67,77 +122,167 @@ async def run_one(queue: JobQueue, settings: Settings) -> None:
             "short",
             "the uploaded text is too short to learn from (1,000 characters; at least 2,000)",
         ),
-        ("base", "the base model 'ghost' no longer exists"),
+        ("base", "the base model 'ghost' no longer exists or arrived damaged"),
+        ("builtin", "the base model 'ghost' is not installed on the training worker"),
+        ("params", "the job's training settings are invalid"),
     ],
 )
 async def test_failures_are_final_and_readable(
-    queue: JobQueue, settings: Settings, case: str, reason: str
+    queue: SqliteQueue, settings: WorkerSettings, case: str, reason: str
 ) -> None:
-    corpus = settings.corpus_path / "c.txt"
-    corpus.parent.mkdir(parents=True)
-    corpus.write_text(make_text(1000 if case == "short" else 4000), encoding="utf-8")
+    text = make_text(1000 if case == "short" else 4000)
+    base = {
+        "base": BaseModel("ghost", files={"card.json": b"{}"}),
+        "builtin": BaseModel("ghost", checksum="00" * 32),
+    }.get(case)
+    job = await submit(
+        queue, text, base=base, params={"effort": "max" if case == "params" else "quick"}
+    )
     if case == "missing":
-        corpus.unlink()
-    job, _ = await queue.submit(
-        guild_id=1,
-        channel_id=2,
-        user_id=3,
-        model_name="x1",
-        corpus_path=str(corpus),
-        corpus_bytes=100,
-        params={"effort": "quick"},
-        base_model="ghost" if case == "base" else None,
+        await queue.delete_corpus(job.id)
+    await run_one(queue, settings)
+    await assert_failed_once(queue, job, reason)
+
+
+# Data that can't be trained on, and a bug that would fail the same way every time: the job
+# fails at once, once, with a sentence for the user and nothing of the exception.
+UNTRAINABLE = [
+    ("one-character", "a" * 6000, {"network": TINY_NETWORK}),
+    ("unexpected", None, {"network": TINY_NETWORK}),
+]
+
+
+@pytest.mark.parametrize(("case", "text", "extra"), UNTRAINABLE)
+async def test_deterministic_failures_are_not_retried_and_leak_nothing(
+    queue: SqliteQueue,
+    settings: WorkerSettings,
+    monkeypatch,
+    caplog,
+    case: str,
+    text: str | None,
+    extra: dict,
+) -> None:
+    if case == "unexpected":
+        import worker.training
+
+        def broken(*args, **kwargs):
+            raise ValueError("Shapes (None, 32) and (None, 7) are incompatible: tensor blew up")
+
+        monkeypatch.setattr(worker.training, "train", broken)
+    job = await submit(
+        queue,
+        text or make_text(4000),
+        params={"effort": "quick", "epochs": 1, "train": {"seq_len": 16}, **extra},
     )
     await run_one(queue, settings)
     failed = await queue.get(job.id)
-    assert (failed.status, failed.error, failed.attempts) == ("failed", reason, 1)
-    events = await queue.events_after(job.id)
-    assert events[-1].kind == "failed" and events[-1].payload["reason"] == reason
-    assert not corpus.exists() and failed.corpus_deleted
+    assert failed.status == "failed" and failed.attempts == 1, failed.error
+    shown = failed.error + json.dumps([e.payload for e in await queue.events_after(job.id)])
+    for raw in ("Error", "Exception", "Traceback", "Shapes", "tensor", "keras", "numpy"):
+        assert raw not in shown, shown
+    await assert_failed_once(queue, job, failed.error)
+    assert any(r.levelname == "ERROR" and r.exc_info for r in caplog.records) or case != (
+        "unexpected"
+    )
 
 
-async def test_janitor_sweeps_leftovers_only(queue: JobQueue, settings: Settings, db) -> None:
-    active, _ = await queue.submit(
-        guild_id=7,
-        channel_id=2,
-        user_id=3,
-        model_name="a1",
-        corpus_path="/elsewhere/a.txt",
-        corpus_bytes=10,
-        params={},
+async def test_a_diverging_run_fails_at_once_with_a_sentence(
+    queue: SqliteQueue, settings: WorkerSettings
+) -> None:
+    from worker.training import DIVERGED
+
+    job = await submit(
+        queue,
+        make_text(4000),
+        model_name="nan1",
+        params={
+            "effort": "quick",
+            "network": {"units": 16, "layers": 1, "embedding_dim": 8},
+            "train": {"learning_rate": 1e38},
+        },
     )
-    done, _ = await queue.submit(
-        guild_id=7,
-        channel_id=2,
-        user_id=3,
-        model_name="b1",
-        corpus_path=str(settings.corpus_path / "b.txt"),
-        corpus_bytes=10,
-        params={},
+    await run_one(queue, settings)
+    await assert_failed_once(queue, job, DIVERGED)
+    failed = await queue.get(job.id)
+    assert "nan" not in failed.error.lower() and "Traceback" not in failed.error
+
+
+async def test_transient_failures_are_retried(queue: SqliteQueue, settings, monkeypatch):
+    from worker import inputs
+
+    async def disk_trouble(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(inputs, "_corpus", disk_trouble)
+    job = await submit(queue, make_text(4000))
+    await run_one(queue, settings)
+    retried = await queue.get(job.id)
+    assert retried.status == "queued" and retried.attempts == 1
+    assert (
+        retried.error == "the training worker hit a temporary problem (storage, memory or network)"
     )
+    assert "No space" not in retried.error
+
+
+async def test_janitor_sweeps_scratch_of_finished_jobs_only(
+    queue: SqliteQueue, settings: WorkerSettings
+) -> None:
+    active = await submit(queue, "text", model_name="a1")
+    done = await submit(queue, "text", model_name="b1")
     await queue.request_cancel(done.id)
-    settings.corpus_path.mkdir(parents=True)
-    (settings.corpus_path / "b.txt").write_text("text")
-    for job_id in (active.id, done.id):
-        (settings.checkpoint_path / f"job-{job_id}").mkdir(parents=True)
-    guild = settings.guild_model_path / "7"
-    orphan, kept, fresh = (
-        guild / "b1-j2-0123abcd",
-        guild / "b1-j2-89abcdef",
-        guild / "b1-j2-aaaabbbb",
+    for job_id in (active.id, done.id, 99):
+        janitor.job_dir(settings.scratch_path, job_id).mkdir(parents=True)
+    await janitor.sweep(queue, settings.scratch_path)
+    assert janitor.job_dir(settings.scratch_path, active.id).exists()
+    assert not janitor.job_dir(settings.scratch_path, done.id).exists()
+    assert not janitor.job_dir(settings.scratch_path, 99).exists()
+
+
+def test_a_checkpoint_with_pickles_is_refused(tmp_path: Path) -> None:
+    import numpy as np
+
+    from worker.inputs import check_checkpoint
+
+    (tmp_path / "state.json").write_text(
+        json.dumps(
+            {
+                "epoch": 1,
+                "history": [],
+                "best_loss": 1.0,
+                "stale": 0,
+                "learning_rate": 0.01,
+                "seconds": 1.0,
+            }
+        )
     )
-    for path in (orphan, kept, fresh):
-        path.mkdir(parents=True)
-    for path in (orphan, kept):
-        os.utime(path, (1, 1))
-    await db.execute(
-        "INSERT INTO models (name, guild_id, card, path, created_at) VALUES ('b1', 7, '{}', ?, '')",
-        (str(kept.resolve()),),
-    )
-    await janitor.sweep(queue, settings)
-    assert (settings.checkpoint_path / f"job-{active.id}").exists()
-    assert not (settings.checkpoint_path / f"job-{done.id}").exists()
-    assert not (settings.corpus_path / "b.txt").exists()
-    assert (await queue.get(done.id)).corpus_deleted
-    assert await queue.corpus_bytes_for_guild(7) == 10
-    assert not orphan.exists() and kept.exists() and fresh.exists()
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "checkpoint.keras", "w") as archive:
+        archive.writestr("config.json", "{}")
+    np.savez(tmp_path / "best.npz", w=np.zeros(3, dtype=np.float32))
+    check_checkpoint(tmp_path)  # sound
+    np.savez(tmp_path / "best.npz", w=np.array([{"evil": 1}], dtype=object))
+    with pytest.raises(ValueError, match="pickle"):
+        check_checkpoint(tmp_path)
+
+
+def test_only_newer_checkpoints_are_uploaded() -> None:
+    from model_store.train import EpochEnd
+    from worker.control import JobControl
+
+    on_disk = [None]
+    ctl = JobControl(0.0, {}, snapshot=lambda: on_disk[0])
+
+    def epoch(n: int) -> None:
+        ctl.on_epoch_end(EpochEnd(n, 9, 1.0, 1.0, 1.0, True, "sample", "seed", 1.0, 0.9, 0.1))
+
+    epoch(1)  # training saved nothing yet
+    assert ctl.take_checkpoint() is None
+    on_disk[0] = (1, {"state.json": b"1"})
+    epoch(2)  # the file on disk ends epoch 1 (saving epoch 2 was not due)
+    assert ctl.take_checkpoint() == (1, {"state.json": b"1"})
+    epoch(3)  # still epoch 1's: nothing new to upload
+    assert ctl.take_checkpoint() is None
+    on_disk[0] = (3, {"state.json": b"3"})
+    epoch(4)
+    assert ctl.take_checkpoint() == (3, {"state.json": b"3"})

@@ -1,4 +1,4 @@
-"""Records and errors of the training-job queue (see :mod:`bot.jobqueue`)."""
+"""What bot and worker exchange about a training job: statuses, event kinds, records."""
 
 from __future__ import annotations
 
@@ -16,32 +16,13 @@ QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED = (
 ACTIVE = (QUEUED, RUNNING)
 FINISHED = (SUCCEEDED, FAILED, CANCELLED)
 
-# Event kinds written to job_events (the payload fields are listed in bot/jobqueue.py).
+# Event kinds written to job_events (the payload fields are listed in jobs/__init__.py).
 STARTED, PROGRESS, EPOCH, RETRY, RELEASED = "started", "progress", "epoch", "retry", "released"
 
-
-class JobQueueError(Exception):
-    """Base class of the queue's errors; messages are one line meant for a user."""
-
-
-class LeaseLost(JobQueueError):
-    """The worker no longer holds the job's lease: its write was refused."""
-
-
-class CancelRequested(JobQueueError):
-    """The job was cancelled while the worker was finishing it: nothing was published."""
-
-
-class SubmitRejected(JobQueueError):
-    """A submission was refused (quota, name); the message says why."""
-
-
-class QuotaExceeded(SubmitRejected):
-    pass
-
-
-class NameTaken(SubmitRejected):
-    pass
+# What travels as blobs (jobs/blobs.py): the upload, a server's own base model, the last
+# epoch's checkpoint (so another machine can resume), the result (model files + loss plot).
+CORPUS, BASE, CHECKPOINT, RESULT = "corpus", "base", "checkpoint", "result"
+CORPUS_FILE = "corpus.txt"
 
 
 @dataclass(frozen=True)
@@ -52,8 +33,8 @@ class Job:
     user_id: int
     model_name: str
     base_model: str | None
+    base_checksum: str | None  # a built-in base, sent by name: its weights' SHA-256
     params: dict[str, Any]
-    corpus_path: str
     corpus_bytes: int
     corpus_deleted: bool
     dedupe_key: str | None
@@ -65,10 +46,12 @@ class Job:
     lease_expires: float | None
     cancel_requested: bool
     error: str | None
-    model_id: int | None
-    plot_path: str | None
+    checkpoint_epoch: int  # the last epoch whose checkpoint is stored (0: none)
+    model_id: int | None  # the bot's registry row, once it imported the result
+    task_id: int | None  # procrastinate's job id (PostgreSQL engine)
     progress_message_id: int | None
     reported_event_id: int
+    report_failed_at: float | None  # the bot gave up posting to the job's channel
     created_at: float
     started_at: float | None
     finished_at: float | None
@@ -77,6 +60,10 @@ class Job:
     def finished(self) -> bool:
         return self.status in FINISHED
 
+    @property
+    def imported(self) -> bool:
+        return self.model_id is not None
+
     @classmethod
     def from_row(cls, row: Any) -> Job:
         values = {f.name: row[f.name] for f in fields(cls)}
@@ -84,6 +71,17 @@ class Job:
         values["corpus_deleted"] = bool(values["corpus_deleted"])
         values["cancel_requested"] = bool(values["cancel_requested"])
         return cls(**values)
+
+
+@dataclass(frozen=True)
+class BaseModel:
+    """The model a job fine-tunes: a built-in one by name and weights checksum (every worker
+    has it), or a server's own one as its files (``weights.npz``, ``charset.json``,
+    ``card.json``)."""
+
+    name: str
+    checksum: str | None = None
+    files: dict[str, bytes] | None = None
 
 
 @dataclass(frozen=True)
@@ -99,7 +97,7 @@ class Lease:
 
 @dataclass(frozen=True)
 class Heartbeat:
-    held: bool  # False: the lease is lost (expired and reclaimed, or the job finished)
+    held: bool  # False: the lease is lost (taken over, or the job finished)
     cancel_requested: bool
 
 
@@ -120,7 +118,7 @@ class JobEvent:
 
 @dataclass(frozen=True)
 class Limits:
-    """Quotas checked atomically by :meth:`JobQueue.submit` (``None`` = no limit)."""
+    """Quotas checked atomically by ``submit`` (``None`` = no limit)."""
 
     max_jobs_per_user: int | None = None
     max_jobs_per_guild: int | None = None

@@ -1,0 +1,143 @@
+"""What the bot sends to a training job and takes back from it, through the queue only.
+
+Out: the base model, by name and weights checksum when it is a built-in one (every worker has
+the package), as its files when it is a server's own model. Back: the result, imported exactly
+once per job (keyed by job id): files checked, written to the server's model directory under a
+name no one else writes (``<name>-j<job>-<random>``, staged and renamed into place), then the
+registry row. A second delivery finds the row and changes nothing; a crash between the files
+and the row leaves a directory :func:`sweep_orphans` removes at the next start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import secrets
+import shutil
+from pathlib import Path
+
+from jobs.blobs import BlobError, expect_names
+from jobs.queue import JobQueue
+from jobs.records import BaseModel, Job
+from model_store import ArtifactError, check_name, load_artifact
+from model_store.artifact import CARD_FILE, CHARSET_FILE, WEIGHTS_FILE
+from model_store.store import BUILTIN_DIR
+
+from .registry import ModelRecord, ModelRegistry, NameInUse
+
+log = logging.getLogger(__name__)
+
+MODEL_FILES = {WEIGHTS_FILE, CHARSET_FILE, CARD_FILE}
+PLOT_FILE = "loss.png"
+DIR_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*-j(\d+)-[0-9a-f]{8}$")
+
+
+def base_model_for(record: ModelRecord) -> BaseModel:
+    """A built-in model of the package goes by name and checksum; any other as its files."""
+    path = Path(record.path)
+    if path.resolve().parent == BUILTIN_DIR.resolve():
+        return BaseModel(
+            record.name, checksum=str(record.card.get("checksums", {}).get(WEIGHTS_FILE))
+        )
+    return BaseModel(record.name, files={name: (path / name).read_bytes() for name in MODEL_FILES})
+
+
+def plot_path(data_dir: Path, job_id: int) -> Path:
+    return data_dir / "plots" / f"job-{job_id}.png"
+
+
+class ResultImporter:
+    """Publishes succeeded jobs' models into the registry (the bot is its only writer)."""
+
+    def __init__(self, queue: JobQueue, registry: ModelRegistry, model_root: Path, data_dir: Path):
+        self.queue = queue
+        self.registry = registry
+        self.model_root = model_root
+        self.data_dir = data_dir
+
+    async def import_job(self, job: Job) -> ModelRecord | None:
+        """Import ``job``'s result once; returns its model (``None`` if it can't be)."""
+        record = await self.registry.by_job(job.id)
+        if record is None:
+            record = await self._publish(job)
+            if record is None:
+                return None
+        await self.queue.mark_imported(job.id, record.id)
+        log.info("job %d: imported as model %d '%s'", job.id, record.id, record.name)
+        return record
+
+    async def _publish(self, job: Job) -> ModelRecord | None:
+        try:
+            check_name(job.model_name)
+            files = await self.queue.result_files(job.id)
+            expect_names("result", files, MODEL_FILES, MODEL_FILES | {PLOT_FILE})
+            path = await asyncio.to_thread(self._write, job, files)
+        except (BlobError, ArtifactError, ValueError) as exc:
+            log.error("job %d: its result is unusable: %s", job.id, exc)
+            await self.queue.fail_import(
+                job.id, "the trained model arrived damaged; train it again"
+            )
+            return None
+        try:
+            return await self.registry.add(
+                name=job.model_name,
+                guild_id=job.guild_id,
+                owner_id=job.user_id,
+                card=load_artifact(path, job.model_name).card,
+                path=str(path),
+                job_id=job.id,
+            )
+        except NameInUse:
+            _remove(path)
+            await self.queue.fail_import(
+                job.id,
+                f"a model named '{job.model_name}' was created in the meantime; "
+                "train it again under another name",
+            )
+            return None
+        except BaseException:
+            _remove(path)
+            raise
+
+    def _write(self, job: Job, files: dict[str, bytes]) -> Path:
+        """Stage, check (checksums, shapes; no pickles), rename into place."""
+        guild_dir = self.model_root / str(job.guild_id)
+        guild_dir.mkdir(parents=True, exist_ok=True)
+        final = guild_dir / f"{job.model_name}-j{job.id}-{secrets.token_hex(4)}"
+        staging = guild_dir / f".staging-{final.name}"
+        staging.mkdir()
+        try:
+            for name in MODEL_FILES:
+                (staging / name).write_bytes(files[name])
+            load_artifact(staging, job.model_name)
+            staging.rename(final)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        if PLOT_FILE in files:
+            plot = plot_path(self.data_dir, job.id)
+            plot.parent.mkdir(parents=True, exist_ok=True)
+            plot.write_bytes(files[PLOT_FILE])
+        return final.resolve()
+
+
+async def sweep_orphans(registry: ModelRegistry, model_root: Path) -> None:
+    """Remove model directories of imported jobs that never got their row (the bot stopped
+    between the two). Run at start, before anything imports."""
+    if not model_root.is_dir():
+        return
+    known = {Path(r.path).resolve() for r in await registry.all_rows()}
+    for guild_dir in model_root.iterdir():
+        if not (guild_dir.is_dir() and guild_dir.name.isdigit()):
+            continue
+        for entry in guild_dir.iterdir():
+            if DIR_RE.match(entry.name) and entry.is_dir() and entry.resolve() not in known:
+                log.info("removing %s: a model directory no model row refers to", entry)
+                _remove(entry)
+
+
+def _remove(path: Path) -> None:
+    if path.exists():
+        trash = path.with_name(f".trash-{path.name}")
+        path.rename(trash)
+        shutil.rmtree(trash, ignore_errors=True)

@@ -1,0 +1,75 @@
+"""Files that travel with a job through the queue's database, checked at both ends.
+
+A blob is one file: a safe name, its bytes, their size and SHA-256. The writer records size and
+checksum; every reader checks both (and the size limit of its kind) before using the bytes, so
+a truncated or tampered row is refused, never trained on or published.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+from .errors import JobQueueError
+from .records import BASE, CHECKPOINT, CORPUS, RESULT
+
+MB = 1_000_000
+# The most bytes one file of each kind may have (uploads are 5 MB by default; models a few MB).
+MAX_BYTES = {CORPUS: 100 * MB, BASE: 500 * MB, CHECKPOINT: 1000 * MB, RESULT: 500 * MB}
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+class BlobError(JobQueueError):
+    """A blob is missing, too big, or does not match its checksum."""
+
+
+@dataclass(frozen=True)
+class Blob:
+    kind: str
+    name: str
+    data: bytes
+    sha256: str
+    size: int
+
+    @classmethod
+    def of(cls, kind: str, name: str, data: bytes) -> Blob:
+        """A blob to store: the name is checked, size and checksum computed."""
+        check_name(kind, name)
+        check_size(kind, name, len(data))
+        return cls(kind, name, bytes(data), sha256(data), len(data))
+
+    def verified(self) -> bytes:
+        """The bytes, once name, size and checksum are checked."""
+        check_name(self.kind, self.name)
+        check_size(self.kind, self.name, self.size)
+        if len(self.data) != self.size:
+            raise BlobError(f"{self.kind} file {self.name} is truncated")
+        if sha256(self.data) != self.sha256:
+            raise BlobError(f"{self.kind} file {self.name} does not match its checksum")
+        return self.data
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def check_name(kind: str, name: str) -> None:
+    if kind not in MAX_BYTES:
+        raise BlobError(f"unknown kind of file: {kind!r}")
+    if not _NAME_RE.match(name) or ".." in name:
+        raise BlobError(f"refusing a {kind} file with an unsafe name")
+
+
+def check_size(kind: str, name: str, size: int) -> None:
+    if size > MAX_BYTES[kind]:
+        raise BlobError(f"{kind} file {name} is too big ({size / MB:.1f} MB)")
+
+
+def expect_names(kind: str, files: dict[str, bytes], required: set[str], allowed: set[str]) -> None:
+    """Refuse a set of files with a missing or an unexpected name."""
+    missing, extra = required - set(files), set(files) - allowed
+    if missing:
+        raise BlobError(f"{kind} files are incomplete: {', '.join(sorted(missing))} missing")
+    if extra:
+        raise BlobError(f"unexpected {kind} files: {', '.join(sorted(extra))}")

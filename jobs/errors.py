@@ -1,0 +1,27 @@
+"""Errors of the job queue; their messages are one line meant for a user."""
+
+from __future__ import annotations
+
+
+class JobQueueError(Exception):
+    """Base class of the queue's errors; messages are one line meant for a user."""
+
+
+class LeaseLost(JobQueueError):
+    """The worker no longer holds the job's lease: its write was refused."""
+
+
+class CancelRequested(JobQueueError):
+    """The job was cancelled while the worker was finishing it: nothing was published."""
+
+
+class SubmitRejected(JobQueueError):
+    """A submission was refused (quota, name); the message says why."""
+
+
+class QuotaExceeded(SubmitRejected):
+    pass
+
+
+class NameTaken(SubmitRejected):
+    pass

@@ -1,0 +1,410 @@
+"""The PostgreSQL engine: procrastinate (3.x, psycopg 3) dispatches the jobs of the job tables.
+
+Bot and workers share only the database (``LSTM_BOT_QUEUE_URL``). What procrastinate does:
+
+- ``submit`` defers a ``lstm_bot.train`` job (argument: our job id) in the same transaction as
+  the job row, with a queueing lock per server and model name;
+- a worker runs it (:meth:`PostgresQueue.serve`): procrastinate fetches it, keeps the
+  worker's heartbeat, and every worker runs a periodic ``lstm_bot.retry_stalled_jobs`` that
+  hands the job of a worker whose heartbeat stopped (``kill -9``, a lost machine) to another
+  worker, which resumes after the last stored checkpoint;
+- retries: a job the handler left queued (a passing failure, with its backoff, or a release
+  at shutdown) is retried by procrastinate at that time (:class:`RetryLater`, our retry
+  strategy);
+- cancel: ``cancel_job_by_id_async(..., abort=True)``; the training callback polls the abort
+  flag (through :meth:`PostgresQueue.heartbeat`) and stops within a second or so.
+
+Our own writes stay fenced by the attempt's lease token in the ``jobs`` table, so a worker that
+was declared dead but is still alive can't overwrite the new owner's events, checkpoints or
+result. Job events wake the bot through LISTEN/NOTIFY (``lstm_bot_job_events``).
+
+``lstm-bot db migrate`` (:func:`migrate`) creates or upgrades procrastinate's schema and the
+job tables; bot and workers check them at start (:func:`check_schema`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import re
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from importlib import metadata, resources
+from typing import Any
+
+import procrastinate
+import psycopg
+from procrastinate import exceptions as procrastinate_errors
+from procrastinate.job_context import JobContext
+from procrastinate.schema import SchemaManager
+from procrastinate.worker import Worker as ProcrastinateWorker
+from psycopg_pool import AsyncConnectionPool
+
+from .config import mask_url
+from .db import Migrations
+from .errors import JobQueueError, LeaseLost, NameTaken
+from .pg import PgStore, PgTx, make_pool
+from .queue import Handler
+from .records import QUEUED, Heartbeat, Job, Lease
+from .store import Tx
+from .tables import TableQueue
+
+log = logging.getLogger(__name__)
+
+PG_MIGRATIONS = Migrations("jobs.migrations.postgres", component="jobs")
+QUEUE = "lstm_bot"
+TRAIN_TASK = "lstm_bot.train"
+STALLED_TASK = "lstm_bot.retry_stalled_jobs"
+EVENTS_CHANNEL = "lstm_bot_job_events"
+_MIGRATE_LOCK = 74_021_633  # pg_advisory_lock key: one `db migrate` at a time
+
+
+class SchemaError(JobQueueError):
+    """The queue's database lacks the current schema; the message says what to run."""
+
+
+class RetryLater(Exception):
+    """The handler left the job queued: procrastinate runs it again at ``at``."""
+
+    def __init__(self, at: datetime):
+        super().__init__(f"retry at {at.isoformat()}")
+        self.at = at
+
+
+class _RetryWhenQueued(procrastinate.BaseRetryStrategy):
+    """Retry exactly when the job tables say so (their backoff, their attempt count)."""
+
+    def get_retry_decision(
+        self, *, exception: BaseException, job: Any
+    ) -> procrastinate.RetryDecision | None:
+        if isinstance(exception, RetryLater):
+            return procrastinate.RetryDecision(retry_at=exception.at)
+        return None
+
+
+@dataclasses.dataclass(frozen=True)
+class Timings:
+    """From ``LSTM_BOT_LEASE_SECONDS``: how often a worker says it is alive, when it counts
+    as dead, how often the workers look for dead ones (with the default 60 s: 15, 30, 15, so
+    a killed worker's job moves within about 45 s)."""
+
+    heartbeat: float
+    stalled_after: float
+    check_every: int
+
+    @classmethod
+    def from_lease(cls, lease_seconds: float) -> Timings:
+        return cls(
+            max(0.5, lease_seconds / 4),
+            max(1.0, lease_seconds / 2),
+            max(1, round(lease_seconds / 4)),
+        )
+
+
+class PostgresQueue(TableQueue):
+    def __init__(self, pool: AsyncConnectionPool, url: str, **kwargs: Any):
+        super().__init__(PgStore(pool), **kwargs)
+        self.pool = pool
+        self.url = url
+        self.app = procrastinate.App(connector=procrastinate.PsycopgConnector())
+        self._contexts: dict[int, JobContext] = {}
+        self._listener: asyncio.Task[None] | None = None
+
+    @classmethod
+    async def connect(cls, url: str, *, check: bool = True, **kwargs: Any) -> PostgresQueue:
+        try:  # one connection first: a wrong address or password fails at once
+            await (await psycopg.AsyncConnection.connect(url, connect_timeout=15)).close()
+        except psycopg.Error:
+            raise JobQueueError(unreachable(url)) from None
+        pool = make_pool(url)
+        try:
+            await pool.open(wait=True, timeout=15)
+        except Exception:  # noqa: BLE001 - psycopg's message may name the server: say ours
+            await pool.close()
+            raise JobQueueError(unreachable(url)) from None
+        queue = cls(pool, url, **kwargs)
+        await queue.app.open_async(pool)
+        if check:
+            try:
+                await check_schema(pool)
+            except BaseException:
+                await queue.close()
+                raise
+        return queue
+
+    async def close(self) -> None:
+        if self._listener is not None:
+            self._listener.cancel()
+            await asyncio.gather(self._listener, return_exceptions=True)
+            self._listener = None
+        await self.app.close_async()
+        await self.pool.close()
+
+    # ---- dispatch hooks ------------------------------------------------------------------
+
+    async def _deferred(self, tx: Tx, job: Job) -> Job:
+        assert isinstance(tx, PgTx)
+        deferrer = self.app.configure_task(
+            TRAIN_TASK,
+            queue=QUEUE,
+            queueing_lock=f"train:{job.guild_id}:{job.model_name}",
+            connection=tx.conn,
+        )
+        try:
+            task_id = await deferrer.defer_async(job_id=job.id)
+        except procrastinate_errors.AlreadyEnqueued:
+            raise NameTaken(f"a model named '{job.model_name}' is being trained already") from None
+        await tx.exec("UPDATE jobs SET task_id = ? WHERE id = ?", (task_id, job.id))
+        return dataclasses.replace(job, task_id=task_id)
+
+    async def _cancel_requested(self, job: Job) -> None:
+        if job.task_id is not None:
+            await self.app.job_manager.cancel_job_by_id_async(job.task_id, abort=True)
+
+    async def heartbeat(self, lease: Lease) -> Heartbeat:
+        beat = await super().heartbeat(lease)
+        context = self._contexts.get(lease.job_id)
+        aborted = context is not None and context.should_abort()
+        return Heartbeat(beat.held, beat.cancel_requested or aborted)
+
+    # ---- the bot: wake on events ---------------------------------------------------------
+
+    def subscribe(self, callback: Callable[[], None]) -> None:
+        if self._listener is None:
+            self._listener = asyncio.create_task(self._listen(callback), name="job-events")
+
+    async def _listen(self, callback: Callable[[], None]) -> None:
+        while True:
+            try:
+                conn = await psycopg.AsyncConnection.connect(self.url, autocommit=True)
+                async with conn:
+                    await conn.execute(f"LISTEN {EVENTS_CHANNEL}")
+                    callback()  # anything written while not listening
+                    async for _ in conn.notifies():
+                        callback()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - the bot polls meanwhile
+                log.warning("job events: listening failed (%s); retrying", type(exc).__name__)
+            await asyncio.sleep(2.0)
+
+    # ---- the worker ----------------------------------------------------------------------
+
+    async def start(self, job_id: int, worker_id: str) -> Lease | None:
+        """Begin an attempt on job ``job_id`` (what procrastinate's task does first)."""
+        async with self.store.transaction() as tx:
+            return await self._begin(tx, job_id, worker_id)
+
+    async def serve(
+        self,
+        handler: Handler,
+        *,
+        worker_id: str,
+        stopping: asyncio.Event,
+        poll_seconds: float,
+        once: bool = False,
+        max_idle: float | None = None,
+    ) -> None:
+        timings = Timings.from_lease(self.lease_seconds)
+        loop = asyncio.get_running_loop()
+        activity = {"busy": False, "since": time.monotonic(), "done": 0}
+
+        async def run(context: JobContext, job_id: int) -> None:
+            activity["busy"] = True
+            try:
+                await self._run_task(handler, context, job_id, worker_id)
+            finally:
+                activity.update(busy=False, since=time.monotonic(), done=activity["done"] + 1)
+
+        def train(context: JobContext, job_id: int) -> None:
+            # A sync task: procrastinate runs it in a thread and never cancels it; an abort
+            # request only sets context.should_abort(), which heartbeat() passes to training.
+            asyncio.run_coroutine_threadsafe(run(context, job_id), loop).result()
+
+        async def retry_stalled_jobs(context: JobContext, timestamp: int) -> None:
+            manager = context.app.job_manager
+            for job in await manager.get_stalled_jobs(
+                task_name=TRAIN_TASK, seconds_since_heartbeat=timings.stalled_after
+            ):
+                ours = job.task_kwargs.get("job_id")
+                log.warning("job %s: its worker stopped responding; another one takes it", ours)
+                await manager.retry_job(job)
+            await self.requeue_orphans()
+
+        self.app.task(name=TRAIN_TASK, queue=QUEUE, pass_context=True, retry=_RetryWhenQueued())(
+            train
+        )
+        self.app.periodic(cron=f"* * * * * */{timings.check_every}")(
+            self.app.task(
+                name=STALLED_TASK,
+                queue=QUEUE,
+                pass_context=True,
+                queueing_lock=STALLED_TASK,
+                priority=100,
+            )(retry_stalled_jobs)
+        )
+        worker = ProcrastinateWorker(
+            self.app,
+            queues=[QUEUE],
+            name=worker_id,
+            concurrency=1,
+            fetch_job_polling_interval=poll_seconds,
+            abort_job_polling_interval=min(1.0, poll_seconds),
+            delete_jobs="successful",
+            install_signal_handlers=False,
+            update_heartbeat_interval=timings.heartbeat,
+            stalled_worker_timeout=timings.stalled_after,
+        )
+
+        async def watch() -> None:
+            while True:
+                await asyncio.sleep(0.2)
+                idle = not activity["busy"] and time.monotonic() - activity["since"]
+                if (
+                    stopping.is_set()
+                    or (once and activity["done"])
+                    or (max_idle is not None and idle and idle >= max_idle)
+                ):
+                    if idle and max_idle is not None and idle >= max_idle:
+                        log.info("no job for %.0f s: exiting", max_idle)
+                    worker.stop()
+                    return
+
+        watcher = asyncio.create_task(watch())
+        try:
+            await worker.run()
+        finally:
+            watcher.cancel()
+            await asyncio.gather(watcher, return_exceptions=True)
+
+    async def requeue_orphans(self) -> list[int]:
+        """Unfinished jobs that no procrastinate job will run any more (its row failed or
+        was finished by a worker that had lost the job) get a new one; returns their ids."""
+        async with self.store.transaction() as tx:
+            rows = await tx.all(
+                "SELECT * FROM jobs WHERE status IN ('queued', 'running') AND NOT EXISTS"
+                " (SELECT 1 FROM procrastinate_jobs p WHERE p.id = jobs.task_id"
+                " AND p.status IN ('todo', 'doing')) FOR UPDATE SKIP LOCKED"
+            )
+            for row in rows:
+                log.warning("job %d: no worker would ever run it; queueing it again", row["id"])
+                await self._deferred(tx, Job.from_row(row))
+        return [int(r["id"]) for r in rows]
+
+    async def _run_task(
+        self, handler: Handler, context: JobContext, job_id: int, worker_id: str
+    ) -> None:
+        lease = await self.start(job_id, worker_id)
+        if lease is None:
+            return  # cancelled, finished, or given up: nothing to run
+        self._contexts[job_id] = context
+        try:
+            await handler(lease)
+        except LeaseLost as exc:
+            log.warning("%s; another worker has the job", exc)
+            return
+        except Exception:  # the handler could not even record a failure: run it again later
+            log.exception("job %d: the worker could not finish it; it will be taken over", job_id)
+            at = datetime.fromtimestamp(self.clock() + self.backoff_seconds, UTC)
+            raise RetryLater(at) from None
+        finally:
+            self._contexts.pop(job_id, None)
+        job = await self.get(job_id)
+        if job is not None and job.status == QUEUED:
+            raise RetryLater(datetime.fromtimestamp(job.not_before or self.clock(), UTC))
+
+
+def unreachable(url: str) -> str:
+    return f"can't reach the job queue's database at {mask_url(url)}"
+
+
+# ---- schema --------------------------------------------------------------------------------
+
+
+def procrastinate_version() -> str:
+    return metadata.version("procrastinate")
+
+
+def _version_tuple(text: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in re.findall(r"\d+", text)[:3])
+
+
+def _pending_procrastinate(recorded: str) -> list[tuple[str, str]]:
+    """procrastinate's migration files newer than the schema at ``recorded``, in order."""
+    installed = _version_tuple(procrastinate_version())
+    folder = resources.files("procrastinate.sql") / "migrations"
+    pending = []
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if not entry.name.endswith(".sql"):
+            continue
+        version = _version_tuple(entry.name.split("_", 1)[0])
+        if _version_tuple(recorded) < version <= installed:
+            pending.append((entry.name, entry.read_text(encoding="utf-8")))
+    return pending
+
+
+async def _versions(conn: psycopg.AsyncConnection) -> dict[str, str]:
+    cursor = await conn.execute("SELECT to_regclass('schema_versions') IS NOT NULL")
+    if not (await cursor.fetchone())[0]:
+        return {}
+    cursor = await conn.execute("SELECT component, version FROM schema_versions")
+    return {c: v for c, v in await cursor.fetchall()}
+
+
+async def _set_version(conn: psycopg.AsyncConnection, component: str, version: str) -> None:
+    await conn.execute(
+        "CREATE TABLE IF NOT EXISTS schema_versions (component text PRIMARY KEY, version text)"
+    )
+    await conn.execute(
+        "INSERT INTO schema_versions (component, version) VALUES (%s, %s)"
+        " ON CONFLICT (component) DO UPDATE SET version = excluded.version",
+        (component, version),
+    )
+
+
+async def migrate(url: str) -> str:
+    """Create or upgrade procrastinate's schema and the job tables; says what it did."""
+    try:
+        conn = await psycopg.AsyncConnection.connect(url, autocommit=True, connect_timeout=15)
+    except psycopg.Error:
+        raise JobQueueError(unreachable(url)) from None
+    done = []
+    async with conn:
+        await conn.execute("SELECT pg_advisory_lock(%s)", (_MIGRATE_LOCK,))
+        versions = await _versions(conn)
+        cursor = await conn.execute("SELECT to_regclass('procrastinate_jobs') IS NOT NULL")
+        has_procrastinate = (await cursor.fetchone())[0]
+        async with conn.transaction():
+            if not has_procrastinate:
+                await conn.execute(SchemaManager.get_schema())
+                done.append(f"created procrastinate {procrastinate_version()}'s schema")
+            else:
+                for name, sql in _pending_procrastinate(versions.get("procrastinate", "0")):
+                    await conn.execute(sql)
+                    done.append(f"applied procrastinate's {name}")
+            await _set_version(conn, "procrastinate", procrastinate_version())
+            current = int(versions.get("jobs", "0"))
+            for version, name, sql in PG_MIGRATIONS.files():
+                if version > current:
+                    await conn.execute(sql)
+                    await _set_version(conn, "jobs", str(version))
+                    done.append(f"applied {name}")
+    return "; ".join(done) or "up to date"
+
+
+async def check_schema(pool: AsyncConnectionPool) -> None:
+    """Raise :class:`SchemaError` unless the database has the schemas this code needs."""
+    async with pool.connection() as conn:
+        versions = await _versions(conn)
+    if not versions:
+        raise SchemaError("the job queue's database has no schema yet: run `lstm-bot db migrate`")
+    if int(versions.get("jobs", "0")) < PG_MIGRATIONS.latest or _pending_procrastinate(
+        versions.get("procrastinate", "0")
+    ):
+        raise SchemaError(
+            "the job queue's database schema is older than this lstm-bot: run `lstm-bot db migrate`"
+        )
+    if int(versions.get("jobs", "0")) > PG_MIGRATIONS.latest:
+        raise SchemaError("the job queue's database is newer than this lstm-bot: upgrade it here")

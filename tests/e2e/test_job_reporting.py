@@ -1,0 +1,105 @@
+"""Job reports through the fake Discord: one unreachable channel holds up no other job."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from bot import job_reporter
+
+from ..jobs.procs import wait_for
+
+
+@pytest.fixture
+def fast_reporter(monkeypatch):
+    monkeypatch.setattr(job_reporter, "EDIT_INTERVAL", 0.0)
+    monkeypatch.setattr(job_reporter, "BACKOFF_SECONDS", 0.1)
+    monkeypatch.setattr(job_reporter, "GIVE_UP_SECONDS", 1.0)
+
+
+async def test_a_deleted_channel_holds_up_no_other_job(env, fast_reporter, caplog):
+    caplog.set_level(logging.INFO, logger="bot.job_reporter")
+    queue, general = env.bot.jobs, env.guild_a.default_channel
+    doomed = env.fake.add_channel(env.guild_a, "doomed")
+
+    async def submit(name: str, channel_id: int):
+        job, _ = await queue.submit(
+            guild_id=env.guild_a.id,
+            channel_id=channel_id,
+            user_id=env.alice.id,
+            model_name=name,
+            corpus=b"some text " * 300,
+            params={"effort": "quick"},
+        )
+        return job
+
+    lost = await submit("lost", doomed.id)
+    shown = await submit("shown", general.id)
+    env.fake.delete_channel(doomed)
+    # A worker fails the first job (so it has a final event to report) and starts the second.
+    lease = await queue.claim("w")
+    assert lease.job_id == lost.id
+    await queue.fail(lease, "the uploaded text is too short to learn from", retryable=False)
+    lease = await queue.claim("w")
+    await queue.add_event(lease, "started", {"resumed_from_epoch": 0, "device": "CPU"})
+    env.bot.reporter.poke()
+
+    # The second job's progress message appears although the first job's channel is gone.
+    await env.fake.wait_for_message(
+        general,
+        lambda m: bool(m.embeds) and "Training `shown`" in m.embeds[0]["title"],
+        timeout=10,
+    )
+
+    async def given_up() -> bool:
+        return (await queue.get(lost.id)).report_failed_at is not None
+
+    await wait_for(given_up, 15, "the reporter to give the unreachable job up")
+    assert [j.id for j in await queue.jobs_to_report()] == [shown.id]
+    messages = [r.getMessage() for r in caplog.records if r.name == "bot.job_reporter"]
+    assert sum("refuses the bot's messages" in m for m in messages) == 1, messages
+    assert sum("gave up reporting" in m for m in messages) == 1, messages
+    assert not any(r.exc_info for r in caplog.records if r.name == "bot.job_reporter")
+
+    # Its owner still sees how it ended.
+    status = await env.fake.invoke(env.guild_a, env.alice, "job status", {"id": lost.id})
+    await status.wait_done(timeout=10)
+    assert f"#{lost.id} `lost` · failed" in status.content
+    assert "too short to learn from" in status.content
+
+
+async def test_a_job_that_ends_while_the_reporter_looks_is_shown_ended(env, fast_reporter):
+    queue, general = env.bot.jobs, env.guild_a.default_channel
+    job, _ = await queue.submit(
+        guild_id=env.guild_a.id,
+        channel_id=general.id,
+        user_id=env.alice.id,
+        model_name="racer",
+        corpus=b"some text " * 300,
+        params={"effort": "quick"},
+    )
+    lease = await queue.claim("w")
+    await queue.add_event(lease, "started", {"resumed_from_epoch": 0, "device": "CPU"})
+    await queue.request_cancel(job.id)
+    env.bot.reporter.poke()
+    await env.fake.wait_for_message(
+        general, lambda m: bool(m.embeds) and "racer" in m.embeds[0]["title"], timeout=10
+    )
+    listed = queue.jobs_to_report
+    armed = [True]
+
+    async def worker_finishes_meanwhile(limit: int = 100):
+        jobs = await listed(limit)  # the reporter has the job as running ...
+        if armed:
+            armed.clear()
+            await queue.finish_cancelled(lease)  # ... when the worker stops it
+        return jobs
+
+    queue.jobs_to_report = worker_finishes_meanwhile
+    env.bot.reporter.poke()
+    await env.fake.wait_for_message(
+        general,
+        lambda m: bool(m.embeds) and m.embeds[0].get("description") == "Cancelled.",
+        timeout=10,
+    )

@@ -1,0 +1,98 @@
+"""The bot imports a job's result exactly once, checked, and is the only registry writer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.registry import ModelRegistry
+from bot.transfer import ResultImporter, sweep_orphans
+from model_store import ModelCatalog
+from model_store.artifact import write_artifact
+
+
+@pytest.fixture
+def registry(db, tmp_path) -> ModelRegistry:
+    return ModelRegistry(db, ModelCatalog(tmp_path / "models", tmp_path / "builtin"))
+
+
+@pytest.fixture
+def importer(queue, registry, tmp_path) -> ResultImporter:
+    return ResultImporter(queue, registry, tmp_path / "guild-models", tmp_path)
+
+
+def result_files(tiny_model, tmp_path: Path) -> dict[str, bytes]:
+    out = tmp_path / "result"
+    write_artifact(out, tiny_model.artifact)
+    files = {p.name: p.read_bytes() for p in out.iterdir()}
+    return files | {"loss.png": b"\x89PNG\r\n\x1a\n fake"}
+
+
+async def finished_job(queue, files: dict[str, bytes], name: str = "poet"):
+    job, _ = await queue.submit(
+        guild_id=7, channel_id=8, user_id=9, model_name=name, corpus=b"text", params={}
+    )
+    lease = await queue.claim("w")
+    return await queue.complete(lease, files, {"card": {}})
+
+
+def model_dirs(tmp_path: Path) -> list[Path]:
+    root = tmp_path / "guild-models" / "7"
+    return sorted(root.iterdir()) if root.is_dir() else []
+
+
+async def test_a_second_delivery_changes_nothing(queue, importer, tiny_model, tmp_path):
+    job = await finished_job(queue, result_files(tiny_model, tmp_path))
+    real_mark = queue.mark_imported
+
+    async def crash(job_id: int, model_id: int) -> None:
+        raise RuntimeError("the bot stopped here")
+
+    queue.mark_imported = crash  # the row is written, then the bot dies
+    with pytest.raises(RuntimeError):
+        await importer.import_job(job)
+    queue.mark_imported = real_mark
+    (again,) = await queue.jobs_to_import()  # delivered again after the restart
+    record = await importer.import_job(again)
+    assert record is not None and record.job_id == job.id and record.name == "poet"
+    assert await queue.jobs_to_import() == []
+    assert (await queue.get(job.id)).model_id == record.id
+    assert [p.resolve() for p in model_dirs(tmp_path)] == [Path(record.path)]
+    assert (tmp_path / "plots" / f"job-{job.id}.png").read_bytes().startswith(b"\x89PNG")
+    assert await importer.import_job(await queue.get(job.id)) == record  # and again: nothing
+    assert len(await importer.registry.all_rows()) == 1
+
+
+async def test_a_damaged_result_is_refused(queue, importer, tiny_model, tmp_path):
+    files = result_files(tiny_model, tmp_path)
+    files["weights.npz"] = files["weights.npz"][:-10] + b"0123456789"  # card checksum breaks
+    job = await finished_job(queue, files)
+    assert await importer.import_job(job) is None
+    failed = await queue.get(job.id)
+    assert failed.status == "failed" and failed.error == (
+        "the trained model arrived damaged; train it again"
+    )
+    assert model_dirs(tmp_path) == [] and await importer.registry.all_rows() == []
+
+
+async def test_a_name_taken_meanwhile_fails_the_job_cleanly(
+    queue, importer, registry, tiny_model, tmp_path
+):
+    job = await finished_job(queue, result_files(tiny_model, tmp_path))
+    await registry.add(name="poet", guild_id=7, owner_id=1, card={}, path="/elsewhere")
+    assert await importer.import_job(job) is None
+    failed = await queue.get(job.id)
+    assert failed.status == "failed" and "created in the meantime" in failed.error
+    assert model_dirs(tmp_path) == []
+
+
+async def test_orphan_model_directories_are_swept(queue, importer, tiny_model, tmp_path):
+    job = await finished_job(queue, result_files(tiny_model, tmp_path))
+    record = await importer.import_job(job)
+    orphan = tmp_path / "guild-models" / "7" / "poet-j99-0123abcd"
+    orphan.mkdir()
+    unrelated = tmp_path / "guild-models" / "7" / "notes"
+    unrelated.mkdir()
+    await sweep_orphans(importer.registry, tmp_path / "guild-models")
+    assert not orphan.exists() and unrelated.exists() and Path(record.path).exists()

@@ -1,0 +1,184 @@
+"""The job tables' operations, the same on every engine: submit, quotas, events, blobs,
+checkpoints, results and their import marks, fencing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from jobs.blobs import BlobError
+from jobs.errors import LeaseLost, NameTaken, QuotaExceeded
+from jobs.records import BASE, CHECKPOINT, CORPUS, RESULT, BaseModel, Limits
+
+CORPUS_BYTES = b"some text " * 100
+
+
+@pytest.fixture
+def queue(any_queue):
+    """Every test here runs on both engines."""
+    return any_queue
+
+
+async def submit(queue, n: int = 0, **kw: Any):
+    args: dict[str, Any] = dict(
+        guild_id=1,
+        channel_id=2,
+        user_id=3,
+        model_name=f"style-{n}",
+        corpus=CORPUS_BYTES,
+        params={"effort": "quick"},
+        dedupe_key=f"interaction-{n}",
+    )
+    args.update(kw)
+    job, created = await queue.submit(**args)
+    return job
+
+
+async def test_submit_dedupe_returns_existing_job(queue) -> None:
+    first, created = await queue.submit(
+        guild_id=1,
+        channel_id=2,
+        user_id=3,
+        model_name="poe",
+        corpus=b"0123456789",
+        params={"effort": "quick"},
+        dedupe_key="i-42",
+    )
+    again, created_again = await queue.submit(
+        guild_id=1,
+        channel_id=2,
+        user_id=3,
+        model_name="poe",
+        corpus=b"0123456789",
+        params={"effort": "quick"},
+        dedupe_key="i-42",
+    )
+    assert created and not created_again
+    assert again.id == first.id and again.params == {"effort": "quick"}
+    assert await queue.active_jobs_for_user(3) == 1
+    assert await queue.active_jobs_for_guild(1) == 1
+    assert await queue.corpus_bytes_for_guild(1) == 10
+    assert await queue.files(first.id, CORPUS) == {"corpus.txt": b"0123456789"}
+
+
+async def test_submit_quotas_and_names(queue) -> None:
+    limits = Limits(max_jobs_per_user=2, max_jobs_per_guild=3, max_corpus_bytes_per_guild=2500)
+    await submit(queue, 0, limits=limits)
+    await submit(queue, 1, limits=limits)
+    with pytest.raises(QuotaExceeded, match="you already have 2"):
+        await submit(queue, 2, limits=limits)
+    with pytest.raises(QuotaExceeded, match="uploaded texts"):
+        await submit(queue, 2, user_id=4, limits=limits)
+    with pytest.raises(NameTaken):
+        await submit(queue, 3, model_name="style-0", user_id=5)  # an unfinished job's name
+    other_guild = await submit(queue, 4, model_name="style-0", guild_id=9)
+    assert other_guild.guild_id == 9
+
+
+async def test_base_model_by_name_or_by_files(queue) -> None:
+    builtin = await submit(queue, 0, base=BaseModel("nietzsche", checksum="ab" * 32))
+    assert (builtin.base_model, builtin.base_checksum) == ("nietzsche", "ab" * 32)
+    assert await queue.files(builtin.id, BASE) == {}
+    files = {"weights.npz": b"w", "charset.json": b"[]", "card.json": b"{}"}
+    own = await submit(queue, 1, base=BaseModel("mine", files=files))
+    assert (own.base_model, own.base_checksum) == ("mine", None)
+    assert await queue.files(own.id, BASE) == files
+
+
+async def test_blobs_are_checked_when_read(queue) -> None:
+    job = await submit(queue)
+    await queue.store.exec("UPDATE job_blobs SET data = ? WHERE job_id = ?", (b"x" * 1000, job.id))
+    with pytest.raises(BlobError, match="checksum"):
+        await queue.files(job.id, CORPUS)
+    await queue.store.exec("UPDATE job_blobs SET size = 5 WHERE job_id = ?", (job.id,))
+    with pytest.raises(BlobError, match="truncated"):
+        await queue.files(job.id, CORPUS)
+    with pytest.raises(BlobError, match="unsafe name"):
+        await queue.submit(
+            guild_id=1,
+            channel_id=2,
+            user_id=3,
+            model_name="evil",
+            corpus=b"text",
+            params={},
+            base=BaseModel("x", files={"../../etc/passwd": b"x"}),
+        )
+
+
+async def test_events_reporting_and_progress_pruning(queue, take) -> None:
+    job = await submit(queue)
+    lease = await take(queue)
+    await queue.add_event(lease, "started", {"resumed_from_epoch": 0})
+    p1 = await queue.add_event(lease, "progress", {"step": 1})
+    await queue.set_progress_message(job.id, 555)
+    assert [j.id for j in await queue.jobs_to_report()] == [job.id]
+    await queue.mark_reported(job.id, p1)
+    p2 = await queue.add_event(lease, "progress", {"step": 2})  # prunes reported progress
+    events = await queue.events_after(job.id)
+    assert [e.kind for e in events] == ["started", "progress"] and events[1].id == p2
+    assert [e.id for e in await queue.events_after(job.id, p1)] == [p2]
+    await queue.complete(lease, {"card.json": b"{}"}, {"card": {"name": "style-0"}})
+    last = (await queue.events_after(job.id))[-1]
+    assert last.kind == "succeeded" and last.payload["card"] == {"name": "style-0"}
+    got = await queue.get(job.id)
+    assert got.progress_message_id == 555
+    assert [j.id for j in await queue.jobs_to_report()] == [job.id]  # unreported events
+    await queue.mark_reported(job.id, last.id)
+    assert await queue.jobs_to_report() == []
+
+
+async def test_checkpoints_replace_each_other_and_go_with_the_job(queue, take) -> None:
+    job = await submit(queue, base=BaseModel("mine", files={"card.json": b"{}"}))
+    lease = await take(queue)
+    await queue.save_checkpoint(lease, 1, {"state.json": b"1", "best.npz": b"b1"})
+    await queue.save_checkpoint(lease, 2, {"state.json": b"2"})
+    assert (await queue.get(job.id)).checkpoint_epoch == 2
+    assert await queue.files(job.id, CHECKPOINT) == {"state.json": b"2"}
+    await queue.complete(lease, {"card.json": b"{}"}, {})
+    assert await queue.files(job.id, CHECKPOINT) == {}  # inputs dropped when it ends
+    assert await queue.files(job.id, BASE) == {}
+    assert await queue.files(job.id, CORPUS) != {}  # the bot decides about the upload
+
+
+async def test_import_marks_are_once_only(queue, take) -> None:
+    done = await submit(queue, 0)
+    lost = await submit(queue, 1)
+    for _ in range(2):
+        lease = await take(queue)
+        await queue.complete(lease, {"card.json": b"{}"}, {})
+    assert [j.id for j in await queue.jobs_to_import()] == [done.id, lost.id]
+    await queue.mark_imported(done.id, 77)
+    await queue.fail_import(lost.id, "a model named 'style-1' was created in the meantime")
+    assert await queue.jobs_to_import() == []
+    assert (await queue.get(done.id)).model_id == 77
+    failed = await queue.get(lost.id)
+    assert failed.status == "failed" and "in the meantime" in failed.error
+    assert await queue.files(done.id, RESULT) == {} == await queue.files(lost.id, RESULT)
+    await queue.fail_import(done.id, "too late")  # an imported job stays imported
+    assert (await queue.get(done.id)).status == "succeeded"
+
+
+async def test_corpus_deletion_and_reporting_give_up(queue, take) -> None:
+    job = await submit(queue)
+    lease = await take(queue)
+    await queue.fail(lease, "the text is too short", retryable=False)
+    assert [j.id for j in await queue.finished_with_corpus()] == [job.id]
+    await queue.delete_corpus(job.id)
+    assert await queue.finished_with_corpus() == []
+    assert (await queue.get(job.id)).corpus_deleted
+    assert await queue.corpus_bytes_for_guild(1) == 0
+    assert [j.id for j in await queue.jobs_to_report()] == [job.id]
+    await queue.give_up_reporting(job.id)
+    assert await queue.jobs_to_report() == []
+    assert (await queue.get(job.id)).report_failed_at is not None
+
+
+async def test_a_finished_job_refuses_worker_writes(queue, take) -> None:
+    await submit(queue)
+    lease = await take(queue)
+    await queue.fail(lease, "the text is too short", retryable=False)
+    with pytest.raises(LeaseLost):
+        await queue.add_event(lease, "progress", {"step": 1})
+    with pytest.raises(LeaseLost):
+        await queue.save_checkpoint(lease, 1, {"state.json": b"{}"})

@@ -1,0 +1,77 @@
+"""``lstm-bot db migrate`` and the schema checks of bot and worker, as an operator runs them."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from jobs.engine import open_queue
+from jobs.postgres import SchemaError
+
+from .conftest import _admin, with_database
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def lstm_bot(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("LSTM_BOT_")}
+    clean.update(PYTHONPATH=str(ROOT), LSTM_BOT_DATA_DIR=str(cwd / "data"), **env)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=cwd,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.fixture
+def empty_pg(pg_server_url: str):
+    """A database of the test server without any schema."""
+    name = "lstm_empty_" + os.urandom(6).hex()
+    _admin(pg_server_url, f"CREATE DATABASE {name}")
+    yield with_database(pg_server_url, name)
+    _admin(pg_server_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def test_migrate_the_embedded_queue(tmp_path: Path) -> None:
+    done = lstm_bot("db", "migrate", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "registry: version 3" in done.stdout
+    assert "job queue (embedded): version 2" in done.stdout
+
+
+async def test_postgres_needs_migrate_and_says_so(tmp_path: Path, empty_pg: str) -> None:
+    password = empty_pg.split(":")[2].split("@")[0]
+    with pytest.raises(SchemaError, match="run `lstm-bot db migrate`"):
+        await open_queue(queue_url=empty_pg)
+    worker = lstm_bot("worker", "--once", cwd=tmp_path, LSTM_BOT_QUEUE_URL=empty_pg)
+    assert worker.returncode == 1
+    assert worker.stderr.strip().splitlines()[-1] == (
+        "error: the job queue's database has no schema yet: run `lstm-bot db migrate`"
+    )
+    done = lstm_bot("db", "migrate", cwd=tmp_path, LSTM_BOT_QUEUE_URL=empty_pg)
+    assert done.returncode == 0, done.stderr
+    assert "created procrastinate" in done.stdout and "applied 0001_jobs.sql" in done.stdout
+    assert password not in done.stdout + done.stderr and ":***@" in done.stdout
+    again = lstm_bot("db", "migrate", cwd=tmp_path, LSTM_BOT_QUEUE_URL=empty_pg)
+    assert again.returncode == 0 and "up to date" in again.stdout
+    queue = await open_queue(queue_url=empty_pg)
+    await queue.close()
+
+
+def test_an_unreachable_database_is_one_masked_line(tmp_path: Path) -> None:
+    url = "postgresql://lstm:s3cr3t-pw@127.0.0.1:1/jobs"
+    for args in (("db", "migrate"), ("worker", "--once")):
+        done = lstm_bot(*args, cwd=tmp_path, LSTM_BOT_QUEUE_URL=url)
+        assert done.returncode == 1, done.stderr
+        last = done.stderr.strip().splitlines()[-1]
+        assert last == "error: can't reach the job queue's database at " + (
+            "postgresql://lstm:***@127.0.0.1:1/jobs"
+        ), done.stderr
+        assert "s3cr3t" not in done.stdout + done.stderr

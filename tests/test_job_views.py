@@ -1,0 +1,75 @@
+"""How a finished training job reads in Discord: honest figures, no success mark for a model
+that learned nothing (issue 9)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from bot.job_views import progress_embed, result_embed
+from jobs.records import Job
+
+
+def make_job(**changes) -> Job:
+    values = {f.name: None for f in dataclasses.fields(Job)}
+    values.update(
+        id=7,
+        guild_id=1,
+        channel_id=2,
+        user_id=3,
+        model_name="style",
+        base_model="nietzsche",
+        params={"effort": "normal"},
+        status="succeeded",
+        cancel_requested=False,
+        corpus_deleted=True,
+        attempts=1,
+        max_attempts=3,
+    )
+    values.update(changes)
+    return Job(**values)
+
+
+def payload(loss: float, base: float | None, chars: int = 7000, vocab: int = 90) -> dict:
+    card = {
+        "heldout_loss_nats": loss,
+        "base_heldout_loss_nats": base,
+        "uniform_loss_nats": 4.4998,
+        "corpus": {"chars": chars, "vocab_size": vocab, "new_chars": 2},
+        "training": {"steps_run": 300, "epochs_run": 12},
+    }
+    return {"card": card, "epochs_run": 12, "seconds": 40.0, "sample": "abc", "sample_seed": "x"}
+
+
+def fields(embed) -> dict[str, str]:
+    return {f.name: f.value for f in embed.fields}
+
+
+def test_a_model_that_learned_shows_its_loss_beside_base_and_uniform():
+    embed = result_embed(make_job(), payload(1.727, 2.225))
+    assert embed.title.startswith("✅") and "is trained" in embed.title
+    held = fields(embed)["Held-out loss"]
+    assert "1.727" in held and "base model: 2.225" in held and "uniform guess: 4.500" in held
+    assert "300 steps" in fields(embed)["Training"]
+
+
+def test_no_better_than_its_base_says_so_and_what_would_help():
+    embed = result_embed(make_job(), payload(2.230, 2.225))
+    assert "✅" not in embed.title and "learned little" in embed.title
+    text = embed.description
+    assert "no better than its base model's (2.225)" in text
+    assert "More text" in text and "7,000 characters" in text and "effort:thorough" in text
+    held = fields(embed)["Held-out loss"]
+    assert "base model: 2.225" in held and "uniform guess" in held
+    # The progress message does not claim success either.
+    progress = progress_embed(make_job(), {"result": payload(2.230, 2.225)})
+    assert "✅" not in progress.title and "Done" not in progress.description
+    assert "learned little" in progress.description
+
+
+def test_from_scratch_no_better_than_uniform():
+    job = make_job(base_model=None, params={"effort": "thorough"})
+    embed = result_embed(job, payload(4.6, None, chars=300_000))
+    assert "✅" not in embed.title
+    assert "guessing every character uniformly (4.500)" in embed.description
+    assert "from scratch needs far more text" in embed.description
+    assert "base model" not in fields(embed)["Held-out loss"]

@@ -1,0 +1,155 @@
+"""A job's inputs, fetched from the queue into the job's scratch directory and checked.
+
+Trust nothing that crosses the wire: names are validated, every blob's size and checksum were
+checked by :mod:`jobs.blobs`, models are loaded with their own checksums and shapes checked,
+numpy files are read without pickles, a checkpoint must be complete and readable or it is
+ignored (training starts over rather than from a damaged state).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from jobs.blobs import BlobError, expect_names
+from jobs.queue import JobQueue
+from jobs.records import BASE, CHECKPOINT, CORPUS, CORPUS_FILE, Job
+from model_store import (
+    ArtifactError,
+    CorpusError,
+    InvalidNameError,
+    ModelArtifact,
+    ModelStore,
+    check_name,
+    load_artifact,
+)
+from model_store.artifact import CARD_FILE, CHARSET_FILE, WEIGHTS_FILE
+from model_store.corpus import decode_corpus
+from model_store.store import BUILTIN_DIR
+from model_store.train import CHECKPOINT_BEST, CHECKPOINT_MODEL, CHECKPOINT_STATE
+
+from .training import JobFailure
+
+log = logging.getLogger(__name__)
+
+MODEL_FILES = {WEIGHTS_FILE, CHARSET_FILE, CARD_FILE}
+CHECKPOINT_FILES = {CHECKPOINT_MODEL, CHECKPOINT_BEST, CHECKPOINT_STATE}
+
+
+@dataclass(frozen=True)
+class Inputs:
+    text: str
+    base: ModelArtifact | None
+    checkpoint_dir: Path  # holds the last stored checkpoint, or nothing (start from epoch 1)
+
+
+async def fetch_inputs(queue: JobQueue, job: Job, workdir: Path, min_chars: int) -> Inputs:
+    try:
+        check_name(job.model_name)
+        if job.base_model is not None:
+            check_name(job.base_model)
+    except InvalidNameError:
+        raise JobFailure("the job names a model with an invalid name") from None
+    text = await _corpus(queue, job, min_chars)
+    base = await _base(queue, job, workdir / "base")
+    checkpoint_dir = workdir / "checkpoint"
+    shutil.rmtree(checkpoint_dir, ignore_errors=True)
+    if job.checkpoint_epoch > 0:
+        await _restore_checkpoint(queue, job, checkpoint_dir)
+    return Inputs(text, base, checkpoint_dir)
+
+
+async def _corpus(queue: JobQueue, job: Job, min_chars: int) -> str:
+    try:
+        data = (await queue.files(job.id, CORPUS)).get(CORPUS_FILE)
+    except BlobError:
+        raise JobFailure("the uploaded text arrived damaged; upload it again") from None
+    if data is None:
+        raise JobFailure("the uploaded text is gone (it was removed before training)")
+    try:
+        return decode_corpus(data, what="the uploaded text", min_chars=min_chars)
+    except CorpusError as exc:
+        raise JobFailure(str(exc)) from None
+
+
+async def _base(queue: JobQueue, job: Job, directory: Path) -> ModelArtifact | None:
+    name = job.base_model
+    if name is None:
+        return None
+    if job.base_checksum is not None:  # a built-in model, sent by name
+        builtin = ModelStore(BUILTIN_DIR, read_only=True)
+        if not builtin.exists(name):
+            raise JobFailure(f"the base model '{name}' is not installed on the training worker")
+        artifact = _load(builtin.path(name), name)
+        if artifact.card.get("checksums", {}).get(WEIGHTS_FILE) != job.base_checksum:
+            raise JobFailure(
+                f"the training worker's copy of '{name}' differs from the bot's; "
+                "the operator should update lstm-bot on the worker"
+            )
+        return artifact
+    try:
+        files = await queue.files(job.id, BASE)
+        expect_names("base model", files, MODEL_FILES, MODEL_FILES)
+    except BlobError:
+        raise JobFailure(f"the base model '{name}' no longer exists or arrived damaged") from None
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True)
+    for fname, data in files.items():
+        (directory / fname).write_bytes(data)
+    return _load(directory, name)
+
+
+def _load(directory: Path, name: str) -> ModelArtifact:
+    try:
+        return load_artifact(directory, name)
+    except ArtifactError as exc:
+        log.error("base model '%s' can't be loaded: %s", name, exc)
+        raise JobFailure(f"the base model '{name}' could not be loaded") from None
+
+
+async def _restore_checkpoint(queue: JobQueue, job: Job, directory: Path) -> None:
+    """Write the stored checkpoint into ``directory`` if it is complete and sound."""
+    try:
+        files = await queue.files(job.id, CHECKPOINT)
+        expect_names("checkpoint", files, CHECKPOINT_FILES, CHECKPOINT_FILES)
+        directory.mkdir(parents=True)
+        for fname, data in files.items():
+            (directory / fname).write_bytes(data)
+        check_checkpoint(directory)
+    except (BlobError, ValueError, OSError, zipfile.BadZipFile) as exc:
+        log.warning("job %d: the stored checkpoint is unusable (%s); starting over", job.id, exc)
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def check_checkpoint(directory: Path) -> None:
+    """Raise ValueError unless the three checkpoint files are readable and pickle-free."""
+    state = json.loads((directory / CHECKPOINT_STATE).read_text(encoding="utf-8"))
+    needed = {"epoch", "history", "best_loss", "stale", "learning_rate", "seconds"}
+    if not isinstance(state, dict) or not needed <= set(state):
+        raise ValueError("state.json is incomplete")
+    if not isinstance(state["epoch"], int) or state["epoch"] < 1:
+        raise ValueError("state.json has no epoch")
+    with np.load(directory / CHECKPOINT_BEST, allow_pickle=False) as npz:
+        for key in npz.files:
+            npz[key]  # noqa: B018 - reading each array refuses object (pickled) arrays
+    with zipfile.ZipFile(directory / CHECKPOINT_MODEL) as archive:
+        if archive.testzip() is not None:
+            raise ValueError("checkpoint.keras is corrupted")
+
+
+def read_checkpoint(directory: Path) -> tuple[int, dict[str, bytes]] | None:
+    """The checkpoint files as training last wrote them, with the epoch they end (``None``
+    before the first). Training does not write one after every epoch when saving would cost
+    more than a small share of the time; the epoch says which one this is."""
+    try:
+        files = {name: (directory / name).read_bytes() for name in CHECKPOINT_FILES}
+        epoch = int(json.loads(files[CHECKPOINT_STATE])["epoch"])
+    except (FileNotFoundError, ValueError, KeyError, TypeError):
+        return None
+    return epoch, files
