@@ -63,6 +63,13 @@ def make_bot() -> commands.Bot:
         await interaction.edit_original_response(attachments=[log])
         await interaction.followup.send("all done")
 
+    @tree.command(description="think in public, then try to answer privately")
+    async def whisper(interaction: discord.Interaction, delete_first: bool) -> None:
+        await interaction.response.defer(thinking=True)
+        if delete_first:
+            await interaction.delete_original_response()
+        await interaction.followup.send("psst", ephemeral=True)
+
     @tree.command(description="only for you")
     async def secret(interaction: discord.Interaction) -> None:
         await interaction.response.send_message("shh", ephemeral=True)
@@ -292,6 +299,16 @@ async def test_attachment_names_as_people_make_them(env: Env, name: str, stored:
     ix = await env.fake.invoke(env.guild, env.alice, "readfile", {"file": att})
     await ix.wait_done()
     assert ix.content == f"{stored}: hello file"
+
+
+async def test_first_followup_after_a_deferral_replaces_the_loading_message(env: Env) -> None:
+    """As on Discord: it keeps the deferral's visibility, whatever its ephemeral flag."""
+    ix = await env.fake.invoke(env.guild, env.alice, "whisper", {"delete_first": False})
+    await ix.wait_done()
+    assert ix.followups == [] and ix.content == "psst" and not ix.ephemeral
+    private = await env.fake.invoke(env.guild, env.alice, "whisper", {"delete_first": True})
+    await private.wait_for(lambda i: i.followups)
+    assert private.original.deleted and [m.ephemeral for m in private.followups] == [True]
 
 
 async def test_channel_message_with_file(env: Env) -> None:
