@@ -14,6 +14,7 @@ from bot.client import LSTMBot
 from bot.errors import UserFacingError
 from bot.formatting import escape, escape_within, generated_message
 from bot.generation import Generated
+from bot.registry import ModelRecord
 from bot.tree import defer
 from model_store import SampleOptions, SeedError
 
@@ -66,40 +67,57 @@ class Generate(commands.Cog):
         await defer(interaction)  # before any database or model work
         record = await resolve_model(interaction, model, usable=True)
         footer = f"{escape(record.name)} · temperature {temperature:g}"
-        last_edit = time.monotonic()
-        progress = Generated("", False)
-        stream = self.bot.generation.stream(
-            record.path, record.checksum, record.name, seed, options
-        )
         try:
-            async for progress in stream:
-                now = time.monotonic()
-                interval = max(EDIT_INTERVAL, self.bot.generation.in_flight / EDITS_PER_SECOND)
-                if now - last_edit >= interval and not progress.done:
-                    content, _ = generated_message(
-                        seed, progress.text, footer + " · writing…", cursor=True
-                    )
-                    await interaction.edit_original_response(content=content)
-                    last_edit = now
+            final = await self._stream(interaction, record, seed, options, footer)
         except SeedError as exc:
             raise UserFacingError(
                 f"I can't continue that seed: {exc}. The model `{record.name}` only knows "
                 "the characters of the text it was trained on."
             ) from None
-        text = progress.text
-        footer += f" · {len(text)} characters"
-        if progress.unknown:
-            skipped = escape_within("".join(progress.unknown), 40)
+        footer += f" · {len(final.text)} characters"
+        if final.unknown:
+            skipped = escape_within("".join(final.unknown), 40)
             footer += f" · skipped unknown characters: {skipped}"
-        content, whole = generated_message(seed, text, footer)
-        if whole:
-            await interaction.edit_original_response(content=content)
-            return
-        content, _ = generated_message(seed, text, footer + " · full text attached")
-        data = io.BytesIO((seed + text).encode("utf-8"))
-        await interaction.edit_original_response(
-            content=content, attachments=[discord.File(data, filename="generated.txt")]
-        )
+        await _final_reply(interaction, seed, final.text, footer)
+
+    async def _stream(
+        self,
+        interaction: discord.Interaction,
+        record: ModelRecord,
+        seed: str,
+        options: SampleOptions,
+        footer: str,
+    ) -> Generated:
+        """Generate, editing the reply as the text grows (the more replies are streaming at
+        once, the rarer each one's edits); return the final result."""
+        service = self.bot.generation
+        progress = Generated("", False)
+        last_edit = time.monotonic()
+        async for progress in service.stream(
+            record.path, record.checksum, record.name, seed, options
+        ):
+            now = time.monotonic()
+            interval = max(EDIT_INTERVAL, service.in_flight / EDITS_PER_SECOND)
+            if now - last_edit >= interval and not progress.done:
+                content, _ = generated_message(
+                    seed, progress.text, footer + " · writing…", cursor=True
+                )
+                await interaction.edit_original_response(content=content)
+                last_edit = now
+        return progress
+
+
+async def _final_reply(interaction: discord.Interaction, seed: str, text: str, footer: str) -> None:
+    """The whole text, or (past Discord's 2000 characters) a preview and the text as a file."""
+    content, whole = generated_message(seed, text, footer)
+    if whole:
+        await interaction.edit_original_response(content=content)
+        return
+    content, _ = generated_message(seed, text, footer + " · full text attached")
+    data = io.BytesIO((seed + text).encode("utf-8"))
+    await interaction.edit_original_response(
+        content=content, attachments=[discord.File(data, filename="generated.txt")]
+    )
 
 
 async def setup(bot: LSTMBot) -> None:
