@@ -1,8 +1,8 @@
 """The job queue on both engines: no-op jobs per second and submit-to-start latency with 1, 4
 and 16 worker processes, and progress-event latency from a worker to the bot (p50/p95).
 
-    .venv/bin/python benchmarks/queue.py                      # both engines, ~3 minutes
-    .venv/bin/python benchmarks/queue.py --engine postgres --pg-url postgresql://...
+    .venv/bin/python benchmarks/queue_engines.py                      # both engines, ~3 minutes
+    .venv/bin/python benchmarks/queue_engines.py --engine postgres --pg-url postgresql://...
 
 Workers are real processes running the engine's dispatch (``JobQueue.serve``: SQLite's lease
 claims polled every ``--poll`` seconds; procrastinate's worker woken by LISTEN/NOTIFY) with a
