@@ -45,7 +45,9 @@ class LSTMBot(commands.Bot):
     ):
         super().__init__(
             command_prefix=commands.when_mentioned,
-            intents=discord.Intents.default(),
+            # Slash commands and REST only: no message, typing or presence events to parse
+            # (every edit of every reply would otherwise come back as a MESSAGE_UPDATE).
+            intents=discord.Intents(guilds=True),
             allowed_mentions=discord.AllowedMentions.none(),
             tree_cls=BotTree,
             help_command=None,

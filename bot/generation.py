@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 
 PUBLISH_INTERVAL = 0.05
 UPDATES_PER_SECOND = 1000
+APPLY_CHUNK = 50
 _ACQUIRE_TRIES = 5
 
 
@@ -61,8 +62,9 @@ class _Request:
     published_at: float = 0.0
 
     def apply(self, text: str, done: bool, error: BaseException | None) -> None:
-        """On the event loop: take the engine's latest news about this request."""
-        if self.done:
+        """On the event loop: take the engine's news about this request (news older than
+        what it has, from a chunk applied late, is ignored: the text only grows)."""
+        if self.done or (not done and error is None and len(text) < len(self.text)):
             return
         self.text, self.done, self.error = text, done, error
         self.changed.set()
@@ -107,15 +109,20 @@ class _Engine:
         self._wake.set()
 
     def _publish(self, updates: list[tuple[_Request, str, bool, BaseException | None]]) -> None:
+        """Hand ``updates`` to the event loop, ``APPLY_CHUNK`` at a time: a batch of a thousand
+        requests finishing in the same step wakes them over several loop iterations, so the
+        loop's timers (and other work) still run in between."""
         if not updates:
             return
 
-        def apply_all() -> None:
-            for req, text, done, error in updates:
+        def apply(start: int) -> None:
+            for req, text, done, error in updates[start : start + APPLY_CHUNK]:
                 req.apply(text, done, error)
+            if start + APPLY_CHUNK < len(updates):
+                self.loop.call_soon(apply, start + APPLY_CHUNK)
 
         try:
-            self.loop.call_soon_threadsafe(apply_all)
+            self.loop.call_soon_threadsafe(apply, 0)
         except RuntimeError:  # the event loop is closed: nobody is waiting any more
             pass
 

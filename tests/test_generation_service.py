@@ -145,3 +145,23 @@ async def test_the_final_text_is_never_skipped_by_a_busy_consumer(models, monkey
         assert (last.text, last.done) == ("abc", True)
     finally:
         service.close()
+
+
+async def test_a_batch_larger_than_a_chunk_of_updates_all_ends(models, gate):
+    """Updates reach the event loop in chunks: every request of a big batch still ends."""
+    from bot.generation import APPLY_CHUNK
+
+    service = GenerationService()
+    try:
+        path, checksum = models["aa"]
+        count = 2 * APPLY_CHUNK + 1
+        tasks = [
+            asyncio.create_task(service.generate(path, checksum, "aa", HOLD, options(20)))
+            for _ in range(count)
+        ]
+        await wait_until(lambda: service.in_flight == count)
+        gate.set()
+        texts = await asyncio.wait_for(asyncio.gather(*tasks), 30)
+        assert len(texts) == count and {len(t) for t in texts} == {20}
+    finally:
+        service.close()
