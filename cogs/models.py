@@ -14,7 +14,7 @@ from bot.errors import UserFacingError
 from bot.formatting import FIELD_LIMIT, escape_within, loss_text
 from bot.permissions import may_manage
 from bot.registry import ModelRecord
-from bot.tree import defer
+from bot.tree import SOMETHING_WENT_WRONG, defer
 from model_store import SampleOptions
 from model_store.outcome import Outcome
 
@@ -97,7 +97,12 @@ class ConfirmDelete(discord.ui.View):
         self.stop()
         name = self.record.name  # acknowledge first, then delete (files and database)
         await interaction.response.edit_message(content=f"Deleting `{name}`…", view=None)
-        await self.cog.delete_model(self.record)
+        try:
+            await self.cog.delete_model(self.record)
+        except Exception:
+            log.exception("could not delete model %s", name)
+            await interaction.edit_original_response(content=SOMETHING_WENT_WRONG)
+            return
         await interaction.edit_original_response(
             content=f"Deleted `{name}` (its weights and its record)."
         )
