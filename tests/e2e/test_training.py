@@ -164,7 +164,7 @@ async def test_upload_rules(env, filename, data, patch, expected):
 
 @pytest.mark.parametrize(
     "name, expected",
-    [("basic", "already a model called `basic`"), ("No Spaces!", "Invalid model name")],
+    [("basic", "already a model called `basic`"), ("No Spaces!", "can't be a model name")],
 )
 async def test_bad_names(env, name, expected):
     ix = await env.fake.invoke(
