@@ -1,7 +1,7 @@
 """Continue and Regenerate: the buttons under every generated reply.
 
 They are discord.py dynamic items: the state lives in the custom id
-(``lstm:c:<model>:<temperature>:<length>:<top_p>:<seed length>:<rng seed>``, see
+(``lstm:c:<model id>:<model name>:<temperature>:<length>:<top_p>:<seed length>:<rng seed>``, see
 :class:`bot.reply_text.ReplyState`), so they keep working after the bot restarts. Anyone who
 can see the reply may press them. The work is :class:`bot.writer.ReplyWriter`'s; an error is
 told privately, in the presser's language, by the command tree's handler.

@@ -23,7 +23,8 @@ from .formatting import generated_message
 ATTACHMENT = "generated.txt"
 FOOTER = "\n-# "
 _NUMBER = r"[0-9][0-9.e+-]*"
-STATE_PATTERN = rf"(?P<state>[0-9]+:{_NUMBER}:[0-9]+:{_NUMBER}:[0-9]+:[0-9]*)"
+_NAME = r"[a-z0-9][a-z0-9_-]*"  # model_store.store.check_name
+STATE_PATTERN = rf"(?P<state>[0-9]+:{_NAME}:{_NUMBER}:[0-9]+:{_NUMBER}:[0-9]+:[0-9]*)"
 
 
 def _number(value: float) -> str:
@@ -32,10 +33,12 @@ def _number(value: float) -> str:
 
 @dataclass(frozen=True)
 class ReplyState:
-    """What Continue and Regenerate need besides the text: ``model:temperature:length:
-    top_p:seed_length:rng_seed`` (the rng seed empty when none was given)."""
+    """What Continue and Regenerate need besides the text: ``model_id:model_name:temperature:
+    length:top_p:seed_length:rng_seed`` (the rng seed empty when none was given). The name
+    tells a deleted model from a newer one that took its row id."""
 
     model_id: int
+    model_name: str
     temperature: float
     length: int
     top_p: float
@@ -45,15 +48,16 @@ class ReplyState:
     def encode(self) -> str:
         rng = "" if self.rng_seed is None else str(self.rng_seed)
         return (
-            f"{self.model_id}:{_number(self.temperature)}:{self.length}:"
+            f"{self.model_id}:{self.model_name}:{_number(self.temperature)}:{self.length}:"
             f"{_number(self.top_p)}:{self.seed_length}:{rng}"
         )
 
     @classmethod
     def decode(cls, text: str) -> ReplyState:
-        model, temperature, length, top_p, seed_length, rng = text.split(":")
+        model, name, temperature, length, top_p, seed_length, rng = text.split(":")
         return cls(
             int(model),
+            name,
             float(temperature),
             int(length),
             float(top_p),
@@ -62,9 +66,12 @@ class ReplyState:
         )
 
     @classmethod
-    def of(cls, model_id: int, options: SampleOptions, seed_length: int) -> ReplyState:
+    def of(
+        cls, model_id: int, model_name: str, options: SampleOptions, seed_length: int
+    ) -> ReplyState:
         return cls(
             model_id,
+            model_name,
             options.temperature,
             options.length,
             options.top_p,

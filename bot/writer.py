@@ -71,7 +71,7 @@ class Writing:
 
     @property
     def state(self) -> ReplyState:
-        return ReplyState.of(self.record.id, self.options, len(self.seed))
+        return ReplyState.of(self.record.id, self.record.name, self.options, len(self.seed))
 
 
 class Target:
@@ -245,7 +245,7 @@ class ReplyWriter:
 
     async def _model(self, interaction: discord.Interaction, state: ReplyState) -> ModelRecord:
         record = await self.bot.registry.by_id(interaction.guild_id, state.model_id)
-        if record is None:
+        if record is None or record.name != state.model_name:  # (a newer one took its id)
             await self._drop_buttons(interaction)
             raise UserFacingError("buttons.model_gone")
         check_usable(self.bot, record)

@@ -66,7 +66,7 @@ async def test_a_preview_is_read_from_its_attachment():
     content, whole = generated_message(seed, text, "footer · full text attached")
     found = parse_whole(content, len(seed))
     assert not whole and found is not None and found[1].endswith("…") and found[1] != text
-    state = ReplyState(1, 0.5, 3000, 1.0, len(seed))
+    state = ReplyState(1, "basic", 0.5, 3000, 1.0, len(seed))
     reply = await read_reply(
         Message(content, [Attachment(ATTACHMENT, (seed + text).encode())]), state
     )
@@ -99,6 +99,7 @@ def test_continue_grows_a_reply_only_within_the_limits(seed, text, new, old, foo
 
 @given(
     model=st.integers(1, 2**63 - 1),
+    name=st.from_regex(r"[a-z0-9][a-z0-9_-]{1,31}", fullmatch=True),
     temperature=st.floats(0, 2),
     length=st.integers(1, 5000),
     top_p=st.floats(0.01, 1),
@@ -106,9 +107,9 @@ def test_continue_grows_a_reply_only_within_the_limits(seed, text, new, old, foo
     rng=st.none() | st.integers(0, 2**31 - 1),
 )
 def test_the_state_fits_a_custom_id_and_comes_back(
-    model, temperature, length, top_p, seed_length, rng
+    model, name, temperature, length, top_p, seed_length, rng
 ):
-    state = ReplyState(model, temperature, length, top_p, seed_length, rng)
+    state = ReplyState(model, name, temperature, length, top_p, seed_length, rng)
     view = reply_view(state, "pt-BR")
     components = [item.to_component_dict() for item in view.children]
     assert check_message({"components": [{"type": 1, "components": components}]}).errors == []
@@ -116,8 +117,9 @@ def test_the_state_fits_a_custom_id_and_comes_back(
         match = cls.__discord_ui_compiled_template__.fullmatch(item.custom_id)
         assert match is not None and len(item.custom_id) <= 100
         back = ReplyState.decode(match["state"])
-        assert (back.model_id, back.length, back.seed_length, back.rng_seed) == (
+        assert (back.model_id, back.model_name, back.length, back.seed_length, back.rng_seed) == (
             model,
+            name,
             length,
             seed_length,
             rng,

@@ -225,10 +225,24 @@ async def test_a_press_is_acknowledged_before_database_work(env, monkeypatch):
     await click.wait_for(lambda i: i.followups and i.followups[0].components, 30)
 
 
-def test_the_custom_ids_hold_only_numbers():
-    """The model's row id and the options: nothing of the text, nothing about anyone."""
-    state = ReplyState(12, 0.5, 400, 1.0, 7, None)
-    assert state.encode() == "12:0.5:400:1:7:"
+def test_the_custom_ids_hold_only_the_model_and_the_options():
+    """The model's row id and name and the options: nothing of the text, nothing about
+    anyone."""
+    state = ReplyState(12, "basic", 0.5, 400, 1.0, 7, None)
+    assert state.encode() == "12:basic:0.5:400:1:7:"
     assert ReplyState.decode(state.encode()) == state
     with pytest.raises(ValueError):
-        ReplyState.decode("12:0.5:400:1:7:x")
+        ReplyState.decode("12:basic:0.5:400:1:7:x")
+
+
+async def test_a_new_model_that_takes_a_deleted_ones_place_is_not_used(env, tiny_model):
+    """SQLite may give a new model the row id of a deleted one: the buttons of a reply
+    written with the deleted model must still say it is gone."""
+    record = await env.add_guild_model(env.guild_a, env.alice, "going", tiny_model.artifact)
+    ix = await generated(env, model="going")
+    await env.bot.get_cog("Models").delete_model(record)
+    newer = await env.add_guild_model(env.guild_a, env.alice, "newer", tiny_model.artifact)
+    assert newer.id == record.id  # the case this test is about
+    click = await answer(await pressed(env, ix.original, "Continue"))
+    assert told_privately(click) and "has been deleted" in reply(click)
+    await settled(env, ix.original, lambda m: m.components == [])
