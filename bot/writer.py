@@ -18,6 +18,7 @@ a damaged model gets a private note and keeps them (its operator or owner may fi
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import logging
 import time
@@ -195,7 +196,7 @@ class ReplyWriter:
             record = await self._model(interaction, state)
             reply = await self._read(interaction, state)
             whole = reply.seed + reply.text
-            options = state.options(rng_seed=state.rng_seed)
+            options = self._options(state, rng_seed=state.rng_seed)
             writing = Writing(record, reply.seed, options, reply.text, whole[-MAX_SEED:])
             if reply.whole and _grows_within_limits(message.content, options.length):
                 await self._grow(interaction, writing, state)
@@ -216,8 +217,14 @@ class ReplyWriter:
         await interaction.response.defer()  # before any database or model work
         record = await self._model(interaction, state)
         reply = await self._read(interaction, state)
-        options = state.options(rng_seed=None)
+        options = self._options(state, rng_seed=None)
         await self._in_new_message(interaction, Writing(record, reply.seed, options))
+
+    def _options(self, state: ReplyState, *, rng_seed: int | None) -> SampleOptions:
+        """The reply's options, its length within today's ``LSTM_BOT_MAX_LENGTH``."""
+        options = state.options(rng_seed=rng_seed)
+        length = min(options.length, self.bot.settings.max_length)
+        return dataclasses.replace(options, length=length)
 
     async def _grow(
         self, interaction: discord.Interaction, writing: Writing, state: ReplyState

@@ -246,3 +246,15 @@ async def test_a_new_model_that_takes_a_deleted_ones_place_is_not_used(env, tiny
     click = await answer(await pressed(env, ix.original, "Continue"))
     assert told_privately(click) and "has been deleted" in reply(click)
     await settled(env, ix.original, lambda m: m.components == [])
+
+
+async def test_a_press_keeps_to_the_length_limit_of_today(env):
+    """The operator lowered LSTM_BOT_MAX_LENGTH since the reply was written: a press writes no
+    more than the limit allows now."""
+    ix = await generated(env, length=60)
+    env.bot.settings = dataclasses.replace(env.settings, max_length=25)
+    await pressed(env, ix.original, "Continue")
+    await settled(env, ix.original, lambda m: "85 characters" in m.content)
+    click = await pressed(env, ix.original, "Regenerate")
+    await click.wait_for(lambda i: i.followups and i.followups[0].components, 30)
+    assert "· 25 characters" in click.followups[0].content
