@@ -74,3 +74,16 @@ def reply_view(state: ReplyState, locale: Any) -> discord.ui.View:
         RegenerateButton(state, t(locale, "button.regenerate"), discord.ButtonStyle.secondary)
     )
     return view
+
+
+def reply_state(message: discord.Message) -> ReplyState | None:
+    """The state the buttons of a generated reply carry, or None (not such a reply, or its
+    buttons are gone)."""
+    for row in message.components:
+        for item in getattr(row, "children", []):
+            custom_id = getattr(item, "custom_id", None) or ""
+            match = ContinueButton.__discord_ui_compiled_template__.fullmatch(custom_id)
+            match = match or RegenerateButton.__discord_ui_compiled_template__.fullmatch(custom_id)
+            if match is not None:
+                return ReplyState.decode(match["state"])
+    return None

@@ -35,7 +35,7 @@ from .formatting import FOOTER_LIMIT, MESSAGE_LIMIT, escape, escape_within, gene
 from .generation import Generated
 from .i18n import Num, t
 from .registry import ModelRecord
-from .reply_buttons import reply_view
+from .reply_buttons import reply_state, reply_view
 from .reply_text import (
     ATTACHMENT,
     FOOTER,
@@ -266,6 +266,22 @@ class ReplyWriter:
             log.info("message %d can't be read back: %s", interaction.message.id, exc)
             await self._drop_buttons(interaction)
             raise UserFacingError("buttons.unreadable") from None
+
+    async def text_of(self, message: discord.Message) -> str:
+        """A message's text for "Continue this text": a reply of this bot with its buttons is
+        read back as the buttons read it (no markdown, no footer; from ``generated.txt`` when
+        the text was attached); any other message (or one that can't be read back): its
+        content. Nothing of it is kept."""
+        me = self.bot.user
+        state = reply_state(message) if me is not None and message.author.id == me.id else None
+        if state is not None:
+            try:
+                reply = await read_reply(message, state)
+            except Unreadable:
+                pass
+            else:
+                return reply.seed + reply.text
+        return message.content or ""
 
     @staticmethod
     async def _drop_buttons(interaction: discord.Interaction) -> None:

@@ -78,20 +78,21 @@ class Generate(commands.Cog):
         self, interaction: discord.Interaction, message: discord.Message
     ) -> None:
         """The message's text (its last 500 characters) is the seed; the server's default
-        model writes at temperature 0.7. Nothing of the message is kept."""
-        text = message.content or ""
-        if not text.strip():
+        model writes at temperature 0.7. A generated reply of this bot gives its own text (no
+        markdown, no footer). Nothing of the message is kept."""
+        if not (message.content or "").strip():
             if message.attachments:
                 raise UserFacingError("continue.attachments_only")
             if message.embeds:
                 raise UserFacingError("continue.embeds_only")
             raise UserFacingError("continue.empty")
-        seed = text if len(text) <= MAX_SEED else word_start(text[-MAX_SEED:])
         options = SampleOptions(
             temperature=MESSAGE_TEMPERATURE,
             length=min(DEFAULT_LENGTH, self.bot.settings.max_length),
         )
-        await defer(interaction)  # before any database or model work
+        await defer(interaction)  # before any database, model or download work
+        text = await self.bot.writer.text_of(message)
+        seed = text if len(text) <= MAX_SEED else word_start(text[-MAX_SEED:])
         record = await resolve_model(interaction, None, usable=True)
         await self.bot.writer.new_reply(interaction, record, seed, options)
 

@@ -172,3 +172,28 @@ async def test_the_message_command_acknowledges_before_database_work(env, monkey
     finally:
         released.set()
     await ix.wait_for(finished, 30, "the reply")
+
+
+async def test_on_a_generated_reply_it_continues_the_text_not_the_markdown(env):
+    ix = await env.fake.invoke(
+        env.guild_a, env.alice, "generate", {"seed": "The cat", "temperature": 0.5, "length": 60}
+    )
+    await ix.wait_for(finished, 30, "the reply")
+    seed, text = shown(ix.original)
+    menu = await continued(env, ix.original)
+    new_seed, _ = shown(menu.original)
+    assert new_seed == seed + text  # no bold markers, no footer line
+
+
+async def test_on_a_long_generated_reply_it_reads_the_attached_text(env):
+    import dataclasses
+
+    env.bot.settings = dataclasses.replace(env.settings, max_length=5000)
+    ix = await env.fake.invoke(
+        env.guild_a, env.alice, "generate", {"seed": "The cat", "temperature": 0.5, "length": 2500}
+    )
+    await ix.wait_for(finished, 60, "the reply")
+    ((_, data),) = ix.files
+    menu = await continued(env, ix.original)
+    new_seed, _ = shown(menu.original)
+    assert data.decode().endswith(new_seed) and len(new_seed) > 400
