@@ -142,7 +142,7 @@ class Worker:
     ) -> None:
         try:
             plan = parse_params(job.params)
-            inputs = await fetch_inputs(self.queue, job, workdir, self.settings.min_corpus_chars)
+            inputs = await fetch_inputs(self.queue, job, workdir)
             result = await asyncio.to_thread(
                 train_job, job, plan, inputs.text, inputs.base, ctl, inputs.checkpoint_dir
             )
