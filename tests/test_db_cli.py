@@ -133,3 +133,17 @@ def test_the_worker_says_a_queue_problem_before_loading_keras(tmp_path: Path) ->
     assert done.returncode == 1
     assert "can't reach the job queue's database" in done.stderr
     assert "imported: []" in done.stdout, done.stdout
+
+
+@pytest.mark.parametrize("argv", [["db", "migrate"], ["worker", "--once"], ["console"]])
+def test_a_database_that_cannot_be_opened_is_one_line_naming_it(
+    tmp_path: Path, argv: list[str]
+) -> None:
+    (tmp_path / "notes.txt").write_text("not a database, but some notes\n" * 100)
+    for path, why in (("notes.txt", "file is not a database"), (".", "unable to open")):
+        done = lstm_bot(*argv, cwd=tmp_path, LSTM_BOT_DATABASE=path)
+        assert done.returncode == 1
+        last = done.stderr.strip().splitlines()[-1]
+        assert last.startswith(f"error: can't open the database {path}: {why}"), done.stderr
+        assert "Traceback" not in done.stderr
+    assert (tmp_path / "notes.txt").read_text().startswith("not a database")
