@@ -263,7 +263,7 @@ def part_worker() -> None:
     work = Path(tempfile.mkdtemp(prefix="gpu-check-worker-"))
     upload = work / "upload.txt"
     upload.write_text(corpus_text(CASMURRO), encoding="utf-8")
-    text = decode_corpus(upload.read_bytes(), min_chars=1000)  # as worker/inputs.py does
+    text = decode_corpus(upload.read_bytes(), min_chars=2)  # as worker/inputs.py does
     base = ModelStore(BUILTIN_DIR, read_only=True).load(DEFAULT_MODEL)
     plan = parse_params(make_params(EFFORT))
     config = plan.sized(len(text), training_device())

@@ -70,8 +70,9 @@ def train_configs(args: argparse.Namespace, device: Device) -> tuple[NetworkConf
 
 
 def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
-    from model_store.backend import configure, training_device
+    from model_store.backend import configure, require_training, training_device
 
+    require_training()
     configure(threads=args.threads)
     catalog = _catalog(settings, args.store)
     if args.overwrite:

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import importlib.util
 import os
 import re
 import shlex
@@ -39,6 +38,7 @@ from fake_discord.render import render_components, render_interaction, render_me
 from fake_discord.rules import LOCALES
 from fake_discord.testing import running_bot
 from jobs.config import QUEUE_URL_ENV
+from model_store.backend import training_installed
 from model_store.store import BUILTIN_DIR
 
 from .client import LSTMBot
@@ -388,10 +388,6 @@ class Console:
         return "\n".join(lines) + "\n"
 
 
-def train_extra_installed() -> bool:
-    return all(importlib.util.find_spec(name) is not None for name in ("keras", "tensorflow"))
-
-
 def start_worker(settings: Settings) -> subprocess.Popen:
     """A worker child process on the console's queue; its log goes to the data directory."""
     env = dict(os.environ)
@@ -442,7 +438,7 @@ async def run_console(
     child = None
     if not worker:
         bot.worker_hint = NO_WORKER
-    elif train_extra_installed():
+    elif training_installed():
         child = start_worker(settings)
     else:
         bot.worker_hint = NO_TRAIN_EXTRA

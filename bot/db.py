@@ -12,6 +12,7 @@ from typing import Any
 
 from jobs.config import mask_url
 from jobs.db import Database, Migrations
+from jobs.engine import postgres_engine
 from jobs.sqlite import SQLITE_MIGRATIONS, SqliteQueue
 
 REGISTRY_MIGRATIONS = Migrations("bot.migrations")
@@ -39,9 +40,7 @@ async def migrate_all(settings: Any) -> list[str]:
             version = await db.version(SQLITE_MIGRATIONS)
             lines.append(f"job queue (embedded): version {version} in {db.path}")
     if not embedded:
-        from jobs.postgres import migrate
-
-        done = await migrate(settings.queue_url)
+        done = await postgres_engine().migrate(settings.queue_url)
         lines.append(f"job queue at {mask_url(settings.queue_url)}: {done}")
     return lines
 

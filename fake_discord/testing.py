@@ -47,8 +47,13 @@ async def running_bot(
     with fake.patch_discord(compression):
         bot._connection.guild_ready_timeout = guild_ready_timeout
         task = asyncio.create_task(bot.start(token), name="fake-discord-bot")
+        startup_error: BaseException | None = None
         try:
-            await _wait_ready(bot, task, ready_timeout)
+            try:
+                await _wait_ready(bot, task, ready_timeout)
+            except BaseException as exc:
+                startup_error = exc  # raised to the caller: not logged again below
+                raise
             yield bot
         finally:
             await bot.close()
@@ -56,8 +61,9 @@ async def running_bot(
                 await asyncio.wait_for(task, 10.0)
             except asyncio.CancelledError:
                 pass
-            except Exception:  # the test's own failure matters more
-                log.exception("bot task ended with an error")
+            except Exception as exc:  # the test's own failure matters more
+                if exc is not startup_error:
+                    log.exception("bot task ended with an error")
             await _drain_bot_tasks()
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -22,6 +23,8 @@ from pathlib import Path
 from typing import Any
 
 import aiosqlite
+
+from .errors import JobQueueError
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +59,14 @@ class Migrations:
         return files[-1][0] if files else 0
 
 
+def _probe(path: Path) -> None:
+    sqlite3.connect(path).close()
+
+
+class DatabaseUnavailable(JobQueueError):
+    """The SQLite file can't be opened or isn't a database; the message names it and why."""
+
+
 class Database:
     def __init__(self, path: str | Path, migrations: Sequence[Migrations] = ()):
         self.path = Path(path)
@@ -70,15 +81,29 @@ class Database:
         return self._conn
 
     async def open(self) -> Database:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._conn = await aiosqlite.connect(self.path, isolation_level=None)
-        self._conn.row_factory = aiosqlite.Row
-        await self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        await self._conn.execute("PRAGMA journal_mode = WAL")
-        await self._conn.execute("PRAGMA foreign_keys = ON")
-        await self._conn.execute("PRAGMA synchronous = NORMAL")
-        for migrations in self.migrations:
-            await self.migrate(migrations)
+        """Connect and migrate. A file that isn't a database (or a path that can't be opened)
+        raises :class:`DatabaseUnavailable` and leaves the file as it was; the connection's
+        thread is closed either way, so a failed start doesn't hang the process."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # sqlite3 first: aiosqlite's own failed connect leaves its thread to report to
+            # a loop that may be gone (a traceback at exit).
+            await asyncio.to_thread(_probe, self.path)
+            self._conn = await aiosqlite.connect(self.path, isolation_level=None)
+            self._conn.row_factory = aiosqlite.Row
+            await self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            await self._conn.execute("PRAGMA journal_mode = WAL")
+        except (sqlite3.Error, OSError) as exc:
+            await self.close()
+            raise DatabaseUnavailable(f"can't open the database {self.path}: {exc}") from exc
+        try:
+            await self._conn.execute("PRAGMA foreign_keys = ON")
+            await self._conn.execute("PRAGMA synchronous = NORMAL")
+            for migrations in self.migrations:
+                await self.migrate(migrations)
+        except BaseException:
+            await self.close()
+            raise
         return self
 
     async def close(self) -> None:

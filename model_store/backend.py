@@ -20,8 +20,15 @@ import functools
 import os
 from dataclasses import dataclass
 from importlib import metadata
+from importlib.util import find_spec
+
+from .errors import ModelStoreError
 
 JAX_CUDA_PLUGINS = ("jax-cuda13-plugin", "jax-cuda12-plugin")
+NO_TRAINING = (
+    "training needs Keras and a backend, which are not installed here: "
+    "pip install -e '.[train]' (CPU) or pip install -e '.[gpu]' (NVIDIA GPU)"
+)
 
 
 def _installed(distribution: str) -> bool:
@@ -44,6 +51,19 @@ def choose_backend() -> str:
     if _installed("jax"):
         return "jax"
     return "tensorflow"  # not installed: importing keras says so
+
+
+def training_installed() -> bool:
+    """Whether Keras and a backend for it are installed (the train or the gpu extra)."""
+    return find_spec("keras") is not None and any(
+        find_spec(name) is not None for name in ("tensorflow", "jax", "torch")
+    )
+
+
+def require_training() -> None:
+    """Raise :class:`ModelStoreError` saying what to install when training can't run here."""
+    if not training_installed():
+        raise ModelStoreError(NO_TRAINING)
 
 
 def configure(threads: int | None = None) -> None:

@@ -75,3 +75,75 @@ def test_an_unreachable_database_is_one_masked_line(tmp_path: Path) -> None:
             "postgresql://lstm:***@127.0.0.1:1/jobs"
         ), done.stderr
         assert "s3cr3t" not in done.stdout + done.stderr
+
+
+def without(*modules: str, argv: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess:
+    """``lstm-bot ARGV`` in a process where ``modules`` can't be imported (an extra that is
+    not installed), reporting which of Keras and TensorFlow it imported."""
+    code = (
+        "import sys\n"
+        f"for name in {modules!r}: sys.modules[name] = None\n"
+        "from bot.cli import main\n"
+        "code = main(sys.argv[1:])\n"
+        "print('imported:', sorted(m for m in ('keras', 'tensorflow') if sys.modules.get(m)))\n"
+        "sys.exit(code)\n"
+    )
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("LSTM_BOT_")}
+    clean.update(PYTHONPATH=str(ROOT), LSTM_BOT_DATA_DIR=str(cwd / "data"), **env)
+    return subprocess.run(
+        [sys.executable, "-c", code, *argv],
+        cwd=cwd,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+POSTGRES_MISSING = (
+    "error: LSTM_BOT_QUEUE_URL is set, but the postgres extra is not installed here: "
+    "pip install -e '.[postgres]'"
+)
+
+
+@pytest.mark.parametrize("argv", [["db", "migrate"], ["worker", "--once"], ["console"]])
+def test_a_queue_url_without_the_postgres_extra_says_what_to_install(
+    tmp_path: Path, argv: list[str]
+) -> None:
+    url = "postgresql://lstm:s3cr3t@127.0.0.1:1/jobs"
+    done = without("procrastinate", "psycopg", argv=argv, cwd=tmp_path, LSTM_BOT_QUEUE_URL=url)
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines()[-1] == POSTGRES_MISSING, done.stderr
+    assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("argv", [["worker", "--once"], ["train", "x.txt", "--name", "x1"]])
+def test_training_without_keras_says_what_to_install(tmp_path: Path, argv: list[str]) -> None:
+    (tmp_path / "x.txt").write_text("some text to learn from. " * 200)
+    done = without("keras", argv=argv, cwd=tmp_path)
+    assert done.returncode == 1
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: training needs Keras") and "'.[train]'" in last, done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_the_worker_says_a_queue_problem_before_loading_keras(tmp_path: Path) -> None:
+    url = "postgresql://lstm:s3cr3t@127.0.0.1:1/jobs"
+    done = without(argv=["worker", "--once"], cwd=tmp_path, LSTM_BOT_QUEUE_URL=url)
+    assert done.returncode == 1
+    assert "can't reach the job queue's database" in done.stderr
+    assert "imported: []" in done.stdout, done.stdout
+
+
+@pytest.mark.parametrize("argv", [["db", "migrate"], ["worker", "--once"], ["console"]])
+def test_a_database_that_cannot_be_opened_is_one_line_naming_it(
+    tmp_path: Path, argv: list[str]
+) -> None:
+    (tmp_path / "notes.txt").write_text("not a database, but some notes\n" * 100)
+    for path, why in (("notes.txt", "file is not a database"), (".", "unable to open")):
+        done = lstm_bot(*argv, cwd=tmp_path, LSTM_BOT_DATABASE=path)
+        assert done.returncode == 1
+        last = done.stderr.strip().splitlines()[-1]
+        assert last.startswith(f"error: can't open the database {path}: {why}"), done.stderr
+        assert "Traceback" not in done.stderr
+    assert (tmp_path / "notes.txt").read_text().startswith("not a database")

@@ -1,6 +1,8 @@
 """Command line of the worker: ``python -m worker`` or ``lstm-bot worker``.
 
-Importing this module is cheap (no TensorFlow); :func:`run` imports it.
+Importing this module is cheap (no Keras). :func:`run` checks that training can run here,
+opens the queue (so a wrong URL or a missing schema is said at once), and only then imports
+Keras and its backend (:mod:`worker.runner`).
 """
 
 from __future__ import annotations
@@ -13,7 +15,10 @@ import sys
 from pathlib import Path
 
 from jobs.config import SettingsError, mask_logs
+from jobs.engine import open_queue
 from jobs.errors import JobQueueError
+from model_store.backend import configure, require_training
+from model_store.errors import ModelStoreError
 
 from .settings import WorkerSettings, load_worker_settings
 
@@ -55,9 +60,23 @@ def run(args: argparse.Namespace, settings: WorkerSettings) -> int:
         logging.getLogger("procrastinate").setLevel(logging.WARNING)
     if args.poll is not None:
         settings = dataclasses.replace(settings, poll_seconds=args.poll)
-    from .runner import serve
+    require_training()
+    return asyncio.run(_serve(args, settings))
 
-    return asyncio.run(serve(args, settings))
+
+async def _serve(args: argparse.Namespace, settings: WorkerSettings) -> int:
+    queue = await open_queue(
+        queue_url=settings.queue_url,
+        database_path=settings.database_path,
+        lease_seconds=settings.lease_seconds,
+    )
+    try:
+        configure(threads=args.threads)
+        from .runner import serve  # imports Keras and its backend
+
+        return await serve(args, settings, queue)
+    finally:
+        await queue.close()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -74,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     try:
         return run(args, settings)
-    except (SettingsError, JobQueueError) as exc:
+    except (SettingsError, JobQueueError, ModelStoreError) as exc:
         sys.stderr.write(f"error: {exc}\n")
         return 1
     except KeyboardInterrupt:

@@ -49,14 +49,14 @@ class Inputs:
     checkpoint_dir: Path  # holds the last stored checkpoint, or nothing (start from epoch 1)
 
 
-async def fetch_inputs(queue: JobQueue, job: Job, workdir: Path, min_chars: int) -> Inputs:
+async def fetch_inputs(queue: JobQueue, job: Job, workdir: Path) -> Inputs:
     try:
         check_name(job.model_name)
         if job.base_model is not None:
             check_name(job.base_model)
     except InvalidNameError:
         raise JobFailure("the job names a model with an invalid name") from None
-    text = await _corpus(queue, job, min_chars)
+    text = await _corpus(queue, job)
     base = await _base(queue, job, workdir / "base")
     checkpoint_dir = workdir / "checkpoint"
     shutil.rmtree(checkpoint_dir, ignore_errors=True)
@@ -65,7 +65,9 @@ async def fetch_inputs(queue: JobQueue, job: Job, workdir: Path, min_chars: int)
     return Inputs(text, base, checkpoint_dir)
 
 
-async def _corpus(queue: JobQueue, job: Job, min_chars: int) -> str:
+async def _corpus(queue: JobQueue, job: Job) -> str:
+    """The upload, decoded. Its length is the bot's to judge (LSTM_BOT_MIN_CORPUS_CHARS, checked
+    before the job was queued); training refuses a text too short to split and train on."""
     try:
         data = (await queue.files(job.id, CORPUS)).get(CORPUS_FILE)
     except BlobError:
@@ -73,7 +75,7 @@ async def _corpus(queue: JobQueue, job: Job, min_chars: int) -> str:
     if data is None:
         raise JobFailure("the uploaded text is gone (it was removed before training)")
     try:
-        return decode_corpus(data, what="the uploaded text", min_chars=min_chars)
+        return decode_corpus(data, what="the uploaded text", min_chars=2)
     except CorpusError as exc:
         raise JobFailure(str(exc)) from None
 

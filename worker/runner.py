@@ -21,7 +21,6 @@ from argparse import Namespace
 from pathlib import Path
 
 from jobs.config import mask_url
-from jobs.engine import open_queue
 from jobs.errors import CancelRequested, LeaseLost
 from jobs.queue import JobQueue
 from jobs.records import EPOCH, Job, Lease
@@ -142,7 +141,7 @@ class Worker:
     ) -> None:
         try:
             plan = parse_params(job.params)
-            inputs = await fetch_inputs(self.queue, job, workdir, self.settings.min_corpus_chars)
+            inputs = await fetch_inputs(self.queue, job, workdir)
             result = await asyncio.to_thread(
                 train_job, job, plan, inputs.text, inputs.base, ctl, inputs.checkpoint_dir
             )
@@ -286,38 +285,29 @@ def _sample(artifact: ModelArtifact, seed: str | None) -> str | None:
         return None
 
 
-async def serve(args: Namespace, settings: WorkerSettings) -> int:
-    """Run a worker until stopped (or after one job with ``--once``)."""
-    from model_store.backend import configure, describe_device
+async def serve(args: Namespace, settings: WorkerSettings, queue: JobQueue) -> int:
+    """Run a worker on ``queue`` until stopped (or after one job with ``--once``)."""
+    from model_store.backend import describe_device
 
     worker_id = args.worker_id or f"{socket.gethostname()}-{os.getpid()}"
     loop = asyncio.get_running_loop()
     pending_signals: list[int] = []
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, pending_signals.append, sig)
-    queue = await open_queue(  # first: a missing schema is said before TensorFlow loads
-        queue_url=settings.queue_url,
-        database_path=settings.database_path,
-        lease_seconds=settings.lease_seconds,
+    device = await asyncio.to_thread(describe_device)
+    where = mask_url(settings.queue_url) if settings.queue_url else settings.database_path
+    log.info("worker %s starting: training on %s; queue %s", worker_id, device, where)
+    worker = Worker(
+        queue,
+        settings,
+        worker_id=worker_id,
+        device=device,
+        progress_seconds=args.progress_seconds,
     )
-    try:
-        configure(threads=args.threads)
-        device = await asyncio.to_thread(describe_device)
-        where = mask_url(settings.queue_url) if settings.queue_url else settings.database_path
-        log.info("worker %s starting: training on %s; queue %s", worker_id, device, where)
-        worker = Worker(
-            queue,
-            settings,
-            worker_id=worker_id,
-            device=device,
-            progress_seconds=args.progress_seconds,
-        )
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, worker.on_signal, sig)
-        for sig in pending_signals:
-            worker.on_signal(sig)
-        code = await worker.serve(once=args.once, max_idle=args.max_idle)
-    finally:
-        await queue.close()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, worker.on_signal, sig)
+    for sig in pending_signals:
+        worker.on_signal(sig)
+    code = await worker.serve(once=args.once, max_idle=args.max_idle)
     log.info("worker %s stopped", worker_id)
     return code

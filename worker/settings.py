@@ -20,7 +20,6 @@ class WorkerSettings:
     scratch_dir: Path | None = field(default=None, metadata={"env": "LSTM_BOT_SCRATCH_DIR"})
     lease_seconds: float = field(default=60.0, metadata={"env": "LSTM_BOT_LEASE_SECONDS"})
     poll_seconds: float = field(default=2.0, metadata={"env": "LSTM_BOT_POLL_SECONDS"})
-    min_corpus_chars: int = field(default=5_000, metadata={"env": "LSTM_BOT_MIN_CORPUS_CHARS"})
     log_level: str = field(default="INFO", metadata={"env": "LSTM_BOT_LOG_LEVEL"})
 
     @property

@@ -241,7 +241,7 @@ async def test_console_without_the_train_extra_says_how_to_train(
 ):
     from bot import console
 
-    monkeypatch.setattr(console, "train_extra_installed", lambda: False)
+    monkeypatch.setattr(console, "training_installed", lambda: False)
     corpus = tmp_path / "mine.txt"
     corpus.write_text(make_text(8000, seed=3), encoding="utf-8")
     script = io.StringIO(f"/train file:{corpus} name:mine effort:quick\nwait 1\n")

@@ -81,7 +81,7 @@ def test_a_gpu_gets_bigger_steps_and_longer_epochs() -> None:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> WorkerSettings:
-    return WorkerSettings(data_dir=tmp_path / "data", min_corpus_chars=2000, lease_seconds=30)
+    return WorkerSettings(data_dir=tmp_path / "data", lease_seconds=30)
 
 
 async def run_one(queue: SqliteQueue, settings: WorkerSettings) -> None:
@@ -118,10 +118,7 @@ async def assert_failed_once(queue: SqliteQueue, job: Job, reason: str) -> None:
     ("case", "reason"),
     [
         ("missing", "the uploaded text is gone (it was removed before training)"),
-        (
-            "short",
-            "the uploaded text is too short to learn from (1,000 characters; at least 2,000)",
-        ),
+        ("short", "the text is too short to train on (100 characters)"),
         ("base", "the base model 'ghost' no longer exists or arrived damaged"),
         ("builtin", "the base model 'ghost' is not installed on the training worker"),
         ("params", "the job's training settings are invalid"),
@@ -130,7 +127,7 @@ async def assert_failed_once(queue: SqliteQueue, job: Job, reason: str) -> None:
 async def test_failures_are_final_and_readable(
     queue: SqliteQueue, settings: WorkerSettings, case: str, reason: str
 ) -> None:
-    text = make_text(1000 if case == "short" else 4000)
+    text = make_text(100 if case == "short" else 4000)
     base = {
         "base": BaseModel("ghost", files={"card.json": b"{}"}),
         "builtin": BaseModel("ghost", checksum="00" * 32),
@@ -142,6 +139,21 @@ async def test_failures_are_final_and_readable(
         await queue.delete_corpus(job.id)
     await run_one(queue, settings)
     await assert_failed_once(queue, job, reason)
+
+
+async def test_the_upload_minimum_is_the_bots_alone(
+    queue: SqliteQueue, settings: WorkerSettings
+) -> None:
+    """A worker on another machine has no upload minimum of its own to disagree with the
+    bot's: a text the bot accepted (LSTM_BOT_MIN_CORPUS_CHARS lowered there) is trained."""
+    job = await submit(
+        queue,
+        make_text(3000),  # below the bot's default minimum (5,000)
+        params={"effort": "quick", "epochs": 1, "network": TINY_NETWORK},
+    )
+    await run_one(queue, settings)
+    done = await queue.get(job.id)
+    assert done.status == "succeeded", done.error
 
 
 # Data that can't be trained on, and a bug that would fail the same way every time: the job
