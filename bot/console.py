@@ -450,7 +450,8 @@ async def run_console(
                 if interactive:
                     console.write(
                         "lstm-bot offline console: the real bot, a fake Discord, no token needed.\n"
-                        'Try: /generate seed:"The will to" temperature:0.5   (help, quit)\n'
+                        'Try: /generate seed:"The will to" temperature:0.5, then click Continue'
+                        "   (help, quit)\n"
                     )
                 while True:
                     if interactive:

@@ -187,9 +187,9 @@ class ReplyWriter:
         """Continue: the next part, into the same message when it fits, else a new one."""
         message = interaction.message
         assert message is not None
-        self.cooldown.check(interaction)
-        if message.id in self._continuing:
+        if message.id in self._continuing:  # (before the cooldown: this press costs nothing)
             raise UserFacingError("buttons.busy")
+        self.cooldown.check(interaction)
         self._continuing.add(message.id)
         try:
             await interaction.response.defer()  # before any database or model work
@@ -211,9 +211,9 @@ class ReplyWriter:
     async def regenerate(self, interaction: discord.Interaction, state: ReplyState) -> None:
         """Regenerate: the same seed, a new random seed, as a new message."""
         assert interaction.message is not None
-        self.cooldown.check(interaction)
         if interaction.message.id in self._continuing:  # its text is changing: read it after
             raise UserFacingError("buttons.busy")
+        self.cooldown.check(interaction)
         await interaction.response.defer()  # before any database or model work
         record = await self._model(interaction, state)
         reply = await self._read(interaction, state)

@@ -189,6 +189,7 @@ async def test_one_continue_at_a_time(env, monkeypatch):
         return step(self)
 
     monkeypatch.setattr(BatchSampler, "step", slow_step)
+    env.bot.settings = dataclasses.replace(env.settings, generate_cooldown=60)
     held.set()
     first = await pressed(env, ix.original, "Continue")
     await wait_until(lambda: env.bot.generation.in_flight == 1, what="the first Continue")
@@ -197,6 +198,9 @@ async def test_one_continue_at_a_time(env, monkeypatch):
     go.set()
     await settled(env, ix.original, lambda m: "120 characters" in m.content)
     assert first.followups == []
+    # The refused press cost carol nothing: she is not on cooldown.
+    again = await pressed(env, ix.original, "Regenerate", env.carol)
+    await again.wait_for(lambda i: i.followups and i.followups[0].components, 30)
 
 
 async def test_a_press_is_acknowledged_before_database_work(env, monkeypatch):
