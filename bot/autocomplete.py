@@ -9,6 +9,7 @@ from discord import app_commands
 
 from .errors import UserFacingError
 from .formatting import code, loss_text, shorten
+from .i18n import t
 from .registry import ModelRecord
 
 if TYPE_CHECKING:
@@ -26,15 +27,17 @@ async def model_choices(
     records = await bot.registry.visible(interaction.guild_id)
     matches = [r for r in records if needle in r.name]
     matches.sort(key=lambda r: (not r.name.startswith(needle), r.name))
+    locale = interaction.locale
     return [
-        app_commands.Choice(name=shorten(_describe(bot, r), 100), value=r.name)
+        app_commands.Choice(name=shorten(_describe(bot, r, locale), 100), value=r.name)
         for r in matches[:MAX_CHOICES]
     ]
 
 
-def _describe(bot: LSTMBot, record: ModelRecord) -> str:
-    where = "built-in" if record.builtin else "server"
-    quality = "unavailable" if bot.registry.problem(record) else loss_text(record.card)
+def _describe(bot: LSTMBot, record: ModelRecord, locale: object) -> str:
+    where = t(locale, "model.builtin") if record.builtin else t(locale, "model.server")
+    problem = bot.registry.problem(record)
+    quality = t(locale, "model.unavailable") if problem else loss_text(record.card, locale)
     return f"{record.name} · {where} · {quality}"
 
 
@@ -43,20 +46,28 @@ async def resolve_model(
 ) -> ModelRecord:
     """The model ``name`` as this server sees it (autocomplete only suggests: check again).
 
-    ``usable``: also refuse a model whose files are broken (it can still be deleted)."""
+    ``usable``: also refuse a model whose files are broken (it can still be deleted). No name:
+    the server's default model (``/model default``), else the bot's."""
     bot: LSTMBot = interaction.client  # type: ignore[assignment]
-    name = (name or bot.settings.default_model).strip().lower()
+    if name is None or not name.strip():
+        name = await bot.guild_settings.default_model(interaction.guild_id)
+    name = name.strip().lower()
     record = await bot.registry.get(interaction.guild_id, name)
     if record is None:
-        raise UserFacingError(
-            f"There is no model called {code(shorten(name, 40))} here. "
-            "See `/model list` for the models this server can use."
-        )
-    problem = bot.registry.problem(record) if usable else None
-    if problem is not None:
-        who = "the bot's operator" if record.builtin else "its owner (`/model delete`)"
-        raise UserFacingError(
-            f"The model `{record.name}` is unavailable: its files are damaged "
-            f"({shorten(problem, 300)}). Try another model; {who} can fix it."
-        )
+        raise UserFacingError("model.not_found", name=code(shorten(name, 40)))
+    if usable:
+        check_usable(bot, record)
     return record
+
+
+def check_usable(bot: LSTMBot, record: ModelRecord) -> None:
+    """Refuse a model whose files are damaged, saying who can fix it."""
+    problem = bot.registry.problem(record)
+    if problem is not None and record.builtin:
+        raise UserFacingError(
+            "model.damaged_builtin", name=record.name, problem=shorten(problem, 300)
+        )
+    if problem is not None:
+        raise UserFacingError(
+            "model.damaged_server", name=record.name, problem=shorten(problem, 300)
+        )

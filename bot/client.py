@@ -15,13 +15,17 @@ from jobs.queue import JobQueue
 from model_store import ModelCatalog, ModelStoreError
 from model_store.store import BUILTIN_DIR
 
+from .cooldown import WritingCooldown
 from .db import bot_database
 from .generation import GenerationService
+from .guild_settings import GuildSettings
+from .i18n.translator import CatalogueTranslator
 from .job_reporter import JobReporter
 from .registry import ModelRegistry
 from .settings import Settings
 from .transfer import ResultImporter, sweep_orphans
 from .tree import BotTree
+from .writer import ReplyWriter
 
 log = logging.getLogger(__name__)
 
@@ -59,9 +63,12 @@ class LSTMBot(commands.Bot):
         self.db = bot_database(settings.database_path, embedded_queue=not settings.queue_url)
         self.catalog = ModelCatalog(settings.model_path, builtin_root)
         self.registry = ModelRegistry(self.db, self.catalog)
+        self.guild_settings = GuildSettings(self.db, self.registry, settings.default_model)
         self.generation = GenerationService(
             settings.model_cache_size, on_load_error=self.registry.mark_broken
         )
+        self.cooldown = WritingCooldown(lambda: self.settings.generate_cooldown)
+        self.writer = ReplyWriter(self)
         self.jobs: JobQueue  # opened in setup_hook
         self.importer: ResultImporter
         self.reporter = JobReporter(self, settings.poll_seconds)
@@ -91,6 +98,7 @@ class LSTMBot(commands.Bot):
         broken = await self.registry.check_builtins()
         if broken:  # logged one by one; the bot serves every other model
             log.error("unavailable built-in models (files damaged): %s", ", ".join(broken))
+        await self.tree.set_translator(CatalogueTranslator())
         for name in self.extensions_to_load:
             try:
                 await self.load_extension(name)

@@ -1,12 +1,17 @@
 """The offline console: the real bot against the in-repo fake Discord, driven from a prompt.
 
 Type what you would type in Discord (``/generate seed:"The will to" temperature:0.5``,
-``/model list``) and see what Discord would show. ``click LABEL`` presses a button of the last
-message, ``wait [SECONDS]`` waits until no training job is queued or running (then shows what
-the bot posted in the channel meanwhile), ``help`` lists the commands, ``quit`` (or end of
-input) leaves. When standard input is not a terminal, commands are read one a line and the
-console exits at the end of the input: with status 1 if any command failed (a line the console
-could not run, an error the bot replied, or a Discord rule the bot broke), else 0.
+``/model list``) and see what Discord would show, buttons included. ``click LABEL`` presses a
+button of the last reply (the newest message with that button), ``say TEXT`` posts a message
+in the channel as you, ``continue [MESSAGE_ID]`` runs the "Continue this text" message command
+on a message (default: the channel's latest), ``locale [LOCALE]`` shows or switches your
+Discord language (``tr``, ``pt-BR``, ``en-US``...), ``wait [SECONDS]`` waits until no training
+job is queued or running (then shows what the bot posted in the channel meanwhile), ``help``
+lists the commands, ``quit`` (or end of input) leaves.
+
+When standard input is not a terminal, commands are read one a line and the console exits at
+the end of the input: with status 1 if any command failed (a line the console could not run,
+an error the bot replied, or a Discord rule the bot broke), else 0.
 
 ``/train`` needs a worker: when the train extra is installed the console runs one in a child
 process (``--no-worker`` turns that off); otherwise the job's reply says how to start one.
@@ -28,8 +33,9 @@ from typing import Any, TextIO
 
 import discord
 
-from fake_discord import FakeDiscord, InteractionNotDone
-from fake_discord.render import render_interaction, render_message
+from fake_discord import FakeDiscord
+from fake_discord.render import render_components, render_interaction, render_message
+from fake_discord.rules import LOCALES
 from fake_discord.testing import running_bot
 from jobs.config import QUEUE_URL_ENV
 from model_store.backend import training_installed
@@ -46,6 +52,7 @@ NO_TRAIN_EXTRA = (
     "directory, or restart the console."
 )
 NO_WORKER = "The console runs no worker (--no-worker): start one with `lstm-bot worker`."
+CONTINUE_THIS_TEXT = "Continue this text"  # the message command (cogs/generate.py)
 ATTACHMENT = 11
 _UNESCAPE = re.compile(r"\\([\\*_~`|>#\-\[\]()<@:.!])")
 
@@ -92,6 +99,11 @@ def plain(content: str) -> str:
 
 def _body(content: str) -> str:
     return content.split("\n-# ", 1)[0].removesuffix(" ▌")
+
+
+def _is_generated(msg: Any) -> bool:
+    """A reply of /generate or the message command: bold seed, text, a footer line."""
+    return (msg.content or "").startswith("**") and "\n-# " in (msg.content or "")
 
 
 class Console:
@@ -152,8 +164,15 @@ class Console:
         if line in {"help", "/help"}:
             self.write(self.help_text())
             return
-        if line.startswith("click "):
-            await self._click(line[6:].strip())
+        word, _, rest = line.partition(" ")
+        console_commands = {
+            "click": self._click,
+            "say": self._say,
+            "continue": self._continue,
+            "locale": self._locale,
+        }
+        if word in console_commands:
+            await console_commands[word](rest.strip())
             return
         if line == "wait" or line.startswith("wait "):
             await self._wait(line[4:].strip())
@@ -191,15 +210,31 @@ class Console:
                 quiet_since = None
             await asyncio.sleep(0.05)
         if shown:
-            footer = (ix.content or "").split("\n-# ", 1)
-            self.write("\n" + (f"  ({plain(footer[1])})\n" if len(footer) > 1 else ""))
-            for name, data in ix.files:
-                self.write(f"  [attachment {name}, {len(data):,} bytes]\n")
+            self.write("\n")
+            self._write_tail(ix.original)
             for msg in ix.followups:
                 self.write(plain(msg.content) + "\n")
         else:
             self.write(self.render(ix))
         self.last = ix
+
+    def _write_tail(self, msg: Any) -> None:
+        """What follows a generated reply's text: its footer, attachments and buttons."""
+        footer = (msg.content or "").split("\n-# ", 1)
+        if len(footer) > 1:
+            self.write(f"  ({plain(footer[1])})\n")
+        for name, data in msg.files:
+            self.write(f"  [attachment {name}, {len(data):,} bytes]\n")
+        for line in render_components(msg.components, show_ids=False):
+            self.write(f"  {line}\n")
+
+    def _write_reply(self, msg: Any, before: str = "") -> None:
+        """A generated reply that is already written (``before``: the part already shown)."""
+        body = plain(_body(msg.content or ""))
+        if before and body.startswith(before) and len(body) > len(before):
+            body = "…" + body[len(before) :]
+        self.write(body + "\n")
+        self._write_tail(msg)
 
     @staticmethod
     def render(ix: Any) -> str:
@@ -209,22 +244,94 @@ class Console:
         return "\n".join(lines) + "\n"
 
     async def _click(self, label: str) -> None:
+        """Press the button ``label`` (any case) of the last reply's newest message with it."""
+        if not label:
+            raise ConsoleError("click takes a button's label, e.g. click Continue")
         if self.last is None:
             raise ConsoleError("no message with buttons yet")
-        for msg in self.last.messages:
+        for msg in reversed(self.last.messages):
             for row in msg.components:
                 for comp in row.get("components", []):
                     if comp.get("label", "").lower() == label.lower():
-                        ix = await self.fake.click(msg, self.user, comp["custom_id"])
-                        try:
-                            await ix.wait_done(timeout=30)
-                        except InteractionNotDone:
-                            raise ConsoleError(f"the bot did not answer '{label}'") from None
-                        self.write(self.render(self.last))
-                        if ix.id in self.failed:
-                            raise CommandFailed(f"'{label}' failed")
+                        await self._press(msg, comp["custom_id"], label)
                         return
         raise ConsoleError(f"no button '{label}' on the last message")
+
+    async def _press(self, msg: Any, custom_id: str, label: str) -> None:
+        before = plain(_body(msg.content or ""))
+        ix = await self.fake.click(msg, self.user, custom_id)
+        await self._settle(ix, f"'{label}'")
+        new = [m for m in ix.followups if not m.deleted]
+        if _is_generated(msg):  # Continue, Regenerate: the text goes on here or below
+            errors = [m for m in new if m.ephemeral]  # told privately
+            for m in errors:
+                self.write(plain(render_message(m, show_ids=False)) + "\n")
+            written = [m for m in new if not m.ephemeral]
+            for m in written:
+                self._write_reply(m)
+            if written:
+                self.last = ix  # its newest message's buttons are the ones to press next
+            elif not errors:
+                self._write_reply(msg, before)
+        else:  # a confirmation, a pager: the reply as it is now
+            self.write(self.render(self.last))
+        if ix.id in self.failed:
+            raise CommandFailed(f"'{label}' failed")
+
+    async def _settle(self, ix: Any, what: str) -> None:
+        """Wait until the bot is done with ``ix`` and nothing of it is still being written."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + WAIT_SECONDS
+        quiet_since = None
+        while loop.time() < deadline:
+            if ix.ack_violation and not ix.acked:
+                raise ConsoleError(f"the bot did not answer {what} in time")
+            writing = any("writing…" in (m.content or "") for m in ix.messages)
+            if ix.done and not writing:
+                quiet_since = quiet_since or loop.time()
+                if loop.time() - quiet_since > 0.3:
+                    return
+            else:
+                quiet_since = None
+            await asyncio.sleep(0.05)
+        raise ConsoleError(f"the bot did not finish {what}")
+
+    async def _say(self, text: str) -> None:
+        """Post ``text`` in the channel as the console user."""
+        if not text:
+            raise ConsoleError("say TEXT posts a message, e.g. say Once upon a time")
+        msg = await self.fake.send_message(self.guild.default_channel, self.user, text)
+        self.write(f"  (you posted message {msg.id})\n")
+
+    async def _continue(self, arg: str) -> None:
+        """The "Continue this text" message command on a message of the channel."""
+        messages = self.fake.channel_messages(self.guild.default_channel)
+        if arg:
+            if not arg.isdigit():
+                raise ConsoleError("continue takes a message id, e.g. continue 1234")
+            found = [m for m in messages if m.id == int(arg)]
+            if not found:
+                raise ConsoleError(f"no message {arg} in this channel")
+            target = found[0]
+        elif messages:
+            target = messages[-1]
+        else:
+            raise ConsoleError("no message to continue yet: post one with say TEXT")
+        ix = await self.fake.invoke_message_command(
+            self.guild, self.user, CONTINUE_THIS_TEXT, target
+        )
+        await self._show(ix)
+        if ix.id in self.failed:
+            raise CommandFailed(f"'{CONTINUE_THIS_TEXT}' failed")
+
+    async def _locale(self, arg: str) -> None:
+        """Show or switch the console user's Discord language."""
+        if arg:
+            if arg not in LOCALES:
+                known = ", ".join(sorted(LOCALES))
+                raise ConsoleError(f"unknown locale '{arg}'; Discord's are: {known}")
+            self.user.locale = arg
+        self.write(f"  (your Discord language: {self.user.locale})\n")
 
     async def _wait(self, arg: str) -> None:
         """Wait until no job of this server is queued or running; show what was posted."""
@@ -257,6 +364,8 @@ class Console:
     def help_text(self) -> str:
         lines = ["Commands (type them as in Discord):"]
         for command in self.fake.commands.get(None, []):
+            if command.get("type", 1) != 1:  # a message command: see continue
+                continue
             subs = [o for o in command.get("options", []) if o["type"] in (1, 2)]
             for sub in subs or [None]:
                 name = command["name"] + (f" {sub['name']}" if sub else "")
@@ -266,7 +375,12 @@ class Console:
                 )
                 desc = (sub or command).get("description", "")
                 lines.append(f"  /{name} {args}\n      {desc}")
-        lines.append("  click LABEL    press a button of the last message")
+        lines.append("  click LABEL    press a button of the last reply")
+        lines.append("  say TEXT       post a message in the channel as you")
+        lines.append(
+            f"  continue [MESSAGE_ID]  '{CONTINUE_THIS_TEXT}' on a message (default: the latest)"
+        )
+        lines.append("  locale [LOCALE]  show or switch your Discord language (tr, pt-BR, en-US)")
         lines.append(
             f"  wait [SECONDS] until no training job is queued or running ({WAIT_SECONDS:g})"
         )
@@ -336,7 +450,8 @@ async def run_console(
                 if interactive:
                     console.write(
                         "lstm-bot offline console: the real bot, a fake Discord, no token needed.\n"
-                        'Try: /generate seed:"The will to" temperature:0.5   (help, quit)\n'
+                        'Try: /generate seed:"The will to" temperature:0.5, then click Continue'
+                        "   (help, quit)\n"
                     )
                 while True:
                     if interactive:

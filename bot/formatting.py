@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import discord
 
+from .i18n import Num, t
+
 MESSAGE_LIMIT = 2000  # characters in a message's content
 FIELD_LIMIT = 1024  # characters in an embed field's value
 FOOTER_LIMIT = 300  # our own cap on a generated message's footer line
@@ -61,13 +63,21 @@ def generated_message(
     return f"**{bold}**{rest}{tail}", False
 
 
+def sentence(text: str) -> str:
+    """``text`` (an explanation from the model store or the job queue) as a sentence."""
+    text = text.strip()
+    return text[:1].upper() + text[1:] + ("" if text.endswith((".", "!", "?")) else ".")
+
+
 def shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: max(0, limit - 1)] + "…"
 
 
-def loss_text(card: dict) -> str:
+def loss_text(card: dict, locale: object = None) -> str:
     loss = card.get("heldout_loss_nats")
-    return f"{loss:.3f} nats/char" if isinstance(loss, (int, float)) else "unknown"
+    if isinstance(loss, (int, float)):
+        return t(locale, "loss.nats", loss=Num(loss, ".3f"))
+    return t(locale, "loss.unknown")
 
 
 def progress_bar(fraction: float, width: int = 20) -> str:
@@ -76,6 +86,7 @@ def progress_bar(fraction: float, width: int = 20) -> str:
 
 
 def duration(seconds: float | None) -> str:
+    """``1 h 02 min``, ``3 min 05 s``, ``9 s`` (the same in every language the bot speaks)."""
     if seconds is None:
         return "?"
     seconds = int(seconds)

@@ -29,6 +29,8 @@ from pathlib import Path
 from model_store import Generator, ModelStoreError, SampleOptions, load_artifact
 from model_store.sampling import Row
 
+from .i18n import Message
+
 log = logging.getLogger(__name__)
 
 PUBLISH_INTERVAL = 0.05
@@ -38,7 +40,14 @@ _ACQUIRE_TRIES = 5
 
 
 class ModelUnavailable(ModelStoreError):
-    """The model's engine closed while a request needed it; the message is for the user."""
+    """The model's engine closed while a request needed it; ``reason`` is for the user."""
+
+    def __init__(self, reason: Message):
+        super().__init__(str(reason))
+        self.reason = reason
+
+
+SHUTTING_DOWN = Message("model.shutting_down")
 
 
 @dataclass(frozen=True)
@@ -83,7 +92,7 @@ class _Engine:
         self._pending: list[_Request] = []
         self._lock = threading.Lock()
         self._wake = threading.Event()
-        self._closed: str | None = None  # why, once closed
+        self._closed: Message | None = None  # why, once closed
         self.evicted = False  # closed by the cache (not deleted, not broken)
         self._thread = threading.Thread(target=self._run, name=f"generate-{name}", daemon=True)
         self._thread.start()
@@ -98,10 +107,10 @@ class _Engine:
                 self._pending.append(request)
                 request = None  # type: ignore[assignment]
         if request is not None:  # closed meanwhile: end it now
-            request.apply("", True, ModelUnavailable(self._closed or "closed"))
+            request.apply("", True, ModelUnavailable(self._closed or SHUTTING_DOWN))
         self._wake.set()
 
-    def close(self, reason: str) -> None:
+    def close(self, reason: Message) -> None:
         """Stop the thread; every request still queued or in flight ends with ``reason``."""
         with self._lock:
             if self._closed is None:
@@ -146,14 +155,12 @@ class _Engine:
         except BaseException:
             log.exception("the generation thread of model %s died", self.name)
             with self._lock:
-                self._closed = self._closed or (
-                    f"the model `{self.name}` stopped working; it has been logged"
-                )
+                self._closed = self._closed or Message("model.stopped_working", {"name": self.name})
         finally:
             with self._lock:
                 pending += self._pending
                 self._pending = []
-            error = ModelUnavailable(self._closed or "closed")
+            error = ModelUnavailable(self._closed or SHUTTING_DOWN)
             self._publish(
                 [(req, "", True, error) for req in [*active.values(), *pending]],
             )
@@ -222,7 +229,7 @@ class GenerationService:
     async def engine(self, path: str | Path, checksum: str, name: str) -> _Engine:
         """The engine for the model at ``path`` (loaded in a thread on first use)."""
         if self._closed:
-            raise ModelUnavailable("the bot is shutting down")
+            raise ModelUnavailable(SHUTTING_DOWN)
         key = (str(path), checksum)
         cached = self._engines.get(key)
         if cached is not None and cached.closed:  # its thread died: start a new one
@@ -247,7 +254,7 @@ class GenerationService:
                 self.on_load_error(key[0], key[1], exc)
             raise
         if self._closed:
-            raise ModelUnavailable("the bot is shutting down")
+            raise ModelUnavailable(SHUTTING_DOWN)
         engine = _Engine(generator, name, asyncio.get_running_loop())
         self._engines[key] = engine
         self._trim(keep=engine)
@@ -262,7 +269,7 @@ class GenerationService:
             if engine.users == 0 and engine is not keep:
                 del self._engines[key]
                 engine.evicted = True
-                engine.close("evicted from the model cache")
+                engine.close(Message("model.busy", {"name": engine.name}))
 
     async def _acquire(self, path: str | Path, checksum: str, name: str) -> _Engine:
         """The model's engine with one more user; one the cache evicted meanwhile is reloaded.
@@ -274,18 +281,18 @@ class GenerationService:
             if not engine.evicted:  # no await between this check and taking it
                 engine.users += 1
                 return engine
-        raise ModelUnavailable(f"the model `{name}` is not available right now; try again")
+        raise ModelUnavailable(Message("model.busy", {"name": name}))
 
     def _release(self, engine: _Engine) -> None:
         engine.users -= 1
         if engine.users == 0:
             self._trim()
 
-    def evict(self, path: str | Path, reason: str | None = None) -> None:
+    def evict(self, path: str | Path, reason: Message | None = None) -> None:
         """Close the engines of the model at ``path`` (it is being deleted)."""
         for key in [k for k in self._engines if k[0] == str(path)]:
             engine = self._engines.pop(key)
-            engine.close(reason or f"the model `{engine.name}` was deleted while I was writing")
+            engine.close(reason or Message("model.deleted_while_writing", {"name": engine.name}))
 
     async def stream(
         self, path: str | Path, checksum: str, name: str, seed: str, options: SampleOptions
@@ -323,5 +330,5 @@ class GenerationService:
     def close(self) -> None:
         self._closed = True
         for engine in self._engines.values():
-            engine.close("the bot is shutting down")
+            engine.close(SHUTTING_DOWN)
         self._engines.clear()

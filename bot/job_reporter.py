@@ -4,7 +4,8 @@ Each pass first imports the results of succeeded jobs (:class:`bot.transfer.Resu
 the bot is the only writer of its registry), then looks at jobs with unreported events (or
 still unfinished): one progress message per job, edited at most every ``EDIT_INTERVAL``
 seconds, on the channel because jobs outlive the 15-minute interaction token, and the result
-when the job ends. What has been shown is recorded in the queue (``progress_message_id``,
+when the job ends, in the language of the member who started it (``Job.locale``). What has
+been shown is recorded in the queue (``progress_message_id``,
 ``reported_event_id``), so a restarted bot carries on where it stopped.
 
 Jobs are reported independently: one that fails (its channel deleted, access lost) is retried
@@ -27,6 +28,7 @@ import discord
 
 from jobs.records import SUCCEEDED, Job
 
+from .i18n import t
 from .job_views import progress_embed, result_embed
 from .transfer import plot_path
 
@@ -177,7 +179,9 @@ class JobReporter:
                 state["device"] = payload.get("device")
                 resumed = payload.get("resumed_from_epoch") or 0
                 state["note"] = (
-                    f"Resuming after epoch {resumed}…" if resumed else "Starting training…"
+                    t(job.locale, "note.resuming", epoch=resumed)
+                    if resumed
+                    else t(job.locale, "note.starting")
                 )
             elif event.kind == "progress":
                 state["progress"] = payload
@@ -188,7 +192,8 @@ class JobReporter:
                     "text": payload.get("sample", ""),
                 }
             elif event.kind in {"retry", "released"}:
-                state["note"] = f"Retrying: {payload.get('reason', 'the worker stopped')}"
+                reason = payload.get("reason") or t(job.locale, "note.worker_stopped")
+                state["note"] = t(job.locale, "note.retrying", reason=reason)
                 state.pop("progress", None)
             elif event.kind == "succeeded":
                 final = state["result"] = payload

@@ -1,4 +1,9 @@
-"""How training jobs look in Discord: progress embeds, results, status lines (no I/O)."""
+"""How training jobs look in Discord: progress embeds, results, status lines (no I/O).
+
+The channel's progress and result messages are in the language of the member who started the
+job (``Job.locale``, from their Discord client when they ran ``/train``); status lines in the
+language of whoever asks.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ from jobs.records import Job
 from model_store.outcome import SMALL_TEXT, Outcome
 
 from .formatting import duration, escape, progress_bar, shorten
+from .i18n import Num, t
 
 STATUS_ICON = {
     "queued": "⏳",
@@ -22,29 +28,39 @@ STATUS_ICON = {
 
 
 def job_title(job: Job, icon: str | None = None) -> str:
-    how = f"fine-tuning {job.base_model}" if job.base_model else "from scratch"
+    locale = job.locale
+    if job.base_model:
+        how = t(locale, "job.how_finetune", base=job.base_model)
+    else:
+        how = t(locale, "job.how_scratch")
     icon = icon or STATUS_ICON.get(job.status, "")
-    return f"{icon} Training `{job.model_name}` (job #{job.id}, {how})"
+    return t(locale, "job.title", icon=icon, name=job.model_name, id=job.id, how=how)
 
 
-def status_line(job: Job, position: int | None = None) -> str:
-    line = f"#{job.id} `{job.model_name}` · {job.status}"
+def status_name(status: str, locale: object = None) -> str:
+    return t(locale, f"status.{status}")
+
+
+def status_line(job: Job, position: int | None = None, locale: object = None) -> str:
+    parts = [f"#{job.id} `{job.model_name}`", status_name(job.status, locale)]
     if job.status == "queued" and position:
-        line += f" · place {position} in the queue"
+        parts.append(t(locale, "job.place", position=position))
     if job.error and job.status == "failed":
-        line += f" · {shorten(job.error, 120)}"
+        parts.append(shorten(job.error, 120))
     if job.cancel_requested and job.status == "running":
-        line += " · cancelling"
-    line += f" · by <@{job.user_id}> · {ago(job.created_at)}"
-    return line
+        parts.append(t(locale, "job.cancelling"))
+    parts.append(t(locale, "job.by", user=f"<@{job.user_id}>"))
+    parts.append(ago(job.created_at, locale))
+    return " · ".join(parts)
 
 
-def ago(timestamp: float) -> str:
-    return f"{duration(max(0.0, time.time() - timestamp))} ago"
+def ago(timestamp: float, locale: object = None) -> str:
+    return t(locale, "job.ago", duration=duration(max(0.0, time.time() - timestamp)))
 
 
 def progress_embed(job: Job, state: dict[str, Any]) -> discord.Embed:
     """The channel's progress message for ``job``; ``state`` folds in the latest events."""
+    locale = job.locale
     colour = {
         "succeeded": discord.Colour.green(),
         "failed": discord.Colour.red(),
@@ -57,99 +73,139 @@ def progress_embed(job: Job, state: dict[str, Any]) -> discord.Embed:
     embed = discord.Embed(title=job_title(job, "⚠️" if learned_little else None), colour=colour)
     progress = state.get("progress")
     if job.status == "queued":
-        embed.description = state.get("note") or "Waiting for a worker…"
+        embed.description = state.get("note") or t(locale, "job.waiting")
     elif job.status == "running" and progress:
-        total = progress["epochs"] * progress["steps"]
-        done = (progress["epoch"] - 1) * progress["steps"] + progress["step"]
-        fraction = done / total if total else 0.0
-        held = progress.get("heldout_loss")
-        embed.description = (
-            f"{progress_bar(fraction)} {fraction:.0%}\n"
-            f"epoch {progress['epoch']}/{progress['epochs']} · loss {progress['loss']:.3f}"
-            + (f" · held-out {held:.3f}" if held is not None else "")
-            + f"\n{progress['chars_per_sec']:,.0f} characters/s · "
-            f"ETA {duration(progress.get('eta_seconds'))}"
-        )
+        embed.description = _progress_text(progress, locale)
     elif job.status == "running":
-        embed.description = state.get("note") or "Starting…"
+        embed.description = state.get("note") or t(locale, "job.starting")
     elif learned_little:
-        embed.description = f"Finished, but `{job.model_name}` learned little: see the result."
+        embed.description = t(locale, "job.learned_little", name=job.model_name)
     elif job.status == "succeeded":
-        embed.description = f"Done: `{job.model_name}` is ready. Try `/generate`."
+        embed.description = t(locale, "job.done", name=job.model_name)
     elif job.status == "failed":
-        embed.description = f"Training failed: {job.error or 'unknown reason'}"
+        error = job.error or t(locale, "job.unknown_reason")
+        embed.description = t(locale, "job.failed", error=error)
     elif job.status == "cancelled":
-        embed.description = "Cancelled."
+        embed.description = t(locale, "job.cancelled")
     if state.get("device"):
-        embed.set_footer(text=f"training on {state['device']}")
+        embed.set_footer(text=t(locale, "job.device", device=state["device"]))
     sample = state.get("sample")
     if sample and job.status == "running":
         embed.add_field(
-            name=f"Sample after epoch {sample['epoch']}",
+            name=t(locale, "job.sample_after", epoch=sample["epoch"]),
             value=shorten(escape(sample["seed"] + sample["text"]), 300),
             inline=False,
         )
     return embed
 
 
+def _progress_text(progress: dict[str, Any], locale: object) -> str:
+    total = progress["epochs"] * progress["steps"]
+    done = (progress["epoch"] - 1) * progress["steps"] + progress["step"]
+    fraction = done / total if total else 0.0
+    held = progress.get("heldout_loss")
+    line = t(
+        locale,
+        "job.epoch",
+        epoch=progress["epoch"],
+        epochs=progress["epochs"],
+        loss=Num(progress["loss"], ".3f"),
+    )
+    if held is not None:
+        line += " · " + t(locale, "job.heldout", loss=Num(held, ".3f"))
+    speed = t(
+        locale,
+        "job.speed",
+        speed=Num(progress["chars_per_sec"], ",.0f"),
+        eta=duration(progress.get("eta_seconds")),
+    )
+    return f"{progress_bar(fraction)} {fraction:.0%}\n{line}\n{speed}"
+
+
 def result_embed(job: Job, payload: dict[str, Any]) -> discord.Embed:
     """The result message: the model's held-out loss next to its base's and a uniform guess;
     a model that learned nothing says so (no success mark) and what would help."""
+    locale = job.locale
     card = payload.get("card", {})
     outcome = Outcome.from_card(card)
     learned = outcome is None or outcome.learned
-    usage = f"use it with `/generate model:{job.model_name}`"
+    usage = t(locale, "result.usage", name=job.model_name)
+    user = f"<@{job.user_id}>"
     if learned:
         embed = discord.Embed(
-            title=f"✅ `{job.model_name}` is trained",
+            title=t(locale, "result.title", name=job.model_name),
             colour=discord.Colour.green(),
-            description=f"by <@{job.user_id}> · {usage}",
+            description=t(locale, "result.description", user=user, usage=usage),
         )
     else:
         assert outcome is not None
         embed = discord.Embed(
-            title=f"⚠️ `{job.model_name}` is trained but learned little",
+            title=t(locale, "result.title_little", name=job.model_name),
             colour=discord.Colour.orange(),
-            description=f"by <@{job.user_id}> · {outcome.shortfall()} {advice(job, outcome)} "
-            f"You can still {usage}, or delete it with `/model delete`.",
+            description=t(
+                locale,
+                "result.description_little",
+                user=user,
+                shortfall=shortfall(outcome, locale),
+                advice=advice(job, outcome),
+                usage=usage,
+            ),
         )
-    value = outcome.figures() if outcome is not None else "?"
-    embed.add_field(name="Held-out loss", value=value, inline=False)
+    value = figures(outcome, locale) if outcome is not None else "?"
+    embed.add_field(name=t(locale, "field.heldout"), value=value, inline=False)
     corpus = card.get("corpus", {})
+    chars = t(locale, "result.chars", chars=Num(corpus.get("chars", 0)))
+    if corpus.get("new_chars"):
+        chars += t(locale, "result.new_chars", count=corpus["new_chars"])
+    embed.add_field(name=t(locale, "field.corpus"), value=chars)
+    steps = card.get("training", {}).get("steps_run")
     embed.add_field(
-        name="Corpus",
-        value=f"{corpus.get('chars', 0):,} characters"
-        + (f", {corpus['new_chars']} new" if corpus.get("new_chars") else ""),
-    )
-    training = card.get("training", {})
-    steps = training.get("steps_run")
-    embed.add_field(
-        name="Training",
-        value=f"{payload.get('epochs_run', '?')} epochs"
-        + (f" ({steps:,} steps)" if steps else "")
-        + f" in {duration(payload.get('seconds'))}",
+        name=t(locale, "field.training"),
+        value=t(
+            locale,
+            "result.training",
+            epochs=payload.get("epochs_run", "?"),
+            steps=t(locale, "result.steps", steps=Num(steps)) if steps else "",
+            duration=duration(payload.get("seconds")),
+        ),
     )
     sample = payload.get("sample")
     if sample:
         embed.add_field(
-            name="Sample",
+            name=t(locale, "field.sample"),
             value=shorten(escape(payload.get("sample_seed", "") + sample), 900),
             inline=False,
         )
     return embed
 
 
+def figures(outcome: Outcome, locale: object = None) -> str:
+    """'1.234 nats/char (base model: 1.456, uniform guess: 4.443)', in the reader's language."""
+    others = []
+    if outcome.base is not None:
+        others.append(t(locale, "outcome.base", loss=Num(outcome.base, ".3f")))
+    others.append(t(locale, "outcome.uniform", loss=Num(outcome.uniform, ".3f")))
+    return t(locale, "outcome.figures", loss=Num(outcome.loss, ".3f"), others=", ".join(others))
+
+
+def shortfall(outcome: Outcome, locale: object = None) -> str:
+    """What a model that learned little failed to beat, as a sentence."""
+    loss = Num(outcome.loss, ".3f")
+    if not outcome.beats_uniform:
+        uniform = Num(outcome.uniform, ".3f")
+        return t(locale, "outcome.below_uniform", loss=loss, uniform=uniform)
+    return t(locale, "outcome.below_base", loss=loss, base=Num(outcome.base or 0.0, ".3f"))
+
+
 def advice(job: Job, outcome: Outcome) -> str:
     """What would help a model that learned too little, in /train's terms."""
+    locale = job.locale
     if outcome.small_text:
-        more = (
-            f"More text would help most (this one had {outcome.chars:,} characters; "
-            f"{SMALL_TEXT:,} or more learn a style well)"
-        )
+        more = t(locale, "advice.more_small", chars=Num(outcome.chars), small=Num(SMALL_TEXT))
     else:
-        more = "A longer text would help"
+        more = t(locale, "advice.more")
     if not job.base_model:
-        return f"{more}; training from scratch needs far more text than fine-tuning (the default)."
+        return t(locale, "advice.scratch", more=more)
     if job.params.get("effort") == "thorough":
-        return f"{more}."
-    return f"{more}, and so would `effort:thorough`."
+        return t(locale, "advice.enough_effort", more=more)
+    return t(locale, "advice.effort", more=more)

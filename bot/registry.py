@@ -153,6 +153,15 @@ class ModelRegistry:
         )
         return ModelRecord.from_row(row) if row else None
 
+    async def by_id(self, guild_id: int | None, model_id: int) -> ModelRecord | None:
+        """The model with this row id, if this server can see it (and it is not being
+        deleted): what a button under a reply names."""
+        row = await self.db.fetchone(
+            "SELECT * FROM models WHERE id = ? AND status = 'ready' AND guild_id IN (0, ?)",
+            (model_id, guild_id or 0),
+        )
+        return ModelRecord.from_row(row) if row else None
+
     async def count(self, guild_id: int) -> int:
         row = await self.db.fetchone(
             "SELECT COUNT(*) FROM models WHERE guild_id = ? AND status = 'ready'", (guild_id,)

@@ -1,9 +1,10 @@
-"""The command tree with the bot's one error handler for every slash command.
+"""The command tree with the bot's one error handler for every application command (and,
+through :meth:`BotTree.report`, for the buttons that outlive a view).
 
-Every error reply is private: an ephemeral message, or, when the command had already deferred
-publicly ("lstm-bot is thinking..."), the public placeholder is deleted and the error follows
-as an ephemeral followup. Commands defer with :func:`defer`, which remembers whether the
-deferral was private so that the handler can simply edit it.
+Every error reply is private and in the user's language: an ephemeral message, or, when the
+command had already deferred publicly ("lstm-bot is thinking..."), the public placeholder is
+deleted and the error follows as an ephemeral followup. Commands defer with :func:`defer`,
+which remembers whether the deferral was private so that the handler can simply edit it.
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ from discord import app_commands
 from model_store import ModelStoreError
 
 from .errors import UserFacingError
-from .formatting import MESSAGE_LIMIT, shorten
+from .formatting import MESSAGE_LIMIT, sentence, shorten
+from .generation import ModelUnavailable
+from .i18n import t
 
 log = logging.getLogger(__name__)
 
-SOMETHING_WENT_WRONG = "Something went wrong on my side; it has been logged. Please try again."
 _PRIVATE_DEFER = "lstm_bot_private_defer"
 
 
@@ -31,32 +33,36 @@ async def defer(interaction: discord.Interaction, *, ephemeral: bool = False) ->
     await interaction.response.defer(ephemeral=ephemeral, thinking=True)
 
 
-def describe_error(error: app_commands.AppCommandError) -> tuple[str, bool]:
-    """The ephemeral message for ``error``, and whether it is unexpected (to be logged)."""
+def describe_error(error: Exception, locale: object = None) -> tuple[str, bool]:
+    """The ephemeral message for ``error`` in the language of ``locale``, and whether it is
+    unexpected (to be logged)."""
     if isinstance(error, app_commands.CommandInvokeError):
-        original = error.original
-        if isinstance(original, ModelStoreError):
-            return _sentence(str(original)), False
-        return SOMETHING_WENT_WRONG, True
+        error = error.original
     if isinstance(error, UserFacingError):
-        return str(error), False
+        return error.text(locale), False
+    if isinstance(error, ModelUnavailable):
+        return error.reason.text(locale), False
+    if isinstance(error, ModelStoreError):
+        return t(locale, "error.model", detail=sentence(str(error))), False
     if isinstance(error, app_commands.CommandOnCooldown):
-        return f"Slow down: you can use this again in {error.retry_after:.0f} s.", False
+        return t(locale, "error.cooldown", seconds=f"{error.retry_after:.0f}"), False
     if isinstance(error, app_commands.MissingPermissions):
-        perms = ", ".join(p.replace("_", " ") for p in error.missing_permissions)
-        return f"You need the {perms} permission for that.", False
+        perms = ", ".join(permission_name(p, locale) for p in error.missing_permissions)
+        return t(locale, "error.missing_permissions", permissions=perms), False
     if isinstance(error, app_commands.NoPrivateMessage):
-        return "That command works in a server, not in DMs.", False
+        return t(locale, "error.no_dm"), False
     if isinstance(error, app_commands.CheckFailure):
-        return "You can't use that command here.", False
+        return t(locale, "error.check_failed"), False
     if isinstance(error, app_commands.TransformerError):
-        return f"That value doesn't work for this option: {shorten(repr(error.value), 200)}.", False
-    return SOMETHING_WENT_WRONG, True
+        return t(locale, "error.bad_value", value=shorten(repr(error.value), 200)), False
+    return t(locale, "error.unexpected"), True
 
 
-def _sentence(text: str) -> str:
-    text = text.strip()
-    return text[:1].upper() + text[1:] + ("" if text.endswith((".", "!", "?")) else ".")
+def permission_name(permission: str, locale: object = None) -> str:
+    """A permission as Discord's settings name it ("Manage Server" for ``manage_guild``)."""
+    if permission == "manage_guild":
+        return t(locale, "permission.manage_guild")
+    return permission.replace("_", " ")
 
 
 class BotTree(app_commands.CommandTree):
@@ -69,11 +75,18 @@ class BotTree(app_commands.CommandTree):
     async def on_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError
     ) -> None:
-        message, unexpected = describe_error(error)
+        await self.report(interaction, error)
+
+    async def report(self, interaction: discord.Interaction, error: Exception) -> None:
+        """Tell the user privately what went wrong (a bug: logged, and said vaguely)."""
+        message, unexpected = describe_error(error, interaction.locale)
         message = shorten(message, MESSAGE_LIMIT)
         if unexpected:
-            command = interaction.command.qualified_name if interaction.command else "?"
-            log.error("command /%s failed", command, exc_info=error)
+            if interaction.command is not None:
+                what = "command /" + interaction.command.qualified_name
+            else:
+                what = "component " + str((interaction.data or {}).get("custom_id", "?"))
+            log.error("%s failed", what, exc_info=error)
         for listener in list(self.error_listeners):
             listener(interaction, message)
         try:

@@ -8,6 +8,7 @@ from discord.ext import commands
 
 from bot.client import LSTMBot
 from bot.errors import UserFacingError
+from bot.i18n import Message, t
 from bot.job_views import status_line
 from bot.permissions import may_manage
 from bot.tree import defer
@@ -22,7 +23,7 @@ class Jobs(commands.GroupCog, group_name="job", group_description="Training jobs
     async def _job(self, interaction: discord.Interaction, job_id: int) -> Job:
         job = await self.bot.jobs.get(job_id)
         if job is None or job.guild_id != interaction.guild_id:
-            raise UserFacingError(f"There is no job #{job_id} on this server.")
+            raise UserFacingError("job.not_found", id=job_id)
         return job
 
     @app_commands.command(name="status", description="Where a training job is")
@@ -37,24 +38,26 @@ class Jobs(commands.GroupCog, group_name="job", group_description="Training jobs
                 if j.user_id == interaction.user.id
             ]
             if not mine:
-                raise UserFacingError("You have no training jobs on this server. Try `/train`.")
+                raise UserFacingError("job.none_yours")
             job = mine[0]
         else:
             job = await self._job(interaction, id)
         position = await self.bot.jobs.position(job.id)
-        await interaction.edit_original_response(content=status_line(job, position))
+        line = status_line(job, position, interaction.locale)
+        await interaction.edit_original_response(content=line)
 
     @app_commands.command(name="list", description="This server's recent training jobs")
     @app_commands.guild_only()
     async def list_jobs(self, interaction: discord.Interaction) -> None:
         await defer(interaction, ephemeral=True)
+        locale = interaction.locale
         jobs = await self.bot.jobs.list_for_guild(interaction.guild_id or 0, 10)
         if not jobs:
-            await interaction.edit_original_response(content="No training jobs on this server yet.")
+            await interaction.edit_original_response(content=t(locale, "job.none_here"))
             return
-        lines = [status_line(j, await self.bot.jobs.position(j.id)) for j in jobs]
+        lines = [status_line(j, await self.bot.jobs.position(j.id), locale) for j in jobs]
         await interaction.edit_original_response(
-            embed=discord.Embed(title="Training jobs", description="\n".join(lines))
+            embed=discord.Embed(title=t(locale, "job.list_title"), description="\n".join(lines))
         )
 
     @app_commands.command(name="cancel", description="Stop a training job")
@@ -66,17 +69,16 @@ class Jobs(commands.GroupCog, group_name="job", group_description="Training jobs
         member = interaction.user
         allowed = await may_manage(self.bot, member, job.user_id)
         if not allowed:
-            raise UserFacingError(
-                "Only the job's owner or someone with Manage Server can cancel it."
-            )
+            raise UserFacingError("job.cancel_not_allowed")
         if job.finished:
-            raise UserFacingError(f"Job #{job.id} has already {job.status}.")
+            status = Message(f"status.{job.status}")  # in the reader's language
+            raise UserFacingError("job.already_finished", id=job.id, status=status)
         job = await self.bot.jobs.request_cancel(job.id)
         assert job is not None
         if job.status == "cancelled":  # never trained on: its upload was deleted with it
-            message = f"Cancelled job #{job.id} before it started."
+            message = t(interaction.locale, "job.cancelled_before_start", id=job.id)
         else:
-            message = f"Stopping job #{job.id}; the worker stops within a few seconds."
+            message = t(interaction.locale, "job.stopping", id=job.id)
         await interaction.edit_original_response(content=message)
         self.bot.reporter.poke()
 

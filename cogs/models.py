@@ -1,4 +1,5 @@
-"""/model list | info | delete: what models this server has, how good they are, who made them."""
+"""/model list | info | default | delete: what models this server has, how good they are, who
+made them, and which one writes when none is named."""
 
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ from bot.autocomplete import model_choices, resolve_model
 from bot.client import LSTMBot
 from bot.errors import UserFacingError
 from bot.formatting import FIELD_LIMIT, escape_within, loss_text
+from bot.i18n import Num, t
+from bot.job_views import figures
 from bot.permissions import may_manage
 from bot.registry import ModelRecord
-from bot.tree import SOMETHING_WENT_WRONG, defer
+from bot.tree import defer
 from model_store import SampleOptions
 from model_store.outcome import Outcome
 
@@ -24,32 +27,55 @@ PAGE_SIZE = 8
 SAMPLE_SEED = "The "
 
 
-def _owner(record: ModelRecord) -> str:
-    return "built-in" if record.builtin else f"by <@{record.owner_id}>"
+def _owner(record: ModelRecord, locale: object) -> str:
+    if record.builtin:
+        return t(locale, "model.builtin")
+    return t(locale, "model.by", user=f"<@{record.owner_id}>")
 
 
-def list_page(records: list[ModelRecord], page: int, broken: set[str]) -> discord.Embed:
-    """One page of the list; models named in ``broken`` are shown as unavailable."""
+def list_page(
+    records: list[ModelRecord],
+    page: int,
+    broken: set[str],
+    locale: object = None,
+    default: str | None = None,
+) -> discord.Embed:
+    """One page of the list; models named in ``broken`` are shown as unavailable, the one
+    named ``default`` as the server's default."""
     pages = max(1, -(-len(records) // PAGE_SIZE))
-    embed = discord.Embed(title="Models on this server", colour=discord.Colour.blurple())
+    embed = discord.Embed(title=t(locale, "list.title"), colour=discord.Colour.blurple())
     for r in records[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]:
         if r.name in broken:
-            value = f"{_owner(r)} · ⚠️ unavailable: its files are damaged"
+            value = f"{_owner(r, locale)} · ⚠️ {t(locale, 'list.damaged')}"
         else:
-            value = (
-                f"{_owner(r)} · base {r.base or '—'}\n"
-                f"held-out loss {loss_text(r.card)} · created {r.created_at[:10] or '?'}"
+            value = f"{_owner(r, locale)} · {t(locale, 'list.base', base=r.base or '—')}\n" + t(
+                locale,
+                "list.loss",
+                loss=loss_text(r.card, locale),
+                date=r.created_at[:10] or "?",
             )
+        if r.name == default:  # the model /generate uses here when none is named
+            value = f"⭐ {t(locale, 'list.default')} · {value}"
         embed.add_field(name=r.name, value=value, inline=False)
-    embed.set_footer(text=f"page {page + 1}/{pages} · lower loss = closer to the style")
+    embed.set_footer(text=t(locale, "list.footer", page=page + 1, pages=pages))
     return embed
 
 
 class Pager(discord.ui.View):
-    def __init__(self, records: list[ModelRecord], broken: set[str], user_id: int):
+    def __init__(
+        self,
+        records: list[ModelRecord],
+        broken: set[str],
+        user_id: int,
+        locale: object,
+        default: str | None,
+    ):
         super().__init__(timeout=300)
         self.records, self.broken, self.user_id, self.page = records, broken, user_id, 0
+        self.locale, self.default = locale, default
         self.pages = max(1, -(-len(records) // PAGE_SIZE))
+        self.previous.label = t(locale, "list.previous")
+        self.next.label = t(locale, "list.next")
         self._sync()
 
     def _sync(self) -> None:
@@ -59,7 +85,7 @@ class Pager(discord.ui.View):
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         if interaction.user.id != self.user_id:
             await interaction.response.send_message(
-                "Run `/model list` yourself to page.", ephemeral=True
+                t(interaction.locale, "list.not_yours"), ephemeral=True
             )
             return False
         return True
@@ -67,7 +93,7 @@ class Pager(discord.ui.View):
     async def _show(self, interaction: discord.Interaction, delta: int) -> None:
         self.page = max(0, min(self.pages - 1, self.page + delta))
         self._sync()
-        embed = list_page(self.records, self.page, self.broken)
+        embed = list_page(self.records, self.page, self.broken, self.locale, self.default)
         await interaction.response.edit_message(embed=embed, view=self)
 
     @discord.ui.button(label="Previous", style=discord.ButtonStyle.secondary)
@@ -80,14 +106,16 @@ class Pager(discord.ui.View):
 
 
 class ConfirmDelete(discord.ui.View):
-    def __init__(self, cog: Models, record: ModelRecord, user_id: int):
+    def __init__(self, cog: Models, record: ModelRecord, user_id: int, locale: object):
         super().__init__(timeout=60)
-        self.cog, self.record, self.user_id = cog, record, user_id
+        self.cog, self.record, self.user_id, self.locale = cog, record, user_id, locale
+        self.confirm.label = t(locale, "delete.confirm")
+        self.cancel.label = t(locale, "delete.cancel")
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         if interaction.user.id != self.user_id:
             await interaction.response.send_message(
-                "Only the person who asked can confirm.", ephemeral=True
+                t(interaction.locale, "delete.not_yours"), ephemeral=True
             )
             return False
         return True
@@ -95,22 +123,26 @@ class ConfirmDelete(discord.ui.View):
     @discord.ui.button(label="Delete", style=discord.ButtonStyle.danger)
     async def confirm(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:
         self.stop()
-        name = self.record.name  # acknowledge first, then delete (files and database)
-        await interaction.response.edit_message(content=f"Deleting `{name}`…", view=None)
+        name, locale = self.record.name, self.locale  # acknowledge first, then delete
+        await interaction.response.edit_message(
+            content=t(locale, "delete.deleting", name=name), view=None
+        )
         try:
-            await self.cog.delete_model(self.record)
+            was_default = await self.cog.delete_model(self.record)
         except Exception:
             log.exception("could not delete model %s", name)
-            await interaction.edit_original_response(content=SOMETHING_WENT_WRONG)
+            await interaction.edit_original_response(content=t(locale, "error.unexpected"))
             return
-        await interaction.edit_original_response(
-            content=f"Deleted `{name}` (its weights and its record)."
-        )
+        content = t(locale, "delete.done", name=name)
+        if was_default:
+            fallback = self.cog.bot.settings.default_model
+            content += "\n" + t(locale, "delete.was_default", default=fallback)
+        await interaction.edit_original_response(content=content)
 
     @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary)
     async def cancel(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:
         self.stop()
-        await interaction.response.edit_message(content="Nothing was deleted.", view=None)
+        await interaction.response.edit_message(content=t(self.locale, "delete.kept"), view=None)
 
 
 class Models(commands.GroupCog, group_name="model", group_description="Browse and manage models"):
@@ -121,11 +153,16 @@ class Models(commands.GroupCog, group_name="model", group_description="Browse an
     @app_commands.command(name="list", description="The models this server can use")
     async def list_models(self, interaction: discord.Interaction) -> None:
         await defer(interaction)
+        locale = interaction.locale
         records = await self.bot.registry.visible(interaction.guild_id)
+        default = await self.bot.guild_settings.default_model(interaction.guild_id)
         broken = {r.name for r in records if self.bot.registry.problem(r) is not None}
-        view = Pager(records, broken, interaction.user.id) if len(records) > PAGE_SIZE else None
+        view = None
+        if len(records) > PAGE_SIZE:
+            view = Pager(records, broken, interaction.user.id, locale, default)
         await interaction.edit_original_response(
-            embed=list_page(records, 0, broken), **({"view": view} if view else {})
+            embed=list_page(records, 0, broken, locale, default),
+            **({"view": view} if view else {}),
         )
 
     @app_commands.command(name="info", description="A model's card, with a short sample")
@@ -141,7 +178,25 @@ class Models(commands.GroupCog, group_name="model", group_description="Browse an
             SAMPLE_SEED,
             SampleOptions(temperature=0.5, length=160, rng_seed=0),
         )
-        await interaction.edit_original_response(embed=card_embed(record, SAMPLE_SEED + sample))
+        embed = card_embed(record, SAMPLE_SEED + sample, interaction.locale)
+        await interaction.edit_original_response(embed=embed)
+
+    @app_commands.command(
+        name="default", description="Choose the model /generate uses here when none is named"
+    )
+    @app_commands.describe(name="The model (Manage Server)")
+    @app_commands.autocomplete(name=model_choices)
+    @app_commands.guild_only()
+    @app_commands.checks.has_permissions(manage_guild=True)
+    async def default(self, interaction: discord.Interaction, name: str) -> None:
+        await defer(interaction, ephemeral=True)
+        record = await resolve_model(interaction, name, usable=True)
+        assert interaction.guild_id is not None
+        await self.bot.guild_settings.set_default_model(interaction.guild_id, record.name)
+        log.info("guild %s: default model %s", interaction.guild_id, record.name)
+        await interaction.edit_original_response(
+            content=t(interaction.locale, "default.set", name=record.name)
+        )
 
     @app_commands.command(name="delete", description="Delete a model of this server")
     @app_commands.describe(name="The model to delete")
@@ -151,58 +206,74 @@ class Models(commands.GroupCog, group_name="model", group_description="Browse an
         await defer(interaction, ephemeral=True)
         record = await resolve_model(interaction, name)
         if record.builtin:
-            raise UserFacingError(f"`{record.name}` is a built-in model; it can't be deleted.")
+            raise UserFacingError("delete.builtin", name=record.name)
         member = interaction.user
         allowed = await may_manage(self.bot, member, record.owner_id)
         if not allowed:
-            raise UserFacingError(
-                "Only the model's owner or someone with Manage Server can delete it."
-            )
+            raise UserFacingError("delete.not_allowed")
+        locale = interaction.locale
         await interaction.edit_original_response(
-            content=f"Delete `{record.name}`? Its weights go too; this can't be undone.",
-            view=ConfirmDelete(self, record, member.id),
+            content=t(locale, "delete.ask", name=record.name),
+            view=ConfirmDelete(self, record, member.id, locale),
         )
 
-    async def delete_model(self, record: ModelRecord) -> None:
+    async def delete_model(self, record: ModelRecord) -> bool:
+        """Delete ``record``; True when it was its server's default model (now unset)."""
+        was_default = await self.bot.guild_settings.forget_model(record.guild_id, record.name)
         self.bot.generation.evict(record.path)
         await self.bot.registry.delete(record)
         if record.job_id is not None:  # an uploaded text kept from its training goes too
             await self.bot.jobs.delete_corpus(record.job_id)
         log.info("deleted model %s of guild %s", record.name, record.guild_id)
+        return was_default
 
 
-def card_embed(record: ModelRecord, sample: str) -> discord.Embed:
+def card_embed(record: ModelRecord, sample: str, locale: object = None) -> discord.Embed:
     card = record.card
     net = card.get("network", {})
     corpus = card.get("corpus", {})
     training = card.get("training", {})
-    embed = discord.Embed(title=f"Model {record.name}", colour=discord.Colour.blurple())
-    embed.add_field(name="Made by", value=_owner(record).removeprefix("by "))
-    embed.add_field(name="Base model", value=record.base or "— (trained from scratch)")
+    embed = discord.Embed(
+        title=t(locale, "card.title", name=record.name), colour=discord.Colour.blurple()
+    )
+    maker = t(locale, "model.builtin") if record.builtin else f"<@{record.owner_id}>"
+    embed.add_field(name=t(locale, "card.made_by"), value=maker)
+    embed.add_field(
+        name=t(locale, "card.base"), value=record.base or t(locale, "card.from_scratch")
+    )
     outcome = Outcome.from_card(card)  # next to its base's and a uniform guess
+    loss = figures(outcome, locale) if outcome else loss_text(card, locale)
+    bits = Num(card.get("heldout_loss_bits", 0), ".3f")
     embed.add_field(
-        name="Held-out loss",
-        value=f"{outcome.figures() if outcome else loss_text(card)} "
-        f"({card.get('heldout_loss_bits', 0):.3f} bits/char)",
+        name=t(locale, "field.heldout"), value=t(locale, "card.loss", loss=loss, bits=bits)
     )
     embed.add_field(
-        name="Network",
-        value=f"{net.get('layers')}× LSTM({net.get('units')}), {net.get('vocab_size')} characters",
+        name=t(locale, "card.network"),
+        value=t(
+            locale,
+            "card.network_value",
+            layers=net.get("layers"),
+            units=net.get("units"),
+            vocab=net.get("vocab_size"),
+        ),
+    )
+    chars = t(locale, "result.chars", chars=Num(corpus.get("chars", 0)))
+    if corpus.get("name"):
+        chars += f" ({escape_within(str(corpus['name']), 200)})"
+    embed.add_field(name=t(locale, "field.corpus"), value=chars)
+    embed.add_field(
+        name=t(locale, "field.training"),
+        value=t(
+            locale,
+            "card.training",
+            epochs=training.get("epochs_run", "?"),
+            minutes=Num(card.get("training_seconds", 0) / 60, ",.1f"),
+        ),
     )
     embed.add_field(
-        name="Corpus",
-        value=f"{corpus.get('chars', 0):,} characters"
-        + (f" ({escape_within(str(corpus['name']), 200)})" if corpus.get("name") else ""),
+        name=t(locale, "card.sample"), value=escape_within(sample, FIELD_LIMIT), inline=False
     )
-    embed.add_field(
-        name="Training",
-        value=f"{training.get('epochs_run', '?')} epochs, "
-        f"{card.get('training_seconds', 0) / 60:.1f} min",
-    )
-    embed.add_field(
-        name="Sample (temperature 0.5)", value=escape_within(sample, FIELD_LIMIT), inline=False
-    )
-    embed.set_footer(text=f"created {card.get('created_at', '?')}")
+    embed.set_footer(text=t(locale, "card.created", date=card.get("created_at", "?")))
     return embed
 
 

@@ -14,7 +14,8 @@ from discord.ext import commands
 from bot.autocomplete import model_choices, resolve_model
 from bot.client import LSTMBot
 from bot.errors import UserFacingError
-from bot.formatting import code, shorten
+from bot.formatting import code, sentence, shorten
+from bot.i18n import Message, Num, t
 from bot.transfer import base_model_for
 from bot.tree import defer
 from jobs.errors import SubmitRejected
@@ -57,28 +58,25 @@ class Training(commands.Cog):
         name = name.strip().lower()
         try:
             check_name(name)
-        except InvalidNameError as exc:
-            raise UserFacingError(str(exc).capitalize() + ".") from None
+        except InvalidNameError:
+            raise UserFacingError("train.bad_name", name=code(shorten(name, 40))) from None
         shown = code(shorten(file.title or file.filename, 60))  # the name as uploaded
         names = (file.filename, file.title or "")
         if not any(n.lower().endswith(ACCEPTED_SUFFIXES) for n in names):
-            raise UserFacingError(f"{shown} is not a .txt file. Upload plain UTF-8 text.")
+            raise UserFacingError("train.not_txt", file=shown)
         _check_size(file.size, settings.max_upload_bytes)
         await defer(interaction, ephemeral=True)  # before any database or file work
         if await self.bot.registry.name_taken(guild_id, name):
-            raise UserFacingError(f"There is already a model called `{name}` here.")
+            raise UserFacingError("train.name_taken", name=name)
         if await self.bot.registry.count(guild_id) >= settings.max_models_per_guild:
-            raise UserFacingError(
-                f"This server has {settings.max_models_per_guild} models, the most it may "
-                "have. Delete one with `/model delete` first."
-            )
+            raise UserFacingError("train.too_many_models", count=settings.max_models_per_guild)
         base_record = None if from_scratch else await resolve_model(interaction, base, usable=True)
         data = await _download(file, shown)
         _check_size(len(data), settings.max_upload_bytes)
         try:
             text = decode_corpus(data, what="The file", min_chars=settings.min_corpus_chars)
         except CorpusError as exc:
-            raise UserFacingError(f"{exc}.") from None
+            raise UserFacingError("train.bad_text", detail=sentence(str(exc))) from None
         try:
             job, _ = await self.bot.jobs.submit(
                 guild_id=guild_id,
@@ -90,30 +88,40 @@ class Training(commands.Cog):
                 base=await asyncio.to_thread(base_model_for, base_record) if base_record else None,
                 dedupe_key=str(interaction.id),
                 limits=Limits.from_settings(settings),
+                locale=str(interaction.locale),
             )
         except SubmitRejected as exc:
-            raise UserFacingError(str(exc)) from None
+            raise UserFacingError("train.refused", detail=sentence(str(exc))) from None
         position = await self.bot.jobs.position(job.id)
-        how = f"fine-tuning `{base_record.name}`" if base_record else "from scratch"
-        await interaction.edit_original_response(
-            content=(
-                f"Queued job #{job.id}: training `{name}` ({how}, {effort} effort) on "
-                f"{len(text):,} characters. "
-                + (f"It is number {position} in the queue. " if position else "")
-                + "Progress will appear in this channel; `/job cancel` stops it."
-                + (f"\n{self.bot.worker_hint}" if self.bot.worker_hint else "")
-            )
+        locale = interaction.locale
+        if base_record:
+            how = t(locale, "job.how_finetune", base=f"`{base_record.name}`")
+        else:
+            how = t(locale, "job.how_scratch")
+        content = t(
+            locale,
+            "train.queued",
+            id=job.id,
+            name=name,
+            how=how,
+            effort=Message(f"effort.{effort}"),
+            chars=Num(len(text)),
         )
+        if position:
+            content += " " + t(locale, "train.position", position=position)
+        content += " " + t(locale, "train.progress_here")
+        if self.bot.worker_hint:  # the offline console's note, in English
+            content += f"\n{self.bot.worker_hint}"
+        await interaction.edit_original_response(content=content)
         self.bot.reporter.poke()
 
 
 def _check_size(size: int, limit: int) -> None:
     if size == 0:
-        raise UserFacingError("That file is empty.")
+        raise UserFacingError("train.file_empty")
     if size > limit:
         raise UserFacingError(
-            f"That file is {size:,} bytes; the limit is {limit:,} bytes ({limit / 1e6:g} MB). "
-            "Upload a shorter text."
+            "train.file_too_big", size=Num(size), limit=Num(limit), mb=Num(limit / 1e6, "g")
         )
 
 
@@ -122,10 +130,11 @@ async def _download(file: discord.Attachment, shown: str) -> bytes:
         return await file.read()
     except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as exc:
         log.warning("could not download attachment %s: %r", file.url, exc)
-        why = f"HTTP {exc.status}" if isinstance(exc, discord.HTTPException) else "network error"
-        raise UserFacingError(
-            f"I couldn't download {shown} from Discord ({why}). Please upload it again."
-        ) from None
+        if isinstance(exc, discord.HTTPException):
+            why: str | Message = f"HTTP {exc.status}"
+        else:
+            why = Message("train.network_error")
+        raise UserFacingError("train.download_failed", file=shown, why=why) from None
 
 
 async def setup(bot: LSTMBot) -> None:

@@ -22,12 +22,14 @@ Quick start::
 
 World: ``add_guild(name, channels=("general",))``, ``add_channel(guild, name)``,
 ``delete_channel(channel)``,
-``add_user(name)``, ``add_member(guild, user, permissions=None, roles=(), admin=False)``,
+``add_user(name, locale="en-US")``,
+``add_member(guild, user, permissions=None, roles=(), admin=False)``,
 ``add_role(guild, name, permissions=0)``, ``dm_channel(user)``,
 ``add_attachment(filename, data, content_type=None)``.
 
 Acting as users (each returns a ``FakeInteraction`` at once, except ``autocomplete``):
 ``invoke(guild, user, "cmd", options, subcommand=, group=, channel=)``,
+``invoke_message_command(guild, user, "Name", message)``,
 ``autocomplete(guild, user, "cmd", focused=, value=, options=) -> list[choice dict]``,
 ``click(message_or_interaction, user, custom_id, values=None)``,
 ``submit_modal(ix, user, {custom_id: value})``, ``send_message(channel, user, content)``.
@@ -42,7 +44,7 @@ Looking: ``FakeInteraction`` (``acknowledged_after``, ``deferred``, ``ephemeral`
 
 Rules: ``violations`` (list of ``"kind: text"``), ``assert_no_violations()``,
 ``take_violations()``. Kinds: ack_timeout, double_ack, invalid_message, would_ping,
-invalid_autocomplete, invalid_callback, token_expired, not_acked, unknown_route,
+invalid_autocomplete, invalid_command, invalid_callback, token_expired, not_acked, unknown_route,
 unknown_interaction, unknown_webhook, unauthorized. ``advance_clock(seconds)`` ages tokens.
 
 See README.md in this folder for more.

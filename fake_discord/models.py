@@ -71,6 +71,7 @@ class FakeUser:
     id: int = field(default_factory=snowflake)
     bot: bool = False
     global_name: str | None = None
+    locale: str = "en-US"  # the language of their Discord client, sent with interactions
 
     @property
     def mention(self) -> str:
@@ -200,6 +201,7 @@ class FakeGuild:
     roles: dict[int, FakeRole] = field(default_factory=dict)
     channels: dict[int, FakeChannel] = field(default_factory=dict)
     members: dict[int, FakeMember] = field(default_factory=dict)
+    preferred_locale: str = "en-US"  # the server's language (``guild_locale``)
 
     @property
     def everyone_role(self) -> FakeRole:
@@ -254,7 +256,7 @@ class FakeGuild:
             "nsfw_level": 0,
             "premium_tier": 0,
             "premium_subscription_count": 0,
-            "preferred_locale": "en-US",
+            "preferred_locale": self.preferred_locale,
             "system_channel_id": None,
             "system_channel_flags": 0,
             "rules_channel_id": None,

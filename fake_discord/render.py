@@ -48,7 +48,8 @@ def render_embed(embed: dict[str, Any], width: int = 78) -> list[str]:
     return ["+" + "-" * (width - 1)] + lines + ["+" + "-" * (width - 1)]
 
 
-def render_components(components: list[dict[str, Any]]) -> list[str]:
+def render_components(components: list[dict[str, Any]], *, show_ids: bool = True) -> list[str]:
+    """Buttons and selects, a row a line; ``show_ids=False`` leaves out the custom ids."""
     lines: list[str] = []
     for row in components:
         if row.get("type") != 1:
@@ -60,11 +61,13 @@ def render_components(components: list[dict[str, Any]]) -> list[str]:
                 style = _BUTTON_STYLES.get(comp.get("style", 2), "")
                 disabled = " (disabled)" if comp.get("disabled") else ""
                 target = comp.get("url") or comp.get("custom_id")
-                parts.append(f"[ {label} ]{disabled} <{style}:{target}>")
+                where = f" <{style}:{target}>" if show_ids else ""
+                parts.append(f"[ {label} ]{disabled}{where}")
             else:
                 placeholder = comp.get("placeholder") or "select"
                 options = ", ".join(o.get("label", "") for o in comp.get("options") or [])
-                parts.append(f"[ {placeholder} v ] {options} <{comp.get('custom_id')}>")
+                where = f" <{comp.get('custom_id')}>" if show_ids else ""
+                parts.append(f"[ {placeholder} v ] {options}{where}")
         if parts:
             lines.append("  ".join(parts))
     # Components v2 text displays (type 10) carry text of their own.
@@ -74,8 +77,9 @@ def render_components(components: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
-def render_message(msg: FakeMessage, width: int = 78) -> str:
-    """A message as readable text: header, content, embeds, attachments, buttons."""
+def render_message(msg: FakeMessage, width: int = 78, *, show_ids: bool = True) -> str:
+    """A message as readable text: header, content, embeds, attachments, buttons
+    (``show_ids=False``: without their custom ids)."""
     tags = []
     if msg.author.bot:
         tags.append("BOT")
@@ -97,21 +101,26 @@ def render_message(msg: FakeMessage, width: int = 78) -> str:
         lines.extend("  " + line for line in render_embed(embed, width - 2))
     for att in msg.attachments:
         lines.append(f"  [file] {att.filename} ({human_size(att.size)})")
-    lines.extend("  " + line for line in render_components(msg.components))
+    lines.extend("  " + line for line in render_components(msg.components, show_ids=show_ids))
     if msg.reactions:
         lines.append("  " + " ".join(msg.reactions))
     return "\n".join(lines)
 
 
-def render_interaction(ix: FakeInteraction, width: int = 78, *, show_deleted: bool = True) -> str:
+def render_interaction(
+    ix: FakeInteraction, width: int = 78, *, show_deleted: bool = True, show_ids: bool = True
+) -> str:
     """The interaction's @original and followups, or its autocomplete choices / modal.
 
-    ``show_deleted=False`` leaves out deleted messages, as a Discord client does."""
+    ``show_deleted=False`` leaves out deleted messages, as a Discord client does;
+    ``show_ids=False`` the components' custom ids."""
     headers = {
         3: f"> {ix.user.name} clicked {ix.name!r}",
         4: f"> {ix.user.name} is typing in /{ix.name}",
         5: f"> {ix.user.name} submitted modal {ix.name!r}",
     }
+    if ix.payload.get("data", {}).get("type", 1) != 1:  # a context menu command
+        headers[2] = f"> {ix.user.name} used {ix.name!r} (Apps menu)"
     parts = [headers.get(ix.type, f"> /{ix.name} by {ix.user.name}")]
     if ix.choices is not None:
         parts.extend(f"  - {c.get('name')} = {c.get('value')!r}" for c in ix.choices)
@@ -119,7 +128,7 @@ def render_interaction(ix: FakeInteraction, width: int = 78, *, show_deleted: bo
         parts.append(f"  [modal: {ix.modal.get('title', '')}]")
     for msg in ix.messages:
         if show_deleted or not msg.deleted:
-            parts.append(render_message(msg, width))
+            parts.append(render_message(msg, width, show_ids=show_ids))
     if not ix.acked:
         parts.append("  (no response yet)")
     return "\n".join(parts)

@@ -11,7 +11,7 @@ from aiohttp import web
 
 from . import interactions as ix_types
 from .models import FLAG_EPHEMERAL, FLAG_LOADING, FakeChannel, FakeMessage, snowflake
-from .rules import check_choices
+from .rules import check_choices, check_commands
 from .state import Upload
 
 if TYPE_CHECKING:
@@ -219,9 +219,17 @@ class Rest:
     async def get_commands(self, request: web.Request) -> web.Response:
         return json_response(self.fake.commands.get(self._scope(request), []))
 
+    def _check_commands(self, commands: list[dict[str, Any]], scope: int | None) -> None:
+        problems = check_commands(commands)
+        for path, message in problems.errors:
+            self.fake.violation("invalid_command", f"sync (scope {scope}): {path}: {message}")
+        if problems.errors:
+            raise _Fail(json_response(problems.to_error_body(), 400))
+
     async def put_commands(self, request: web.Request) -> web.Response:
         scope = self._scope(request)
         body = await request.json()
+        self._check_commands(body, scope)
         old = self.fake.commands.get(scope, [])
         new = [self._normalize(cmd, scope, old) for cmd in body]
         self.fake.commands[scope] = new
@@ -233,6 +241,9 @@ class Rest:
         scope = self._scope(request)
         body = await request.json()
         old = self.fake.commands.get(scope, [])
+        key = (body.get("name"), body.get("type", 1))
+        others = [c for c in old if (c["name"], c.get("type", 1)) != key]
+        self._check_commands([*others, body], scope)
         cmd = self._normalize(body, scope, old)
         self.fake.commands[scope] = [c for c in old if c["id"] != cmd["id"]] + [cmd]
         self.fake._notify()
@@ -325,7 +336,9 @@ class Rest:
     ) -> FakeMessage | None:
         fake = self.fake
         if kind == ix_types.CHANNEL_MESSAGE or kind == ix_types.DEFERRED_MESSAGE:
-            msg_type = 20 if ix.type == ix_types.APPLICATION_COMMAND else 0
+            msg_type = 0  # a component or modal's reply: a plain message
+            if ix.type == ix_types.APPLICATION_COMMAND:  # chat input 20, context menu 23
+                msg_type = 20 if ix.payload["data"].get("type", 1) == 1 else 23
             if kind == ix_types.DEFERRED_MESSAGE:
                 flags = (int(data.get("flags") or 0) & FLAG_EPHEMERAL) | FLAG_LOADING
                 payload: dict[str, Any] = {"content": "", "flags": flags}

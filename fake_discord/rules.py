@@ -1,8 +1,10 @@
-"""Discord's limits on messages, embeds, components and autocomplete choices.
+"""Discord's limits on messages, embeds, components, autocomplete choices and commands.
 
 ``check_message`` returns the problems with a message payload: ``errors`` Discord would
 reject with HTTP 400 (code 50035, "Invalid Form Body"), and ``warnings`` Discord accepts but
-that a well-behaved bot must avoid (a message that would ping someone).
+that a well-behaved bot must avoid (a message that would ping someone). ``check_commands``
+does the same for a list of application commands as a bot syncs them (names, descriptions,
+options, choices and their ``*_localizations``).
 """
 
 from __future__ import annotations
@@ -24,9 +26,23 @@ MAX_EMBED_TOTAL = 6000
 MAX_ACTION_ROWS = 5
 MAX_ROW_BUTTONS = 5
 MAX_CUSTOM_ID = 100
+MAX_BUTTON_LABEL = 80
 MAX_CHOICES = 25
 MAX_CHOICE_NAME = 100
 MAX_FILES = 10
+MAX_COMMANDS = 100  # per scope (global, or one guild), chat input commands
+MAX_CONTEXT_MENUS = 5  # per scope and kind (user, message)
+MAX_OPTIONS = 25
+MAX_NAME = 32
+MAX_DESCRIPTION = 100
+
+#: The locales Discord accepts in ``name_localizations`` and ``description_localizations``.
+LOCALES = frozenset(
+    "id da de en-GB en-US es-ES es-419 fr hr it lt hu nl no pl pt-BR ro fi sv-SE vi tr cs el "
+    "bg ru uk hi th zh-CN ja zh-TW ko".split()
+)
+# Chat input command and option names: lowercase letters (any script), digits, - _ '.
+_NAME = re.compile(r"^[-_'\w]{1,32}$")
 
 _USER_MENTION = re.compile(r"<@!?(\d+)>")
 _ROLE_MENTION = re.compile(r"<@&(\d+)>")
@@ -101,17 +117,24 @@ def _check_components(components: list[dict[str, Any]], problems: Problems) -> N
     top = [c for c in components if c.get("type") == 1]
     if len(top) > MAX_ACTION_ROWS:
         problems.error("components", f"Must be {MAX_ACTION_ROWS} or fewer in length.")
+    seen: set[str] = set()
     for i, row in enumerate(top):
         children = row.get("components") or []
         if len(children) > MAX_ROW_BUTTONS:
             problems.error(f"components.{i}.components", "Must be 5 or fewer in length.")
         for j, child in enumerate(children):
+            where = f"components.{i}.components.{j}"
             custom_id = child.get("custom_id")
-            if custom_id is not None and len(custom_id) > MAX_CUSTOM_ID:
+            if custom_id is not None and not 1 <= len(custom_id) <= MAX_CUSTOM_ID:
                 problems.error(
-                    f"components.{i}.components.{j}.custom_id",
-                    f"Must be {MAX_CUSTOM_ID} or fewer in length.",
+                    f"{where}.custom_id", f"Must be between 1 and {MAX_CUSTOM_ID} in length."
                 )
+            if custom_id is not None and custom_id in seen:
+                problems.error(f"{where}.custom_id", "Component custom id cannot be duplicated.")
+            seen.add(custom_id or "")
+            label = child.get("label")
+            if child.get("type") == 2 and label is not None and len(label) > MAX_BUTTON_LABEL:
+                problems.error(f"{where}.label", f"Must be {MAX_BUTTON_LABEL} or fewer in length.")
 
 
 def check_message(data: dict[str, Any], *, n_files: int = 0) -> Problems:
@@ -156,3 +179,85 @@ def check_choices(choices: list[dict[str, Any]]) -> Problems:
         if isinstance(value, str) and len(value) > MAX_CHOICE_NAME:
             problems.error(f"choices.{i}.value", "Must be 100 or fewer in length.")
     return problems
+
+
+def check_commands(commands: list[dict[str, Any]]) -> Problems:
+    """Check a bulk overwrite of application commands (one scope) as Discord does."""
+    problems = Problems()
+    kinds = [int(c.get("type", 1)) for c in commands]
+    if kinds.count(1) > MAX_COMMANDS:
+        problems.error("commands", f"Must be {MAX_COMMANDS} or fewer chat input commands.")
+    for kind, label in ((2, "user"), (3, "message")):
+        if kinds.count(kind) > MAX_CONTEXT_MENUS:
+            problems.error("commands", f"Must be {MAX_CONTEXT_MENUS} or fewer {label} commands.")
+    names = [(kind, c.get("name")) for kind, c in zip(kinds, commands, strict=True)]
+    if len(set(names)) != len(names):
+        problems.error("commands", "Application command names must be unique per type.")
+    for i, (kind, command) in enumerate(zip(kinds, commands, strict=True)):
+        _check_command(command, kind, str(i), problems)
+    return problems
+
+
+def _check_command(command: dict[str, Any], kind: int, path: str, problems: Problems) -> None:
+    if kind == 1:
+        _check_named(command, path, problems)
+        _check_options(command.get("options") or [], f"{path}.options", problems)
+        return
+    name = str(command.get("name", ""))  # context menus: any case, spaces allowed
+    if not 1 <= len(name) <= MAX_NAME:
+        problems.error(f"{path}.name", f"Must be between 1 and {MAX_NAME} in length.")
+    _check_localizations(command.get("name_localizations"), f"{path}.name", MAX_NAME, problems)
+    if command.get("description") or command.get("options"):
+        problems.error(path, "Context menu commands have no description and no options.")
+
+
+def _check_named(item: dict[str, Any], path: str, problems: Problems) -> None:
+    """A chat input command or an option: a lowercase name and a description, localized."""
+    name = str(item.get("name", ""))
+    if not _NAME.match(name) or name != name.lower():
+        problems.error(f"{path}.name", f"Invalid name {name!r}: 1-32 lowercase characters.")
+    description = str(item.get("description", ""))
+    if not 1 <= len(description) <= MAX_DESCRIPTION:
+        problems.error(f"{path}.description", f"Must be between 1 and {MAX_DESCRIPTION} in length.")
+    names = item.get("name_localizations")
+    _check_localizations(names, f"{path}.name", MAX_NAME, problems)
+    for locale, value in (names or {}).items():
+        if not _NAME.match(str(value)) or str(value) != str(value).lower():
+            problems.error(f"{path}.name_localizations.{locale}", f"Invalid name {value!r}.")
+    _check_localizations(
+        item.get("description_localizations"), f"{path}.description", MAX_DESCRIPTION, problems
+    )
+
+
+def _check_options(options: list[dict[str, Any]], path: str, problems: Problems) -> None:
+    if len(options) > MAX_OPTIONS:
+        problems.error(path, f"Must be {MAX_OPTIONS} or fewer in length.")
+    for i, option in enumerate(options):
+        where = f"{path}.{i}"
+        _check_named(option, where, problems)
+        choices = option.get("choices") or []
+        if len(choices) > MAX_CHOICES:
+            problems.error(f"{where}.choices", f"Must be {MAX_CHOICES} or fewer in length.")
+        for j, choice in enumerate(choices):
+            name = str(choice.get("name", ""))
+            if not 1 <= len(name) <= MAX_CHOICE_NAME:
+                problems.error(f"{where}.choices.{j}.name", "Must be between 1 and 100 in length.")
+            _check_localizations(
+                choice.get("name_localizations"),
+                f"{where}.choices.{j}.name",
+                MAX_CHOICE_NAME,
+                problems,
+            )
+        _check_options(option.get("options") or [], f"{where}.options", problems)
+
+
+def _check_localizations(
+    values: dict[str, Any] | None, path: str, limit: int, problems: Problems
+) -> None:
+    for locale, value in (values or {}).items():
+        if locale not in LOCALES:
+            problems.error(f"{path}_localizations.{locale}", f"Invalid locale {locale!r}.")
+        if not 1 <= len(str(value)) <= limit:
+            problems.error(
+                f"{path}_localizations.{locale}", f"Must be between 1 and {limit} in length."
+            )

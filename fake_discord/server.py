@@ -298,7 +298,7 @@ class FakeDiscord(FakeState):
             "version": 1,
             "channel_id": str(channel.id),
             "channel": channel.to_payload(),
-            "locale": "en-US",
+            "locale": user.locale,
             "entitlements": [],
             "attachment_size_limit": 10 * 1024 * 1024,
         }
@@ -306,8 +306,8 @@ class FakeDiscord(FakeState):
             perms = guild.permissions_for(user.id)
             payload.update(
                 guild_id=str(guild.id),
-                guild={"id": str(guild.id), "locale": "en-US", "features": []},
-                guild_locale="en-US",
+                guild={"id": str(guild.id), "locale": guild.preferred_locale, "features": []},
+                guild_locale=guild.preferred_locale,
                 member=guild.members[user.id].to_payload(permissions=perms),
                 app_permissions=str(guild.permissions_for(self.bot_user.id)),
                 authorizing_integration_owners={"0": str(guild.id)},
@@ -379,6 +379,36 @@ class FakeDiscord(FakeState):
         data = build_command_data(self, guild, path, dict(options or {}))
         return self._dispatch_interaction(
             ix_types.APPLICATION_COMMAND, " ".join(path), guild, user_, channel_, data
+        )
+
+    async def invoke_message_command(
+        self,
+        guild: FakeGuild | None,
+        user: FakeUser | FakeMember,
+        name: str,
+        message: FakeMessage,
+    ) -> FakeInteraction:
+        """A user picks the message command ``name`` (right-click a message > Apps) on
+        ``message``; returns at once. As Discord does, the interaction carries the message
+        in ``data.resolved.messages`` with its content, whatever the bot's intents."""
+        if message.deleted or message.ephemeral:
+            raise ValueError("that message can't be the target of a command (deleted/ephemeral)")
+        channel = self.channels[message.channel_id]
+        user_, channel_ = self._resolve_place(guild, user, channel)
+        command = self.find_command(name, guild, type=ix_types.MESSAGE_COMMAND)
+        if command is None:
+            raise ValueError(f"no message command named {name!r} was synced")
+        data: dict[str, Any] = {
+            "id": command["id"],
+            "name": name,
+            "type": ix_types.MESSAGE_COMMAND,
+            "target_id": str(message.id),
+            "resolved": {"messages": {str(message.id): self.message_payload(message)}},
+        }
+        if command.get("guild_id"):
+            data["guild_id"] = command["guild_id"]
+        return self._dispatch_interaction(
+            ix_types.APPLICATION_COMMAND, name, guild, user_, channel_, data
         )
 
     async def autocomplete(

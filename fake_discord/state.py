@@ -148,8 +148,16 @@ class FakeState:
                 log.exception("message listener failed")
         self._notify()
 
-    def add_user(self, name: str, *, bot: bool = False, global_name: str | None = None) -> FakeUser:
-        user = FakeUser(name, bot=bot, global_name=global_name)
+    def add_user(
+        self,
+        name: str,
+        *,
+        bot: bool = False,
+        global_name: str | None = None,
+        locale: str = "en-US",
+    ) -> FakeUser:
+        """A user; ``locale`` is their Discord client's language (``user.locale`` may change)."""
+        user = FakeUser(name, bot=bot, global_name=global_name, locale=locale)
         self.users[user.id] = user
         return user
 
@@ -281,12 +289,15 @@ class FakeState:
             ) from None
         return found[-1]
 
-    def find_command(self, name: str, guild: FakeGuild | int | None = None) -> dict | None:
-        """A synced command by name: the guild's own first, then the global one."""
+    def find_command(
+        self, name: str, guild: FakeGuild | int | None = None, *, type: int = 1
+    ) -> dict | None:
+        """A synced command by name: the guild's own first, then the global one. ``type``: 1
+        a slash (chat input) command, 2 a user command, 3 a message command."""
         gid = guild if isinstance(guild, int) or guild is None else guild.id
         for scope in ([gid] if gid is not None else []) + [None]:
             for cmd in self.commands.get(scope, []):
-                if cmd["name"] == name and cmd.get("type", 1) == 1:
+                if cmd["name"] == name and cmd.get("type", 1) == type:
                     return cmd
         return None
 

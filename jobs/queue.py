@@ -36,11 +36,13 @@ class JobQueue(ABC):
         base: BaseModel | None = None,
         dedupe_key: str | None = None,
         limits: Limits | None = None,
+        locale: str | None = None,
     ) -> tuple[Job, bool]:
         """Queue a job with its upload (and its base model's files when they must travel);
         ``(job, created)``. A known ``dedupe_key`` returns the existing job. Quotas and the
         name (no unfinished job of that name in the server) are checked in the same
-        transaction: :class:`QuotaExceeded` or :class:`NameTaken` say why not."""
+        transaction: :class:`QuotaExceeded` or :class:`NameTaken` say why not. ``locale``
+        is kept for the bot (the language of its messages about the job)."""
 
     @abstractmethod
     async def get(self, job_id: int) -> Job | None: ...

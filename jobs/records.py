@@ -55,6 +55,7 @@ class Job:
     created_at: float
     started_at: float | None
     finished_at: float | None
+    locale: str | None = None  # the Discord language of the member who queued it (the bot's)
 
     @property
     def finished(self) -> bool:

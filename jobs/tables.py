@@ -92,6 +92,7 @@ class TableQueue(JobQueue):
         base: BaseModel | None = None,
         dedupe_key: str | None = None,
         limits: Limits | None = None,
+        locale: str | None = None,
     ) -> tuple[Job, bool]:
         blobs = [Blob.of(CORPUS, CORPUS_FILE, corpus)]
         if base is not None and base.files is not None:
@@ -106,8 +107,8 @@ class TableQueue(JobQueue):
             await _check_submit(tx, guild_id, user_id, model_name, len(corpus), limits)
             row = await tx.one(
                 "INSERT INTO jobs (guild_id, channel_id, user_id, model_name, base_model,"
-                " base_checksum, params, corpus_bytes, dedupe_key, max_attempts, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+                " base_checksum, params, corpus_bytes, dedupe_key, max_attempts, created_at,"
+                " locale) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
                 (
                     guild_id,
                     channel_id,
@@ -120,6 +121,7 @@ class TableQueue(JobQueue):
                     dedupe_key,
                     self.max_attempts,
                     now,
+                    locale,
                 ),
             )
             job = Job.from_row(row)

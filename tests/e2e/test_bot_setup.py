@@ -175,6 +175,7 @@ COMMANDS = [
     ("generate", lambda env: {"seed": "The", "temperature": 0.5, "length": 10}),
     ("model list", lambda env: {}),
     ("model info", lambda env: {"name": "basic"}),
+    ("model default", lambda env: {"name": "basic"}),
     ("model delete", lambda env: {"name": "basic"}),
     ("train", lambda env: {"file": env.fake.add_attachment("t.txt", "a b" * 3000), "name": "tx"}),
     ("job status", lambda env: {}),
@@ -198,7 +199,8 @@ async def test_every_command_acknowledges_before_database_work(env, monkeypatch,
 
         monkeypatch.setattr(Database, name, held)
     monkeypatch.setattr(Database, "transaction", _held_transaction(Database.transaction, released))
-    ix = await env.fake.invoke(env.guild_a, env.alice, command, options(env))
+    user = env.admin if command == "model default" else env.alice  # it needs Manage Server
+    ix = await env.fake.invoke(env.guild_a, user, command, options(env))
     try:
         await ix.wait_acked(timeout=10)
     finally:

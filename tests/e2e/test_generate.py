@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from cogs import generate
+from bot import writer
 from model_store.sampling import BatchSampler
 
 from ..conftest import HOLD
@@ -22,7 +22,7 @@ async def test_generate_streams_then_final_edit(env, monkeypatch):
         return step(self)
 
     monkeypatch.setattr(BatchSampler, "step", slow_step)
-    monkeypatch.setattr(generate, "EDIT_INTERVAL", 0.0)  # edit at every update seen
+    monkeypatch.setattr(writer, "EDIT_INTERVAL", 0.0)  # edit at every update seen
     env.bot.settings = dataclasses.replace(env.settings, max_length=5000)
     ix = await env.fake.invoke(
         env.guild_a, env.alice, "generate", {"seed": "The cat", "temperature": 0.5, "length": 1200}
@@ -36,7 +36,7 @@ async def test_generate_streams_then_final_edit(env, monkeypatch):
 
 
 async def test_streamed_edits_are_throttled(env, monkeypatch):
-    monkeypatch.setattr(generate, "EDIT_INTERVAL", 3600.0)
+    monkeypatch.setattr(writer, "EDIT_INTERVAL", 3600.0)
     ix = await env.fake.invoke(
         env.guild_a, env.alice, "generate", {"seed": "The cat", "temperature": 0.5, "length": 1000}
     )

@@ -19,6 +19,7 @@ async def test_list_shows_builtin_and_own_models_only(env, tiny_model):
     (embed,) = ix.embeds
     names = [f["name"] for f in embed["fields"]]
     assert names == ["basic", "alpha"]
+    assert embed["fields"][0]["value"].startswith("⭐ default ·")  # what /generate uses here
     assert f"<@{env.alice.id}>" in embed["fields"][1]["value"]
     assert "nats/char" in embed["fields"][0]["value"]
 

@@ -12,7 +12,7 @@ import dataclasses
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cogs import generate
+from bot import writer
 
 from .helpers import reply
 
@@ -39,7 +39,7 @@ def final(ix) -> bool:
 )
 @given(seed=seeds, length=lengths, temperature=st.sampled_from([0.0, 0.5, 2.0]))
 async def test_generate_replies_fit_discords_limits(env, monkeypatch, seed, length, temperature):
-    monkeypatch.setattr(generate, "EDIT_INTERVAL", 0.0)  # stream an edit at every update
+    monkeypatch.setattr(writer, "EDIT_INTERVAL", 0.0)  # stream an edit at every update
     env.bot.settings = dataclasses.replace(env.settings, max_length=5000)
     ix = await env.fake.invoke(
         env.guild_a,

@@ -164,7 +164,7 @@ async def test_upload_rules(env, filename, data, patch, expected):
 
 @pytest.mark.parametrize(
     "name, expected",
-    [("basic", "already a model called `basic`"), ("No Spaces!", "Invalid model name")],
+    [("basic", "already a model called `basic`"), ("No Spaces!", "can't be a model name")],
 )
 async def test_bad_names(env, name, expected):
     ix = await env.fake.invoke(
@@ -309,6 +309,16 @@ async def test_privacy(env):
     ix = await env.fake.invoke(env.guild_a, env.alice, "privacy")
     await answered(ix)
     assert private(ix) and "Uploaded texts" in reply(ix) and "/model delete" in reply(ix)
+    text = reply(ix)
+    assert "default model (`/model default`)" in text  # the one server setting
+    assert "*Continue this text* is used on" in text and "Continue and Regenerate" in text
+    assert "language" in text  # kept with each job, for its messages
+    assert len(text) <= 2000
+    joao = env.fake.add_user("joao", locale="pt-BR")
+    env.fake.add_member(env.guild_a, joao)
+    ix = await env.fake.invoke(env.guild_a, joao, "privacy")
+    await answered(ix)
+    assert reply(ix).startswith("**O que o lstm-bot guarda**")
 
 
 @pytest.mark.parametrize(

@@ -46,9 +46,26 @@ class ColourView(discord.ui.View):
         await interaction.message.edit(content=f"colour: {select.values[0]}")
 
 
+class Turkish(app_commands.Translator):
+    """Descriptions and choices in Turkish (here: marked "tr:"), names left alone."""
+
+    async def translate(self, string, locale, context):
+        kind = app_commands.TranslationContextLocation
+        names = (kind.command_name, kind.group_name, kind.parameter_name)
+        if locale is not discord.Locale.turkish or context.location in names:
+            return None
+        return f"tr: {string.message}"
+
+
 def make_bot() -> commands.Bot:
     bot = commands.Bot(command_prefix="!", intents=discord.Intents.default())
     tree = bot.tree
+
+    @tree.context_menu(name="Quote this")
+    async def quote(interaction: discord.Interaction, message: discord.Message) -> None:
+        await interaction.response.send_message(
+            f"{message.author.name} said {message.content!r} ({interaction.locale.value})"
+        )
 
     @tree.command(description="repeat text")
     async def echo(interaction: discord.Interaction, text: str, times: int = 1) -> None:
@@ -158,7 +175,13 @@ def make_bot() -> commands.Bot:
 
     tree.add_command(model)
 
+    @tree.command(description="a size")
+    @app_commands.choices(size=[app_commands.Choice(name="small", value=1)])
+    async def size(interaction: discord.Interaction, size: app_commands.Choice[int]) -> None:
+        await interaction.response.send_message(size.name)
+
     async def setup_hook() -> None:
+        await tree.set_translator(Turkish())
         await tree.sync()
 
     bot.setup_hook = setup_hook
@@ -433,3 +456,30 @@ async def test_gateway_drop_and_resume(env: Env) -> None:
     ix = await env.fake.invoke(env.guild, env.alice, "echo", {"text": "back"})
     await ix.wait_done()
     assert ix.content == "back"
+
+
+async def test_message_command_carries_the_message_and_the_users_locale(env: Env) -> None:
+    """Right-click a message > Apps: type 3 data with ``target_id`` and the message in
+    ``resolved.messages``, its content included although the bot has no content intent."""
+    channel = env.guild.default_channel
+    env.alice.locale = "tr"
+    said = await env.fake.send_message(channel, env.alice, "hello there")
+    ix = await env.fake.invoke_message_command(env.guild, env.alice, "Quote this", said)
+    await ix.wait_done()
+    assert ix.content == "alice said 'hello there' (tr)"
+    data = ix.payload["data"]
+    assert (data["type"], data["target_id"]) == (3, str(said.id))
+    assert ix.payload["locale"] == "tr" and ix.original.type == 23
+    assert "alice used 'Quote this' (Apps menu)" in render_interaction(ix)
+    with pytest.raises(ValueError, match="no message command"):
+        await env.fake.invoke_message_command(env.guild, env.alice, "Nope", said)
+
+
+async def test_localizations_are_synced(env: Env) -> None:
+    echo = env.fake.find_command("echo")
+    assert echo["description_localizations"] == {"tr": "tr: repeat text"}
+    assert "name_localizations" not in echo or not echo["name_localizations"]
+    (size,) = env.fake.find_command("size")["options"]
+    assert size["choices"][0]["name_localizations"] == {"tr": "tr: small"}
+    quote = env.fake.find_command("Quote this", type=3)
+    assert quote is not None and env.fake.find_command("Quote this") is None

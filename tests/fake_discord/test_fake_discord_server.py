@@ -10,7 +10,7 @@ import pytest
 
 from fake_discord import FakeDiscord, render_message
 from fake_discord.models import FakeMessage
-from fake_discord.rules import check_message, pinged_mentions
+from fake_discord.rules import check_commands, check_message, pinged_mentions
 
 AUTH = {"Authorization": "Bot fake-token"}
 
@@ -110,3 +110,78 @@ def test_render_message() -> None:
     text = render_message(msg)
     for part in ("lstm-bot [BOT]", "hello", "** T **", "body", "k: v", "[ Go ]"):
         assert part in text
+
+
+def test_component_rules() -> None:
+    def row(*buttons: dict) -> dict:
+        return {"type": 1, "components": list(buttons)}
+
+    ok = {"type": 2, "label": "Go", "custom_id": "go"}
+    problems = check_message(
+        {
+            "components": [
+                row(ok, dict(ok)),  # the same custom id twice
+                row({"type": 2, "label": "x" * 81, "custom_id": "long"}),
+                row({"type": 2, "label": "y", "custom_id": "i" * 101}),
+                row(*[{"type": 2, "label": "z", "custom_id": f"z{i}"} for i in range(6)]),
+            ]
+        }
+    )
+    assert {path for path, _ in problems.errors} == {
+        "components.0.components.1.custom_id",
+        "components.1.components.0.label",
+        "components.2.components.0.custom_id",
+        "components.3.components",
+    }
+
+
+def test_command_rules() -> None:
+    good = {
+        "name": "generate",
+        "description": "Write",
+        "description_localizations": {"tr": "Yaz", "pt-BR": "Escrever"},
+        "options": [
+            {
+                "type": 3,
+                "name": "effort",
+                "description": "How hard",
+                "choices": [{"name": "quick", "value": "q", "name_localizations": {"tr": "hızlı"}}],
+            }
+        ],
+    }
+    menu = {"type": 3, "name": "Continue this text"}
+    assert check_commands([good, menu]).errors == []
+    bad = {
+        "name": "Generate",  # uppercase
+        "description": "d" * 101,
+        "description_localizations": {"xx": "?", "tr": "t" * 101},
+        "options": [
+            {
+                "type": 3,
+                "name": "o",
+                "description": "o",
+                "choices": [{"name": "c", "value": "c", "name_localizations": {"tr": ""}}],
+            }
+        ],
+    }
+    paths = {path for path, _ in check_commands([bad, menu | {"description": "no"}]).errors}
+    assert paths == {
+        "0.name",
+        "0.description",
+        "0.description_localizations.xx",
+        "0.description_localizations.tr",
+        "0.options.0.choices.0.name_localizations.tr",
+        "1",
+    }
+    assert check_commands([menu, dict(menu)]).errors  # the same name twice
+
+
+async def test_a_bad_sync_is_refused() -> None:
+    async with FakeDiscord() as fake, aiohttp.ClientSession(headers=AUTH) as http:
+        url = f"{fake.api_url}/applications/{fake.application_id}/commands"
+        bad = [{"name": "x", "description": "d", "description_localizations": {"tr": ""}}]
+        async with http.put(url, json=bad) as resp:
+            assert resp.status == 400 and (await resp.json())["code"] == 50035
+        assert fake.commands[None] == []
+        (violation,) = fake.take_violations()
+        assert violation.startswith("invalid_command: sync (scope None): 0.description_local")

@@ -35,6 +35,13 @@ async def submit(queue, n: int = 0, **kw: Any):
     return job
 
 
+async def test_the_submitters_language_is_kept_with_the_job(queue) -> None:
+    """The bot writes a job's messages in the language of the member who queued it."""
+    job = await submit(queue, 1, locale="pt-BR")
+    assert job.locale == "pt-BR" and (await queue.get(job.id)).locale == "pt-BR"
+    assert (await submit(queue, 2)).locale is None  # older callers: English
+
+
 async def test_submit_dedupe_returns_existing_job(queue) -> None:
     first, created = await queue.submit(
         guild_id=1,

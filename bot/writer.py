@@ -1,0 +1,299 @@
+"""Writing replies: the text streams into a message, then the final reply gets its buttons.
+
+Every way to get text goes through :class:`ReplyWriter`: ``/generate``, the "Continue this
+text" message command, and the Continue and Regenerate buttons under a reply
+(:mod:`bot.reply_buttons`). A reply is edited about once a second while it is written (more
+rarely the more replies are streaming at once) and always fits Discord's 2000 characters:
+past them, a preview comes with the whole text as ``generated.txt``.
+
+- **Continue** reads the reply back (:mod:`bot.reply_text`) and writes the next part after
+  its last :data:`MAX_SEED` characters, with the same model and options. The reply grows
+  when even the most escaped new part would fit; otherwise the next part is a new message
+  that starts with the end of the text so far, and the old message loses its buttons.
+- **Regenerate** writes the same seed again, with a new random seed, as a new message.
+
+Buttons whose model is gone (deleted) are removed on the next press, with a private note;
+a damaged model gets a private note and keeps them (its operator or owner may fix it).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import logging
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from model_store import SampleOptions, SeedError
+
+from .autocomplete import check_usable
+from .errors import UserFacingError
+from .formatting import FOOTER_LIMIT, MESSAGE_LIMIT, escape, escape_within, generated_message
+from .generation import Generated
+from .i18n import Num, t
+from .registry import ModelRecord
+from .reply_buttons import reply_state, reply_view
+from .reply_text import (
+    ATTACHMENT,
+    FOOTER,
+    Reply,
+    ReplyState,
+    Unreadable,
+    fits_whole,
+    read_reply,
+    word_start,
+)
+
+if TYPE_CHECKING:
+    from .client import LSTMBot
+
+log = logging.getLogger(__name__)
+
+EDIT_INTERVAL = 1.0  # seconds between edits of a streamed reply, at least
+EDITS_PER_SECOND = 25  # streamed edits for all replies together: more replies, rarer edits
+MAX_SEED = 500  # characters of seed (/generate's limit), and what Continue reads back
+CONTEXT = 200  # characters of the text so far that a continuation in a new message starts with
+
+
+@dataclass(frozen=True)
+class Writing:
+    """One piece of text to write: the model, what the reply shows in bold (``seed``), the
+    text already shown after it (``before``, for a reply that grows) and what the model
+    reads first (``prime``; the seed by default)."""
+
+    record: ModelRecord
+    seed: str
+    options: SampleOptions
+    before: str = ""
+    prime: str | None = None
+
+    @property
+    def state(self) -> ReplyState:
+        return ReplyState.of(self.record.id, self.record.name, self.options, len(self.seed))
+
+
+class Target:
+    """Where a reply is written: the interaction's @original (a deferred command's reply, or
+    the message a button is on), or a new followup message, sent at the first show."""
+
+    def __init__(self, interaction: discord.Interaction, *, new_message: bool = False):
+        self.interaction = interaction
+        self.new_message = new_message
+        self.message: discord.WebhookMessage | None = None
+
+    async def show(
+        self,
+        content: str,
+        *,
+        files: list[discord.File] | None = None,
+        view: discord.ui.View | None = None,
+    ) -> None:
+        if not self.new_message:
+            extra: dict[str, Any] = {"attachments": files} if files else {}
+            await self.interaction.edit_original_response(content=content, view=view, **extra)
+        elif self.message is None:
+            extra = {"files": files} if files else {}
+            if view is not None:
+                extra["view"] = view
+            self.message = await self.interaction.followup.send(content, wait=True, **extra)
+        else:
+            extra = {"attachments": files} if files else {}
+            await self.message.edit(content=content, view=view, **extra)
+
+    async def discard(self) -> None:
+        """Remove a new message written in part (the error is told privately)."""
+        if self.new_message and self.message is not None:
+            try:
+                await self.message.delete()
+            except discord.HTTPException:
+                log.warning("could not delete an unfinished reply", exc_info=True)
+
+
+class ReplyWriter:
+    def __init__(self, bot: LSTMBot):
+        self.bot = bot
+        self.cooldown = bot.cooldown
+        self._continuing: set[int] = set()  # messages a Continue is writing into
+
+    # -- the commands ------------------------------------------------------------------------
+    async def new_reply(
+        self, interaction: discord.Interaction, record: ModelRecord, seed: str, opts: SampleOptions
+    ) -> None:
+        """Write into the deferred reply of a command (``/generate``, the message command)."""
+        await self.write(Target(interaction), Writing(record, seed, opts), interaction.locale)
+
+    async def write(self, target: Target, writing: Writing, locale: Any) -> None:
+        """Stream ``writing`` into ``target``, then show the final reply with its buttons."""
+        record, options = writing.record, writing.options
+        footer = t(
+            locale,
+            "generate.footer",
+            model=escape(record.name),
+            temperature=Num(options.temperature, "g"),
+        )
+        progress = await self._stream(target, writing, footer, locale)
+        text = writing.before + progress.text
+        footer += " · " + t(locale, "generate.chars", count=len(text))
+        if progress.unknown:
+            skipped = escape_within("".join(progress.unknown), 40)
+            footer += " · " + t(locale, "generate.skipped", chars=skipped)
+        await self._final(target, writing.seed, text, footer, writing.state, locale)
+
+    async def _stream(
+        self, target: Target, writing: Writing, footer: str, locale: Any
+    ) -> Generated:
+        """Generate, editing the reply as the text grows (the more replies are streaming at
+        once, the rarer each one's edits); return the final result."""
+        service, record = self.bot.generation, writing.record
+        writing_footer = footer + " · " + t(locale, "generate.writing")
+        progress = Generated("", False)
+        last_edit = time.monotonic()
+        prime = writing.prime if writing.prime is not None else writing.seed
+        try:
+            async for progress in service.stream(
+                record.path, record.checksum, record.name, prime, writing.options
+            ):
+                now = time.monotonic()
+                interval = max(EDIT_INTERVAL, service.in_flight / EDITS_PER_SECOND)
+                if now - last_edit >= interval and not progress.done:
+                    text = writing.before + progress.text
+                    content, _ = generated_message(writing.seed, text, writing_footer, cursor=True)
+                    await target.show(content)
+                    last_edit = now
+        except SeedError as exc:
+            raise UserFacingError("generate.bad_seed", detail=str(exc), name=record.name) from None
+        return progress
+
+    @staticmethod
+    async def _final(
+        target: Target, seed: str, text: str, footer: str, state: ReplyState, locale: Any
+    ) -> None:
+        """The whole text, or (past 2000 characters, or when escaping could not be read back)
+        a preview with the whole text as a file; Continue and Regenerate under it."""
+        view = reply_view(state, locale)
+        content = fits_whole(seed, text, footer)
+        if content is not None:
+            await target.show(content, view=view)
+            return
+        content, _ = generated_message(seed, text, footer + " · " + t(locale, "generate.attached"))
+        data = io.BytesIO((seed + text).encode("utf-8"))
+        await target.show(content, files=[discord.File(data, filename=ATTACHMENT)], view=view)
+
+    # -- the buttons -------------------------------------------------------------------------
+    async def continue_reply(self, interaction: discord.Interaction, state: ReplyState) -> None:
+        """Continue: the next part, into the same message when it fits, else a new one."""
+        message = interaction.message
+        assert message is not None
+        if message.id in self._continuing:  # (before the cooldown: this press costs nothing)
+            raise UserFacingError("buttons.busy")
+        self.cooldown.check(interaction)
+        self._continuing.add(message.id)
+        try:
+            await interaction.response.defer()  # before any database or model work
+            record = await self._model(interaction, state)
+            reply = await self._read(interaction, state)
+            whole = reply.seed + reply.text
+            options = self._options(state, rng_seed=state.rng_seed)
+            writing = Writing(record, reply.seed, options, reply.text, whole[-MAX_SEED:])
+            if reply.whole and _grows_within_limits(message.content, options.length):
+                await self._grow(interaction, writing, state)
+            else:
+                context = word_start(whole[-CONTEXT:])
+                writing = Writing(record, context, options, "", writing.prime)
+                await self._in_new_message(interaction, writing)
+                await self._drop_buttons(interaction)  # the text goes on below
+        finally:
+            self._continuing.discard(message.id)
+
+    async def regenerate(self, interaction: discord.Interaction, state: ReplyState) -> None:
+        """Regenerate: the same seed, a new random seed, as a new message."""
+        assert interaction.message is not None
+        if interaction.message.id in self._continuing:  # its text is changing: read it after
+            raise UserFacingError("buttons.busy")
+        self.cooldown.check(interaction)
+        await interaction.response.defer()  # before any database or model work
+        record = await self._model(interaction, state)
+        reply = await self._read(interaction, state)
+        options = self._options(state, rng_seed=None)
+        await self._in_new_message(interaction, Writing(record, reply.seed, options))
+
+    def _options(self, state: ReplyState, *, rng_seed: int | None) -> SampleOptions:
+        """The reply's options, its length within today's ``LSTM_BOT_MAX_LENGTH``."""
+        options = state.options(rng_seed=rng_seed)
+        length = min(options.length, self.bot.settings.max_length)
+        return dataclasses.replace(options, length=length)
+
+    async def _grow(
+        self, interaction: discord.Interaction, writing: Writing, state: ReplyState
+    ) -> None:
+        message = interaction.message
+        assert message is not None
+        try:
+            await self.write(Target(interaction), writing, interaction.locale)
+        except Exception:  # put the reply back as it was, buttons included
+            try:
+                await interaction.edit_original_response(
+                    content=message.content, view=reply_view(state, interaction.locale)
+                )
+            except discord.HTTPException:
+                log.warning("could not restore a reply after a failed Continue", exc_info=True)
+            raise
+
+    async def _in_new_message(self, interaction: discord.Interaction, writing: Writing) -> None:
+        target = Target(interaction, new_message=True)
+        try:
+            await self.write(target, writing, interaction.locale)
+        except Exception:
+            await target.discard()
+            raise
+
+    async def _model(self, interaction: discord.Interaction, state: ReplyState) -> ModelRecord:
+        record = await self.bot.registry.by_id(interaction.guild_id, state.model_id)
+        if record is None or record.name != state.model_name:  # (a newer one took its id)
+            await self._drop_buttons(interaction)
+            raise UserFacingError("buttons.model_gone")
+        check_usable(self.bot, record)
+        return record
+
+    async def _read(self, interaction: discord.Interaction, state: ReplyState) -> Reply:
+        assert interaction.message is not None
+        try:
+            return await read_reply(interaction.message, state)
+        except Unreadable as exc:
+            log.info("message %d can't be read back: %s", interaction.message.id, exc)
+            await self._drop_buttons(interaction)
+            raise UserFacingError("buttons.unreadable") from None
+
+    async def text_of(self, message: discord.Message) -> str:
+        """A message's text for "Continue this text": a reply of this bot with its buttons is
+        read back as the buttons read it (no markdown, no footer; from ``generated.txt`` when
+        the text was attached); any other message (or one that can't be read back): its
+        content. Nothing of it is kept."""
+        me = self.bot.user
+        state = reply_state(message) if me is not None and message.author.id == me.id else None
+        if state is not None:
+            try:
+                reply = await read_reply(message, state)
+            except Unreadable:
+                pass
+            else:
+                return reply.seed + reply.text
+        return message.content or ""
+
+    @staticmethod
+    async def _drop_buttons(interaction: discord.Interaction) -> None:
+        """Remove the buttons from the message they are on (its content stays)."""
+        try:
+            await interaction.edit_original_response(view=None)
+        except discord.HTTPException:
+            log.warning("could not remove the buttons of a reply", exc_info=True)
+
+
+def _grows_within_limits(content: str, length: int) -> bool:
+    """Whether ``length`` more characters fit in this reply even if every one is escaped
+    (two characters each) and the footer takes all its room."""
+    body = content.split(FOOTER, 1)[0]
+    return len(body) + 2 * length + len(FOOTER) + FOOTER_LIMIT <= MESSAGE_LIMIT

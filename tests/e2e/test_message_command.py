@@ -1,0 +1,199 @@
+"""The "Continue this text" message command (right-click a message > Apps) and a server's
+default model (/model default), through the real discord.py client and the fake Discord."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from .helpers import answered, private, reply
+from .test_buttons import button, finished, shown
+
+CONTINUE = "Continue this text"
+
+
+async def continued(env, message, user=None):
+    ix = await env.fake.invoke_message_command(env.guild_a, user or env.carol, CONTINUE, message)
+    await ix.wait_for(lambda i: finished(i) or (i.original and i.original.deleted), 30, "reply")
+    return ix
+
+
+async def test_the_message_is_the_seed_with_the_default_model(env):
+    channel = env.guild_a.default_channel
+    message = await env.fake.send_message(channel, env.alice, "The cat sat on the mat")
+    ix = await continued(env, message)
+    seed, text = shown(ix.original)
+    assert seed == "The cat sat on the mat" and len(text) == 400
+    assert "basic · temperature 0.7 · 400 characters" in ix.original.content
+    assert button(ix.original, "Continue") and button(ix.original, "Regenerate")
+    assert not ix.original.ephemeral and env.fake.take_violations() == []
+
+
+async def test_nothing_of_the_message_is_stored(env):
+    secret = "The zebra quietly ate marmalade"
+    channel = env.guild_a.default_channel
+    message = await env.fake.send_message(channel, env.alice, secret)
+    ix = await continued(env, message)
+    assert shown(ix.original)[0] == secret
+    await env.bot.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    for path in env.settings.data_dir.rglob("*"):
+        if path.is_file():
+            assert b"zebra" not in path.read_bytes(), path
+    for row in ix.original.components:  # the buttons carry no text either
+        for comp in row["components"]:
+            assert "zebra" not in comp["custom_id"]
+
+
+async def test_a_long_message_is_cut_to_the_seed_limit_at_a_word(env):
+    words = " ".join(f"word{i}" for i in range(200))  # about 1,300 characters
+    channel = env.guild_a.default_channel
+    message = await env.fake.send_message(channel, env.alice, words)
+    ix = await continued(env, message)
+    seed, _ = shown(ix.original)
+    assert len(seed) <= 500 and words.endswith(seed) and seed.startswith("word")
+
+
+async def test_unknown_characters_are_skipped_as_generate_does(env):
+    channel = env.guild_a.default_channel
+    message = await env.fake.send_message(channel, env.alice, "The cat ☃ sat")
+    ix = await continued(env, message)
+    assert "skipped unknown characters: ☃" in ix.original.content
+
+
+@pytest.mark.parametrize(
+    "content, attachments, expected",
+    [
+        ("", ["a.png"], "only attachments"),
+        ("   ", [], "no text for me to continue"),
+    ],
+)
+async def test_a_message_without_text_gets_a_clear_error(env, content, attachments, expected):
+    channel = env.guild_a.default_channel
+    files = [env.fake.add_attachment(name, b"x") for name in attachments]
+    message = await env.fake.send_message(channel, env.alice, content, attachments=files)
+    ix = await env.fake.invoke_message_command(env.guild_a, env.carol, CONTINUE, message)
+    await answered(ix)
+    assert private(ix) and expected in reply(ix)
+
+
+async def test_the_message_command_shares_the_writing_cooldown(env):
+    import dataclasses
+
+    env.bot.settings = dataclasses.replace(env.settings, generate_cooldown=60)
+    channel = env.guild_a.default_channel
+    message = await env.fake.send_message(channel, env.alice, "The cat")
+    await continued(env, message)
+    ix = await env.fake.invoke(
+        env.guild_a, env.carol, "generate", {"seed": "The", "temperature": 0.5}
+    )
+    await answered(ix)
+    assert private(ix) and "Slow down" in reply(ix)
+
+
+# -- /model default ---------------------------------------------------------------------------
+
+
+async def set_default(env, name: str, user=None):
+    ix = await env.fake.invoke(env.guild_a, user or env.admin, "model default", {"name": name})
+    return await answered(ix)
+
+
+async def test_the_server_default_is_used_and_marked(env, tiny_model):
+    await env.add_guild_model(env.guild_a, env.alice, "mine", tiny_model.artifact)
+    ix = await set_default(env, "mine")
+    assert private(ix) and "`mine` is now this server's default model" in reply(ix)
+    gen = await env.fake.invoke(
+        env.guild_a, env.carol, "generate", {"seed": "The", "temperature": 0}
+    )
+    await gen.wait_for(finished, 30, "the reply")
+    assert "mine · temperature 0 ·" in gen.original.content
+    message = await env.fake.send_message(env.guild_a.default_channel, env.alice, "The cat")
+    menu = await continued(env, message)
+    assert "mine · temperature 0.7 ·" in menu.original.content
+    listed = await answered(await env.fake.invoke(env.guild_a, env.carol, "model list"))
+    fields = {f["name"]: f["value"] for f in listed.embeds[0]["fields"]}
+    assert fields["mine"].startswith("⭐ default ·") and "⭐" not in fields["basic"]
+    # another server keeps the bot's default
+    other = await env.fake.invoke(
+        env.guild_b, env.bob, "generate", {"seed": "The", "temperature": 0}
+    )
+    await other.wait_for(finished, 30, "the reply")
+    assert "basic · temperature 0 ·" in other.original.content
+
+
+async def test_only_manage_server_may_choose_the_default(env, tiny_model):
+    await env.add_guild_model(env.guild_a, env.alice, "mine", tiny_model.artifact)
+    ix = await set_default(env, "mine", env.alice)
+    assert private(ix) and "You need the Manage Server permission" in reply(ix)
+    assert await env.bot.guild_settings.chosen_model(env.guild_a.id) is None
+
+
+async def test_an_unknown_model_cant_be_the_default(env):
+    ix = await set_default(env, "nope")
+    assert private(ix) and "There is no model called `nope` here" in reply(ix)
+
+
+async def test_deleting_the_default_falls_back_and_says_so(env, tiny_model):
+    await env.add_guild_model(env.guild_a, env.alice, "mine", tiny_model.artifact)
+    await set_default(env, "mine")
+    ix = await answered(
+        await env.fake.invoke(env.guild_a, env.alice, "model delete", {"name": "mine"})
+    )
+    (confirm,) = [c for row in ix.components for c in row["components"] if c["label"] == "Delete"]
+    click = await env.fake.click(ix, env.alice, confirm["custom_id"])
+    await ix.wait_for(lambda i: "Deleted `mine`" in (i.content or ""), 15, "the deletion")
+    assert "It was this server's default model" in ix.content and "`basic`" in ix.content
+    await click.wait_acked(timeout=5)
+    assert await env.bot.guild_settings.chosen_model(env.guild_a.id) is None
+    gen = await env.fake.invoke(
+        env.guild_a, env.carol, "generate", {"seed": "The", "temperature": 0}
+    )
+    await gen.wait_for(finished, 30, "the reply")
+    assert "basic · temperature 0 ·" in gen.original.content
+
+
+async def test_the_message_command_acknowledges_before_database_work(env, monkeypatch):
+    from jobs.db import Database
+
+    message = await env.fake.send_message(env.guild_a.default_channel, env.alice, "The cat")
+    released = asyncio.Event()
+    for name in ("execute", "fetchone", "fetchall"):
+        method = getattr(Database, name)
+
+        async def held(self, *args, _method=method, **kwargs):
+            await released.wait()
+            return await _method(self, *args, **kwargs)
+
+        monkeypatch.setattr(Database, name, held)
+    ix = await env.fake.invoke_message_command(env.guild_a, env.carol, CONTINUE, message)
+    try:
+        await ix.wait_acked(timeout=10)
+    finally:
+        released.set()
+    await ix.wait_for(finished, 30, "the reply")
+
+
+async def test_on_a_generated_reply_it_continues_the_text_not_the_markdown(env):
+    ix = await env.fake.invoke(
+        env.guild_a, env.alice, "generate", {"seed": "The cat", "temperature": 0.5, "length": 60}
+    )
+    await ix.wait_for(finished, 30, "the reply")
+    seed, text = shown(ix.original)
+    menu = await continued(env, ix.original)
+    new_seed, _ = shown(menu.original)
+    assert new_seed == seed + text  # no bold markers, no footer line
+
+
+async def test_on_a_long_generated_reply_it_reads_the_attached_text(env):
+    import dataclasses
+
+    env.bot.settings = dataclasses.replace(env.settings, max_length=5000)
+    ix = await env.fake.invoke(
+        env.guild_a, env.alice, "generate", {"seed": "The cat", "temperature": 0.5, "length": 2500}
+    )
+    await ix.wait_for(finished, 60, "the reply")
+    ((_, data),) = ix.files
+    menu = await continued(env, ix.original)
+    new_seed, _ = shown(menu.original)
+    assert data.decode().endswith(new_seed) and len(new_seed) > 400
