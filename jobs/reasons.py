@@ -74,4 +74,7 @@ class Reason:
         return {"reason": self.english(), "code": self.code, "params": self.params}
 
 
-__all__ = ["ENGLISH", "Reason"]
+WORKER_STOPPED = Reason("worker_stopped")  # a worker let the job go (it shut down)
+
+
+__all__ = ["ENGLISH", "WORKER_STOPPED", "Reason"]

@@ -68,12 +68,13 @@ async def test_a_reason_is_kept_in_english_and_as_a_code(queue, take, clock) -> 
     assert events[2].payload["reason"] == failed.error
 
 
-async def test_an_import_failure_has_a_code_and_success_clears_it(queue, take) -> None:
+async def test_an_import_failure_has_a_code_and_success_clears_it(queue, take, clock) -> None:
     await submit(queue, 1)
     lease = await take(queue)
     await queue.fail(lease, Reason("temporary"), retryable=True)
     job = await queue.get(lease.job_id)
     assert job.error_code == "temporary"
+    clock.advance(3600)
     done = await queue.complete(await take(queue), {"card.json": b"{}"}, {})
     assert (done.error, done.error_code, done.error_params) == (None, None, None)
     await queue.fail_import(done.id, Reason("name_taken_meanwhile", {"name": "style-1"}))
@@ -211,7 +212,9 @@ async def test_import_marks_are_once_only(queue, take) -> None:
 async def test_corpus_deletion_and_reporting_give_up(queue, take) -> None:
     job = await submit(queue)
     lease = await take(queue)
-    await queue.fail(lease, Reason("bad_text", {"detail": "the text is too short"}), retryable=False)
+    await queue.fail(
+        lease, Reason("bad_text", {"detail": "the text is too short"}), retryable=False
+    )
     assert [j.id for j in await queue.finished_with_corpus()] == [job.id]
     await queue.delete_corpus(job.id)
     assert await queue.finished_with_corpus() == []
@@ -226,7 +229,9 @@ async def test_corpus_deletion_and_reporting_give_up(queue, take) -> None:
 async def test_a_finished_job_refuses_worker_writes(queue, take) -> None:
     await submit(queue)
     lease = await take(queue)
-    await queue.fail(lease, Reason("bad_text", {"detail": "the text is too short"}), retryable=False)
+    await queue.fail(
+        lease, Reason("bad_text", {"detail": "the text is too short"}), retryable=False
+    )
     with pytest.raises(LeaseLost):
         await queue.add_event(lease, "progress", {"step": 1})
     with pytest.raises(LeaseLost):

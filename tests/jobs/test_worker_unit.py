@@ -121,7 +121,10 @@ async def assert_failed_once(queue: SqliteQueue, job: Job, reason: Reason) -> No
     ("case", "reason"),
     [
         ("missing", Reason("upload_gone")),
-        ("short", Reason("bad_text", {"detail": "the text is too short to train on (100 characters)"})),
+        (
+            "short",
+            Reason("bad_text", {"detail": "the text is too short to train on (100 characters)"}),
+        ),
         ("base", Reason("base_damaged", {"name": "ghost"})),
         ("builtin", Reason("base_missing", {"name": "ghost"})),
         ("params", Reason("bad_settings")),
@@ -196,7 +199,11 @@ async def test_deterministic_failures_are_not_retried_and_leak_nothing(
     for raw in ("Error", "Exception", "Traceback", "Shapes", "tensor", "keras", "numpy"):
         assert raw not in shown, shown
     await assert_failed_once(
-        queue, job, Reason("unexpected") if case == "unexpected" else Reason("bad_text", {"detail": failed.error})
+        queue,
+        job,
+        Reason("unexpected")
+        if case == "unexpected"
+        else Reason("bad_text", {"detail": failed.error}),
     )
     assert any(r.levelname == "ERROR" and r.exc_info for r in caplog.records) or case != (
         "unexpected"
