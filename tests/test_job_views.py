@@ -79,7 +79,9 @@ GONE = "the uploaded text is gone (it was removed before training)"
 
 
 def test_a_failure_reads_in_the_language_of_its_reader():
-    job = make_job(status="failed", locale="tr", error=GONE, error_code="upload_gone")
+    job = make_job(
+        status="failed", locale="tr", error=GONE, error_code="upload_gone", created_at=0.0
+    )
     shown = progress_embed(job, {}).description
     assert shown.startswith("Eğitim başarısız oldu: ") and "yüklenen metin" in shown
     assert "uploaded" not in shown
