@@ -192,7 +192,11 @@ class Models(commands.GroupCog, group_name="model", group_description="Browse an
         await defer(interaction, ephemeral=True)
         record = await resolve_model(interaction, name, usable=True)
         assert interaction.guild_id is not None
-        await self.bot.guild_settings.set_default_model(interaction.guild_id, record.name)
+        # The bot's own default is stored as "none chosen": the server then follows the bot's
+        # setting instead of pinning today's name.
+        follows_bot = record.builtin and record.name == self.bot.settings.default_model
+        chosen = None if follows_bot else record.name
+        await self.bot.guild_settings.set_default_model(interaction.guild_id, chosen)
         log.info("guild %s: default model %s", interaction.guild_id, record.name)
         await interaction.edit_original_response(
             content=t(interaction.locale, "default.set", name=record.name)
