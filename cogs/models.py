@@ -3,6 +3,7 @@ made them, and which one writes when none is named."""
 
 from __future__ import annotations
 
+import datetime
 import logging
 
 import discord
@@ -277,8 +278,17 @@ def card_embed(record: ModelRecord, sample: str, locale: object = None) -> disco
     embed.add_field(
         name=t(locale, "card.sample"), value=escape_within(sample, FIELD_LIMIT), inline=False
     )
-    embed.set_footer(text=t(locale, "card.created", date=card.get("created_at", "?")))
+    embed.set_footer(text=t(locale, "card.created"))
+    embed.timestamp = _created_at(card)  # shown by Discord in the reader's time zone
     return embed
+
+
+def _created_at(card: dict) -> datetime.datetime | None:
+    try:
+        when = datetime.datetime.fromisoformat(str(card.get("created_at")))
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=datetime.UTC)
 
 
 async def setup(bot: LSTMBot) -> None:
