@@ -3,6 +3,7 @@ made them, and which one writes when none is named."""
 
 from __future__ import annotations
 
+import datetime
 import logging
 
 import discord
@@ -192,7 +193,11 @@ class Models(commands.GroupCog, group_name="model", group_description="Browse an
         await defer(interaction, ephemeral=True)
         record = await resolve_model(interaction, name, usable=True)
         assert interaction.guild_id is not None
-        await self.bot.guild_settings.set_default_model(interaction.guild_id, record.name)
+        # The bot's own default is stored as "none chosen": the server then follows the bot's
+        # setting instead of pinning today's name.
+        follows_bot = record.builtin and record.name == self.bot.settings.default_model
+        chosen = None if follows_bot else record.name
+        await self.bot.guild_settings.set_default_model(interaction.guild_id, chosen)
         log.info("guild %s: default model %s", interaction.guild_id, record.name)
         await interaction.edit_original_response(
             content=t(interaction.locale, "default.set", name=record.name)
@@ -273,8 +278,17 @@ def card_embed(record: ModelRecord, sample: str, locale: object = None) -> disco
     embed.add_field(
         name=t(locale, "card.sample"), value=escape_within(sample, FIELD_LIMIT), inline=False
     )
-    embed.set_footer(text=t(locale, "card.created", date=card.get("created_at", "?")))
+    embed.set_footer(text=t(locale, "card.created"))
+    embed.timestamp = _created_at(card)  # shown by Discord in the reader's time zone
     return embed
+
+
+def _created_at(card: dict) -> datetime.datetime | None:
+    try:
+        when = datetime.datetime.fromisoformat(str(card.get("created_at")))
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=datetime.UTC)
 
 
 async def setup(bot: LSTMBot) -> None:

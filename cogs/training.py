@@ -16,6 +16,7 @@ from bot.client import LSTMBot
 from bot.errors import UserFacingError
 from bot.formatting import code, sentence, shorten
 from bot.i18n import Message, Num, t
+from bot.registry import ModelRecord
 from bot.transfer import base_model_for
 from bot.tree import defer
 from jobs.errors import SubmitRejected
@@ -55,11 +56,7 @@ class Training(commands.Cog):
         settings = self.bot.settings
         guild_id = interaction.guild_id
         assert guild_id is not None
-        name = name.strip().lower()
-        try:
-            check_name(name)
-        except InvalidNameError:
-            raise UserFacingError("train.bad_name", name=code(shorten(name, 40))) from None
+        name = _checked_name(name)
         shown = code(shorten(file.title or file.filename, 60))  # the name as uploaded
         names = (file.filename, file.title or "")
         if not any(n.lower().endswith(ACCEPTED_SUFFIXES) for n in names):
@@ -71,12 +68,7 @@ class Training(commands.Cog):
         if await self.bot.registry.count(guild_id) >= settings.max_models_per_guild:
             raise UserFacingError("train.too_many_models", count=settings.max_models_per_guild)
         base_record = None if from_scratch else await resolve_model(interaction, base, usable=True)
-        data = await _download(file, shown)
-        _check_size(len(data), settings.max_upload_bytes)
-        try:
-            text = decode_corpus(data, what="The file", min_chars=settings.min_corpus_chars)
-        except CorpusError as exc:
-            raise UserFacingError("train.bad_text", detail=sentence(str(exc))) from None
+        text = await _read_text(file, shown, settings.max_upload_bytes, settings.min_corpus_chars)
         try:
             job, _ = await self.bot.jobs.submit(
                 guild_id=guild_id,
@@ -92,28 +84,66 @@ class Training(commands.Cog):
             )
         except SubmitRejected as exc:
             raise UserFacingError("train.refused", detail=sentence(str(exc))) from None
-        position = await self.bot.jobs.position(job.id)
-        locale = interaction.locale
-        if base_record:
-            how = t(locale, "job.how_finetune", base=f"`{base_record.name}`")
-        else:
-            how = t(locale, "job.how_scratch")
-        content = t(
-            locale,
-            "train.queued",
-            id=job.id,
-            name=name,
-            how=how,
-            effort=Message(f"effort.{effort}"),
-            chars=Num(len(text)),
+        content = _queued_text(
+            interaction.locale,
+            job.id,
+            name,
+            base_record,
+            effort,
+            len(text),
+            await self.bot.jobs.position(job.id),
         )
-        if position:
-            content += " " + t(locale, "train.position", position=position)
-        content += " " + t(locale, "train.progress_here")
         if self.bot.worker_hint:  # the offline console's note, in English
             content += f"\n{self.bot.worker_hint}"
         await interaction.edit_original_response(content=content)
         self.bot.reporter.poke()
+
+
+def _checked_name(name: str) -> str:
+    name = name.strip().lower()
+    try:
+        check_name(name)
+    except InvalidNameError:
+        raise UserFacingError("train.bad_name", name=code(shorten(name, 40))) from None
+    return name
+
+
+async def _read_text(file: discord.Attachment, shown: str, max_bytes: int, min_chars: int) -> str:
+    """The upload's text: downloaded, its real size checked, decoded (UTF-8 or UTF-16/32)."""
+    data = await _download(file, shown)
+    _check_size(len(data), max_bytes)
+    try:
+        return decode_corpus(data, what="The file", min_chars=min_chars)
+    except CorpusError as exc:
+        raise UserFacingError("train.bad_text", detail=sentence(str(exc))) from None
+
+
+def _queued_text(
+    locale: discord.Locale,
+    job_id: int,
+    name: str,
+    base: ModelRecord | None,
+    effort: str,
+    chars: int,
+    position: int | None,
+) -> str:
+    """The private reply once the job is queued: what will happen and where to watch it."""
+    if base:
+        how = t(locale, "job.how_finetune", base=f"`{base.name}`")
+    else:
+        how = t(locale, "job.how_scratch")
+    content = t(
+        locale,
+        "train.queued",
+        id=job_id,
+        name=name,
+        how=how,
+        effort=Message(f"effort.{effort}"),
+        chars=Num(chars),
+    )
+    if position:
+        content += " " + t(locale, "train.position", position=position)
+    return content + " " + t(locale, "train.progress_here")
 
 
 def _check_size(size: int, limit: int) -> None:

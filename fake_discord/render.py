@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime
 import textwrap
 from typing import TYPE_CHECKING, Any
 
 from .models import FakeMessage, iter_components
+from .rules import parse_timestamp
 
 if TYPE_CHECKING:
     from .interactions import FakeInteraction
@@ -43,8 +45,12 @@ def render_embed(embed: dict[str, Any], width: int = 78) -> list[str]:
         add(f"{field.get('name', '')}: {field.get('value', '')}")
     if embed.get("image", {}).get("url"):
         add(f"[image {embed['image']['url']}]")
-    if embed.get("footer", {}).get("text"):
-        add(f"-- {embed['footer']['text']}")
+    footer = [embed.get("footer", {}).get("text") or ""]
+    when = parse_timestamp(embed["timestamp"]) if embed.get("timestamp") else None
+    if when is not None:  # Discord shows it after the footer, in the reader's time zone
+        footer.append(when.astimezone(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"))
+    if any(footer):
+        add("-- " + " · ".join(p for p in footer if p))
     return ["+" + "-" * (width - 1)] + lines + ["+" + "-" * (width - 1)]
 
 

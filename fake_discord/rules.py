@@ -9,6 +9,7 @@ options, choices and their ``*_localizations``).
 
 from __future__ import annotations
 
+import datetime
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -88,6 +89,14 @@ def pinged_mentions(content: str, allowed: dict[str, Any] | None) -> list[str]:
     return pings
 
 
+def parse_timestamp(value: Any) -> datetime.datetime | None:
+    """An embed's ISO8601 timestamp, or None when Discord would refuse it."""
+    try:
+        return datetime.datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
 def _check_embed(embed: dict[str, Any], path: str, problems: Problems) -> int:
     total = 0
 
@@ -104,6 +113,8 @@ def _check_embed(embed: dict[str, Any], path: str, problems: Problems) -> int:
     text(embed.get("description"), MAX_EMBED_DESCRIPTION, "description")
     text((embed.get("footer") or {}).get("text"), MAX_FOOTER, "footer.text")
     text((embed.get("author") or {}).get("name"), MAX_AUTHOR_NAME, "author.name")
+    if embed.get("timestamp") is not None and parse_timestamp(embed["timestamp"]) is None:
+        problems.error(f"{path}.timestamp", "Could not parse the timestamp (ISO8601 expected).")
     fields = embed.get("fields") or []
     if len(fields) > MAX_EMBED_FIELDS:
         problems.error(f"{path}.fields", f"Must be {MAX_EMBED_FIELDS} or fewer in length.")

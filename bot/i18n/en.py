@@ -93,7 +93,7 @@ MESSAGES: dict[str, str] = {
     "card.network_value": "{layers}× LSTM({units}), {vocab} characters",
     "card.training": "{epochs} epochs, {minutes} min",
     "card.sample": "Sample (temperature 0.5)",
-    "card.created": "created {date}",
+    "card.created": "created",
     "default.set": (
         "`{name}` is now this server's default model: `/generate` and "
         "*Continue this text* use it when no model is named."

@@ -93,7 +93,7 @@ MESSAGES: dict[str, str] = {
     "card.network_value": "{layers}× LSTM({units}), {vocab} caracteres",
     "card.training": "{epochs} épocas, {minutes} min",
     "card.sample": "Amostra (temperatura 0,5)",
-    "card.created": "criado em {date}",
+    "card.created": "criado",
     "default.set": (
         "`{name}` agora é o modelo padrão deste servidor: `/generate` e *Continue this text* "
         "o usam quando nenhum modelo é indicado."

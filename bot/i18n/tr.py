@@ -92,7 +92,7 @@ MESSAGES: dict[str, str] = {
     "card.network_value": "{layers}× LSTM({units}), {vocab} karakter",
     "card.training": "{epochs} epoch, {minutes} dk",
     "card.sample": "Örnek (sıcaklık 0,5)",
-    "card.created": "oluşturulma {date}",
+    "card.created": "oluşturulma",
     "default.set": (
         "`{name}` artık bu sunucunun varsayılan modeli: model belirtilmediğinde "
         "`/generate` ve *Continue this text* onu kullanır."

@@ -122,6 +122,16 @@ async def test_the_server_default_is_used_and_marked(env, tiny_model):
     assert "basic · temperature 0 ·" in other.original.content
 
 
+async def test_choosing_the_bots_default_follows_the_bot(env, tiny_model):
+    """Choosing the bot's own default unsets the server's choice rather than pinning a name:
+    the server then follows LSTM_BOT_DEFAULT_MODEL, even when the operator changes it."""
+    await env.add_guild_model(env.guild_a, env.alice, "mine", tiny_model.artifact)
+    await set_default(env, "mine")
+    ix = await set_default(env, env.settings.default_model)
+    assert private(ix) and f"`{env.settings.default_model}` is now" in reply(ix)
+    assert await env.bot.guild_settings.chosen_model(env.guild_a.id) is None
+
+
 async def test_only_manage_server_may_choose_the_default(env, tiny_model):
     await env.add_guild_model(env.guild_a, env.alice, "mine", tiny_model.artifact)
     ix = await set_default(env, "mine", env.alice)

@@ -61,6 +61,9 @@ async def test_info_shows_card_and_sample(env):
     assert "nats/char" in fields["Held-out loss"] and fields["Made by"] == "built-in"
     assert "uniform guess: " in fields["Held-out loss"]
     assert fields["Sample (temperature 0.5)"].startswith("The ")
+    # the creation time is the embed's timestamp (each reader sees it in their own time zone
+    # and language), not an ISO string in the footer
+    assert embed["footer"]["text"] == "created" and embed["timestamp"].startswith("20")
 
 
 async def test_delete_by_owner_with_confirmation(env, tiny_model):

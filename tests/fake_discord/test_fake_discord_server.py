@@ -96,6 +96,12 @@ def test_pinged_mentions_rules() -> None:
     assert {path for path, _ in problems.errors} >= {"embeds", "embeds.0.description"}
 
 
+def test_an_embed_timestamp_must_be_iso8601() -> None:
+    assert check_message({"embeds": [{"timestamp": "2026-11-28T23:22:59+00:00"}]}).errors == []
+    problems = check_message({"embeds": [{"timestamp": "yesterday"}]})
+    assert [where for where, _ in problems.errors] == ["embeds.0.timestamp"]
+
+
 def test_render_message() -> None:
     fake = FakeDiscord()
     msg = FakeMessage(

@@ -26,3 +26,11 @@ def test_embed_lines_keep_the_border_when_wrapped():
     text = "\n".join(inside)
     assert "held-out loss 1.325" in text and "z" * 40 in text  # wrapped, nothing dropped
     assert sum(line.count("z") for line in inside) == 300
+
+
+def test_the_timestamp_follows_the_footer_as_discord_shows_it():
+    embed = {"footer": {"text": "created"}, "timestamp": "2026-11-28T23:22:59+01:00"}
+    assert render_embed(embed)[1] == "| -- created · 2026-11-28 22:22 UTC"
+    assert render_embed({"timestamp": "2026-11-28T23:22:59+00:00"})[1] == (
+        "| -- 2026-11-28 23:22 UTC"
+    )
