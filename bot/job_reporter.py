@@ -4,9 +4,10 @@ Each pass first imports the results of succeeded jobs (:class:`bot.transfer.Resu
 the bot is the only writer of its registry), then looks at jobs with unreported events (or
 still unfinished): one progress message per job, edited at most every ``EDIT_INTERVAL``
 seconds, on the channel because jobs outlive the 15-minute interaction token, and the result
-when the job ends, in the language of the member who started it (``Job.locale``). What has
-been shown is recorded in the queue (``progress_message_id``,
-``reported_event_id``), so a restarted bot carries on where it stopped.
+when the job ends, in the language of the member who started it (``Job.locale``), why it failed
+or is retried included (:func:`bot.job_views.reason_text`). What has been shown is recorded in
+the queue (``progress_message_id``, ``reported_event_id``), so a restarted bot carries on where
+it stopped.
 
 Jobs are reported independently: one that fails (its channel deleted, access lost) is retried
 with exponential backoff while the others go on, logged once, and given up after
@@ -29,7 +30,7 @@ import discord
 from jobs.records import SUCCEEDED, Job
 
 from .i18n import t
-from .job_views import progress_embed, result_embed
+from .job_views import progress_embed, reason_text, result_embed
 from .transfer import plot_path
 
 if TYPE_CHECKING:
@@ -192,7 +193,8 @@ class JobReporter:
                     "text": payload.get("sample", ""),
                 }
             elif event.kind in {"retry", "released"}:
-                reason = payload.get("reason") or t(job.locale, "note.worker_stopped")
+                code, params = payload.get("code"), payload.get("params")
+                reason = reason_text(job.locale, code, params, payload.get("reason"))
                 state["note"] = t(job.locale, "note.retrying", reason=reason)
                 state.pop("progress", None)
             elif event.kind == "succeeded":

@@ -2,7 +2,9 @@
 
 The channel's progress and result messages are in the language of the member who started the
 job (``Job.locale``, from their Discord client when they ran ``/train``); status lines in the
-language of whoever asks.
+language of whoever asks. Why a job failed or is retried is shown from its reason code
+(:mod:`jobs.reasons`, the ``reason.<code>`` messages), or as the worker's English sentence when
+the code is unknown here (a newer worker) or missing (a job recorded before codes).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from jobs.records import Job
 from model_store.outcome import SMALL_TEXT, Outcome
 
 from .formatting import duration, escape, progress_bar, shorten
-from .i18n import Num, t
+from .i18n import CATALOGUES, ENGLISH, Num, t
 
 STATUS_ICON = {
     "queued": "⏳",
@@ -46,12 +48,30 @@ def status_line(job: Job, position: int | None = None, locale: object = None) ->
     if job.status == "queued" and position:
         parts.append(t(locale, "job.place", position=position))
     if job.error and job.status == "failed":
-        parts.append(shorten(job.error, 120))
+        parts.append(shorten(job_error(job, locale), 120))
     if job.cancel_requested and job.status == "running":
         parts.append(t(locale, "job.cancelling"))
     parts.append(t(locale, "job.by", user=f"<@{job.user_id}>"))
     parts.append(ago(job.created_at, locale))
     return " · ".join(parts)
+
+
+def reason_text(
+    locale: object, code: str | None, params: dict[str, Any] | None, english: str | None
+) -> str:
+    """A failure or retry reason in the reader's language: the message of its ``code``, else
+    the worker's ``english`` sentence (a code this bot doesn't know, or none)."""
+    if code and f"reason.{code}" in CATALOGUES[ENGLISH]:
+        try:
+            return t(locale, f"reason.{code}", **(params or {}))
+        except (KeyError, IndexError):  # parameters from another version: use its English
+            pass
+    return english or t(locale, "job.unknown_reason")
+
+
+def job_error(job: Job, locale: object) -> str:
+    """Why ``job`` failed (or was last retried), for a reader in ``locale``."""
+    return reason_text(locale, job.error_code, job.error_params, job.error)
 
 
 def ago(timestamp: float, locale: object = None) -> str:
@@ -83,8 +103,7 @@ def progress_embed(job: Job, state: dict[str, Any]) -> discord.Embed:
     elif job.status == "succeeded":
         embed.description = t(locale, "job.done", name=job.model_name)
     elif job.status == "failed":
-        error = job.error or t(locale, "job.unknown_reason")
-        embed.description = t(locale, "job.failed", error=error)
+        embed.description = t(locale, "job.failed", error=job_error(job, locale))
     elif job.status == "cancelled":
         embed.description = t(locale, "job.cancelled")
     if state.get("device"):

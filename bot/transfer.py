@@ -19,6 +19,7 @@ from pathlib import Path
 
 from jobs.blobs import BlobError, expect_names
 from jobs.queue import JobQueue
+from jobs.reasons import Reason
 from jobs.records import BaseModel, Job
 from model_store import ArtifactError, check_name, load_artifact
 from model_store.artifact import CARD_FILE, CHARSET_FILE, WEIGHTS_FILE
@@ -75,9 +76,7 @@ class ResultImporter:
             path = await asyncio.to_thread(self._write, job, files)
         except (BlobError, ArtifactError, ValueError) as exc:
             log.error("job %d: its result is unusable: %s", job.id, exc)
-            await self.queue.fail_import(
-                job.id, "the trained model arrived damaged; train it again"
-            )
+            await self.queue.fail_import(job.id, Reason("result_damaged"))
             return None
         try:
             return await self.registry.add(
@@ -91,9 +90,7 @@ class ResultImporter:
         except NameInUse:
             _remove(path)
             await self.queue.fail_import(
-                job.id,
-                f"a model named '{job.model_name}' was created in the meantime; "
-                "train it again under another name",
+                job.id, Reason("name_taken_meanwhile", {"name": job.model_name})
             )
             return None
         except BaseException:

@@ -15,6 +15,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+from .reasons import WORKER_STOPPED, Reason
 from .records import BaseModel, Heartbeat, Job, JobEvent, Lease, Limits
 
 Handler = Callable[[Lease], Awaitable[None]]
@@ -102,8 +103,9 @@ class JobQueue(ABC):
         """The bot has the result as registry row ``model_id``: drop the result files."""
 
     @abstractmethod
-    async def fail_import(self, job_id: int, reason: str) -> None:
-        """The result can't be published (e.g. the name was taken meanwhile)."""
+    async def fail_import(self, job_id: int, reason: Reason) -> None:
+        """The result can't be published (e.g. the name was taken meanwhile): the job fails
+        for ``reason``."""
 
     @abstractmethod
     async def delete_corpus(self, job_id: int) -> None: ...
@@ -156,12 +158,14 @@ class JobQueue(ABC):
         :class:`CancelRequested` when the user cancelled meanwhile."""
 
     @abstractmethod
-    async def fail(self, lease: Lease, reason: str, *, retryable: bool) -> Job:
+    async def fail(self, lease: Lease, reason: Reason, *, retryable: bool) -> Job:
         """Retry later (exponential backoff) while attempts remain, else fail for good.
-        ``reason`` is shown to the user. Returns the job (``queued`` or ``failed``)."""
+        ``reason`` is shown to the user (in their language by its code; the job's ``error``
+        and the event's ``reason`` hold its English). Returns the job (``queued`` or
+        ``failed``)."""
 
     @abstractmethod
-    async def release(self, lease: Lease, reason: str = "the worker shut down") -> Job:
+    async def release(self, lease: Lease, reason: Reason = WORKER_STOPPED) -> Job:
         """Put a running job back (graceful shutdown); the attempt is not counted."""
 
     @abstractmethod

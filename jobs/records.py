@@ -56,6 +56,10 @@ class Job:
     started_at: float | None
     finished_at: float | None
     locale: str | None = None  # the Discord language of the member who queued it (the bot's)
+    # Why it failed or is tried again (``error`` in English): a code of jobs/reasons.py and its
+    # parameters; None for older jobs (show ``error``) and jobs without an error.
+    error_code: str | None = None
+    error_params: dict[str, Any] | None = None
 
     @property
     def finished(self) -> bool:
@@ -69,6 +73,8 @@ class Job:
     def from_row(cls, row: Any) -> Job:
         values = {f.name: row[f.name] for f in fields(cls)}
         values["params"] = json.loads(values["params"])
+        if values["error_params"] is not None:
+            values["error_params"] = json.loads(values["error_params"])
         values["corpus_deleted"] = bool(values["corpus_deleted"])
         values["cancel_requested"] = bool(values["cancel_requested"])
         return cls(**values)

@@ -19,6 +19,7 @@ from typing import Any
 from .blobs import Blob, BlobError
 from .errors import CancelRequested, LeaseLost, NameTaken, QuotaExceeded
 from .queue import JobQueue
+from .reasons import WORKER_STOPPED, Reason
 from .records import (
     BASE,
     CANCELLED,
@@ -47,8 +48,10 @@ log = logging.getLogger(__name__)
 
 FENCE = "id = ? AND lease_token = ? AND status = 'running'"
 CLEAR_LEASE = "lease_owner = NULL, lease_token = NULL, lease_expires = NULL"
-TAKEN_OVER = "the worker training it stopped responding"
-GAVE_UP = "the training worker stopped responding too many times"
+SET_ERROR = "error = ?, error_code = ?, error_params = ?"
+CLEAR_ERROR = "error = NULL, error_code = NULL, error_params = NULL"
+TAKEN_OVER = Reason("worker_unresponsive")
+GAVE_UP = Reason("worker_gave_up")
 _ACTIVE_COUNT = "SELECT COUNT(*) AS n FROM jobs WHERE status IN ('queued', 'running')"
 _CORPUS_BYTES = (
     "SELECT COALESCE(SUM(corpus_bytes), 0) AS n FROM jobs WHERE guild_id = ? AND corpus_deleted = 0"
@@ -162,7 +165,7 @@ class TableQueue(JobQueue):
         now = self.clock()
         async with self.store.transaction() as tx:
             row = await tx.one(
-                "UPDATE jobs SET status = 'cancelled', finished_at = ?, error = NULL,"
+                f"UPDATE jobs SET status = 'cancelled', finished_at = ?, {CLEAR_ERROR},"
                 " corpus_deleted = 1 WHERE id = ? AND status = 'queued' RETURNING *",
                 (now, job_id),
             )
@@ -235,19 +238,18 @@ class TableQueue(JobQueue):
             )
             await _drop_blobs(tx, job_id, (RESULT,))
 
-    async def fail_import(self, job_id: int, reason: str) -> None:
+    async def fail_import(self, job_id: int, reason: Reason) -> None:
         now = self.clock()
         async with self.store.transaction() as tx:
             row = await tx.one(
-                "UPDATE jobs SET status = 'failed', error = ? WHERE id = ?"
+                f"UPDATE jobs SET status = 'failed', {SET_ERROR} WHERE id = ?"
                 " AND status = 'succeeded' AND model_id IS NULL RETURNING attempts",
-                (reason, job_id),
+                (*_error(reason), job_id),
             )
             if row is not None:
                 await _drop_blobs(tx, job_id, (RESULT,))
-                await _event(
-                    tx, job_id, FAILED, {"reason": reason, "attempts": row["attempts"]}, now
-                )
+                payload = {**reason.payload(), "attempts": row["attempts"]}
+                await _event(tx, job_id, FAILED, payload, now)
 
     async def delete_corpus(self, job_id: int) -> None:
         async with self.store.transaction() as tx:
@@ -318,7 +320,7 @@ class TableQueue(JobQueue):
                 await put_blob(tx, lease.job_id, blob, now)
             await _drop_blobs(tx, lease.job_id, (BASE, CHECKPOINT))
             row = await tx.one(
-                f"UPDATE jobs SET status = 'succeeded', error = NULL, finished_at = ?,"
+                f"UPDATE jobs SET status = 'succeeded', {CLEAR_ERROR}, finished_at = ?,"
                 f" {CLEAR_LEASE} WHERE id = ? RETURNING *",
                 (now, lease.job_id),
             )
@@ -330,7 +332,7 @@ class TableQueue(JobQueue):
         )
         return Job.from_row(row)
 
-    async def fail(self, lease: Lease, reason: str, *, retryable: bool) -> Job:
+    async def fail(self, lease: Lease, reason: Reason, *, retryable: bool) -> Job:
         now = self.clock()
         async with self.store.transaction() as tx:
             job = await self._fenced(tx, lease)
@@ -338,23 +340,23 @@ class TableQueue(JobQueue):
             if retryable and attempts < most:
                 delay = retry_delay(attempts, self.backoff_seconds, self.max_backoff_seconds)
                 row = await tx.one(
-                    f"UPDATE jobs SET status = 'queued', not_before = ?, error = ?, {CLEAR_LEASE}"
-                    " WHERE id = ? RETURNING *",
-                    (now + delay, reason, lease.job_id),
+                    f"UPDATE jobs SET status = 'queued', not_before = ?, {SET_ERROR},"
+                    f" {CLEAR_LEASE} WHERE id = ? RETURNING *",
+                    (now + delay, *_error(reason), lease.job_id),
                 )
                 payload = {
                     "attempt": attempts,
                     "max_attempts": most,
-                    "reason": reason,
+                    **reason.payload(),
                     "retry_in": delay,
                 }
                 await _event(tx, lease.job_id, RETRY, payload, now)
             else:
                 row = await _finish(tx, lease.job_id, FAILED, reason, attempts, now)
-        log.info("job %d: %s (%s)", lease.job_id, row["status"], reason)
+        log.info("job %d: %s (%s)", lease.job_id, row["status"], reason.english())
         return Job.from_row(row)
 
-    async def release(self, lease: Lease, reason: str = "the worker shut down") -> Job:
+    async def release(self, lease: Lease, reason: Reason = WORKER_STOPPED) -> Job:
         now = self.clock()
         async with self.store.transaction() as tx:
             await self._fenced(tx, lease)
@@ -364,7 +366,7 @@ class TableQueue(JobQueue):
                 " RETURNING *",
                 (lease.job_id,),
             )
-            payload = {"reason": reason, "attempt": lease.attempt}
+            payload = {**reason.payload(), "attempt": lease.attempt}
             await _event(tx, lease.job_id, RELEASED, payload, now)
         return Job.from_row(row)
 
@@ -401,7 +403,7 @@ class TableQueue(JobQueue):
             return None
         if taken_over and row["attempts"] >= row["max_attempts"]:
             await _finish(tx, job_id, FAILED, GAVE_UP, row["attempts"], now)
-            log.warning("job %d failed: %s", job_id, GAVE_UP)
+            log.warning("job %d failed: %s", job_id, GAVE_UP.english())
             return None
         token = secrets.token_hex(16)
         expires = now + self.lease_seconds
@@ -415,7 +417,7 @@ class TableQueue(JobQueue):
             payload = {
                 "attempt": claimed["attempts"],
                 "max_attempts": claimed["max_attempts"],
-                "reason": TAKEN_OVER,
+                **TAKEN_OVER.payload(),
                 "retry_in": 0,
             }
             await _event(tx, job_id, RETRY, payload, now)
@@ -486,21 +488,29 @@ async def _scalar(tx: Tx, sql: str, params: tuple[Any, ...]) -> int:
 
 
 async def _finish(
-    tx: Tx, job_id: int, status: str, reason: str | None, attempts: int, now: float
+    tx: Tx, job_id: int, status: str, reason: Reason | None, attempts: int, now: float
 ) -> Any:
-    """End a job for good (failed or cancelled): its inputs are no longer needed."""
+    """End a job for good (failed for ``reason``, or cancelled): its inputs are no longer
+    needed."""
     row = await tx.one(
-        f"UPDATE jobs SET status = ?, error = ?, finished_at = ?, {CLEAR_LEASE}"
+        f"UPDATE jobs SET status = ?, {SET_ERROR}, finished_at = ?, {CLEAR_LEASE}"
         " WHERE id = ? RETURNING *",
-        (status, reason, now, job_id),
+        (status, *_error(reason), now, job_id),
     )
     await _drop_blobs(tx, job_id, (BASE, CHECKPOINT))
-    if status == CANCELLED:
+    if reason is None:
         payload: dict[str, Any] = {"reason": "cancelled", "during": RUNNING}
     else:
-        payload = {"reason": reason, "attempts": attempts}
+        payload = {**reason.payload(), "attempts": attempts}
     await _event(tx, job_id, status, payload, now)
     return row
+
+
+def _error(reason: Reason | None) -> tuple[str | None, str | None, str | None]:
+    """The job's error columns for ``reason``: its English sentence, its code, its params."""
+    if reason is None:
+        return None, None, None
+    return reason.english(), reason.code, reason.params_json()
 
 
 async def put_blob(tx: Tx, job_id: int, blob: Blob, now: float) -> None:

@@ -43,7 +43,7 @@ def test_migrate_the_embedded_queue(tmp_path: Path) -> None:
     done = lstm_bot("db", "migrate", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "registry: version 4" in done.stdout
-    assert "job queue (embedded): version 3" in done.stdout
+    assert "job queue (embedded): version 4" in done.stdout
 
 
 async def test_postgres_needs_migrate_and_says_so(tmp_path: Path, empty_pg: str) -> None:

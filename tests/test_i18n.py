@@ -14,6 +14,7 @@ from discord import app_commands
 
 from bot.i18n import CATALOGUES, COMMAND_TEXTS, ENGLISH, Message, Num, language, t
 from bot.i18n.translator import CatalogueTranslator
+from jobs import reasons
 from jobs.records import FINISHED, QUEUED, RUNNING
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,6 +34,7 @@ FAMILIES = {
     "effort.{effort}": ["quick", "normal", "thorough"],
     "status.{job.status}": [QUEUED, RUNNING, *FINISHED],
     "status.{status}": [QUEUED, RUNNING, *FINISHED],
+    "reason.{code}": list(reasons.ENGLISH),
 }
 
 
@@ -48,6 +50,19 @@ def test_every_message_is_translated_with_the_same_placeholders(lang: str) -> No
     for key, text in english.items():
         assert other[key].strip() or not text.strip(), f"{lang} {key} is empty"
         assert placeholders(other[key]) == placeholders(text), f"{lang} {key}"
+
+
+def test_every_failure_reason_has_a_message_in_every_language() -> None:
+    """The bot shows a job's failure or retry reason (jobs/reasons.py) in the reader's
+    language, with the parameters the worker sends."""
+    for lang, catalogue in CATALOGUES.items():
+        for code, english in reasons.ENGLISH.items():
+            key = f"reason.{code}"
+            assert key in catalogue, f"{lang} lacks {key}"
+            assert placeholders(catalogue[key]) == placeholders(english), f"{lang} {key}"
+    assert {k for k in CATALOGUES[ENGLISH] if k.startswith("reason.")} == {
+        f"reason.{code}" for code in reasons.ENGLISH
+    }
 
 
 def keys_used_in_code() -> set[str]:

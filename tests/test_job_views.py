@@ -1,11 +1,11 @@
 """How a finished training job reads in Discord: honest figures, no success mark for a model
-that learned nothing (issue 9)."""
+that learned nothing (issue 9); why a job failed, in the reader's language (issue 10)."""
 
 from __future__ import annotations
 
 import dataclasses
 
-from bot.job_views import progress_embed, result_embed
+from bot.job_views import progress_embed, reason_text, result_embed, status_line
 from jobs.records import Job
 
 
@@ -73,3 +73,32 @@ def test_from_scratch_no_better_than_uniform():
     assert "guessing every character uniformly (4.500)" in embed.description
     assert "from scratch needs far more text" in embed.description
     assert "base model" not in fields(embed)["Held-out loss"]
+
+
+GONE = "the uploaded text is gone (it was removed before training)"
+
+
+def test_a_failure_reads_in_the_language_of_its_reader():
+    job = make_job(
+        status="failed", locale="tr", error=GONE, error_code="upload_gone", created_at=0.0
+    )
+    shown = progress_embed(job, {}).description
+    assert shown.startswith("Eğitim başarısız oldu: ") and "yüklenen metin" in shown
+    assert "uploaded" not in shown
+    assert "yüklenen metin" in status_line(job, locale="tr")
+    assert GONE in status_line(job, locale="en-US")  # whoever asks reads their language
+    missing = make_job(
+        status="failed", locale="pt-BR", error_code="base_missing", error_params={"name": "poe"}
+    )
+    assert "'poe'" in progress_embed(missing, {}).description
+    assert "training worker" not in progress_embed(missing, {}).description
+
+
+def test_a_reason_without_a_known_code_shows_the_workers_english():
+    """Jobs recorded before reasons had codes, and codes of a newer worker."""
+    assert reason_text("tr", None, None, GONE) == GONE
+    assert reason_text("tr", "from_the_future", {"x": 1}, "something new") == "something new"
+    assert reason_text("tr", "base_missing", {}, "no base") == "no base"  # params changed
+    assert reason_text("tr", None, None, None) == "bilinmeyen bir neden"
+    old = make_job(status="failed", locale="tr", error=GONE)
+    assert GONE in progress_embed(old, {}).description

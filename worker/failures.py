@@ -1,6 +1,7 @@
 """Which failures are worth another attempt, and what the user is told about them.
 
-Bad data or parameters fail at once with a sentence for the user (:class:`JobFailure`). Only
+Bad data or parameters fail at once with a reason for the user (:class:`JobFailure`, a code of
+:mod:`jobs.reasons` the bot shows in the user's language). Only
 passing trouble (the disk, memory, the network or the database) is retried, with backoff. An
 unexpected exception from training is deterministic as far as we know: retrying would repeat
 it, so it fails at once too. The user never sees an exception's type or text; the worker's log
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import sqlite3
 
+from jobs.reasons import Reason
 from model_store import CorpusError
 
 from .params import ParamsError
@@ -24,25 +26,18 @@ try:  # the PostgreSQL engine's connection errors, when it is installed
 except ImportError:  # pragma: no cover - the postgres extra is not installed
     pass
 
-TEMPORARY = "the training worker hit a temporary problem (storage, memory or network)"
-UNEXPECTED = (
-    "training stopped on an unexpected error; the bot's operator can find the details in the "
-    "training worker's log"
-)
-BAD_SETTINGS = "the job's training settings are invalid"
-
 
 def classify(exc: BaseException) -> JobFailure:
     """The failure to record for ``exc`` (its reason is what the user reads)."""
     if isinstance(exc, JobFailure):
         return exc
     if isinstance(exc, ParamsError):
-        return JobFailure(BAD_SETTINGS)
+        return JobFailure(Reason("bad_settings"))
     if isinstance(exc, CorpusError):
-        return JobFailure(str(exc))
+        return JobFailure(Reason("bad_text", {"detail": str(exc)}))
     if isinstance(exc, TRANSIENT):
-        return JobFailure(TEMPORARY, retryable=True)
-    return JobFailure(UNEXPECTED)
+        return JobFailure(Reason("temporary"), retryable=True)
+    return JobFailure(Reason("unexpected"))
 
 
 def expected(exc: BaseException) -> bool:

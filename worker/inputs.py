@@ -19,6 +19,7 @@ import numpy as np
 
 from jobs.blobs import BlobError, expect_names
 from jobs.queue import JobQueue
+from jobs.reasons import Reason
 from jobs.records import BASE, CHECKPOINT, CORPUS, CORPUS_FILE, Job
 from model_store import (
     ArtifactError,
@@ -55,7 +56,7 @@ async def fetch_inputs(queue: JobQueue, job: Job, workdir: Path) -> Inputs:
         if job.base_model is not None:
             check_name(job.base_model)
     except InvalidNameError:
-        raise JobFailure("the job names a model with an invalid name") from None
+        raise JobFailure(Reason("invalid_name")) from None
     text = await _corpus(queue, job)
     base = await _base(queue, job, workdir / "base")
     checkpoint_dir = workdir / "checkpoint"
@@ -71,13 +72,13 @@ async def _corpus(queue: JobQueue, job: Job) -> str:
     try:
         data = (await queue.files(job.id, CORPUS)).get(CORPUS_FILE)
     except BlobError:
-        raise JobFailure("the uploaded text arrived damaged; upload it again") from None
+        raise JobFailure(Reason("upload_damaged")) from None
     if data is None:
-        raise JobFailure("the uploaded text is gone (it was removed before training)")
+        raise JobFailure(Reason("upload_gone"))
     try:
         return decode_corpus(data, what="the uploaded text", min_chars=2)
     except CorpusError as exc:
-        raise JobFailure(str(exc)) from None
+        raise JobFailure(Reason("bad_text", {"detail": str(exc)})) from None
 
 
 async def _base(queue: JobQueue, job: Job, directory: Path) -> ModelArtifact | None:
@@ -87,19 +88,16 @@ async def _base(queue: JobQueue, job: Job, directory: Path) -> ModelArtifact | N
     if job.base_checksum is not None:  # a built-in model, sent by name
         builtin = ModelStore(BUILTIN_DIR, read_only=True)
         if not builtin.exists(name):
-            raise JobFailure(f"the base model '{name}' is not installed on the training worker")
+            raise JobFailure(Reason("base_missing", {"name": name}))
         artifact = _load(builtin.path(name), name)
         if artifact.card.get("checksums", {}).get(WEIGHTS_FILE) != job.base_checksum:
-            raise JobFailure(
-                f"the training worker's copy of '{name}' differs from the bot's; "
-                "the operator should update lstm-bot on the worker"
-            )
+            raise JobFailure(Reason("base_outdated", {"name": name}))
         return artifact
     try:
         files = await queue.files(job.id, BASE)
         expect_names("base model", files, MODEL_FILES, MODEL_FILES)
     except BlobError:
-        raise JobFailure(f"the base model '{name}' no longer exists or arrived damaged") from None
+        raise JobFailure(Reason("base_damaged", {"name": name})) from None
     shutil.rmtree(directory, ignore_errors=True)
     directory.mkdir(parents=True)
     for fname, data in files.items():
@@ -112,7 +110,7 @@ def _load(directory: Path, name: str) -> ModelArtifact:
         return load_artifact(directory, name)
     except ArtifactError as exc:
         log.error("base model '%s' can't be loaded: %s", name, exc)
-        raise JobFailure(f"the base model '{name}' could not be loaded") from None
+        raise JobFailure(Reason("base_unloadable", {"name": name})) from None
 
 
 async def _restore_checkpoint(queue: JobQueue, job: Job, directory: Path) -> None:

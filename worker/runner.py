@@ -158,7 +158,7 @@ class Worker:
             return
         except Exception as exc:
             if expected(exc):
-                log.info("job %d: %s", job.id, classify(exc).reason)
+                log.info("job %d: %s", job.id, classify(exc).reason.english())
             else:
                 log.exception("job %d: training failed", job.id)
             await self._stop_keepalive(keepalive, done, lease, ctl)

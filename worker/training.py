@@ -1,8 +1,9 @@
 """One job's training, run in a thread: size the run to the text and the device, call
 ``train`` on the fetched inputs (:mod:`worker.inputs`).
 
-Problems the user can act on become :class:`JobFailure` with a message for them; those that
-will fail the same way again (bad text, a diverging run) are not retried.
+Problems the user can act on become :class:`JobFailure` with a reason for them
+(:mod:`jobs.reasons`); those that will fail the same way again (bad text, a diverging run) are
+not retried.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from jobs.reasons import Reason
 from jobs.records import Job
 from model_store import CorpusError, ModelArtifact, TrainingDiverged
 from model_store.backend import training_device
@@ -21,18 +23,14 @@ from .params import TrainingPlan
 
 log = logging.getLogger(__name__)
 
-DIVERGED = (
-    "training became unstable (the loss stopped being a number) and was stopped; "
-    "it would fail the same way again: try a different or longer text"
-)
-
 
 class JobFailure(Exception):
-    """Training cannot go on; ``reason`` is shown to the user (a plain sentence, never an
-    exception's text). ``retryable``: worth another attempt (a passing problem)."""
+    """Training cannot go on; ``reason`` is shown to the user (in their language by its
+    code; never an exception's text). ``retryable``: worth another attempt (a passing
+    problem)."""
 
-    def __init__(self, reason: str, *, retryable: bool = False):
-        super().__init__(reason)
+    def __init__(self, reason: Reason, *, retryable: bool = False):
+        super().__init__(reason.english())
         self.reason = reason
         self.retryable = retryable
 
@@ -73,8 +71,8 @@ def train_job(
             corpus_name=plan.corpus_name or "upload.txt",
         )
     except CorpusError as exc:
-        raise JobFailure(str(exc)) from None
+        raise JobFailure(Reason("bad_text", {"detail": str(exc)})) from None
     except TrainingDiverged:
-        raise JobFailure(DIVERGED) from None
+        raise JobFailure(Reason("diverged")) from None
     finally:
         keras.backend.clear_session()  # free this job's graphs before the next one

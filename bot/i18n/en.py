@@ -3,7 +3,12 @@
 Placeholders in braces are filled by :func:`bot.i18n.t`; user data in them is already escaped
 or put in code spans by the caller. Keep Discord's own names as Discord shows them (Manage
 Server, /commands with their English names).
+
+Why a job failed or is retried (``reason.<code>``) is the English of :mod:`jobs.reasons`, the
+worker's own sentences.
 """
+
+from jobs import reasons
 
 MESSAGES: dict[str, str] = {
     # -- errors (the command tree's handler) ----------------------------------------------
@@ -171,7 +176,6 @@ MESSAGES: dict[str, str] = {
     "note.starting": "Starting training…",
     "note.resuming": "Resuming after epoch {epoch}…",
     "note.retrying": "Retrying: {reason}",
-    "note.worker_stopped": "the worker stopped",
     "result.title": "✅ `{name}` is trained",
     "result.title_little": "⚠️ `{name}` is trained but learned little",
     "result.usage": "use it with `/generate model:{name}`",
@@ -208,6 +212,7 @@ MESSAGES: dict[str, str] = {
     ),
     "advice.enough_effort": "{more}.",
     "advice.effort": "{more}, and so would `effort:thorough`.",
+    **{f"reason.{code}": text for code, text in reasons.ENGLISH.items()},
     # -- /privacy --------------------------------------------------------------------------
     "privacy.kept": " (this bot's operator keeps them: LSTM_BOT_KEEP_CORPORA)",
     "privacy.text": (

@@ -180,7 +180,6 @@ MESSAGES: dict[str, str] = {
     "note.starting": "Começando o treino…",
     "note.resuming": "Retomando após a época {epoch}…",
     "note.retrying": "Tentando de novo: {reason}",
-    "note.worker_stopped": "o processo de treino parou",
     "result.title": "✅ `{name}` está treinado",
     "result.title_little": "⚠️ `{name}` está treinado, mas aprendeu pouco",
     "result.usage": "use-o com `/generate model:{name}`",
@@ -218,6 +217,37 @@ MESSAGES: dict[str, str] = {
     ),
     "advice.enough_effort": "{more}.",
     "advice.effort": "{more}, e `effort:thorough` também.",
+    # -- why a job failed or is retried (jobs/reasons.py) -------------------------------------
+    "reason.temporary": (
+        "o processo de treino teve um problema passageiro (armazenamento, memória ou rede)"
+    ),
+    "reason.unexpected": (
+        "o treino parou por um erro inesperado; o operador do bot encontra os detalhes no log "
+        "do processo de treino"
+    ),
+    "reason.bad_settings": "as configurações de treino da tarefa são inválidas",
+    "reason.diverged": (
+        "o treino ficou instável (a perda deixou de ser um número) e foi interrompido; falharia "
+        "do mesmo jeito de novo: tente um texto diferente ou mais longo"
+    ),
+    "reason.bad_text": "não dá para treinar com este texto: {detail}",
+    "reason.invalid_name": "a tarefa indica um modelo com nome inválido",
+    "reason.upload_damaged": "o texto enviado chegou danificado; envie-o de novo",
+    "reason.upload_gone": "o texto enviado não existe mais (foi removido antes do treino)",
+    "reason.base_missing": "o modelo base '{name}' não está instalado no processo de treino",
+    "reason.base_outdated": (
+        "a cópia de '{name}' no processo de treino é diferente da do bot; o operador deve "
+        "atualizar o lstm-bot na máquina de treino"
+    ),
+    "reason.base_damaged": "o modelo base '{name}' não existe mais ou chegou danificado",
+    "reason.base_unloadable": "não foi possível carregar o modelo base '{name}'",
+    "reason.worker_stopped": "o processo de treino foi encerrado",
+    "reason.worker_unresponsive": "o processo que treinava a tarefa parou de responder",
+    "reason.worker_gave_up": "o processo de treino parou de responder vezes demais",
+    "reason.result_damaged": "o modelo treinado chegou danificado; treine-o de novo",
+    "reason.name_taken_meanwhile": (
+        "um modelo chamado '{name}' foi criado nesse meio-tempo; treine de novo com outro nome"
+    ),
     # -- /privacy --------------------------------------------------------------------------
     "privacy.kept": " (o operador deste bot os guarda: LSTM_BOT_KEEP_CORPORA)",
     "privacy.text": (

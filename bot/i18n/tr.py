@@ -180,7 +180,6 @@ MESSAGES: dict[str, str] = {
     "note.starting": "Eğitim başlıyor…",
     "note.resuming": "{epoch}. epoch'tan sonra devam ediliyor…",
     "note.retrying": "Yeniden deneniyor: {reason}",
-    "note.worker_stopped": "eğitim süreci durdu",
     "result.title": "✅ `{name}` eğitildi",
     "result.title_little": "⚠️ `{name}` eğitildi ama pek az şey öğrendi",
     "result.usage": "`/generate model:{name}` ile kullanın",
@@ -217,6 +216,35 @@ MESSAGES: dict[str, str] = {
     ),
     "advice.enough_effort": "{more}.",
     "advice.effort": "{more}; `effort:thorough` da yardımcı olur.",
+    # -- why a job failed or is retried (jobs/reasons.py) -------------------------------------
+    "reason.temporary": "eğitim süreci geçici bir sorunla karşılaştı (depolama, bellek ya da ağ)",
+    "reason.unexpected": (
+        "eğitim beklenmedik bir hata yüzünden durdu; botun yöneticisi ayrıntıları eğitim "
+        "sürecinin kayıtlarında bulabilir"
+    ),
+    "reason.bad_settings": "işin eğitim ayarları geçersiz",
+    "reason.diverged": (
+        "eğitim kararsızlaştı (kayıp artık bir sayı değildi) ve durduruldu; yeniden denense de "
+        "aynı şekilde başarısız olur: başka ya da daha uzun bir metin deneyin"
+    ),
+    "reason.bad_text": "bu metinle eğitim yapılamıyor: {detail}",
+    "reason.invalid_name": "iş geçersiz bir model adı içeriyor",
+    "reason.upload_damaged": "yüklenen metin bozuk ulaştı; lütfen yeniden yükleyin",
+    "reason.upload_gone": "yüklenen metin artık yok (eğitimden önce silindi)",
+    "reason.base_missing": "'{name}' temel modeli eğitim sürecinde kurulu değil",
+    "reason.base_outdated": (
+        "eğitim sürecindeki '{name}' kopyası botunkinden farklı; yöneticinin eğitim sürecindeki "
+        "lstm-bot'u güncellemesi gerekiyor"
+    ),
+    "reason.base_damaged": "'{name}' temel modeli artık yok ya da bozuk ulaştı",
+    "reason.base_unloadable": "'{name}' temel modeli yüklenemedi",
+    "reason.worker_stopped": "eğitim süreci kapandı",
+    "reason.worker_unresponsive": "işi eğiten süreç yanıt vermeyi bıraktı",
+    "reason.worker_gave_up": "eğitim süreci defalarca yanıt vermeyi bıraktı",
+    "reason.result_damaged": "eğitilen model bozuk ulaştı; yeniden eğitin",
+    "reason.name_taken_meanwhile": (
+        "bu arada '{name}' adında bir model oluşturuldu; başka bir adla yeniden eğitin"
+    ),
     # -- /privacy --------------------------------------------------------------------------
     "privacy.kept": " (bu botun yöneticisi onları saklıyor: LSTM_BOT_KEEP_CORPORA)",
     "privacy.text": (

@@ -7,6 +7,7 @@ import logging
 import pytest
 
 from bot import job_reporter
+from jobs.reasons import Reason
 
 from ..jobs.procs import wait_for
 
@@ -40,7 +41,8 @@ async def test_a_deleted_channel_holds_up_no_other_job(env, fast_reporter, caplo
     # A worker fails the first job (so it has a final event to report) and starts the second.
     lease = await queue.claim("w")
     assert lease.job_id == lost.id
-    await queue.fail(lease, "the uploaded text is too short to learn from", retryable=False)
+    detail = "the uploaded text is too short to learn from"
+    await queue.fail(lease, Reason("bad_text", {"detail": detail}), retryable=False)
     lease = await queue.claim("w")
     await queue.add_event(lease, "started", {"resumed_from_epoch": 0, "device": "CPU"})
     env.bot.reporter.poke()

@@ -9,6 +9,7 @@ import dataclasses
 import pytest
 
 from bot.i18n import COMMAND_TEXTS
+from jobs.reasons import Reason
 
 from .helpers import answered, private, reply
 from .test_buttons import button, finished
@@ -122,12 +123,22 @@ async def test_a_jobs_messages_follow_the_language_of_who_started_it(env, turkis
     message = await env.fake.wait_for_message(
         channel, lambda m: bool(m.embeds) and "`kedi` eğitiliyor" in m.embeds[0]["title"], 15
     )
-    await queue.fail(lease, "the worker ran out of memory", retryable=False)
+    await queue.release(lease)  # a worker shut down: the job is tried again
+    env.bot.reporter.poke()
+    await env.fake.wait_until(
+        lambda: "Yeniden deneniyor: " in (message.embeds[0].get("description") or ""), 15
+    )
+    assert "shut down" not in message.embeds[0]["description"]
+    lease = await queue.claim("w")
+    await queue.fail(lease, Reason("base_unloadable", {"name": "poe"}), retryable=False)
     env.bot.reporter.poke()
     await env.fake.wait_until(
         lambda: "Eğitim başarısız oldu" in (message.embeds[0].get("description") or ""), 15
     )
+    assert "'poe'" in message.embeds[0]["description"]
+    assert "could not be loaded" not in message.embeds[0]["description"]
     status = await answered(await env.fake.invoke(env.guild_a, turkish, "job status"))
-    assert "başarısız" in reply(status)
+    assert "başarısız" in reply(status) and "'poe'" in reply(status)
+    assert "could not be loaded" not in reply(status)
     status = await answered(await env.fake.invoke(env.guild_a, env.alice, "job list"))
     assert "failed" in status.embeds[0]["description"]  # whoever asks reads their language

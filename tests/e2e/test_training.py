@@ -205,6 +205,37 @@ async def test_cancel_queued_job_deletes_its_upload(env):
     assert (await env.bot.jobs.get(job.id)).status == "cancelled"
 
 
+async def test_a_failed_job_says_why_in_the_language_of_who_started_it(env, settings, tmp_path):
+    """A real worker fails the job for a reason it records as a code; the channel's message
+    and `/job status` give that reason in Turkish to a Turkish user."""
+    turkish = env.fake.add_user("ayse", locale="tr")
+    env.fake.add_member(env.guild_a, turkish)
+    ix = await env.fake.invoke(
+        env.guild_a, turkish, "train", {"file": upload(env, make_text(5000)), "name": "kayip"}
+    )
+    await answered(ix, 30)
+    (job,) = await env.bot.jobs.list_for_guild(env.guild_a.id, 10)
+    await env.bot.jobs.delete_corpus(job.id)  # the upload is gone before a worker takes it
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    proc = start_worker(settings, tmp_path / "worker.log")
+    try:
+        message = await env.fake.wait_for_message(
+            env.guild_a.default_channel,
+            lambda m: "Eğitim başarısız oldu" in (m.embeds[0].get("description") or ""),
+            timeout=90,
+        )
+    finally:
+        proc.kill()
+        proc.wait()
+    failed = await env.bot.jobs.get(job.id)
+    assert failed.error_code == "upload_gone" and "uploaded text is gone" in failed.error
+    shown = message.embeds[0]["description"]
+    assert "yüklenen metin" in shown and "uploaded" not in shown
+    status = await answered(await env.fake.invoke(env.guild_a, turkish, "job status"))
+    assert "başarısız" in reply(status) and "yüklenen metin" in reply(status)
+    assert "uploaded" not in reply(status)
+
+
 async def assert_nothing_stored(env):
     assert await env.bot.jobs.list_for_guild(env.guild_a.id, 10) == []
     assert await env.bot.jobs.corpus_bytes_for_guild(env.guild_a.id) == 0

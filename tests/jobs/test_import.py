@@ -73,6 +73,7 @@ async def test_a_damaged_result_is_refused(queue, importer, tiny_model, tmp_path
     assert failed.status == "failed" and failed.error == (
         "the trained model arrived damaged; train it again"
     )
+    assert failed.error_code == "result_damaged"
     assert model_dirs(tmp_path) == [] and await importer.registry.all_rows() == []
 
 
@@ -84,6 +85,10 @@ async def test_a_name_taken_meanwhile_fails_the_job_cleanly(
     assert await importer.import_job(job) is None
     failed = await queue.get(job.id)
     assert failed.status == "failed" and "created in the meantime" in failed.error
+    assert (failed.error_code, failed.error_params) == (
+        "name_taken_meanwhile",
+        {"name": job.model_name},
+    )
     assert model_dirs(tmp_path) == []
 
 

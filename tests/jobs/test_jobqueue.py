@@ -10,6 +10,7 @@ import pytest
 
 from bot.db import bot_database
 from jobs.errors import CancelRequested, LeaseLost
+from jobs.reasons import Reason
 from jobs.records import RESULT
 from jobs.sqlite import SqliteQueue
 
@@ -82,7 +83,7 @@ async def test_expired_lease_is_reclaimed_and_old_worker_is_fenced(queue, clock)
     with pytest.raises(LeaseLost):
         await queue.complete(old, {"card.json": b"{}"}, {})
     with pytest.raises(LeaseLost):
-        await queue.fail(old, "boom", retryable=True)
+        await queue.fail(old, Reason("unexpected"), retryable=True)
     with pytest.raises(LeaseLost):
         await queue.release(old)
     events = await queue.events_after(job.id)
@@ -99,18 +100,19 @@ async def test_expired_lease_is_reclaimed_and_old_worker_is_fenced(queue, clock)
 async def test_retry_with_backoff_then_failed_with_reason(queue, clock) -> None:
     job = await submit(queue)
     lease = await queue.claim("w")
-    after = await queue.fail(lease, "the disk was full", retryable=True)
+    after = await queue.fail(lease, Reason("temporary"), retryable=True)
     assert after.status == "queued" and after.not_before == clock.now + 10
     assert await queue.claim("w") is None  # backoff not over
     clock.advance(10)
     lease = await queue.claim("w")
     assert lease is not None and lease.attempt == 2
-    after = await queue.fail(lease, "the disk was full", retryable=True)
+    after = await queue.fail(lease, Reason("temporary"), retryable=True)
     assert after.not_before == clock.now + 20  # doubled
     clock.advance(20)
     lease = await queue.claim("w")
-    after = await queue.fail(lease, "the disk was full again", retryable=True)
-    assert after.status == "failed" and after.error == "the disk was full again"
+    after = await queue.fail(lease, Reason("temporary"), retryable=True)
+    assert after.status == "failed" and after.error == Reason("temporary").english()
+    assert after.error_code == "temporary"
     kinds = [(e.kind, e.payload.get("retry_in")) for e in await queue.events_after(job.id)]
     assert kinds == [("retry", 10), ("retry", 20), ("failed", None)]
 
@@ -123,6 +125,9 @@ async def test_dead_worker_out_of_attempts_fails_with_reason(queue, clock) -> No
     assert await queue.claim("w") is None
     failed = await queue.get(job.id)
     assert failed.status == "failed" and "stopped responding" in failed.error
+    assert failed.error_code == "worker_gave_up"
+    taken_over = [e for e in await queue.events_after(job.id) if e.kind == "retry"]
+    assert [e.payload["code"] for e in taken_over] == ["worker_unresponsive"] * 2
     assert (await queue.events_after(job.id))[-1].kind == "failed"
 
 

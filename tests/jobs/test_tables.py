@@ -9,6 +9,7 @@ import pytest
 
 from jobs.blobs import BlobError
 from jobs.errors import LeaseLost, NameTaken, QuotaExceeded
+from jobs.reasons import Reason
 from jobs.records import BASE, CHECKPOINT, CORPUS, RESULT, BaseModel, Limits
 
 CORPUS_BYTES = b"some text " * 100
@@ -40,6 +41,48 @@ async def test_the_submitters_language_is_kept_with_the_job(queue) -> None:
     job = await submit(queue, 1, locale="pt-BR")
     assert job.locale == "pt-BR" and (await queue.get(job.id)).locale == "pt-BR"
     assert (await submit(queue, 2)).locale is None  # older callers: English
+
+
+async def test_a_reason_is_kept_in_english_and_as_a_code(queue, take, clock) -> None:
+    """The job row and its events carry why it was retried or failed: the English sentence
+    (CLI, logs, older bots) and the code with its parameters (the bot translates it)."""
+    job = await submit(queue)
+    await queue.fail(await take(queue), Reason("temporary"), retryable=True)
+    retried = await queue.get(job.id)
+    assert (retried.status, retried.error_code, retried.error_params) == ("queued", "temporary", {})
+    clock.advance(3600)
+    await queue.release(await take(queue))
+    clock.advance(3600)
+    missing = Reason("base_missing", {"name": "poe"})
+    await queue.fail(await take(queue), missing, retryable=False)
+    failed = await queue.get(job.id)
+    assert failed.error == "the base model 'poe' is not installed on the training worker"
+    assert (failed.error_code, failed.error_params) == ("base_missing", {"name": "poe"})
+    events = [e for e in await queue.events_after(job.id) if e.kind != "started"]
+    assert [(e.kind, e.payload["code"], e.payload["params"]) for e in events] == [
+        ("retry", "temporary", {}),
+        ("released", "worker_stopped", {}),
+        ("failed", "base_missing", {"name": "poe"}),
+    ]
+    assert events[1].payload["reason"] == "the worker shut down"
+    assert events[2].payload["reason"] == failed.error
+
+
+async def test_an_import_failure_has_a_code_and_success_clears_it(queue, take, clock) -> None:
+    await submit(queue, 1)
+    lease = await take(queue)
+    await queue.fail(lease, Reason("temporary"), retryable=True)
+    job = await queue.get(lease.job_id)
+    assert job.error_code == "temporary"
+    clock.advance(3600)
+    done = await queue.complete(await take(queue), {"card.json": b"{}"}, {})
+    assert (done.error, done.error_code, done.error_params) == (None, None, None)
+    await queue.fail_import(done.id, Reason("name_taken_meanwhile", {"name": "style-1"}))
+    failed = await queue.get(done.id)
+    assert failed.error_code == "name_taken_meanwhile" and "'style-1'" in failed.error
+    assert failed.error_params == {"name": "style-1"}
+    (event,) = [e for e in await queue.events_after(done.id) if e.kind == "failed"]
+    assert event.payload["code"] == "name_taken_meanwhile"
 
 
 async def test_submit_dedupe_returns_existing_job(queue) -> None:
@@ -156,20 +199,22 @@ async def test_import_marks_are_once_only(queue, take) -> None:
         await queue.complete(lease, {"card.json": b"{}"}, {})
     assert [j.id for j in await queue.jobs_to_import()] == [done.id, lost.id]
     await queue.mark_imported(done.id, 77)
-    await queue.fail_import(lost.id, "a model named 'style-1' was created in the meantime")
+    await queue.fail_import(lost.id, Reason("name_taken_meanwhile", {"name": "style-1"}))
     assert await queue.jobs_to_import() == []
     assert (await queue.get(done.id)).model_id == 77
     failed = await queue.get(lost.id)
     assert failed.status == "failed" and "in the meantime" in failed.error
     assert await queue.files(done.id, RESULT) == {} == await queue.files(lost.id, RESULT)
-    await queue.fail_import(done.id, "too late")  # an imported job stays imported
+    await queue.fail_import(done.id, Reason("result_damaged"))  # an imported job stays imported
     assert (await queue.get(done.id)).status == "succeeded"
 
 
 async def test_corpus_deletion_and_reporting_give_up(queue, take) -> None:
     job = await submit(queue)
     lease = await take(queue)
-    await queue.fail(lease, "the text is too short", retryable=False)
+    await queue.fail(
+        lease, Reason("bad_text", {"detail": "the text is too short"}), retryable=False
+    )
     assert [j.id for j in await queue.finished_with_corpus()] == [job.id]
     await queue.delete_corpus(job.id)
     assert await queue.finished_with_corpus() == []
@@ -184,7 +229,9 @@ async def test_corpus_deletion_and_reporting_give_up(queue, take) -> None:
 async def test_a_finished_job_refuses_worker_writes(queue, take) -> None:
     await submit(queue)
     lease = await take(queue)
-    await queue.fail(lease, "the text is too short", retryable=False)
+    await queue.fail(
+        lease, Reason("bad_text", {"detail": "the text is too short"}), retryable=False
+    )
     with pytest.raises(LeaseLost):
         await queue.add_event(lease, "progress", {"step": 1})
     with pytest.raises(LeaseLost):

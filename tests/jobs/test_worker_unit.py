@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from jobs.reasons import Reason
 from jobs.records import BaseModel, Job
 from jobs.sqlite import SqliteQueue
 from model_store.backend import CPU, GPU
@@ -106,26 +107,31 @@ async def submit(queue: SqliteQueue, text: str, **kw) -> Job:
     return job
 
 
-async def assert_failed_once(queue: SqliteQueue, job: Job, reason: str) -> None:
+async def assert_failed_once(queue: SqliteQueue, job: Job, reason: Reason) -> None:
+    """Failed at the first attempt, for ``reason``: in English and as its code."""
     failed = await queue.get(job.id)
-    assert (failed.status, failed.error, failed.attempts) == ("failed", reason, 1)
+    assert (failed.status, failed.error, failed.attempts) == ("failed", reason.english(), 1)
+    assert (failed.error_code, failed.error_params) == (reason.code, reason.params)
     events = await queue.events_after(job.id)
     assert [e.kind for e in events if e.kind in {"retry", "failed"}] == ["failed"]
-    assert events[-1].payload["reason"] == reason
+    assert events[-1].payload == {**reason.payload(), "attempts": 1}
 
 
 @pytest.mark.parametrize(
     ("case", "reason"),
     [
-        ("missing", "the uploaded text is gone (it was removed before training)"),
-        ("short", "the text is too short to train on (100 characters)"),
-        ("base", "the base model 'ghost' no longer exists or arrived damaged"),
-        ("builtin", "the base model 'ghost' is not installed on the training worker"),
-        ("params", "the job's training settings are invalid"),
+        ("missing", Reason("upload_gone")),
+        (
+            "short",
+            Reason("bad_text", {"detail": "the text is too short to train on (100 characters)"}),
+        ),
+        ("base", Reason("base_damaged", {"name": "ghost"})),
+        ("builtin", Reason("base_missing", {"name": "ghost"})),
+        ("params", Reason("bad_settings")),
     ],
 )
 async def test_failures_are_final_and_readable(
-    queue: SqliteQueue, settings: WorkerSettings, case: str, reason: str
+    queue: SqliteQueue, settings: WorkerSettings, case: str, reason: Reason
 ) -> None:
     text = make_text(100 if case == "short" else 4000)
     base = {
@@ -192,7 +198,13 @@ async def test_deterministic_failures_are_not_retried_and_leak_nothing(
     shown = failed.error + json.dumps([e.payload for e in await queue.events_after(job.id)])
     for raw in ("Error", "Exception", "Traceback", "Shapes", "tensor", "keras", "numpy"):
         assert raw not in shown, shown
-    await assert_failed_once(queue, job, failed.error)
+    await assert_failed_once(
+        queue,
+        job,
+        Reason("unexpected")
+        if case == "unexpected"
+        else Reason("bad_text", {"detail": failed.error}),
+    )
     assert any(r.levelname == "ERROR" and r.exc_info for r in caplog.records) or case != (
         "unexpected"
     )
@@ -201,8 +213,6 @@ async def test_deterministic_failures_are_not_retried_and_leak_nothing(
 async def test_a_diverging_run_fails_at_once_with_a_sentence(
     queue: SqliteQueue, settings: WorkerSettings
 ) -> None:
-    from worker.training import DIVERGED
-
     job = await submit(
         queue,
         make_text(4000),
@@ -214,7 +224,7 @@ async def test_a_diverging_run_fails_at_once_with_a_sentence(
         },
     )
     await run_one(queue, settings)
-    await assert_failed_once(queue, job, DIVERGED)
+    await assert_failed_once(queue, job, Reason("diverged"))
     failed = await queue.get(job.id)
     assert "nan" not in failed.error.lower() and "Traceback" not in failed.error
 
@@ -233,6 +243,7 @@ async def test_transient_failures_are_retried(queue: SqliteQueue, settings, monk
     assert (
         retried.error == "the training worker hit a temporary problem (storage, memory or network)"
     )
+    assert retried.error_code == "temporary"
     assert "No space" not in retried.error
 
 
