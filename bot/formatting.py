@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import discord
 
-from .i18n import Num, t
+from model_store.errors import CORPUS_PROBLEMS
+
+from .i18n import Message, Num, t
 
 MESSAGE_LIMIT = 2000  # characters in a message's content
 FIELD_LIMIT = 1024  # characters in an embed field's value
@@ -67,6 +71,17 @@ def sentence(text: str) -> str:
     """``text`` (an explanation from the model store or the job queue) as a sentence."""
     text = text.strip()
     return text[:1].upper() + text[1:] + ("" if text.endswith((".", "!", "?")) else ".")
+
+
+def corpus_problem(code: str, params: dict[str, Any], english: str) -> Message | str:
+    """Why a text can't be trained on (a :class:`model_store.CorpusError`'s ``code`` and
+    ``params``), in the reader's language; its ``english`` message for a problem this bot
+    doesn't know or whose parameters don't fit."""
+    wanted = CORPUS_PROBLEMS.get(code)
+    if wanted is None or not set(wanted) <= set(params):
+        return sentence(english)
+    values = {k: Num(v) if isinstance(v, int) else v for k, v in params.items() if k in wanted}
+    return Message(f"corpus.{code}", values)
 
 
 def shorten(text: str, limit: int) -> str:

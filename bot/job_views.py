@@ -17,7 +17,7 @@ import discord
 from jobs.records import Job
 from model_store.outcome import SMALL_TEXT, Outcome
 
-from .formatting import duration, escape, progress_bar, shorten
+from .formatting import corpus_problem, duration, escape, progress_bar, shorten
 from .i18n import CATALOGUES, ENGLISH, Num, t
 
 STATUS_ICON = {
@@ -62,8 +62,13 @@ def reason_text(
     """A failure or retry reason in the reader's language: the message of its ``code``, else
     the worker's ``english`` sentence (a code this bot doesn't know, or none)."""
     if code and f"reason.{code}" in CATALOGUES[ENGLISH]:
+        params = dict(params or {})
+        problem = params.pop("problem", None)  # bad_text: the model store's problem code
+        if isinstance(problem, dict):
+            detail = str(params.get("detail", ""))
+            params["detail"] = corpus_problem(str(problem.get("code")), problem, detail)
         try:
-            return t(locale, f"reason.{code}", **(params or {}))
+            return t(locale, f"reason.{code}", **params)
         except (KeyError, IndexError):  # parameters from another version: use its English
             pass
     return english or t(locale, "job.unknown_reason")

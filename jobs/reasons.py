@@ -74,7 +74,14 @@ class Reason:
         return {"reason": self.english(), "code": self.code, "params": self.params}
 
 
+def bad_text(exc: Exception) -> Reason:
+    """``bad_text`` for a model store ``CorpusError``: its English message, and its problem
+    code and parameters (``problem``) for a bot to say it in its reader's language."""
+    problem = {"code": getattr(exc, "code", ""), **getattr(exc, "params", {})}
+    return Reason("bad_text", {"detail": str(exc), "problem": problem})
+
+
 WORKER_STOPPED = Reason("worker_stopped")  # a worker let the job go (it shut down)
 
 
-__all__ = ["ENGLISH", "WORKER_STOPPED", "Reason"]
+__all__ = ["ENGLISH", "WORKER_STOPPED", "Reason", "bad_text"]

@@ -39,21 +39,27 @@ def decode_corpus(data: bytes, *, what: str = "the text", min_chars: int = MIN_C
     """Decode uploaded or read bytes into a usable corpus, or raise :class:`CorpusError`."""
     text = normalize_text(_decode(data, what))
     if not text.strip():
-        raise CorpusError(f"{what} is empty")
+        raise CorpusError(f"{what} is empty", "empty")
     junk = sum(1 for c in text if c not in "\n\t" and unicodedata.category(c) in _JUNK_CATEGORIES)
     if junk > 0.05 * len(text):
         raise CorpusError(
-            f"{what} is mostly unprintable characters, not plain text: upload a .txt file"
+            f"{what} is mostly unprintable characters, not plain text: upload a .txt file",
+            "unprintable",
         )
     distinct = set(text)
     if len(distinct) < 2:
         raise CorpusError(
             f"{what} has only one distinct character ({next(iter(distinct))!r}); "
-            "there is no style to learn in it"
+            "there is no style to learn in it",
+            "one_char",
+            char=repr(next(iter(distinct))),
         )
     if len(text) < min_chars:
         raise CorpusError(
-            f"{what} is too short to learn from ({len(text):,} characters; at least {min_chars:,})"
+            f"{what} is too short to learn from ({len(text):,} characters; at least {min_chars:,})",
+            "too_short",
+            chars=len(text),
+            min=min_chars,
         )
     return text
 
@@ -67,24 +73,32 @@ def _decode(data: bytes, what: str) -> str:
                 label = encoding.upper().removesuffix("-SIG")
                 raise CorpusError(
                     f"{what} is marked as {label} but is damaged at byte {exc.start:,}; "
-                    f"{SAVE_AS_UTF8}"
+                    f"{SAVE_AS_UTF8}",
+                    "damaged",
+                    encoding=label,
+                    byte=exc.start,
                 ) from None
     if b"\x00" in data:
         if _looks_utf16(data):
             raise CorpusError(
                 f"{what} looks like UTF-16 without a byte-order mark, which can't be read "
-                f"reliably; {SAVE_AS_UTF8}"
+                f"reliably; {SAVE_AS_UTF8}",
+                "utf16_without_bom",
             )
         raise CorpusError(
             f"{what} looks binary (it contains NUL bytes), not plain text: upload a .txt file "
-            "saved as UTF-8"
+            "saved as UTF-8",
+            "binary",
         )
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise CorpusError(
             f"{what} is not UTF-8 (byte 0x{data[exc.start]:02X} at position {exc.start:,} is "
-            f"not valid UTF-8; the file may be Windows-1252 or Latin-1): {SAVE_AS_UTF8}"
+            f"not valid UTF-8; the file may be Windows-1252 or Latin-1): {SAVE_AS_UTF8}",
+            "not_utf8",
+            byte=f"0x{data[exc.start]:02X}",
+            position=exc.start,
         ) from None
 
 

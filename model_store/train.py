@@ -174,7 +174,9 @@ def prepare(
     if len(distinct) < 2:
         shown = repr(next(iter(distinct))) if distinct else "none"
         raise CorpusError(
-            f"the text has only one distinct character ({shown}): there is nothing to learn"
+            f"the text has only one distinct character ({shown}): there is nothing to learn",
+            "one_char",
+            char=shown,
         )
     if base is not None:
         charset = base.charset.extend(text)
@@ -192,7 +194,11 @@ def prepare(
     seq_len = min(config.seq_len, max(8, len(train_ids) // 8))
     n_seq = (len(train_ids) - 1 - seq_len) // seq_len
     if n_seq < 1 or len(heldout_ids) < 20:
-        raise CorpusError(f"the text is too short to train on ({len(text)} characters)")
+        raise CorpusError(
+            f"the text is too short to train on ({len(text)} characters)",
+            "too_short_to_split",
+            chars=len(text),
+        )
     batch_size = min(config.batch_size, n_seq)
     return Data(
         charset, cfg, base_weights, train_ids, heldout_ids, heldout_text, seq_len, batch_size

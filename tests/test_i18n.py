@@ -16,6 +16,7 @@ from bot.i18n import CATALOGUES, COMMAND_TEXTS, ENGLISH, Message, Num, language,
 from bot.i18n.translator import CatalogueTranslator
 from jobs import reasons
 from jobs.records import FINISHED, QUEUED, RUNNING
+from model_store.errors import CORPUS_PROBLEMS
 
 ROOT = Path(__file__).resolve().parents[1]
 # Modules that talk to a terminal, not to Discord users.
@@ -35,6 +36,7 @@ FAMILIES = {
     "status.{job.status}": [QUEUED, RUNNING, *FINISHED],
     "status.{status}": [QUEUED, RUNNING, *FINISHED],
     "reason.{code}": list(reasons.ENGLISH),
+    "corpus.{code}": list(CORPUS_PROBLEMS),
 }
 
 

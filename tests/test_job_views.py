@@ -102,3 +102,16 @@ def test_a_reason_without_a_known_code_shows_the_workers_english():
     assert reason_text("tr", None, None, None) == "bilinmeyen bir neden"
     old = make_job(status="failed", locale="tr", error=GONE)
     assert GONE in progress_embed(old, {}).description
+
+
+def test_why_a_text_cant_be_trained_on_reads_in_the_language_of_its_reader():
+    """A worker that refuses the uploaded text sends the model store's problem code with it."""
+    english = "the text is too short to train on (41 characters)"
+    problem = {"code": "too_short_to_split", "chars": 4100}
+    params = {"detail": english, "problem": problem}
+    shown = reason_text("tr", "bad_text", params, english)
+    assert shown == "bu metinle eğitim yapılamıyor: Metin eğitim için çok kısa (4.100 karakter)."
+    assert reason_text("en", "bad_text", params, english).endswith("(4,100 characters).")
+    unknown = {"detail": english, "problem": {"code": "from_the_future"}}
+    assert reason_text("tr", "bad_text", unknown, english).endswith("(41 characters).")
+    assert reason_text("tr", "bad_text", {"detail": english}, english).endswith(english)

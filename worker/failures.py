@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from jobs.reasons import Reason
+from jobs.reasons import Reason, bad_text
 from model_store import CorpusError
 
 from .params import ParamsError
@@ -34,7 +34,7 @@ def classify(exc: BaseException) -> JobFailure:
     if isinstance(exc, ParamsError):
         return JobFailure(Reason("bad_settings"))
     if isinstance(exc, CorpusError):
-        return JobFailure(Reason("bad_text", {"detail": str(exc)}))
+        return JobFailure(bad_text(exc))
     if isinstance(exc, TRANSIENT):
         return JobFailure(Reason("temporary"), retryable=True)
     return JobFailure(Reason("unexpected"))

@@ -19,7 +19,7 @@ import numpy as np
 
 from jobs.blobs import BlobError, expect_names
 from jobs.queue import JobQueue
-from jobs.reasons import Reason
+from jobs.reasons import Reason, bad_text
 from jobs.records import BASE, CHECKPOINT, CORPUS, CORPUS_FILE, Job
 from model_store import (
     ArtifactError,
@@ -78,7 +78,7 @@ async def _corpus(queue: JobQueue, job: Job) -> str:
     try:
         return decode_corpus(data, what="the uploaded text", min_chars=2)
     except CorpusError as exc:
-        raise JobFailure(Reason("bad_text", {"detail": str(exc)})) from None
+        raise JobFailure(bad_text(exc)) from None
 
 
 async def _base(queue: JobQueue, job: Job, directory: Path) -> ModelArtifact | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from jobs.reasons import Reason
+from jobs.reasons import Reason, bad_text
 from jobs.records import Job
 from model_store import CorpusError, ModelArtifact, TrainingDiverged
 from model_store.backend import training_device
@@ -71,7 +71,7 @@ def train_job(
             corpus_name=plan.corpus_name or "upload.txt",
         )
     except CorpusError as exc:
-        raise JobFailure(Reason("bad_text", {"detail": str(exc)})) from None
+        raise JobFailure(bad_text(exc)) from None
     except TrainingDiverged:
         raise JobFailure(Reason("diverged")) from None
     finally:

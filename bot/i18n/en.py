@@ -212,6 +212,35 @@ MESSAGES: dict[str, str] = {
     ),
     "advice.enough_effort": "{more}.",
     "advice.effort": "{more}, and so would `effort:thorough`.",
+    # -- why an uploaded text can't be trained on (model_store.CORPUS_PROBLEMS) ------------
+    "corpus.empty": "The file is empty.",
+    "corpus.unprintable": (
+        "The file is mostly unprintable characters, not plain text: upload a .txt file."
+    ),
+    "corpus.one_char": (
+        "The file has only one distinct character ({char}); there is no style to learn in it."
+    ),
+    "corpus.too_short": (
+        "The file is too short to learn from ({chars} characters; at least {min})."
+    ),
+    "corpus.too_short_to_split": "The text is too short to train on ({chars} characters).",
+    "corpus.damaged": (
+        "The file is marked as {encoding} but is damaged at byte {byte}; save it as UTF-8 "
+        "(in Notepad: File > Save as > Encoding: UTF-8)."
+    ),
+    "corpus.utf16_without_bom": (
+        "The file looks like UTF-16 without a byte-order mark, which can't be read reliably; "
+        "save it as UTF-8 (in Notepad: File > Save as > Encoding: UTF-8)."
+    ),
+    "corpus.binary": (
+        "The file looks binary (it contains NUL bytes), not plain text: upload a .txt file "
+        "saved as UTF-8."
+    ),
+    "corpus.not_utf8": (
+        "The file is not UTF-8 (byte {byte} at position {position} is not valid UTF-8; the "
+        "file may be Windows-1252 or Latin-1): save it as UTF-8 (in Notepad: File > Save as > "
+        "Encoding: UTF-8)."
+    ),
     **{f"reason.{code}": text for code, text in reasons.ENGLISH.items()},
     # -- /privacy --------------------------------------------------------------------------
     "privacy.kept": " (this bot's operator keeps them: LSTM_BOT_KEEP_CORPORA)",

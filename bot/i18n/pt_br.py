@@ -218,6 +218,37 @@ MESSAGES: dict[str, str] = {
     "advice.enough_effort": "{more}.",
     "advice.effort": "{more}, e `effort:thorough` também.",
     # -- why a job failed or is retried (jobs/reasons.py) -------------------------------------
+    # -- por que um texto enviado não serve para treinar ------------------------------------
+    "corpus.empty": "O arquivo está vazio.",
+    "corpus.unprintable": (
+        "O arquivo tem sobretudo caracteres não imprimíveis, não é texto simples: envie um "
+        "arquivo .txt."
+    ),
+    "corpus.one_char": (
+        "O arquivo tem um único caractere distinto ({char}); não há estilo para aprender."
+    ),
+    "corpus.too_short": (
+        "O arquivo é curto demais para aprender ({chars} caracteres; no mínimo {min})."
+    ),
+    "corpus.too_short_to_split": "O texto é curto demais para treinar ({chars} caracteres).",
+    "corpus.damaged": (
+        "O arquivo está marcado como {encoding}, mas está danificado no byte {byte}; salve-o "
+        "como UTF-8 (no Bloco de Notas: Arquivo > Salvar como > Codificação: UTF-8)."
+    ),
+    "corpus.utf16_without_bom": (
+        "O arquivo parece UTF-16 sem marca de ordem de bytes, o que não dá para ler com "
+        "segurança; salve-o como UTF-8 (no Bloco de Notas: Arquivo > Salvar como > "
+        "Codificação: UTF-8)."
+    ),
+    "corpus.binary": (
+        "O arquivo parece binário (contém bytes NUL), não texto simples: envie um arquivo .txt "
+        "salvo como UTF-8."
+    ),
+    "corpus.not_utf8": (
+        "O arquivo não está em UTF-8 (o byte {byte} na posição {position} não é UTF-8 válido; "
+        "o arquivo pode estar em Windows-1252 ou Latin-1): salve-o como UTF-8 (no Bloco de "
+        "Notas: Arquivo > Salvar como > Codificação: UTF-8)."
+    ),
     "reason.temporary": (
         "o processo de treino teve um problema passageiro (armazenamento, memória ou rede)"
     ),

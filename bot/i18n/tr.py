@@ -217,6 +217,34 @@ MESSAGES: dict[str, str] = {
     "advice.enough_effort": "{more}.",
     "advice.effort": "{more}; `effort:thorough` da yardımcı olur.",
     # -- why a job failed or is retried (jobs/reasons.py) -------------------------------------
+    # -- yüklenen metnin sorunları ----------------------------------------------------------
+    "corpus.empty": "Dosya boş.",
+    "corpus.unprintable": (
+        "Dosya çoğunlukla yazdırılamayan karakterlerden oluşuyor, düz metin değil: bir .txt "
+        "dosyası yükleyin."
+    ),
+    "corpus.one_char": (
+        "Dosyada yalnızca tek bir farklı karakter var ({char}); öğrenilecek bir üslup yok."
+    ),
+    "corpus.too_short": ("Dosya öğrenmek için çok kısa ({chars} karakter; en az {min} gerekir)."),
+    "corpus.too_short_to_split": "Metin eğitim için çok kısa ({chars} karakter).",
+    "corpus.damaged": (
+        "Dosya {encoding} olarak işaretli ama {byte}. baytta bozuk; UTF-8 olarak kaydedin "
+        "(Not Defteri'nde: Dosya > Farklı kaydet > Kodlama: UTF-8)."
+    ),
+    "corpus.utf16_without_bom": (
+        "Dosya bayt sırası işareti olmayan UTF-16'ya benziyor, güvenilir biçimde okunamaz; "
+        "UTF-8 olarak kaydedin (Not Defteri'nde: Dosya > Farklı kaydet > Kodlama: UTF-8)."
+    ),
+    "corpus.binary": (
+        "Dosya ikili görünüyor (NUL baytları içeriyor), düz metin değil: UTF-8 olarak "
+        "kaydedilmiş bir .txt dosyası yükleyin."
+    ),
+    "corpus.not_utf8": (
+        "Dosya UTF-8 değil ({position}. konumdaki {byte} baytı geçerli UTF-8 değil; dosya "
+        "Windows-1252 ya da Latin-1 olabilir): UTF-8 olarak kaydedin (Not Defteri'nde: Dosya > "
+        "Farklı kaydet > Kodlama: UTF-8)."
+    ),
     "reason.temporary": "eğitim süreci geçici bir sorunla karşılaştı (depolama, bellek ya da ağ)",
     "reason.unexpected": (
         "eğitim beklenmedik bir hata yüzünden durdu; botun yöneticisi ayrıntıları eğitim "

@@ -106,6 +106,24 @@ async def test_errors_follow_the_users_language(env, turkish, brazilian):
     assert private(ix) and reply(ix).startswith("Calma: você poderá usar isto de novo em")
 
 
+UNUSABLE_UPLOADS = {  # an upload the bot refuses, and a word of its English explanation
+    "binary.txt": (b"\x00\x01\x02 binary" * 100, "binary"),
+    "latin1.txt": ("café olé ".encode("latin-1") * 100, "may be"),
+    "short.txt": (b"ab " * 10, "short"),
+    "same.txt": (b"a" * 2000, "distinct"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(UNUSABLE_UPLOADS))
+async def test_why_an_upload_is_refused_follows_the_users_language(env, turkish, name):
+    data, english = UNUSABLE_UPLOADS[name]
+    file = env.fake.add_attachment(name, data, "text/plain")
+    ix = await env.fake.invoke(env.guild_a, turkish, "train", {"file": file, "name": "kedi"})
+    await answered(ix, 30)
+    assert private(ix) and reply(ix).startswith("Bu metinle eğitim yapamam: Dosya")
+    assert english not in reply(ix) and "The file" not in reply(ix)
+
+
 async def test_a_jobs_messages_follow_the_language_of_who_started_it(env, turkish):
     env.bot.reporter.poll_seconds = 0.1
     text = "Bir zamanlar bir kedi vardı. " * 400

@@ -123,7 +123,13 @@ async def assert_failed_once(queue: SqliteQueue, job: Job, reason: Reason) -> No
         ("missing", Reason("upload_gone")),
         (
             "short",
-            Reason("bad_text", {"detail": "the text is too short to train on (100 characters)"}),
+            Reason(
+                "bad_text",
+                {
+                    "detail": "the text is too short to train on (100 characters)",
+                    "problem": {"code": "too_short_to_split", "chars": 100},
+                },
+            ),
         ),
         ("base", Reason("base_damaged", {"name": "ghost"})),
         ("builtin", Reason("base_missing", {"name": "ghost"})),
@@ -203,7 +209,9 @@ async def test_deterministic_failures_are_not_retried_and_leak_nothing(
         job,
         Reason("unexpected")
         if case == "unexpected"
-        else Reason("bad_text", {"detail": failed.error}),
+        else Reason(
+            "bad_text", {"detail": failed.error, "problem": {"code": "one_char", "char": "'a'"}}
+        ),
     )
     assert any(r.levelname == "ERROR" and r.exc_info for r in caplog.records) or case != (
         "unexpected"
