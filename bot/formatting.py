@@ -6,7 +6,7 @@ from typing import Any
 
 import discord
 
-from model_store.errors import CORPUS_PROBLEMS
+from model_store.errors import PROBLEMS
 
 from .i18n import Message, Num, t
 
@@ -73,15 +73,15 @@ def sentence(text: str) -> str:
     return text[:1].upper() + text[1:] + ("" if text.endswith((".", "!", "?")) else ".")
 
 
-def corpus_problem(code: str, params: dict[str, Any], english: str) -> Message | str:
-    """Why a text can't be trained on (a :class:`model_store.CorpusError`'s ``code`` and
-    ``params``), in the reader's language; its ``english`` message for a problem this bot
-    doesn't know or whose parameters don't fit."""
-    wanted = CORPUS_PROBLEMS.get(code)
+def store_problem(kind: str, code: str, params: dict[str, Any]) -> Message | None:
+    """A model store problem (a ``kind`` of :data:`model_store.errors.PROBLEMS`, e.g. "corpus"
+    for a :class:`CorpusError`; its ``code`` and ``params``) to show in the reader's language;
+    None for a problem this bot doesn't know or whose parameters don't fit (show its English)."""
+    wanted = PROBLEMS.get(kind, {}).get(code)
     if wanted is None or not set(wanted) <= set(params):
-        return sentence(english)
+        return None
     values = {k: Num(v) if isinstance(v, int) else v for k, v in params.items() if k in wanted}
-    return Message(f"corpus.{code}", values)
+    return Message(f"{kind}.{code}", values)
 
 
 def shorten(text: str, limit: int) -> str:

@@ -17,7 +17,7 @@ import discord
 from jobs.records import Job
 from model_store.outcome import SMALL_TEXT, Outcome
 
-from .formatting import corpus_problem, duration, escape, progress_bar, shorten
+from .formatting import duration, escape, progress_bar, shorten, store_problem
 from .i18n import CATALOGUES, ENGLISH, Num, t
 
 STATUS_ICON = {
@@ -66,7 +66,8 @@ def reason_text(
         problem = params.pop("problem", None)  # bad_text: the model store's problem code
         if isinstance(problem, dict):
             detail = str(params.get("detail", ""))
-            params["detail"] = corpus_problem(str(problem.get("code")), problem, detail)
+            shown = store_problem("corpus", str(problem.get("code")), problem)
+            params["detail"] = shown or detail
         try:
             return t(locale, f"reason.{code}", **params)
         except (KeyError, IndexError):  # parameters from another version: use its English

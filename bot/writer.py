@@ -31,7 +31,14 @@ from model_store import SampleOptions, SeedError
 
 from .autocomplete import check_usable
 from .errors import UserFacingError
-from .formatting import FOOTER_LIMIT, MESSAGE_LIMIT, escape, escape_within, generated_message
+from .formatting import (
+    FOOTER_LIMIT,
+    MESSAGE_LIMIT,
+    escape,
+    escape_within,
+    generated_message,
+    store_problem,
+)
 from .generation import Generated
 from .i18n import Num, t
 from .registry import ModelRecord
@@ -164,7 +171,8 @@ class ReplyWriter:
                     await target.show(content)
                     last_edit = now
         except SeedError as exc:
-            raise UserFacingError("generate.bad_seed", detail=str(exc), name=record.name) from None
+            detail = store_problem("seed", exc.code, exc.params) or str(exc)
+            raise UserFacingError("generate.bad_seed", detail=detail, name=record.name) from None
         return progress
 
     @staticmethod

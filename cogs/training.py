@@ -14,7 +14,7 @@ from discord.ext import commands
 from bot.autocomplete import model_choices, resolve_model
 from bot.client import LSTMBot
 from bot.errors import UserFacingError
-from bot.formatting import code, corpus_problem, sentence, shorten
+from bot.formatting import code, sentence, shorten, store_problem
 from bot.i18n import Message, Num, t
 from bot.registry import ModelRecord
 from bot.transfer import base_model_for
@@ -115,7 +115,7 @@ async def _read_text(file: discord.Attachment, shown: str, max_bytes: int, min_c
     try:
         return decode_corpus(data, what="The file", min_chars=min_chars)
     except CorpusError as exc:
-        detail = corpus_problem(exc.code, exc.params, str(exc))
+        detail = store_problem("corpus", exc.code, exc.params) or sentence(str(exc))
         raise UserFacingError("train.bad_text", detail=detail) from None
 
 

@@ -2,14 +2,10 @@
 
 
 class ModelStoreError(Exception):
-    """Base class: anything the model core reports as a user-facing failure."""
+    """Base class: anything the model core reports as a user-facing failure.
 
-
-class CorpusError(ModelStoreError):
-    """A training or evaluation text is unusable (missing, binary, not UTF-8, empty, too short).
-
-    Besides the English message: ``code`` (one of :data:`CORPUS_PROBLEMS`, or "" for a problem
-    only the command line meets) and its ``params``, so a bot can say it in its user's language.
+    Besides the English message, a problem a bot may have to say in its user's language has a
+    ``code`` (of :data:`PROBLEMS`) and its ``params``; "" for one only the command line meets.
     """
 
     def __init__(self, message: str, code: str = "", **params: object):
@@ -18,8 +14,16 @@ class CorpusError(ModelStoreError):
         self.params = params
 
 
-# The problems an uploaded text can have, by code, with the parameters each one has.
-CORPUS_PROBLEMS: dict[str, tuple[str, ...]] = {
+class CorpusError(ModelStoreError):
+    """A training or evaluation text is unusable (missing, binary, not UTF-8, empty, too short).
+
+    Its codes: :data:`PROBLEMS` ``["corpus"]``.
+    """
+
+
+# The problems a user can meet, by kind (the exception), code and the parameters of each.
+PROBLEMS: dict[str, dict[str, tuple[str, ...]]] = {}
+PROBLEMS["corpus"] = {  # CorpusError: an uploaded text that can't be trained on
     "empty": (),
     "unprintable": (),
     "one_char": ("char",),
@@ -45,7 +49,13 @@ class InvalidNameError(ModelStoreError):
 
 
 class SeedError(ModelStoreError):
-    """A seed that the model cannot continue (empty, or no character the model knows)."""
+    """A seed that the model cannot continue (empty, or no character the model knows).
+
+    Its codes: :data:`PROBLEMS` ``["seed"]``.
+    """
+
+
+PROBLEMS["seed"] = {"empty": (), "unknown_chars": ("chars",)}
 
 
 class TrainingDiverged(ModelStoreError):

@@ -135,11 +135,13 @@ class BatchSampler:
         encoded = self.charset.encode(seed)
         if len(encoded.ids) == 0:
             if seed:
+                chars = repr("".join(encoded.unknown)[:20])
                 raise SeedError(
-                    "the model knows none of the characters in the seed "
-                    f"({''.join(encoded.unknown)[:20]!r})"
+                    f"the model knows none of the characters in the seed ({chars})",
+                    "unknown_chars",
+                    chars=chars,
                 )
-            raise SeedError("the seed is empty")
+            raise SeedError("the seed is empty", "empty")
         entropy = None if options.rng_seed is None else [options.rng_seed, stream]
         ids = [int(i) for i in encoded.ids]
         feed = ids[:0:-1]  # the rest of the seed, reversed: pop() takes the next one

@@ -16,7 +16,7 @@ from bot.i18n import CATALOGUES, COMMAND_TEXTS, ENGLISH, Message, Num, language,
 from bot.i18n.translator import CatalogueTranslator
 from jobs import reasons
 from jobs.records import FINISHED, QUEUED, RUNNING
-from model_store.errors import CORPUS_PROBLEMS
+from model_store.errors import PROBLEMS
 
 ROOT = Path(__file__).resolve().parents[1]
 # Modules that talk to a terminal, not to Discord users.
@@ -28,7 +28,7 @@ SOURCES = sorted(
     if str(p.relative_to(ROOT)) not in TERMINAL and "i18n" not in p.parts
 )
 _KEY_USE = re.compile(
-    r"""(?:\bt\(\s*[\w.]+\s*,\s*|UserFacingError\(\s*|Message\(\s*)(f?)["']([a-z_][\w.{}]*)["']"""
+    r"""(?:\bt\(\s*[\w.]+\s*,\s*|UserFacingError\(\s*|Message\(\s*)(f?)["']([a-z_{][\w.{}]*)["']"""
 )
 # Keys built at run time from a value: the values they take.
 FAMILIES = {
@@ -36,7 +36,7 @@ FAMILIES = {
     "status.{job.status}": [QUEUED, RUNNING, *FINISHED],
     "status.{status}": [QUEUED, RUNNING, *FINISHED],
     "reason.{code}": list(reasons.ENGLISH),
-    "corpus.{code}": list(CORPUS_PROBLEMS),
+    "{kind}.{code}": [f"{kind}.{code}" for kind, codes in PROBLEMS.items() for code in codes],
 }
 
 

@@ -113,5 +113,5 @@ def test_why_a_text_cant_be_trained_on_reads_in_the_language_of_its_reader():
     assert shown == "bu metinle eğitim yapılamıyor: Metin eğitim için çok kısa (4.100 karakter)."
     assert reason_text("en", "bad_text", params, english).endswith("(4,100 characters).")
     unknown = {"detail": english, "problem": {"code": "from_the_future"}}
-    assert reason_text("tr", "bad_text", unknown, english).endswith("(41 characters).")
+    assert reason_text("tr", "bad_text", unknown, english).endswith(english)
     assert reason_text("tr", "bad_text", {"detail": english}, english).endswith(english)

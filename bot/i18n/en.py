@@ -212,7 +212,9 @@ MESSAGES: dict[str, str] = {
     ),
     "advice.enough_effort": "{more}.",
     "advice.effort": "{more}, and so would `effort:thorough`.",
-    # -- why an uploaded text can't be trained on (model_store.CORPUS_PROBLEMS) ------------
+    # -- model store problems (model_store.errors.PROBLEMS): an upload, a seed -------------
+    "seed.empty": "the seed is empty",
+    "seed.unknown_chars": "the model knows none of the characters in the seed ({chars})",
     "corpus.empty": "The file is empty.",
     "corpus.unprintable": (
         "The file is mostly unprintable characters, not plain text: upload a .txt file."

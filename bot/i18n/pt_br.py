@@ -219,6 +219,8 @@ MESSAGES: dict[str, str] = {
     "advice.effort": "{more}, e `effort:thorough` também.",
     # -- why a job failed or is retried (jobs/reasons.py) -------------------------------------
     # -- por que um texto enviado não serve para treinar ------------------------------------
+    "seed.empty": "o texto inicial está vazio",
+    "seed.unknown_chars": "o modelo não conhece nenhum dos caracteres do texto inicial ({chars})",
     "corpus.empty": "O arquivo está vazio.",
     "corpus.unprintable": (
         "O arquivo tem sobretudo caracteres não imprimíveis, não é texto simples: envie um "

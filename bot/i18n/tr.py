@@ -218,6 +218,8 @@ MESSAGES: dict[str, str] = {
     "advice.effort": "{more}; `effort:thorough` da yardımcı olur.",
     # -- why a job failed or is retried (jobs/reasons.py) -------------------------------------
     # -- yüklenen metnin sorunları ----------------------------------------------------------
+    "seed.empty": "başlangıç metni boş",
+    "seed.unknown_chars": "model başlangıç metnindeki karakterlerin hiçbirini tanımıyor ({chars})",
     "corpus.empty": "Dosya boş.",
     "corpus.unprintable": (
         "Dosya çoğunlukla yazdırılamayan karakterlerden oluşuyor, düz metin değil: bir .txt "

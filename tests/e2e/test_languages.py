@@ -106,6 +106,13 @@ async def test_errors_follow_the_users_language(env, turkish, brazilian):
     assert private(ix) and reply(ix).startswith("Calma: você poderá usar isto de novo em")
 
 
+async def test_a_seed_the_model_cant_read_is_refused_in_the_users_language(env, brazilian):
+    options = {"seed": "жжж", "temperature": 0.5, "length": 20}
+    ix = await answered(await env.fake.invoke(env.guild_a, brazilian, "generate", options), 30)
+    assert private(ix) and "knows none" not in reply(ix), reply(ix)
+    assert reply(ix).startswith("Não consigo continuar") and "'ж'" in reply(ix)
+
+
 UNUSABLE_UPLOADS = {  # an upload the bot refuses, and a word of its English explanation
     "binary.txt": (b"\x00\x01\x02 binary" * 100, "binary"),
     "latin1.txt": ("café olé ".encode("latin-1") * 100, "may be"),
