@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+
 
 def reply(ix) -> str:
     """The text the user was finally shown: the latest followup, else @original's content."""
@@ -40,3 +43,29 @@ async def wait_until(predicate, timeout: float = 15.0, what: str = "a condition"
         if loop.time() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {what}")
         await asyncio.sleep(0.01)
+
+
+def hold_database(monkeypatch) -> asyncio.Event:
+    """Make every database call of the bot (queries and transactions) wait until the returned
+    event is set: a database slowed down by a burst."""
+    from jobs.db import Database
+
+    released = asyncio.Event()
+    for name in ("execute", "fetchone", "fetchall"):
+        method = getattr(Database, name)
+
+        async def held(self, *args, _method=method, **kwargs):
+            await released.wait()
+            return await _method(self, *args, **kwargs)
+
+        monkeypatch.setattr(Database, name, held)
+    transaction = Database.transaction
+
+    @contextlib.asynccontextmanager
+    async def held_transaction(self):
+        await released.wait()
+        async with transaction(self) as conn:
+            yield conn
+
+    monkeypatch.setattr(Database, "transaction", held_transaction)
+    return released

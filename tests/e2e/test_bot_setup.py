@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import dataclasses
 import io
 import logging
@@ -16,10 +14,9 @@ from bot.db import bot_database, migrations
 from fake_discord import FakeDiscord
 from fake_discord.rules import pinged_mentions
 from fake_discord.testing import running_bot
-from jobs.db import Database
 
 from ..textgen import make_text
-from .helpers import answered, private, reply
+from .helpers import answered, hold_database, private, reply
 
 
 async def test_broken_cog_is_logged_and_others_load(
@@ -189,16 +186,7 @@ COMMANDS = [
 async def test_every_command_acknowledges_before_database_work(env, monkeypatch, command, options):
     """Issue 7.11: under a burst the database is slow; the 3 s acknowledgement must not wait
     for it. With every database call held, each command is still acknowledged."""
-    released = asyncio.Event()
-    for name in ("execute", "fetchone", "fetchall"):
-        method = getattr(Database, name)
-
-        async def held(self, *args, _method=method, **kwargs):
-            await released.wait()
-            return await _method(self, *args, **kwargs)
-
-        monkeypatch.setattr(Database, name, held)
-    monkeypatch.setattr(Database, "transaction", _held_transaction(Database.transaction, released))
+    released = hold_database(monkeypatch)
     user = env.admin if command == "model default" else env.alice  # it needs Manage Server
     ix = await env.fake.invoke(env.guild_a, user, command, options(env))
     try:
@@ -206,16 +194,6 @@ async def test_every_command_acknowledges_before_database_work(env, monkeypatch,
     finally:
         released.set()
     await answered(ix)
-
-
-def _held_transaction(transaction, released):
-    @contextlib.asynccontextmanager
-    async def held(self):
-        await released.wait()
-        async with transaction(self) as conn:
-            yield conn
-
-    return held
 
 
 async def test_console_trains_with_its_worker_then_generates(settings, builtin_dir, tmp_path):

@@ -4,7 +4,6 @@ survive a restart and go away when they can no longer work."""
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import threading
 
@@ -15,10 +14,9 @@ from bot.reply_buttons import ContinueButton
 from bot.reply_text import ReplyState, parse_whole
 from fake_discord import FakeDiscord
 from fake_discord.testing import running_bot
-from jobs.db import Database
 from model_store.sampling import BatchSampler
 
-from .helpers import answered, reply, wait_until
+from .helpers import answered, hold_database, reply, wait_until
 
 
 def button(message, label: str) -> str:
@@ -205,15 +203,7 @@ async def test_one_continue_at_a_time(env, monkeypatch):
 
 async def test_a_press_is_acknowledged_before_database_work(env, monkeypatch):
     ix = await generated(env)
-    released = asyncio.Event()
-    for name in ("execute", "fetchone", "fetchall"):
-        method = getattr(Database, name)
-
-        async def held(self, *args, _method=method, **kwargs):
-            await released.wait()
-            return await _method(self, *args, **kwargs)
-
-        monkeypatch.setattr(Database, name, held)
+    released = hold_database(monkeypatch)
     click = await env.fake.click(ix.original, env.carol, button(ix.original, "Continue"))
     try:
         await click.wait_acked(timeout=10)

@@ -3,11 +3,9 @@ default model (/model default), through the real discord.py client and the fake 
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
-from .helpers import answered, private, reply
+from .helpers import answered, hold_database, private, reply
 from .test_buttons import button, finished, shown
 
 CONTINUE = "Continue this text"
@@ -164,18 +162,8 @@ async def test_deleting_the_default_falls_back_and_says_so(env, tiny_model):
 
 
 async def test_the_message_command_acknowledges_before_database_work(env, monkeypatch):
-    from jobs.db import Database
-
     message = await env.fake.send_message(env.guild_a.default_channel, env.alice, "The cat")
-    released = asyncio.Event()
-    for name in ("execute", "fetchone", "fetchall"):
-        method = getattr(Database, name)
-
-        async def held(self, *args, _method=method, **kwargs):
-            await released.wait()
-            return await _method(self, *args, **kwargs)
-
-        monkeypatch.setattr(Database, name, held)
+    released = hold_database(monkeypatch)
     ix = await env.fake.invoke_message_command(env.guild_a, env.carol, CONTINUE, message)
     try:
         await ix.wait_acked(timeout=10)
