@@ -92,6 +92,7 @@ class LSTMBot(commands.Bot):
         )
         builtins = await self.registry.sync_builtins()
         await sweep_orphans(self.registry, settings.guild_model_path)
+        await self.importer.adopt_legacy()
         where = mask_url(settings.queue_url) if settings.queue_url else "the bot's database"
         log.info("database ready at %s; built-in models: %s", self.db.path, ", ".join(builtins))
         log.info("training jobs queue: %s", where)

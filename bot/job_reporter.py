@@ -230,7 +230,7 @@ class JobReporter:
     async def _post_result(self, job: Job, payload: dict[str, Any]) -> None:
         channel = self.bot.get_partial_messageable(job.channel_id)
         embed = result_embed(job, payload)
-        plot = plot_path(self.bot.settings.data_dir, job.id)
+        plot = plot_path(self.bot.settings.data_dir, await self.bot.jobs.identity(), job.id)
         files = []
         if plot.is_file():
             files.append(discord.File(plot, filename="loss.png"))

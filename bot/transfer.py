@@ -2,7 +2,8 @@
 
 Out: the base model, by name and weights checksum when it is a built-in one (every worker has
 the package), as its files when it is a server's own model. Back: the result, imported exactly
-once per job (keyed by job id): files checked, written to the server's model directory under a
+once per job (keyed by the queue's identity and the job id: job ids start at 1 in every queue
+database, and the bot may move from one to another): files checked, written to the server's model directory under a
 name no one else writes (``<name>-j<job>-<random>``, staged and renamed into place), then the
 registry row. A second delivery finds the row and changes nothing; a crash between the files
 and the row leaves a directory :func:`sweep_orphans` removes at the next start.
@@ -44,8 +45,9 @@ def base_model_for(record: ModelRecord) -> BaseModel:
     return BaseModel(record.name, files={name: (path / name).read_bytes() for name in MODEL_FILES})
 
 
-def plot_path(data_dir: Path, job_id: int) -> Path:
-    return data_dir / "plots" / f"job-{job_id}.png"
+def plot_path(data_dir: Path, queue: str, job_id: int) -> Path:
+    """Where the loss plot of job ``job_id`` of the queue named ``queue`` waits to be posted."""
+    return data_dir / "plots" / f"{queue}-job-{job_id}.png"
 
 
 class ResultImporter:
@@ -57,23 +59,35 @@ class ResultImporter:
         self.model_root = model_root
         self.data_dir = data_dir
 
+    async def adopt_legacy(self) -> None:
+        """Models imported before results were keyed by queue: those this queue's jobs were
+        imported as become this queue's (see :meth:`ModelRegistry.adopt_results`)."""
+        imported_as = {}
+        for job_id in await self.registry.legacy_job_ids():
+            job = await self.queue.get(job_id)
+            imported_as[job_id] = job.model_id if job is not None else None
+        if imported_as:
+            adopted = await self.registry.adopt_results(await self.queue.identity(), imported_as)
+            log.info("%d of %d earlier imported models come from this queue", adopted, len(imported_as))
+
     async def import_job(self, job: Job) -> ModelRecord | None:
         """Import ``job``'s result once; returns its model (``None`` if it can't be)."""
-        record = await self.registry.by_job(job.id)
+        queue = await self.queue.identity()
+        record = await self.registry.by_job(queue, job.id)
         if record is None:
-            record = await self._publish(job)
+            record = await self._publish(queue, job)
             if record is None:
                 return None
         await self.queue.mark_imported(job.id, record.id)
         log.info("job %d: imported as model %d '%s'", job.id, record.id, record.name)
         return record
 
-    async def _publish(self, job: Job) -> ModelRecord | None:
+    async def _publish(self, queue: str, job: Job) -> ModelRecord | None:
         try:
             check_name(job.model_name)
             files = await self.queue.result_files(job.id)
             expect_names("result", files, MODEL_FILES, MODEL_FILES | {PLOT_FILE})
-            path = await asyncio.to_thread(self._write, job, files)
+            path = await asyncio.to_thread(self._write, queue, job, files)
         except (BlobError, ArtifactError, ValueError) as exc:
             log.error("job %d: its result is unusable: %s", job.id, exc)
             await self.queue.fail_import(job.id, Reason("result_damaged"))
@@ -85,7 +99,7 @@ class ResultImporter:
                 owner_id=job.user_id,
                 card=load_artifact(path, job.model_name).card,
                 path=str(path),
-                job_id=job.id,
+                job=(queue, job.id),
             )
         except NameInUse:
             _remove(path)
@@ -97,7 +111,7 @@ class ResultImporter:
             _remove(path)
             raise
 
-    def _write(self, job: Job, files: dict[str, bytes]) -> Path:
+    def _write(self, queue: str, job: Job, files: dict[str, bytes]) -> Path:
         """Stage, check (checksums, shapes; no pickles), rename into place."""
         guild_dir = self.model_root / str(job.guild_id)
         guild_dir.mkdir(parents=True, exist_ok=True)
@@ -112,7 +126,7 @@ class ResultImporter:
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         if PLOT_FILE in files:
-            plot = plot_path(self.data_dir, job.id)
+            plot = plot_path(self.data_dir, queue, job.id)
             plot.parent.mkdir(parents=True, exist_ok=True)
             plot.write_bytes(files[PLOT_FILE])
         return final.resolve()

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.db import REGISTRY_MIGRATIONS
 from jobs.engine import open_queue
+from jobs.sqlite import SQLITE_MIGRATIONS
 from jobs.postgres import SchemaError
 
 from .conftest import _admin, with_database
@@ -42,8 +44,8 @@ def empty_pg(pg_server_url: str):
 def test_migrate_the_embedded_queue(tmp_path: Path) -> None:
     done = lstm_bot("db", "migrate", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    assert "registry: version 4" in done.stdout
-    assert "job queue (embedded): version 4" in done.stdout
+    assert f"registry: version {REGISTRY_MIGRATIONS.latest}" in done.stdout
+    assert f"job queue (embedded): version {SQLITE_MIGRATIONS.latest}" in done.stdout
 
 
 async def test_postgres_needs_migrate_and_says_so(tmp_path: Path, empty_pg: str) -> None:

@@ -59,7 +59,8 @@ async def test_a_second_delivery_changes_nothing(queue, importer, tiny_model, tm
     assert await queue.jobs_to_import() == []
     assert (await queue.get(job.id)).model_id == record.id
     assert [p.resolve() for p in model_dirs(tmp_path)] == [Path(record.path)]
-    assert (tmp_path / "plots" / f"job-{job.id}.png").read_bytes().startswith(b"\x89PNG")
+    plot = tmp_path / "plots" / f"{await queue.identity()}-job-{job.id}.png"
+    assert plot.read_bytes().startswith(b"\x89PNG")
     assert await importer.import_job(await queue.get(job.id)) == record  # and again: nothing
     assert len(await importer.registry.all_rows()) == 1
 
@@ -101,3 +102,27 @@ async def test_orphan_model_directories_are_swept(queue, importer, tiny_model, t
     unrelated.mkdir()
     await sweep_orphans(importer.registry, tmp_path / "guild-models")
     assert not orphan.exists() and unrelated.exists() and Path(record.path).exists()
+
+
+async def test_models_imported_before_queue_identities_are_kept_apart(
+    queue, importer, registry, db, tiny_model, tmp_path
+):
+    """Rows imported before results were keyed by queue (job_queue NULL) become this queue's
+    only when this queue's job was imported as that very row; the others (imported from
+    another queue database) stay, and are taken for no job of this queue."""
+    files = result_files(tiny_model, tmp_path)
+    ours = await importer.import_job(await finished_job(queue, files, "ours"))
+    await db.execute("UPDATE models SET job_queue = NULL WHERE id = ?", (ours.id,))
+    await db.execute(
+        "INSERT INTO models (name, guild_id, card, path, created_at, job_id)"
+        " VALUES ('theirs', 7, '{}', '/elsewhere', '', 2)"
+    )
+    await importer.adopt_legacy()
+    identity = await queue.identity()
+    assert (await registry.by_job(identity, 1)).name == "ours"
+    assert await registry.by_job(identity, 2) is None
+    second = await finished_job(queue, files, "second")  # this queue's job 2
+    assert second.id == 2
+    record = await importer.import_job(second)
+    assert record is not None and record.name == "second"
+    assert {r.name for r in await registry.all_rows()} == {"ours", "theirs", "second"}
