@@ -3,10 +3,11 @@
 Out: the base model, by name and weights checksum when it is a built-in one (every worker has
 the package), as its files when it is a server's own model. Back: the result, imported exactly
 once per job (keyed by the queue's identity and the job id: job ids start at 1 in every queue
-database, and the bot may move from one to another): files checked, written to the server's model directory under a
-name no one else writes (``<name>-j<job>-<random>``, staged and renamed into place), then the
-registry row. A second delivery finds the row and changes nothing; a crash between the files
-and the row leaves a directory :func:`sweep_orphans` removes at the next start.
+database, and the bot may move from one to another): files checked, written to the server's
+model directory under a name no one else writes (``<name>-j<job>-<random>``, staged and
+renamed into place), then the registry row. A second delivery finds the row and changes
+nothing; a crash between the files and the row leaves a directory :func:`sweep_orphans`
+removes at the next start.
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ class ResultImporter:
             imported_as[job_id] = job.model_id if job is not None else None
         if imported_as:
             adopted = await self.registry.adopt_results(await self.queue.identity(), imported_as)
-            log.info("%d of %d earlier imported models come from this queue", adopted, len(imported_as))
+            log.info("%d of %d earlier models come from this queue", adopted, len(imported_as))
 
     async def import_job(self, job: Job) -> ModelRecord | None:
         """Import ``job``'s result once; returns its model (``None`` if it can't be)."""

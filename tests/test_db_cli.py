@@ -11,8 +11,8 @@ import pytest
 
 from bot.db import REGISTRY_MIGRATIONS
 from jobs.engine import open_queue
-from jobs.sqlite import SQLITE_MIGRATIONS
 from jobs.postgres import SchemaError
+from jobs.sqlite import SQLITE_MIGRATIONS
 
 from .conftest import _admin, with_database
 
