@@ -220,6 +220,8 @@ class ModelRegistry:
         """Insert a server's model; :class:`NameInUse` when the server (or the built-ins)
         has one of that name. ``job``: the (queue identity, job id) it was trained by.
         Returns the row (the existing one for a known ``job``)."""
+        if guild_id == BUILTIN_GUILD:
+            raise ValueError("a server's model can't have the built-in models' server id")
         async with self.db.transaction() as conn:
             model_id = await _model_of_job(conn, job)
             if model_id is None:

@@ -23,7 +23,7 @@ from jobs.blobs import BlobError, expect_names
 from jobs.queue import JobQueue
 from jobs.reasons import Reason
 from jobs.records import BaseModel, Job
-from model_store import ArtifactError, check_name, load_artifact
+from model_store import InvalidNameError, ModelStoreError, check_name, load_artifact
 from model_store.artifact import CARD_FILE, CHARSET_FILE, WEIGHTS_FILE
 from model_store.store import BUILTIN_DIR
 
@@ -44,6 +44,19 @@ def base_model_for(record: ModelRecord) -> BaseModel:
             record.name, checksum=str(record.card.get("checksums", {}).get(WEIGHTS_FILE))
         )
     return BaseModel(record.name, files={name: (path / name).read_bytes() for name in MODEL_FILES})
+
+
+def valid_guild_id(guild_id: int) -> bool:
+    """A Discord server's id: a positive 64-bit snowflake (0 is the built-in models')."""
+    return 0 < guild_id < 2**63
+
+
+def check_model_name(name: str) -> bool:
+    try:
+        check_name(name)
+    except InvalidNameError:
+        return False
+    return True
 
 
 def plot_path(data_dir: Path, queue: str, job_id: int) -> Path:
@@ -84,12 +97,18 @@ class ResultImporter:
         return record
 
     async def _publish(self, queue: str, job: Job) -> ModelRecord | None:
+        """Write the result's files and its registry row; a result the bot can't take fails
+        the job once, with its reason (passing trouble, a full disk or the database, raises:
+        the reporter tries again with backoff)."""
+        if not (check_model_name(job.model_name) and valid_guild_id(job.guild_id)):
+            log.error("job %d: refused: server %d, name %r", job.id, job.guild_id, job.model_name)
+            await self.queue.fail_import(job.id, Reason("result_refused"))
+            return None
         try:
-            check_name(job.model_name)
             files = await self.queue.result_files(job.id)
             expect_names("result", files, MODEL_FILES, MODEL_FILES | {PLOT_FILE})
-            path = await asyncio.to_thread(self._write, queue, job, files)
-        except (BlobError, ArtifactError, ValueError) as exc:
+            path, card = await asyncio.to_thread(self._write, queue, job, files)
+        except (BlobError, ModelStoreError, ValueError) as exc:
             log.error("job %d: its result is unusable: %s", job.id, exc)
             await self.queue.fail_import(job.id, Reason("result_damaged"))
             return None
@@ -98,7 +117,7 @@ class ResultImporter:
                 name=job.model_name,
                 guild_id=job.guild_id,
                 owner_id=job.user_id,
-                card=load_artifact(path, job.model_name).card,
+                card=card,
                 path=str(path),
                 job=(queue, job.id),
             )
@@ -112,8 +131,9 @@ class ResultImporter:
             _remove(path)
             raise
 
-    def _write(self, queue: str, job: Job, files: dict[str, bytes]) -> Path:
-        """Stage, check (checksums, shapes; no pickles), rename into place."""
+    def _write(self, queue: str, job: Job, files: dict[str, bytes]) -> tuple[Path, dict]:
+        """Stage, check (checksums, shapes; no pickles), rename into place; returns the
+        final path and the model's card."""
         guild_dir = self.model_root / str(job.guild_id)
         guild_dir.mkdir(parents=True, exist_ok=True)
         final = guild_dir / f"{job.model_name}-j{job.id}-{secrets.token_hex(4)}"
@@ -122,7 +142,7 @@ class ResultImporter:
         try:
             for name in MODEL_FILES:
                 (staging / name).write_bytes(files[name])
-            load_artifact(staging, job.model_name)
+            card = load_artifact(staging, job.model_name).card
             staging.rename(final)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
@@ -130,7 +150,7 @@ class ResultImporter:
             plot = plot_path(self.data_dir, queue, job.id)
             plot.parent.mkdir(parents=True, exist_ok=True)
             plot.write_bytes(files[PLOT_FILE])
-        return final.resolve()
+        return final.resolve(), card
 
 
 async def sweep_orphans(registry: ModelRegistry, model_root: Path) -> None:

@@ -278,6 +278,9 @@ MESSAGES: dict[str, str] = {
     "reason.worker_unresponsive": "o processo que treinava a tarefa parou de responder",
     "reason.worker_gave_up": "o processo de treino parou de responder vezes demais",
     "reason.result_damaged": "o modelo treinado chegou danificado; treine-o de novo",
+    "reason.result_refused": (
+        "o modelo treinado não indica um servidor ou nome de modelo válido; treine-o de novo"
+    ),
     "reason.name_taken_meanwhile": (
         "um modelo chamado '{name}' foi criado nesse meio-tempo; treine de novo com outro nome"
     ),

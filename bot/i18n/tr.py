@@ -272,6 +272,9 @@ MESSAGES: dict[str, str] = {
     "reason.worker_unresponsive": "işi eğiten süreç yanıt vermeyi bıraktı",
     "reason.worker_gave_up": "eğitim süreci defalarca yanıt vermeyi bıraktı",
     "reason.result_damaged": "eğitilen model bozuk ulaştı; yeniden eğitin",
+    "reason.result_refused": (
+        "eğitilen model geçerli bir sunucu ya da model adı içermiyor; yeniden eğitin"
+    ),
     "reason.name_taken_meanwhile": (
         "bu arada '{name}' adında bir model oluşturuldu; başka bir adla yeniden eğitin"
     ),
