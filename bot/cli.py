@@ -196,7 +196,7 @@ def setup_logging(settings: Any, *, quiet: bool = False) -> None:
 
     import discord
 
-    from jobs.config import mask_logs
+    from jobs.masking import mask_logs
 
     level = logging.WARNING if quiet else getattr(logging, settings.log_level.upper())
     discord.utils.setup_logging(level=level, root=True)

@@ -9,8 +9,8 @@ from pathlib import Path
 import discord
 from discord.ext import commands
 
-from jobs.config import mask_url
 from jobs.engine import open_queue
+from jobs.masking import mask_conninfo
 from jobs.queue import JobQueue
 from model_store import ModelCatalog, ModelStoreError
 from model_store.store import BUILTIN_DIR
@@ -93,7 +93,7 @@ class LSTMBot(commands.Bot):
         builtins = await self.registry.sync_builtins()
         await sweep_orphans(self.registry, settings.guild_model_path)
         await self.importer.adopt_legacy()
-        where = mask_url(settings.queue_url) if settings.queue_url else "the bot's database"
+        where = mask_conninfo(settings.queue_url) if settings.queue_url else "the bot's database"
         log.info("database ready at %s; built-in models: %s", self.db.path, ", ".join(builtins))
         log.info("training jobs queue: %s", where)
         broken = await self.registry.check_builtins()

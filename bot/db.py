@@ -10,9 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from jobs.config import mask_url
 from jobs.db import Database, Migrations
 from jobs.engine import postgres_engine
+from jobs.masking import mask_conninfo
 from jobs.sqlite import SQLITE_MIGRATIONS, SqliteQueue
 
 REGISTRY_MIGRATIONS = Migrations("bot.migrations")
@@ -41,7 +41,7 @@ async def migrate_all(settings: Any) -> list[str]:
             lines.append(f"job queue (embedded): version {version} in {db.path}")
     if not embedded:
         done = await postgres_engine().migrate(settings.queue_url)
-        lines.append(f"job queue at {mask_url(settings.queue_url)}: {done}")
+        lines.append(f"job queue at {mask_conninfo(settings.queue_url)}: {done}")
     return lines
 
 

@@ -42,9 +42,9 @@ from procrastinate.schema import SchemaManager
 from procrastinate.worker import Worker as ProcrastinateWorker
 from psycopg_pool import AsyncConnectionPool
 
-from .config import mask_url
 from .db import Migrations
 from .errors import JobQueueError, LeaseLost, NameTaken
+from .masking import mask_conninfo
 from .pg import PgStore, PgTx, make_pool
 from .queue import Handler
 from .records import QUEUED, Heartbeat, Job, Lease
@@ -317,7 +317,7 @@ class PostgresQueue(TableQueue):
 
 
 def unreachable(url: str) -> str:
-    return f"can't reach the job queue's database at {mask_url(url)}"
+    return f"can't reach the job queue's database at {mask_conninfo(url)}"
 
 
 # ---- schema --------------------------------------------------------------------------------

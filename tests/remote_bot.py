@@ -17,7 +17,7 @@ from pathlib import Path
 from bot.client import LSTMBot
 from bot.settings import load_settings
 from fake_discord.server import point_discord_at
-from jobs.config import mask_logs
+from jobs.masking import mask_logs
 
 
 async def run(args: argparse.Namespace) -> int:
