@@ -342,6 +342,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     d = sub.add_parser("db", help="the databases' schema")
     d.add_argument("action", choices=["migrate"], help="migrate: create or upgrade every schema")
+    d.add_argument(
+        "--post",
+        action="store_true",
+        help="PostgreSQL: also apply procrastinate's post-migrations (once the bot and every "
+        "worker run this version; see docs/deployment.md)",
+    )
     c = sub.add_parser("console", help="offline console: the bot against a fake Discord")
     c.add_argument("--verbose", action="store_true", help="show the bot's log")
     c.add_argument(
@@ -372,7 +378,7 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
 
     from .db import migrate_all
 
-    for line in asyncio.run(migrate_all(settings)):
+    for line in asyncio.run(migrate_all(settings, post=args.post)):
         print(line)
     return 0
 
