@@ -42,7 +42,7 @@ def empty_pg(pg_server_url: str):
 def test_migrate_the_embedded_queue(tmp_path: Path) -> None:
     done = lstm_bot("db", "migrate", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    assert "registry: version 4" in done.stdout
+    assert "registry: version 5" in done.stdout
     assert "job queue (embedded): version 4" in done.stdout
 
 

@@ -109,6 +109,7 @@ MESSAGES: dict[str, str] = {
         "It was this server's default model: `/generate` now uses the built-in default, "
         "`{default}`."
     ),
+    "delete.gone": "`{name}` has already been deleted; nothing else was.",
     "delete.kept": "Nothing was deleted.",
     "delete.not_yours": "Only the person who asked can confirm.",
     # -- /train ----------------------------------------------------------------------------

@@ -110,6 +110,7 @@ MESSAGES: dict[str, str] = {
     "delete.was_default": (
         "Era o modelo padrão deste servidor: `/generate` agora usa o padrão integrado, `{default}`."
     ),
+    "delete.gone": "`{name}` já foi excluído; nada mais foi excluído.",
     "delete.kept": "Nada foi excluído.",
     "delete.not_yours": "Só quem pediu pode confirmar.",
     # -- /train ----------------------------------------------------------------------------

@@ -110,6 +110,7 @@ MESSAGES: dict[str, str] = {
         "Bu sunucunun varsayılan modeliydi: `/generate` artık yerleşik varsayılanı, "
         "`{default}` modelini kullanıyor."
     ),
+    "delete.gone": "`{name}` zaten silinmiş; başka bir şey silinmedi.",
     "delete.kept": "Hiçbir şey silinmedi.",
     "delete.not_yours": "Yalnızca soran kişi onaylayabilir.",
     # -- /train ----------------------------------------------------------------------------
