@@ -199,8 +199,12 @@ class Models(commands.GroupCog, group_name="model", group_description="Browse an
         # The bot's own default is stored as "none chosen": the server then follows the bot's
         # setting instead of pinning today's name.
         follows_bot = record.builtin and record.name == self.bot.settings.default_model
-        chosen = None if follows_bot else record.name
-        await self.bot.guild_settings.set_default_model(interaction.guild_id, chosen)
+        try:
+            await self.bot.guild_settings.set_default_model(
+                interaction.guild_id, None if follows_bot else record
+            )
+        except ModelGone:  # deleted since it was looked up
+            raise UserFacingError("default.gone", name=record.name) from None
         log.info("guild %s: default model %s", interaction.guild_id, record.name)
         await interaction.edit_original_response(
             content=t(interaction.locale, "default.set", name=record.name)
@@ -229,7 +233,7 @@ class Models(commands.GroupCog, group_name="model", group_description="Browse an
         """Delete ``record`` (that very model: :class:`ModelGone` when it has gone meanwhile);
         True when it was its server's default model (now unset)."""
         await self.bot.registry.hide(record)  # first: nothing can choose or use it any more
-        was_default = await self.bot.guild_settings.forget_model(record.guild_id, record.name)
+        was_default = await self.bot.guild_settings.forget_model(record)
         self.bot.generation.evict(record.path)
         await self.bot.registry.remove(record)
         if record.job_id is not None:  # an uploaded text kept from its training goes too

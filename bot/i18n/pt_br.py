@@ -98,6 +98,7 @@ MESSAGES: dict[str, str] = {
         "`{name}` agora é o modelo padrão deste servidor: `/generate` e *Continue this text* "
         "o usam quando nenhum modelo é indicado."
     ),
+    "default.gone": "`{name}` acabou de ser excluído, então não pode ser o padrão deste servidor.",
     "delete.builtin": "`{name}` é um modelo integrado; não pode ser excluído.",
     "delete.not_allowed": (
         "Só quem criou o modelo ou alguém com Gerenciar servidor pode excluí-lo."

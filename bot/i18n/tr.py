@@ -97,6 +97,7 @@ MESSAGES: dict[str, str] = {
         "`{name}` artık bu sunucunun varsayılan modeli: model belirtilmediğinde "
         "`/generate` ve *Continue this text* onu kullanır."
     ),
+    "default.gone": "`{name}` az önce silindi, bu yüzden bu sunucunun varsayılanı olamaz.",
     "delete.builtin": "`{name}` yerleşik bir model; silinemez.",
     "delete.not_allowed": (
         "Onu yalnızca modelin sahibi ya da Sunucuyu Yönet iznine sahip biri silebilir."

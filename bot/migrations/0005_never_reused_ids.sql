@@ -19,3 +19,14 @@ INSERT INTO models_new (id, name, guild_id, owner_id, base, status, card, path, 
 DROP TABLE models;
 ALTER TABLE models_new RENAME TO models;
 CREATE UNIQUE INDEX models_job ON models (job_id);
+-- A server's default is one model, by its id (default_model_id), no longer by name: a deleted
+-- default, even one deleted while the bot was stopped mid-delete, never passes to a newer model
+-- of the same name. Names chosen before become the id of the model they named then.
+ALTER TABLE guild_settings ADD COLUMN default_model_id INTEGER;
+UPDATE guild_settings SET default_model_id = (
+    SELECT m.id FROM models m
+     WHERE m.name = guild_settings.default_model AND m.guild_id IN (0, guild_settings.guild_id)
+       AND m.status = 'ready'
+     ORDER BY m.guild_id = 0 LIMIT 1
+);
+ALTER TABLE guild_settings DROP COLUMN default_model;

@@ -11,7 +11,7 @@ import pytest
 
 from bot.registry import ModelGone
 
-from .helpers import answered, private
+from .helpers import answered, private, reply
 
 
 def _custom_id(ix, label: str) -> str:
@@ -71,7 +71,8 @@ async def test_a_registry_write_on_a_record_that_changed_does_nothing(env, tiny_
 
 async def test_a_registry_from_before_keeps_its_models_and_reuses_no_id(tmp_path):
     """Migration 0005 rebuilds the models table of an existing database: rows and ids kept,
-    and from then on a deleted model's id is never given again."""
+    and from then on a deleted model's id is never given again; a default chosen by name
+    becomes the id of the model it named."""
     from bot.db import REGISTRY_MIGRATIONS
     from jobs.db import Database, split_sql
 
@@ -87,9 +88,12 @@ async def test_a_registry_from_before_keeps_its_models_and_reuses_no_id(tmp_path
                 " VALUES (?, ?, 7, '{}', '/x', '', ?)",
                 (i, f"m{i}", i),
             )
+        await db.execute("INSERT INTO guild_settings VALUES (7, 'm2'), (8, 'm1'), (9, NULL)")
     async with Database(path, [REGISTRY_MIGRATIONS]) as db:
         rows = await db.fetchall("SELECT id, name, job_id FROM models ORDER BY id")
         assert [tuple(r) for r in rows] == [(1, "m1", 1), (2, "m2", 2)]
+        rows = await db.fetchall("SELECT * FROM guild_settings ORDER BY guild_id")
+        assert [tuple(r) for r in rows] == [(7, 2), (8, None), (9, None)]  # m1 isn't 8's
         await db.execute("DELETE FROM models WHERE id = 2")
         await db.execute(
             "INSERT INTO models (name, guild_id, card, path, created_at)"
@@ -97,3 +101,52 @@ async def test_a_registry_from_before_keeps_its_models_and_reuses_no_id(tmp_path
         )
         row = await db.fetchone("SELECT id FROM models WHERE name = 'n'")
         assert row[0] == 3
+
+
+async def test_a_model_being_deleted_never_becomes_the_default(env, tiny_model, monkeypatch):
+    """/model default looks the model up, then the model is deleted, then the default is
+    stored: it must not be, and a later model of the same name must not become the default."""
+    import asyncio
+
+    from bot.registry import ModelRegistry
+
+    record = await env.add_guild_model(env.guild_a, env.alice, "mine", tiny_model.artifact)
+    looked_up, go = asyncio.Event(), asyncio.Event()
+    get = ModelRegistry.get
+
+    async def held_get(self, guild_id, name):
+        found = await get(self, guild_id, name)
+        if name == "mine" and not go.is_set():
+            looked_up.set()
+            await go.wait()
+        return found
+
+    monkeypatch.setattr(ModelRegistry, "get", held_get)
+    ix = await env.fake.invoke(env.guild_a, env.admin, "model default", {"name": "mine"})
+    await asyncio.wait_for(looked_up.wait(), 15)
+    await env.bot.get_cog("Models").delete_model(record)
+    go.set()
+    await answered(ix)
+    assert private(ix) and "has just been deleted" in reply(ix)
+    await env.add_guild_model(env.guild_a, env.alice, "mine", tiny_model.artifact)
+    assert await env.bot.guild_settings.chosen_model(env.guild_a.id) is None
+    gen = await env.fake.invoke(
+        env.guild_a, env.carol, "generate", {"seed": "The", "temperature": 0, "length": 20}
+    )
+    await gen.wait_for(lambda i: i.done and "writing…" not in (i.content or ""), 30, "the reply")
+    assert "basic · temperature 0 ·" in gen.original.content
+
+
+async def test_a_default_stays_with_its_model_not_its_name(env, tiny_model):
+    """The default names one model: deleted (even without the bot seeing it, as after a crash
+    mid-delete), a new model of the same name does not inherit it."""
+    record = await env.add_guild_model(env.guild_a, env.alice, "mine", tiny_model.artifact)
+    ix = await answered(
+        await env.fake.invoke(env.guild_a, env.admin, "model default", {"name": "mine"})
+    )
+    assert "is now this server's default" in reply(ix)
+    await env.bot.registry.hide(record)  # the bot stopped here; start-up finishes the delete
+    await env.bot.registry.remove(record)
+    await env.add_guild_model(env.guild_a, env.alice, "mine", tiny_model.artifact)
+    assert await env.bot.guild_settings.chosen_model(env.guild_a.id) is None
+    assert await env.bot.guild_settings.default_model(env.guild_a.id) == "basic"
