@@ -22,13 +22,35 @@ from .formatting import generated_message
 
 ATTACHMENT = "generated.txt"
 FOOTER = "\n-# "
+MAX_TEMPERATURE = 2.0
 _NUMBER = r"[0-9][0-9.e+-]*"
 _NAME = r"[a-z0-9][a-z0-9_-]*"  # model_store.store.check_name
 STATE_PATTERN = rf"(?P<state>[0-9]+:{_NAME}:{_NUMBER}:[0-9]+:{_NUMBER}:[0-9]+:[0-9]*)"
 
 
+def _carried(value: float) -> float:
+    """``value`` as a custom id carries it: 4 decimals, and -0 is 0."""
+    return round(value, 4) + 0.0
+
+
 def _number(value: float) -> str:
-    return format(round(value, 4), "g")
+    return format(_carried(value), "g")
+
+
+def reply_options(
+    temperature: float, length: int, top_p: float = 1.0, rng_seed: int | None = None
+) -> SampleOptions:
+    """The options of a reply, as its buttons will carry them (so the first part and every
+    Continue use the same numbers; ``-0.0`` is 0): every way to write a reply builds its
+    options here. :class:`ValueError` when a value is out of range (or not a number)."""
+    if not 0.0 <= temperature <= MAX_TEMPERATURE:  # (/generate's range: 0-2)
+        raise ValueError(f"temperature must be between 0 and {MAX_TEMPERATURE}")
+    return SampleOptions(
+        temperature=_carried(temperature),
+        length=length,
+        top_p=_carried(top_p),
+        rng_seed=rng_seed,
+    )
 
 
 @dataclass(frozen=True)
@@ -80,11 +102,11 @@ class ReplyState:
         )
 
     def options(self, *, rng_seed: int | None) -> SampleOptions:
-        return SampleOptions(
-            temperature=min(2.0, max(0.0, self.temperature)),
-            length=max(1, self.length),
-            top_p=min(1.0, max(0.01, self.top_p)),
-            rng_seed=rng_seed,
+        return reply_options(
+            min(2.0, max(0.0, self.temperature)),
+            max(1, self.length),
+            min(1.0, max(0.01, self.top_p)),
+            rng_seed,
         )
 
 

@@ -98,6 +98,7 @@ MESSAGES: dict[str, str] = {
         "`{name}` is now this server's default model: `/generate` and "
         "*Continue this text* use it when no model is named."
     ),
+    "default.gone": "`{name}` has just been deleted, so it can't be this server's default.",
     "delete.builtin": "`{name}` is a built-in model; it can't be deleted.",
     "delete.not_allowed": "Only the model's owner or someone with Manage Server can delete it.",
     "delete.ask": "Delete `{name}`? Its weights go too; this can't be undone.",
@@ -109,6 +110,7 @@ MESSAGES: dict[str, str] = {
         "It was this server's default model: `/generate` now uses the built-in default, "
         "`{default}`."
     ),
+    "delete.gone": "`{name}` has already been deleted; nothing else was.",
     "delete.kept": "Nothing was deleted.",
     "delete.not_yours": "Only the person who asked can confirm.",
     # -- /train ----------------------------------------------------------------------------

@@ -98,6 +98,7 @@ MESSAGES: dict[str, str] = {
         "`{name}` agora é o modelo padrão deste servidor: `/generate` e *Continue this text* "
         "o usam quando nenhum modelo é indicado."
     ),
+    "default.gone": "`{name}` acabou de ser excluído, então não pode ser o padrão deste servidor.",
     "delete.builtin": "`{name}` é um modelo integrado; não pode ser excluído.",
     "delete.not_allowed": (
         "Só quem criou o modelo ou alguém com Gerenciar servidor pode excluí-lo."
@@ -110,6 +111,7 @@ MESSAGES: dict[str, str] = {
     "delete.was_default": (
         "Era o modelo padrão deste servidor: `/generate` agora usa o padrão integrado, `{default}`."
     ),
+    "delete.gone": "`{name}` já foi excluído; nada mais foi excluído.",
     "delete.kept": "Nada foi excluído.",
     "delete.not_yours": "Só quem pediu pode confirmar.",
     # -- /train ----------------------------------------------------------------------------

@@ -97,6 +97,7 @@ MESSAGES: dict[str, str] = {
         "`{name}` artık bu sunucunun varsayılan modeli: model belirtilmediğinde "
         "`/generate` ve *Continue this text* onu kullanır."
     ),
+    "default.gone": "`{name}` az önce silindi, bu yüzden bu sunucunun varsayılanı olamaz.",
     "delete.builtin": "`{name}` yerleşik bir model; silinemez.",
     "delete.not_allowed": (
         "Onu yalnızca modelin sahibi ya da Sunucuyu Yönet iznine sahip biri silebilir."
@@ -110,6 +111,7 @@ MESSAGES: dict[str, str] = {
         "Bu sunucunun varsayılan modeliydi: `/generate` artık yerleşik varsayılanı, "
         "`{default}` modelini kullanıyor."
     ),
+    "delete.gone": "`{name}` zaten silinmiş; başka bir şey silinmedi.",
     "delete.kept": "Hiçbir şey silinmedi.",
     "delete.not_yours": "Yalnızca soran kişi onaylayabilir.",
     # -- /train ----------------------------------------------------------------------------

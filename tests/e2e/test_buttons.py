@@ -230,13 +230,13 @@ def test_the_custom_ids_hold_only_the_model_and_the_options():
 
 
 async def test_a_new_model_that_takes_a_deleted_ones_place_is_not_used(env, tiny_model):
-    """SQLite may give a new model the row id of a deleted one: the buttons of a reply
-    written with the deleted model must still say it is gone."""
+    """A new model of the deleted one's name (model ids are never reused): the buttons of a
+    reply written with the deleted model must still say it is gone."""
     record = await env.add_guild_model(env.guild_a, env.alice, "going", tiny_model.artifact)
     ix = await generated(env, model="going")
     await env.bot.get_cog("Models").delete_model(record)
-    newer = await env.add_guild_model(env.guild_a, env.alice, "newer", tiny_model.artifact)
-    assert newer.id == record.id  # the case this test is about
+    newer = await env.add_guild_model(env.guild_a, env.alice, "going", tiny_model.artifact)
+    assert newer.id != record.id
     click = await answer(await pressed(env, ix.original, "Continue"))
     assert told_privately(click) and "has been deleted" in reply(click)
     await settled(env, ix.original, lambda m: m.components == [])
