@@ -65,6 +65,13 @@ MESSAGES: dict[str, str] = {
         "Bu yanıtın metnini geri okuyamıyorum, bu yüzden devam edemiyorum. `/generate` ile "
         "yeniden başlayın."
     ),
+    "continue.still_writing": "Bu yanıt hâlâ yazılıyor; bitince tekrar deneyin.",
+    "continue.unreadable": "Bu yanıtın metnini artık okuyamıyorum, bu yüzden devam ettiremem.",
+    "download.try_again": (
+        "Yanıtın metnini şu anda Discord'dan indiremedim ({why}); birazdan tekrar deneyin."
+    ),
+    "download.timeout": "çok uzun sürdü",
+    "download.network_error": "ağ hatası",
     "continue.empty": "Bu mesajda devam ettirebileceğim bir metin yok.",
     "continue.attachments_only": (
         "Bu mesajda yalnızca ekler var; ben bir mesajın metnini devam ettirebilirim."
