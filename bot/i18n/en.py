@@ -138,7 +138,9 @@ MESSAGES: dict[str, str] = {
     "train.download_failed": (
         "I couldn't download {file} from Discord ({why}). Please upload it again."
     ),
-    "train.network_error": "network error",
+    "train.download_try_again": (
+        "I couldn't download {file} from Discord just now ({why}); try `/train` again in a moment."
+    ),
     "train.queued": (
         "Queued job #{id}: training `{name}` ({how}, {effort} effort) on {chars} characters."
     ),

@@ -145,7 +145,9 @@ MESSAGES: dict[str, str] = {
     "train.download_failed": (
         "Não consegui baixar {file} do Discord ({why}). Envie o arquivo de novo."
     ),
-    "train.network_error": "erro de rede",
+    "train.download_try_again": (
+        "Não consegui baixar {file} do Discord agora ({why}); tente `/train` de novo em instantes."
+    ),
     "train.queued": (
         "Tarefa #{id} na fila: treinando `{name}` ({how}, esforço {effort}) com {chars} caracteres."
     ),

@@ -139,7 +139,10 @@ MESSAGES: dict[str, str] = {
     "train.download_failed": (
         "{file} dosyasını Discord'dan indiremedim ({why}). Lütfen yeniden yükleyin."
     ),
-    "train.network_error": "ağ hatası",
+    "train.download_try_again": (
+        "{file} dosyasını şu anda Discord'dan indiremedim ({why}); "
+        "birazdan `/train` komutunu tekrar deneyin."
+    ),
     "train.queued": (
         "#{id} numaralı iş kuyruğa alındı: `{name}` eğitiliyor ({how}, {effort} çaba), "
         "{chars} karakter üzerinde."
