@@ -23,6 +23,16 @@ os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
 os.environ.setdefault("TF_NUM_INTEROP_THREADS", "1")
 
 
+@pytest.fixture(autouse=True)
+def _no_settings_from_the_caller(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test starts without the caller's ``LSTM_BOT_*`` settings and Discord token (they
+    could point a test's subprocess at a real data directory or queue); the test server's URL
+    (``LSTM_BOT_TEST_PG_URL``) is kept."""
+    for name in list(os.environ):
+        if (name.startswith("LSTM_BOT_") and name != pg_server.ENV) or name == "DISCORD_TOKEN":
+            monkeypatch.delenv(name)
+
+
 @pytest.fixture(scope="session")
 def tiny_text() -> str:
     return make_text()
