@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.db import REGISTRY_MIGRATIONS
 from jobs.engine import open_queue
 from jobs.postgres import SchemaError
 
@@ -42,7 +43,7 @@ def empty_pg(pg_server_url: str):
 def test_migrate_the_embedded_queue(tmp_path: Path) -> None:
     done = lstm_bot("db", "migrate", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    assert "registry: version 4" in done.stdout
+    assert f"registry: version {REGISTRY_MIGRATIONS.latest} in" in done.stdout
     assert "job queue (embedded): version 4" in done.stdout
 
 
