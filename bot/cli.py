@@ -216,6 +216,12 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
     token = settings.require_token()
     setup_logging(settings)
+    if args.processes is not None:
+        from .launcher import bot_command, launch, recommended_shards
+
+        return launch(
+            settings, args.processes, bot_command(args.env_file), lambda: recommended_shards(token)
+        )
     LSTMBot(settings).run(token, log_handler=None)
     return 0
 
@@ -349,7 +355,12 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("file")
     with_store(e)
     r = sub.add_parser("run", help="run the Discord bot (needs DISCORD_TOKEN)")
-    del r
+    r.add_argument(
+        "--processes",
+        type=int,
+        help="run this many bot processes on this machine, splitting the shards "
+        "(LSTM_BOT_SHARD_COUNT, else Discord's recommendation, at least this many)",
+    )
     s = sub.add_parser(
         "sync",
         help="register the slash commands with Discord: in LSTM_BOT_TEST_GUILD_ID when set "

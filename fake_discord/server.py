@@ -14,6 +14,7 @@ from typing import Any
 from aiohttp import web
 
 from . import interactions as ix_types
+from . import shards
 from .gateway import FAKE_KEY, INTENT_GUILD_MEMBERS, GatewaySession, gateway_handler
 from .interactions import FakeInteraction, build_command_data, modal_submit_components
 from .models import (
@@ -130,6 +131,7 @@ class FakeDiscord(FakeState):
         self._pump: asyncio.Task[None] | None = None
         self._timers: list[asyncio.TimerHandle] = []
         self._runner: web.AppRunner | None = None
+        self.sharding = shards.Sharding()
 
     # -- lifecycle --------------------------------------------------------------------------
     @property
@@ -235,7 +237,7 @@ class FakeDiscord(FakeState):
         while True:
             event, data = await self._events.get()
             for session in list(self._sessions):
-                if not session.ready:
+                if not session.ready or not shards.receives(session.shard, event, data):
                     continue
                 payload = self._event_for(session, event, data)
                 if payload is not None:
