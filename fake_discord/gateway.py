@@ -27,7 +27,8 @@ log = logging.getLogger(__name__)
 
 FAKE_KEY: web.AppKey[FakeDiscord] = web.AppKey("fake")
 
-HEARTBEAT_INTERVAL_MS = 41250
+HEARTBEAT_INTERVAL = 41.25  # seconds, as Discord sends it in HELLO
+HEARTBEAT_ACK_DELAY = 0.03  # seconds: a network round trip to a real gateway
 
 # Opcodes.
 DISPATCH, HEARTBEAT, IDENTIFY, PRESENCE, VOICE_STATE = 0, 1, 2, 3, 4
@@ -106,6 +107,9 @@ class GatewaySession:
         self.shard: list[int] | None = None
         self.identified = False
         self.sent: list[dict[str, Any]] = []  # every payload sent, for debugging
+        self.heartbeats = 0  # received
+        self.heartbeat_acks = 0  # sent
+        self._acks: set[asyncio.Future[None]] = set()
 
     @property
     def ready(self) -> bool:
@@ -132,7 +136,8 @@ class GatewaySession:
         await self.send({"op": DISPATCH, "t": event, "s": seq, "d": data})
 
     async def run(self) -> None:
-        await self.send({"op": HELLO, "d": {"heartbeat_interval": HEARTBEAT_INTERVAL_MS}})
+        interval = round(self.fake.heartbeat_interval * 1000)
+        await self.send({"op": HELLO, "d": {"heartbeat_interval": interval}})
         async for msg in self.ws:
             if msg.type == WSMsgType.TEXT:
                 await self._handle(json.loads(msg.data))
@@ -145,7 +150,7 @@ class GatewaySession:
     async def _handle(self, msg: dict[str, Any]) -> None:
         op, data = msg.get("op"), msg.get("d")
         if op == HEARTBEAT:
-            await self.send({"op": HEARTBEAT_ACK})
+            self._ack_heartbeat()
         elif op == IDENTIFY:
             await self._identify(data or {})
         elif op == RESUME:
@@ -157,6 +162,28 @@ class GatewaySession:
         else:
             log.warning("unknown gateway opcode %r", op)
             await self.ws.close(code=4001, message=b"Unknown opcode")
+
+    def _ack_heartbeat(self) -> None:
+        """Answer a heartbeat after ``fake.heartbeat_ack_delay`` (a network round trip), in a
+        task of its own: the ACK never waits for this session to read or dispatch more.
+
+        The round trip matters: discord.py records a heartbeat's send time in its keep-alive
+        thread only after the loop has sent it, so an ACK that comes back within a fraction
+        of a millisecond (the fake in another process) is timed against the previous
+        heartbeat and logged as "Can't keep up ... 41.3s behind".
+        """
+        self.heartbeats += 1
+        if self.fake.drop_heartbeat_acks:
+            return
+        self._acks.add(asyncio.ensure_future(self._send_ack(self.fake.heartbeat_ack_delay)))
+
+    async def _send_ack(self, delay: float) -> None:
+        try:
+            await asyncio.sleep(delay)
+            await self.send({"op": HEARTBEAT_ACK})
+            self.heartbeat_acks += 1
+        finally:
+            self._acks.discard(asyncio.current_task())  # type: ignore[arg-type]
 
     async def _identify(self, data: dict[str, Any]) -> None:
         fake = self.fake
@@ -256,6 +283,8 @@ async def gateway_handler(request: web.Request) -> web.WebSocketResponse:
     try:
         await session.run()
     finally:
+        for ack in list(session._acks):
+            ack.cancel()
         if session in fake._sessions:
             fake._sessions.remove(session)
         fake._notify()
