@@ -37,6 +37,9 @@ class Settings:
     max_length: int = field(default=1000, metadata={"env": "LSTM_BOT_MAX_LENGTH"})
     generate_cooldown: float = field(default=5.0, metadata={"env": "LSTM_BOT_GENERATE_COOLDOWN"})
     model_cache_size: int = field(default=4, metadata={"env": "LSTM_BOT_MODEL_CACHE_SIZE"})
+    # stopping (SIGTERM): seconds the replies being written get to finish before they are
+    # ended with "stopped: press Continue"
+    shutdown_grace: float = field(default=5.0, metadata={"env": "LSTM_BOT_SHUTDOWN_GRACE"})
     # uploads and quotas (/train)
     max_upload_bytes: int = field(default=5_000_000, metadata={"env": "LSTM_BOT_MAX_UPLOAD_BYTES"})
     min_corpus_chars: int = field(default=5_000, metadata={"env": "LSTM_BOT_MIN_CORPUS_CHARS"})

@@ -72,6 +72,18 @@ class BotTree(app_commands.CommandTree):
         #: (the offline console counts them to exit non-zero).
         self.error_listeners: list[Callable[[discord.Interaction, str], None]] = []
 
+    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        """Once the bot is stopping, every command is answered "restarting, try again"."""
+        writer = getattr(interaction.client, "writer", None)
+        if writer is None or not writer.closing:
+            return True
+        if interaction.type is not discord.InteractionType.autocomplete:
+            try:
+                await reply_privately(interaction, t(interaction.locale, "bot.restarting"))
+            except discord.HTTPException:
+                log.warning("could not say 'restarting'", exc_info=True)
+        return False
+
     async def on_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError
     ) -> None:

@@ -91,6 +91,7 @@ RANGES: dict[str, tuple[float, float | None]] = {
     "LSTM_BOT_MAX_LENGTH": (1, 5000),  # /generate's length option goes up to 5000
     "LSTM_BOT_GENERATE_COOLDOWN": (0, 3600),
     "LSTM_BOT_MODEL_CACHE_SIZE": (1, None),
+    "LSTM_BOT_SHUTDOWN_GRACE": (0, 600),
     "LSTM_BOT_MAX_UPLOAD_BYTES": (1, None),
     "LSTM_BOT_MIN_CORPUS_CHARS": (2, None),
     "LSTM_BOT_MAX_JOBS_PER_USER": (1, None),
