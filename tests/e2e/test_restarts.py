@@ -94,7 +94,7 @@ async def test_sigterm_ends_a_reply_in_flight_cleanly_then_closes(tmp_path, buil
         guild, alice = fake.add_guild("G"), fake.add_user("alice")
         fake.add_member(guild, alice)
         data = tmp_path / "bot"
-        proc = start_bot(fake, data, builtin_dir, LSTM_BOT_SHUTDOWN_GRACE="1")
+        proc = start_bot(fake, data, builtin_dir, LSTM_BOT_SHUTDOWN_GRACE="5")
         try:
             await started(fake, proc)
             ix = await a_slow_reply(fake, guild, alice)
