@@ -4,8 +4,6 @@ the replies people see most in the language of their Discord client."""
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 
 from bot.i18n import COMMAND_TEXTS
@@ -97,7 +95,7 @@ async def test_errors_follow_the_users_language(env, turkish, brazilian):
     await answered(ix)
     assert private(ix) and "`nope`" in reply(ix) and "model" in reply(ix)
     assert "There is no model" not in reply(ix)
-    env.bot.settings = dataclasses.replace(env.settings, generate_cooldown=60)
+    env.bot.settings = env.settings.replace(generate_cooldown=60)
     for _ in range(2):
         ix = await env.fake.invoke(
             env.guild_a, brazilian, "generate", {"seed": "The", "temperature": 0.5, "length": 5}
