@@ -78,7 +78,11 @@ class BotTree(app_commands.CommandTree):
         await self.report(interaction, error)
 
     async def report(self, interaction: discord.Interaction, error: Exception) -> None:
-        """Tell the user privately what went wrong (a bug: logged, and said vaguely)."""
+        """Tell the user privately what went wrong (a bug: logged, and said vaguely); a
+        request refused before the model wrote anything gives its writing cooldown back."""
+        cooldown = getattr(self.client, "cooldown", None)
+        if cooldown is not None:  # refused before anything was written: it cost no turn
+            cooldown.refund(interaction)
         message, unexpected = describe_error(error, interaction.locale)
         message = shorten(message, MESSAGE_LIMIT)
         if unexpected:

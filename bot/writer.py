@@ -163,6 +163,7 @@ class ReplyWriter:
             async for progress in service.stream(
                 record.path, record.checksum, record.name, prime, writing.options
             ):
+                self.cooldown.spent(target.interaction)  # the model is writing: it costs a turn
                 now = time.monotonic()
                 interval = max(EDIT_INTERVAL, service.in_flight / EDITS_PER_SECOND)
                 if now - last_edit >= interval and not progress.done:
