@@ -236,7 +236,8 @@ class Models(commands.GroupCog, group_name="model", group_description="Browse an
         was_default = await self.bot.guild_settings.forget_model(record)
         self.bot.generation.evict(record.path)
         await self.bot.registry.remove(record)
-        if record.job_id is not None:  # an uploaded text kept from its training goes too
+        # An uploaded text kept from its training goes too, if that job is in this queue.
+        if record.job_id is not None and record.job_queue == await self.bot.jobs.identity():
             await self.bot.jobs.delete_corpus(record.job_id)
         log.info("deleted model %s of guild %s", record.name, record.guild_id)
         return was_default

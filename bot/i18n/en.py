@@ -67,6 +67,13 @@ MESSAGES: dict[str, str] = {
         "I can't read this reply's text back, so I can't go on with it. "
         "Start again with `/generate`."
     ),
+    "continue.still_writing": "That reply is still being written; try again when it is done.",
+    "continue.unreadable": "I can't read that reply's text back any more, so I can't continue it.",
+    "download.try_again": (
+        "I couldn't download the reply's text from Discord just now ({why}); try again in a moment."
+    ),
+    "download.timeout": "it took too long",
+    "download.network_error": "network error",
     "continue.empty": "That message has no text for me to continue.",
     "continue.attachments_only": (
         "That message has only attachments; I can continue the text of a message."
@@ -133,7 +140,9 @@ MESSAGES: dict[str, str] = {
     "train.download_failed": (
         "I couldn't download {file} from Discord ({why}). Please upload it again."
     ),
-    "train.network_error": "network error",
+    "train.download_try_again": (
+        "I couldn't download {file} from Discord just now ({why}); try `/train` again in a moment."
+    ),
     "train.queued": (
         "Queued job #{id}: training `{name}` ({how}, {effort} effort) on {chars} characters."
     ),
