@@ -10,6 +10,7 @@ which remembers whether the deferral was private so that the handler can simply 
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable
 
 import discord
@@ -45,7 +46,8 @@ def describe_error(error: Exception, locale: object = None) -> tuple[str, bool]:
     if isinstance(error, ModelStoreError):
         return t(locale, "error.model", detail=sentence(str(error))), False
     if isinstance(error, app_commands.CommandOnCooldown):
-        return t(locale, "error.cooldown", seconds=f"{error.retry_after:.0f}"), False
+        seconds = max(1, math.ceil(error.retry_after))  # "in 0 s" would be wrong
+        return t(locale, "error.cooldown", seconds=seconds), False
     if isinstance(error, app_commands.MissingPermissions):
         perms = ", ".join(permission_name(p, locale) for p in error.missing_permissions)
         return t(locale, "error.missing_permissions", permissions=perms), False
