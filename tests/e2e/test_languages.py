@@ -80,12 +80,13 @@ async def test_generate_speaks_turkish(env, turkish):
     await ix.wait_for(finished, 30, "the final reply")
     assert ix.content.endswith("-# basic · sıcaklık 0,5 · 60 karakter")
     assert button(ix.original, "Devam et") and button(ix.original, "Yeniden yaz")
-    # The same reply's buttons work for anyone; the presser reads their own language.
+    # The same reply's buttons work for anyone; the reply stays in its language (what only
+    # the presser reads is in theirs: tests/e2e/test_hostile_inputs.py).
     click = await env.fake.click(ix.original, env.alice, button(ix.original, "Devam et"))
     await click.wait_acked(timeout=5)
     await env.fake.wait_until(lambda: "120" in ix.original.content, 30)
-    assert "temperature 0.5 · 120 characters" in ix.original.content
-    assert button(ix.original, "Continue")
+    assert "sıcaklık 0,5 · 120 karakter" in ix.original.content
+    assert button(ix.original, "Devam et")
 
 
 async def test_errors_follow_the_users_language(env, turkish, brazilian):
