@@ -3,8 +3,6 @@ discord.py client and the fake Discord."""
 
 from __future__ import annotations
 
-import dataclasses
-
 from .helpers import answered, private, reply
 from .test_buttons import (
     answer,
@@ -48,7 +46,7 @@ async def test_the_temperature_a_reply_shows_is_the_one_its_buttons_carry(env):
 
 
 def on_cooldown(env) -> None:
-    env.bot.settings = dataclasses.replace(env.settings, generate_cooldown=60)
+    env.bot.settings = env.settings.replace(generate_cooldown=60)
 
 
 async def writes(env, user) -> None:
