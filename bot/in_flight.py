@@ -85,5 +85,5 @@ class Flights:
             try:
                 await asyncio.wait_for(self._changed.wait(), deadline - loop.time())
             except TimeoutError:
-                return not self._flights
-        return True
+                break
+        return not self._flights
