@@ -104,11 +104,12 @@ class JobReporter:
 
     async def report_once(self) -> None:
         queue = self.bot.jobs
+        holds = self.bot.holds_guild  # another process reports its own servers' jobs
         for job in await queue.jobs_to_import():
-            if self._due("import", job.id):
+            if holds(job.guild_id) and self._due("import", job.id):
                 await self._guarded("import", job, self.bot.importer.import_job(job))
         for job in await queue.jobs_to_report():
-            if self._due("report", job.id):
+            if holds(job.guild_id) and self._due("report", job.id):
                 await self._guarded("report", job, self._report(job))
         if not self.bot.settings.keep_corpora:
             for job in await queue.finished_with_corpus():

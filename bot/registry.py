@@ -122,7 +122,7 @@ class ModelRegistry:
                 f"DELETE FROM models WHERE guild_id = 0 AND name NOT IN ({marks})", names
             )
         for row in await self.db.fetchall("SELECT * FROM models WHERE status = 'deleting'"):
-            await self._remove(ModelRecord.from_row(row))
+            await self.remove(ModelRecord.from_row(row))
         return names
 
     async def check_builtins(self) -> list[str]:
@@ -234,22 +234,37 @@ class ModelRegistry:
         row = await self.db.fetchone("SELECT * FROM models WHERE id = ?", (model_id,))
         return ModelRecord.from_row(row)
 
-    async def delete(self, record: ModelRecord) -> None:
-        """Hide the model at once, then remove its files, then its row."""
+    async def hide(self, record: ModelRecord) -> None:
+        """Start deleting ``record``: hidden at once from every lookup. Only that very model
+        (same server, name and id; ids are never reused) and only while it is ready:
+        :class:`ModelGone` otherwise, so a stale confirmation can't reach another model."""
         if record.builtin:
             raise ModelStoreError(f"'{record.name}' is a built-in model and cannot be deleted")
-        await self.db.execute("UPDATE models SET status = 'deleting' WHERE id = ?", (record.id,))
-        await self._remove(record)
+        changed = await self.db.execute(
+            "UPDATE models SET status = 'deleting'"
+            " WHERE id = ? AND guild_id = ? AND name = ? AND status = 'ready'",
+            (record.id, record.guild_id, record.name),
+        )
+        if changed != 1:
+            raise ModelGone(f"the model '{record.name}' has already been deleted")
 
-    async def _remove(self, record: ModelRecord) -> None:
-        """Files first, then the row."""
+    async def remove(self, record: ModelRecord) -> None:
+        """Finish deleting a hidden model: files first, then the row."""
         path = Path(record.path)
         if path.exists():
             trash = path.with_name(f".trash-{uuid.uuid4().hex}")
             path.rename(trash)
             shutil.rmtree(trash, ignore_errors=True)
-        await self.db.execute("DELETE FROM models WHERE id = ?", (record.id,))
+        await self.db.execute(
+            "DELETE FROM models WHERE id = ? AND guild_id = ? AND name = ? AND status = 'deleting'",
+            (record.id, record.guild_id, record.name),
+        )
         self._broken = {k: v for k, v in self._broken.items() if k[0] != record.path}
+
+
+class ModelGone(ModelStoreError):
+    """The model a write was meant for is no longer there as it was captured (deleted, or
+    being deleted)."""
 
 
 class NameInUse(ModelStoreError):

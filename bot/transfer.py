@@ -17,6 +17,7 @@ import logging
 import re
 import secrets
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 from jobs.blobs import BlobError, expect_names
@@ -153,14 +154,17 @@ class ResultImporter:
         return final.resolve(), card
 
 
-async def sweep_orphans(registry: ModelRegistry, model_root: Path) -> None:
+async def sweep_orphans(
+    registry: ModelRegistry, model_root: Path, holds: Callable[[int], bool] = lambda _: True
+) -> None:
     """Remove model directories of imported jobs that never got their row (the bot stopped
-    between the two). Run at start, before anything imports."""
+    between the two). Run at start, before anything imports; only in the servers ``holds``
+    says this process serves (another process may be importing into the others)."""
     if not model_root.is_dir():
         return
     known = {Path(r.path).resolve() for r in await registry.all_rows()}
     for guild_dir in model_root.iterdir():
-        if not (guild_dir.is_dir() and guild_dir.name.isdigit()):
+        if not (guild_dir.is_dir() and guild_dir.name.isdigit() and holds(int(guild_dir.name))):
             continue
         for entry in guild_dir.iterdir():
             if DIR_RE.match(entry.name) and entry.is_dir() and entry.resolve() not in known:

@@ -100,6 +100,7 @@ RANGES: dict[str, tuple[float, float | None]] = {
     "LSTM_BOT_LEASE_SECONDS": (1, 86400),
     "LSTM_BOT_MAX_ATTEMPTS": (1, 100),
     "LSTM_BOT_POLL_SECONDS": (0.01, 3600),
+    "LSTM_BOT_SHARD_COUNT": (1, None),
 }
 
 
