@@ -15,7 +15,9 @@ from jobs.engine import postgres_engine
 from jobs.masking import mask_conninfo
 from jobs.sqlite import SQLITE_MIGRATIONS, SqliteQueue
 
-REGISTRY_MIGRATIONS = Migrations("bot.migrations")
+# Foreign keys off while they run (checked after): 0005 rebuilds the models table, which an
+# older database's job table refers to (ON DELETE SET NULL would clear its model ids).
+REGISTRY_MIGRATIONS = Migrations("bot.migrations", foreign_keys_off=True)
 
 
 def migrations() -> list[tuple[int, str, str]]:
