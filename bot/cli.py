@@ -208,7 +208,7 @@ def setup_logging(settings: Any, *, quiet: bool = False) -> None:
     logging.getLogger("discord.http").setLevel(logging.WARNING)
     if quiet:
         logging.getLogger("discord").setLevel(logging.ERROR)
-    mask_logs(settings.queue_url)
+    mask_logs(settings.queue_conninfo)
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:

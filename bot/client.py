@@ -12,7 +12,6 @@ import discord
 from discord.ext import commands
 
 from jobs.engine import open_queue
-from jobs.masking import mask_conninfo
 from jobs.queue import JobQueue
 from model_store import ModelCatalog, ModelStoreError
 from model_store.store import BUILTIN_DIR
@@ -67,7 +66,7 @@ class LSTMBot(commands.AutoShardedBot):
         self.settings = settings
         self.extensions_to_load = extensions
         self.sync_commands = sync_commands
-        self.db = bot_database(settings.database_path, embedded_queue=not settings.queue_url)
+        self.db = bot_database(settings.database_path, embedded_queue=not settings.queue_conninfo)
         self.catalog = ModelCatalog(settings.model_path, builtin_root)
         self.registry = ModelRegistry(self.db, self.catalog)
         self.guild_settings = GuildSettings(self.db, self.registry, settings.default_model)
@@ -99,7 +98,7 @@ class LSTMBot(commands.AutoShardedBot):
         await self.db.open()
         settings = self.settings
         self.jobs = await open_queue(
-            queue_url=settings.queue_url,
+            queue_url=settings.queue_conninfo,
             db=self.db,
             lease_seconds=settings.lease_seconds,
             max_attempts=settings.max_attempts,
@@ -110,9 +109,8 @@ class LSTMBot(commands.AutoShardedBot):
         builtins = await self.registry.sync_builtins()
         await sweep_orphans(self.registry, settings.guild_model_path)
         await self.importer.adopt_legacy()
-        where = mask_conninfo(settings.queue_url) if settings.queue_url else "the bot's database"
         log.info("database ready at %s; built-in models: %s", self.db.path, ", ".join(builtins))
-        log.info("training jobs queue: %s", where)
+        log.info("training jobs queue: %s", settings.queue_shown)
         broken = await self.registry.check_builtins()
         if broken:  # logged one by one; the bot serves every other model
             log.error("unavailable built-in models (files damaged): %s", ", ".join(broken))

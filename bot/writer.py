@@ -36,16 +36,16 @@ from .errors import UserFacingError
 from .formatting import (
     FOOTER_LIMIT,
     MESSAGE_LIMIT,
-    escape,
     escape_within,
     generated_message,
+    model_name,
     store_problem,
 )
 from .generation import Generated
 from .i18n import Num, t
 from .in_flight import Flight, Flights
 from .registry import ModelRecord
-from .reply_buttons import reply_state, reply_view
+from .reply_buttons import reply_language, reply_state, reply_view
 from .reply_text import (
     ATTACHMENT,
     FOOTER,
@@ -92,9 +92,16 @@ class Target:
     """Where a reply is written: the interaction's @original (a deferred command's reply, or
     the message a button is on), or a new followup message, sent at the first show."""
 
-    def __init__(self, interaction: discord.Interaction, *, new_message: bool = False):
+    def __init__(
+        self,
+        interaction: discord.Interaction,
+        *,
+        new_message: bool = False,
+        keep: discord.ui.View | None = None,
+    ):
         self.interaction = interaction
         self.new_message = new_message
+        self.keep = keep  # buttons @original keeps while written (a press is told busy)
         self.message: discord.WebhookMessage | None = None
         self.shown: discord.Message | None = None  # the message, once shown
 
@@ -112,9 +119,14 @@ class Target:
     ) -> None:
         if not self.new_message:
             extra: dict[str, Any] = {"attachments": files} if files else {}
+<<<<<<< HEAD
             self.shown = await self.interaction.edit_original_response(
                 content=content, view=view, **extra
             )
+=======
+            view = view if view is not None else self.keep
+            await self.interaction.edit_original_response(content=content, view=view, **extra)
+>>>>>>> main
         elif self.message is None:
             extra = {"files": files} if files else {}
             if view is not None:
@@ -159,6 +171,7 @@ class ReplyWriter:
         await self.write(Target(interaction), Writing(record, seed, opts), interaction.locale)
 
     async def write(self, target: Target, writing: Writing, locale: Any) -> None:
+<<<<<<< HEAD
         """Stream ``writing`` into ``target``, then show the final reply with its buttons. A
         shutdown may stop it: the text so far is the final reply, which says so."""
         self.check_open()
@@ -175,6 +188,23 @@ class ReplyWriter:
                 await self._forget(flight)
                 raise
             await self._forget(flight)
+=======
+        """Stream ``writing`` into ``target``, then show the final reply with its buttons."""
+        record, options = writing.record, writing.options
+        footer = t(
+            locale,
+            "generate.footer",
+            model=model_name(record.name),
+            temperature=Num(options.temperature, "g"),
+        )
+        progress = await self._stream(target, writing, footer, locale)
+        text = writing.before + progress.text
+        footer += " · " + t(locale, "generate.chars", count=len(text))
+        if progress.unknown:
+            skipped = escape_within("".join(progress.unknown), 40)
+            footer += " · " + t(locale, "generate.skipped", chars=skipped)
+        await self._final(target, writing.seed, text, footer, writing.state, locale)
+>>>>>>> main
 
     async def _stream(
         self, target: Target, writing: Writing, footer: str, locale: Any, flight: Flight
@@ -205,7 +235,11 @@ class ReplyWriter:
             async for progress in service.stream(
                 record.path, record.checksum, record.name, prime, writing.options
             ):
+<<<<<<< HEAD
                 flight.progress = progress
+=======
+                self.cooldown.spent(target.interaction)  # the model is writing: it costs a turn
+>>>>>>> main
                 now = time.monotonic()
                 interval = max(EDIT_INTERVAL, service.in_flight / EDITS_PER_SECOND)
                 if flight.stopping:
@@ -272,7 +306,8 @@ class ReplyWriter:
             else:
                 context = word_start(whole[-CONTEXT:])
                 writing = Writing(record, context, options, "", writing.prime)
-                await self._in_new_message(interaction, writing)
+                locale = reply_language(message, interaction.locale)  # the text's, going on
+                await self._in_new_message(interaction, writing, locale)
                 await self._drop_buttons(interaction)  # the text goes on below
         finally:
             self._continuing.discard(message.id)
@@ -288,7 +323,8 @@ class ReplyWriter:
         record = await self._model(interaction, state)
         reply = await self._read(interaction, state)
         options = self._options(state, rng_seed=None)
-        await self._in_new_message(interaction, Writing(record, reply.seed, options))
+        writing = Writing(record, reply.seed, options)  # a new take: the presser's, like /generate
+        await self._in_new_message(interaction, writing, interaction.locale)
 
     def _options(self, state: ReplyState, *, rng_seed: int | None) -> SampleOptions:
         """The reply's options, its length within today's ``LSTM_BOT_MAX_LENGTH``."""
@@ -301,21 +337,25 @@ class ReplyWriter:
     ) -> None:
         message = interaction.message
         assert message is not None
+        locale = reply_language(message, interaction.locale)  # the reply's, not the presser's
+        target = Target(interaction, keep=reply_view(state, locale))
         try:
-            await self.write(Target(interaction), writing, interaction.locale)
+            await self.write(target, writing, locale)
         except Exception:  # put the reply back as it was, buttons included
             try:
                 await interaction.edit_original_response(
-                    content=message.content, view=reply_view(state, interaction.locale)
+                    content=message.content, view=reply_view(state, locale)
                 )
             except discord.HTTPException:
                 log.warning("could not restore a reply after a failed Continue", exc_info=True)
             raise
 
-    async def _in_new_message(self, interaction: discord.Interaction, writing: Writing) -> None:
+    async def _in_new_message(
+        self, interaction: discord.Interaction, writing: Writing, locale: Any
+    ) -> None:
         target = Target(interaction, new_message=True)
         try:
-            await self.write(target, writing, interaction.locale)
+            await self.write(target, writing, locale)
         except Exception:
             await target.discard()
             raise

@@ -29,7 +29,7 @@ async def run(args: argparse.Namespace) -> int:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("discord").setLevel(logging.WARNING)
-    mask_logs(settings.queue_url)
+    mask_logs(settings.queue_conninfo)
     with point_discord_at(args.api, args.gateway, "zlib-stream"):
         bot = LSTMBot(settings, sync_commands=True, builtin_root=Path(args.builtin))
         bot._connection.guild_ready_timeout = 0.05
