@@ -3,7 +3,6 @@ on each engine (embedded SQLite; PostgreSQL, where the worker has its own data d
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import subprocess
 import sys
@@ -26,8 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def settings(request, settings, monkeypatch):
     monkeypatch.setattr(job_reporter, "EDIT_INTERVAL", 0.3)
     queue_url = request.getfixturevalue("pg_url") if request.param == "postgres" else None
-    return dataclasses.replace(
-        settings,
+    return settings.replace(
         poll_seconds=0.2,
         min_corpus_chars=2000,
         max_upload_bytes=3_000_000,
