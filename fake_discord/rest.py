@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -536,25 +537,78 @@ class _Fail(Exception):
         self.response = response
 
 
+def _limited(fake: FakeDiscord, request: web.Request, sub: str) -> web.Response | dict:
+    """The 429 the rate limits give this request, reported as a violation, or the rate-limit
+    headers to add to its answer."""
+    verdict = fake.limits.check(request.method, sub)
+    if not verdict.status:
+        return verdict.headers
+    what = f"{request.method} {sub}"
+    if verdict.reason == "banned":
+        if fake.limits.banned == 1 or fake.limits.banned % 1000 == 0:
+            fake.violation(
+                "invalid_requests",
+                f"{what} refused: over {fake.limits.invalid_limit} invalid requests (401, "
+                f"403, 429) in {fake.limits.invalid_window:g} s ({fake.limits.banned} refused)",
+            )
+        return web.Response(status=429, text=str(verdict.body), headers=verdict.headers)
+    fake.violation("rate_limited", f"{what}: 429, {verdict.reason}")
+    response = json_response(verdict.body, 429)
+    response.headers.update(verdict.headers)
+    return response
+
+
+async def _fault(fake: FakeDiscord, request: web.Request, sub: str) -> web.Response | None:
+    kind = fake.faults.pick(sub)
+    if kind is None:
+        return None
+    log.debug("fault %s for %s %s", kind, request.method, sub)
+    if kind == "slow":
+        await asyncio.sleep(fake.faults.slow_seconds)
+        return None
+    if kind == "reset":
+        if request.transport is not None:
+            request.transport.abort()
+        return web.Response(status=500)
+    messages = {"500": "Internal Server Error", "502": "Bad Gateway", "503": "Service Unavailable"}
+    return error(int(kind), 0, f"{kind}: {messages[kind]}")
+
+
 def make_middleware(fake: FakeDiscord) -> Any:
     @web.middleware
     async def middleware(request: web.Request, handler: Any) -> web.StreamResponse:
         fake.requests.append((fake.now(), request.method, request.path_qs))
-        path = request.path
-        needs_auth = path.startswith(API) and not path.startswith(
-            (API + "/webhooks/", API + "/interactions/", API + "/gateway")
-        )
-        if needs_auth and not request.headers.get("Authorization", "").startswith("Bot "):
-            fake.violation("unauthorized", f"{request.method} {path} without a bot token")
-            return error(401, 0, "401: Unauthorized")
-        try:
-            return await handler(request)
-        except _Fail as fail:
-            return fail.response
-        except (web.HTTPNotFound, web.HTTPMethodNotAllowed):
-            route = f"{request.method} {request.path}"
-            fake.unknown_routes.append(route)
-            fake.violation("unknown_route", route)
-            return error(404, 0, "404: Not Found")
+        path, headers = request.path, {}
+        if path.startswith(API):
+            sub = path[len(API) :]
+            headers = _limited(fake, request, sub)
+            if isinstance(headers, web.Response):
+                return headers
+            refused = await _fault(fake, request, sub)
+            if refused is not None:
+                return refused
+        response = await _handle(fake, request, handler)
+        response.headers.update(headers)
+        fake.limits.note_invalid(response.status)
+        return response
 
     return middleware
+
+
+async def _handle(fake: FakeDiscord, request: web.Request, handler: Any) -> web.StreamResponse:
+    path = request.path
+    needs_auth = path.startswith(API) and not path.startswith(
+        (API + "/webhooks/", API + "/interactions/", API + "/gateway")
+    )
+    if needs_auth and not request.headers.get("Authorization", "").startswith("Bot "):
+        fake.violation("unauthorized", f"{request.method} {path} without a bot token")
+        return error(401, 0, "401: Unauthorized")
+    try:
+        return await handler(request)
+    except _Fail as fail:
+        return fail.response
+    except (web.HTTPNotFound, web.HTTPMethodNotAllowed):
+        route = f"{request.method} {request.path}"
+        fake.unknown_routes.append(route)
+        fake.violation("unknown_route", route)
+        return error(404, 0, "404: Not Found")
