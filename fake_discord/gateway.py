@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from aiohttp import WSMsgType, web
 
+from . import shards
+
 if TYPE_CHECKING:
     from .server import FakeDiscord
 
@@ -207,11 +209,15 @@ class GatewaySession:
         fake = self.fake
         self.intents = int(data.get("intents", 0))
         self.shard = data.get("shard")
+        refused = fake.sharding.refuse_identify(self.shard, fake.guilds)
+        if refused is not None:
+            await self.ws.close(code=refused[0], message=refused[1].encode())
+            return
         self.session_id = uuid.uuid4().hex
         ready: dict[str, Any] = {
             "v": 10,
             "user": fake.bot_user.to_payload() | {"verified": True, "mfa_enabled": False},
-            "guilds": [{"id": str(g.id), "unavailable": True} for g in fake.guilds.values()],
+            "guilds": [{"id": str(g.id), "unavailable": True} for g in self.own_guilds()],
             "session_id": self.session_id,
             "session_type": "normal",
             "resume_gateway_url": fake.ws_url,
@@ -225,7 +231,7 @@ class GatewaySession:
         if self.shard is not None:
             ready["shard"] = self.shard
         await self.dispatch("READY", ready)
-        for guild in list(fake.guilds.values()):
+        for guild in self.own_guilds():
             await self.dispatch("GUILD_CREATE", self.guild_create(guild.to_create_payload()))
         self.identified = True
         fake._sessions_by_id[self.session_id] = self
@@ -279,6 +285,10 @@ class GatewaySession:
             if data.get("nonce") is not None:
                 chunk["nonce"] = data["nonce"]
             await self.dispatch("GUILD_MEMBERS_CHUNK", chunk)
+
+    def own_guilds(self) -> list[Any]:
+        """The servers of this connection's shard."""
+        return [g for g in self.fake.guilds.values() if shards.holds(self.shard, g.id)]
 
     def guild_create(self, data: dict[str, Any]) -> dict[str, Any]:
         """Without the GUILD_MEMBERS intent Discord sends only the bot's own member."""

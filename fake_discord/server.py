@@ -14,6 +14,7 @@ from typing import Any
 from aiohttp import web
 
 from . import interactions as ix_types
+from . import shards
 from .faults import Faults
 from .gateway import (
     FAKE_KEY,
@@ -163,6 +164,7 @@ class FakeDiscord(FakeState):
         self._pump: asyncio.Task[None] | None = None
         self._timers: list[asyncio.TimerHandle] = []
         self._runner: web.AppRunner | None = None
+        self.sharding = shards.Sharding()
 
     # -- lifecycle --------------------------------------------------------------------------
     @property
@@ -286,6 +288,8 @@ class FakeDiscord(FakeState):
             event, data = await self._events.get()
             targets = dict.fromkeys([*self._sessions, *self._sessions_by_id.values()])
             for session in targets:
+                if not shards.receives(session.shard, event, data):
+                    continue
                 if session.ready:
                     payload = self._event_for(session, event, data)
                     if payload is not None:

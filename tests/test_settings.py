@@ -77,6 +77,29 @@ def test_env_example_documents_exactly_the_settings():
     assert documented == {f.metadata["env"] for c in settings_classes() for f in fields(c)}
 
 
+def unread_settings(cls: type, code: str) -> list[str]:
+    """The fields of ``cls`` that ``code`` never reads from a settings object: as
+    ``settings.FIELD`` (``self.settings.FIELD``, ``bot.settings.FIELD``...) or through a
+    property or method of ``cls`` that reads it. ``record.FIELD`` or ``guild_settings.FIELD``
+    (another class's attribute of the same name) does not count."""
+    members = {
+        name: inspect.getsource(getattr(value, "fget", value))
+        for name, value in vars(cls).items()
+        if isinstance(value, property) or (inspect.isfunction(value) and not name.startswith("_"))
+    }
+    unread = []
+    for f in fields(cls):
+        readers = {f.name}
+        while (
+            more := {m for m, src in members.items() if any(f"self.{r}" in src for r in readers)}
+            - readers
+        ):
+            readers |= more
+        if not any(re.search(rf"(?<![\w])settings\.{r}\b", code) for r in readers):
+            unread.append(f.name)
+    return unread
+
+
 @pytest.mark.parametrize("cls", settings_classes(), ids=lambda c: c.__name__)
 def test_every_setting_is_read_by_the_code(cls):
     """A setting documented in .env.example but read by nothing makes a false promise."""
@@ -86,14 +109,17 @@ def test_every_setting_is_read_by_the_code(cls):
         for p in (ROOT / package).rglob("*.py")
         if p.name != "settings.py"
     )
-    members = {
-        name: inspect.getsource(getattr(value, "fget", value))
-        for name, value in vars(cls).items()
-        if isinstance(value, property) or (inspect.isfunction(value) and not name.startswith("_"))
-    }
-    for f in fields(cls):
-        readers = {f.name} | {m for m, src in members.items() if f"self.{f.name}" in src}
-        assert any(re.search(rf"\.{r}\b", code) for r in readers), f"nothing reads {f.name}"
+    assert unread_settings(cls, code) == []
+
+
+def test_a_same_named_attribute_of_something_else_is_not_a_read():
+    from worker.settings import WorkerSettings
+
+    names = {f.name for f in fields(WorkerSettings)}
+    others = "\n".join(f"x = job.{n} + guild_settings.{n} + other_settings.{n}" for n in names)
+    assert set(unread_settings(WorkerSettings, others)) == names
+    reads = "\n".join(f"y = self.worker.settings.{n}" for n in names)
+    assert unread_settings(WorkerSettings, reads) == []
 
 
 def test_every_range_error_is_one_line_naming_the_variable():
@@ -122,18 +148,18 @@ def test_sync_defaults_to_the_test_guild():
 def test_the_queue_password_is_never_shown(caplog):
     import logging
 
-    from jobs.config import MaskSecret, mask_url
+    from jobs.masking import MaskSecrets, mask_conninfo, secrets_of
     from worker.settings import load_worker_settings
 
     url = "postgresql://lstm:s3cr3t-pw@db.example:5432/jobs?sslmode=require"
-    assert mask_url(url) == "postgresql://lstm:***@db.example:5432/jobs?sslmode=require"
+    assert mask_conninfo(url) == "postgresql://lstm:***@db.example:5432/jobs?sslmode=require"
     for load in (load_settings, load_worker_settings):
         settings = load(env={"LSTM_BOT_QUEUE_URL": url}, dotenv=None)
         assert settings.queue_url == url and "s3cr3t" not in repr(settings)
         with pytest.raises(SettingsError) as bad:
             load(env={"LSTM_BOT_QUEUE_URL": "mysql://lstm:s3cr3t-pw@db/jobs"}, dotenv=None)
         assert "s3cr3t" not in str(bad.value) and "postgresql://" in str(bad.value)
-    caplog.handler.addFilter(MaskSecret("s3cr3t-pw"))
+    caplog.handler.addFilter(MaskSecrets(secrets_of(url)))
     try:
         raise RuntimeError(f"could not connect to {url}")
     except RuntimeError:
