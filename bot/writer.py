@@ -22,6 +22,7 @@ import dataclasses
 import io
 import logging
 import time
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +43,7 @@ from .formatting import (
 )
 from .generation import Generated
 from .i18n import Num, t
+from .pacing import deliver, try_once, webhook_edit_key
 from .registry import ModelRecord
 from .reply_buttons import reply_state, reply_view
 from .reply_text import (
@@ -93,6 +95,7 @@ class Target:
         self.interaction = interaction
         self.new_message = new_message
         self.message: discord.WebhookMessage | None = None
+        self.edit_key = webhook_edit_key(interaction)  # its rate-limit bucket (bot.pacing)
 
     async def show(
         self,
@@ -168,10 +171,11 @@ class ReplyWriter:
             ):
                 now = time.monotonic()
                 interval = max(EDIT_INTERVAL, service.in_flight / EDITS_PER_SECOND)
-                if now - last_edit >= interval and not progress.done:
+                due = now - last_edit >= interval and not progress.done
+                if due and self.bot.pacing.may_edit(target.edit_key):  # (else: skip this one)
                     text = writing.before + progress.text
                     content, _ = generated_message(writing.seed, text, writing_footer, cursor=True)
-                    await target.show(content)
+                    await try_once(lambda c=content: target.show(c), "an edit of a reply")
                     last_edit = now
         except SeedError as exc:
             detail = store_problem("seed", exc.code, exc.params) or str(exc)
@@ -187,11 +191,16 @@ class ReplyWriter:
         view = reply_view(state, locale)
         content = fits_whole(seed, text, footer)
         if content is not None:
-            await target.show(content, view=view)
+            await deliver(lambda: target.show(content, view=view), "a reply's final text")
             return
         content, _ = generated_message(seed, text, footer + " · " + t(locale, "generate.attached"))
-        data = io.BytesIO((seed + text).encode("utf-8"))
-        await target.show(content, files=[discord.File(data, filename=ATTACHMENT)], view=view)
+        raw = (seed + text).encode("utf-8")
+
+        def show() -> Awaitable[None]:  # a new File each try: one is spent once sent
+            files = [discord.File(io.BytesIO(raw), filename=ATTACHMENT)]
+            return target.show(content, files=files, view=view)
+
+        await deliver(show, "a reply's final text")
 
     # -- the buttons -------------------------------------------------------------------------
     async def continue_reply(self, interaction: discord.Interaction, state: ReplyState) -> None:

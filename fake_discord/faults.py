@@ -1,6 +1,8 @@
 """Faults on demand for the fake's REST API: a fraction of requests answered with 500, 502
 or 503, answered slowly, or whose connection is reset, before anything is done (so a retry
-is always safe). Interaction callbacks are spared unless ``callbacks=True`` (a failed
+is always safe); and, only when asked for (``kinds=(..., "lost")``), requests that are done
+but whose answer is lost (the connection is reset after the work: a retry may do it twice).
+Interaction callbacks are spared unless ``callbacks=True`` (a failed
 callback is an interaction the user sees fail, whatever the bot does).
 """
 
@@ -11,6 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 KINDS = ("500", "502", "503", "slow", "reset")
+ALL_KINDS = (*KINDS, "lost")
 
 
 @dataclass
@@ -23,9 +26,9 @@ class Faults:
     counts: Counter[str] = field(default_factory=Counter)
 
     def __post_init__(self) -> None:
-        unknown = set(self.kinds) - set(KINDS)
+        unknown = set(self.kinds) - set(ALL_KINDS)
         if unknown:
-            raise ValueError(f"unknown fault kinds {sorted(unknown)}; known: {KINDS}")
+            raise ValueError(f"unknown fault kinds {sorted(unknown)}; known: {ALL_KINDS}")
         self._rng = random.Random(self.seed)
 
     def pick(self, path: str) -> str | None:

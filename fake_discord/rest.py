@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 API = "/api/v10"
+LOST: web.RequestKey[bool] = web.RequestKey("lost", bool)  # a "lost" fault: answer dropped
+NONCE_SECONDS = 300.0  # how long Discord remembers an enforced nonce ("a few minutes")
 _FILE_FIELD = re.compile(r"files\[(\d+)\]|file(\d*)")
 
 
@@ -467,8 +469,27 @@ class Rest:
         if not (data.get("content") or data.get("embeds") or uploads or data.get("components")):
             return error(400, 50006, "Cannot send an empty message")
         self._checked(data, uploads, f"message in #{channel.name}")
+        nonce = data.get("nonce") if data.get("enforce_nonce") else None
+        same = self._nonced(channel, nonce)
+        if same is not None:  # Discord: the message created with this nonce, not a new one
+            return self._payload(same)
         msg = self.fake.create_message(channel, self.fake.bot_user, data, uploads)
+        if nonce is not None:
+            msg.nonce = str(nonce)
         return self._payload(msg)
+
+    def _nonced(self, channel: FakeChannel, nonce: object) -> FakeMessage | None:
+        """The bot's message in ``channel`` created with ``nonce`` in the last
+        ``NONCE_SECONDS`` (``enforce_nonce``: Discord then returns it instead of posting)."""
+        if nonce is None:
+            return None
+        since = self.fake.now() - NONCE_SECONDS
+        for msg in reversed(channel.messages):
+            if msg.created_at < since:
+                return None
+            if msg.nonce == str(nonce) and msg.author is self.fake.bot_user:
+                return msg
+        return None
 
     async def get_message(self, request: web.Request) -> web.Response:
         channel = self._channel(request)
@@ -566,6 +587,9 @@ async def _fault(fake: FakeDiscord, request: web.Request, sub: str) -> web.Respo
     if kind == "slow":
         await asyncio.sleep(fake.faults.slow_seconds)
         return None
+    if kind == "lost":
+        request[LOST] = True
+        return None
     if kind == "reset":
         if request.transport is not None:
             request.transport.abort()
@@ -589,6 +613,8 @@ def make_middleware(fake: FakeDiscord) -> Any:
                 return refused
         response = await _handle(fake, request, handler)
         response.headers.update(headers)
+        if request.get(LOST) and request.transport is not None:
+            request.transport.abort()  # done, but the answer never arrives
         fake.limits.note_invalid(response.status)
         return response
 
