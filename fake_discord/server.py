@@ -147,7 +147,7 @@ class FakeDiscord(FakeState):
         self.port = port
         self.heartbeat_interval = heartbeat_interval
         self.heartbeat_ack_delay = heartbeat_ack_delay
-        #: Set to stop answering heartbeats (discord.py then reconnects, as with Discord).
+        #: Set to stop answering heartbeats (a missing ACK: clients should reconnect).
         self.drop_heartbeat_acks = False
         #: Discord's rate limits (``fake.limits.enabled = False`` turns them off).
         self.limits = RateLimits(
