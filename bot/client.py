@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from pathlib import Path
@@ -9,12 +10,13 @@ from pathlib import Path
 import discord
 from discord.ext import commands
 
-from jobs.config import mask_url
 from jobs.engine import open_queue
+from jobs.masking import mask_conninfo
 from jobs.queue import JobQueue
 from model_store import ModelCatalog, ModelStoreError
 from model_store.store import BUILTIN_DIR
 
+from .change_watch import ChangeWatcher
 from .cooldown import WritingCooldown
 from .db import bot_database
 from .generation import GenerationService
@@ -23,6 +25,7 @@ from .i18n.translator import CatalogueTranslator
 from .job_reporter import JobReporter
 from .registry import ModelRegistry
 from .settings import Settings
+from .sharding import HEARTBEAT_SECONDS, ShardClaims, format_shard_ids, identify_slot, shard_of
 from .transfer import ResultImporter, sweep_orphans
 from .tree import BotTree
 from .writer import ReplyWriter
@@ -38,7 +41,7 @@ EXTENSIONS = (
 )
 
 
-class LSTMBot(commands.Bot):
+class LSTMBot(commands.AutoShardedBot):
     def __init__(
         self,
         settings: Settings,
@@ -56,6 +59,8 @@ class LSTMBot(commands.Bot):
             tree_cls=BotTree,
             help_command=None,
             owner_id=settings.owner_id,
+            shard_count=settings.shard_count,
+            shard_ids=_list(settings.shard_id_list),
         )
         self.settings = settings
         self.extensions_to_load = extensions
@@ -72,6 +77,14 @@ class LSTMBot(commands.Bot):
         self.jobs: JobQueue  # opened in setup_hook
         self.importer: ResultImporter
         self.reporter = JobReporter(self, settings.poll_seconds)
+        self.shard_claims = ShardClaims(self.db)
+        self.max_concurrency = 1
+        self.changes = ChangeWatcher(
+            self.db,
+            self.generation,
+            heartbeat=self.shard_claims.refresh,
+            heartbeat_seconds=HEARTBEAT_SECONDS,
+        )
         # Said after "Queued job #N" when no worker will take it (the console without the
         # train extra); None on a real deployment, whose workers run elsewhere.
         self.worker_hint: str | None = None
@@ -92,7 +105,8 @@ class LSTMBot(commands.Bot):
         )
         builtins = await self.registry.sync_builtins()
         await sweep_orphans(self.registry, settings.guild_model_path)
-        where = mask_url(settings.queue_url) if settings.queue_url else "the bot's database"
+        await self.importer.adopt_legacy()
+        where = mask_conninfo(settings.queue_url) if settings.queue_url else "the bot's database"
         log.info("database ready at %s; built-in models: %s", self.db.path, ", ".join(builtins))
         log.info("training jobs queue: %s", where)
         broken = await self.registry.check_builtins()
@@ -108,6 +122,7 @@ class LSTMBot(commands.Bot):
         if self.sync_commands:
             await self.tree.sync()
         self.reporter.start()
+        self.changes.start()
         default = await self.registry.get(None, self.settings.default_model)
         if default is None:
             log.error("the default model %r does not exist", self.settings.default_model)
@@ -116,6 +131,36 @@ class LSTMBot(commands.Bot):
                 await self.generation.engine(default.path, default.checksum, default.name)
             except ModelStoreError:
                 pass  # marked broken (and logged) by the registry; other models still work
+
+    async def launch_shards(self) -> None:
+        """Only when connecting (not for ``lstm-bot sync``): claim the shards, then tidy."""
+        await self.claim_shards()
+        await sweep_orphans(self.registry, self.settings.guild_model_path, self.holds_guild)
+        await super().launch_shards()
+
+    async def claim_shards(self) -> None:
+        """Settle the shard count (Discord's recommendation unless set) and this process's
+        shards, and record them; :class:`ShardConflict` when another process disagrees."""
+        count, _, limits = await self.http.get_bot_gateway()
+        self.max_concurrency = int(limits.get("max_concurrency") or 1)
+        if self.shard_count is None:
+            self.shard_count = count
+        if self.shard_ids is None:
+            self.shard_ids = list(range(self.shard_count))
+        await self.shard_claims.claim(self.shard_count, tuple(self.shard_ids))
+        log.info("shards %s of %d", format_shard_ids(self.shard_ids), self.shard_count)
+
+    def holds_guild(self, guild_id: int | None) -> bool:
+        """Whether this process serves that server (DMs: shard 0's process)."""
+        if self.shard_count is None or self.shard_ids is None:
+            return True
+        return shard_of(guild_id, self.shard_count) in self.shard_ids
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        """One IDENTIFY per 5 s per bucket, over every process of the bot."""
+        wait = await identify_slot(self.db, shard_id or 0, self.max_concurrency)
+        if wait > 0:
+            await asyncio.sleep(wait)
 
     async def on_ready(self) -> None:
         log.info(
@@ -128,12 +173,19 @@ class LSTMBot(commands.Bot):
     async def close(self) -> None:
         try:
             await self.reporter.stop()
+            await self.changes.stop()
             await super().close()
             self.generation.close()
             if hasattr(self, "jobs"):
                 await self.jobs.close()
         finally:
+            if self.db._conn is not None:
+                await self.shard_claims.release()
             await self.db.close()
+
+
+def _list(ids: tuple[int, ...] | None) -> list[int] | None:
+    return None if ids is None else list(ids)
 
 
 async def sync_tree(bot: commands.Bot, guild_id: int | None = None) -> list:

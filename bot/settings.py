@@ -20,6 +20,8 @@ from jobs.config import (
 )
 from model_store.store import NAME_RE
 
+from .sharding import parse_shard_ids
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -51,6 +53,9 @@ class Settings:
     lease_seconds: float = field(default=60.0, metadata={"env": "LSTM_BOT_LEASE_SECONDS"})
     max_attempts: int = field(default=3, metadata={"env": "LSTM_BOT_MAX_ATTEMPTS"})
     poll_seconds: float = field(default=2.0, metadata={"env": "LSTM_BOT_POLL_SECONDS"})
+    # sharding (see bot/sharding.py): None = Discord's recommended count, every shard
+    shard_count: int | None = field(default=None, metadata={"env": "LSTM_BOT_SHARD_COUNT"})
+    shard_ids: str | None = field(default=None, metadata={"env": "LSTM_BOT_SHARD_IDS"})
 
     @property
     def database_path(self) -> Path:
@@ -64,6 +69,11 @@ class Settings:
     def guild_model_path(self) -> Path:
         """Models trained from Discord, one folder per server."""
         return self.data_dir / "guild-models"
+
+    @property
+    def shard_id_list(self) -> tuple[int, ...] | None:
+        """This process's shards (``LSTM_BOT_SHARD_IDS``), None for every shard."""
+        return parse_shard_ids(self.shard_ids) if self.shard_ids else None
 
     def require_token(self) -> str:
         if not self.discord_token.strip():
@@ -86,7 +96,25 @@ def load_settings(
         raise SettingsError(
             f"LSTM_BOT_DEFAULT_MODEL is not a model name: {settings.default_model!r}"
         )
+    check_shards(settings)
     return settings
+
+
+def check_shards(settings: Settings) -> None:
+    """LSTM_BOT_SHARD_IDS: shard ids below LSTM_BOT_SHARD_COUNT, which it needs."""
+    if not settings.shard_ids:
+        return
+    try:
+        ids = parse_shard_ids(settings.shard_ids)
+    except ValueError:
+        raise SettingsError(f"LSTM_BOT_SHARD_IDS is malformed: {settings.shard_ids!r}") from None
+    if settings.shard_count is None:
+        raise SettingsError("LSTM_BOT_SHARD_IDS needs LSTM_BOT_SHARD_COUNT")
+    if ids[-1] >= settings.shard_count:
+        raise SettingsError(
+            f"LSTM_BOT_SHARD_IDS names shard {ids[-1]}, but LSTM_BOT_SHARD_COUNT is "
+            f"{settings.shard_count} (shards 0 to {settings.shard_count - 1})"
+        )
 
 
 __all__ = ["Settings", "SettingsError", "load_settings", "read_dotenv"]

@@ -30,6 +30,7 @@ import discord
 from model_store import SampleOptions, SeedError
 
 from .autocomplete import check_usable
+from .downloads import DownloadFailed
 from .errors import UserFacingError
 from .formatting import (
     FOOTER_LIMIT,
@@ -46,8 +47,10 @@ from .reply_buttons import reply_state, reply_view
 from .reply_text import (
     ATTACHMENT,
     FOOTER,
+    NotAReply,
     Reply,
     ReplyState,
+    StillWriting,
     Unreadable,
     fits_whole,
     read_reply,
@@ -270,26 +273,36 @@ class ReplyWriter:
         assert interaction.message is not None
         try:
             return await read_reply(interaction.message, state)
+        except StillWriting:
+            raise UserFacingError("buttons.busy") from None
+        except DownloadFailed as exc:  # a passing failure: the buttons stay
+            raise UserFacingError("download.try_again", why=exc.why) from None
         except Unreadable as exc:
             log.info("message %d can't be read back: %s", interaction.message.id, exc)
             await self._drop_buttons(interaction)
             raise UserFacingError("buttons.unreadable") from None
 
     async def text_of(self, message: discord.Message) -> str:
-        """A message's text for "Continue this text": a reply of this bot with its buttons is
-        read back as the buttons read it (no markdown, no footer; from ``generated.txt`` when
-        the text was attached); any other message (or one that can't be read back): its
-        content. Nothing of it is kept."""
+        """A message's text for "Continue this text". A generated reply of this bot, with its
+        buttons or without (an earlier part of a Continue chain, a reply whose model was
+        deleted), is read back as the buttons read it: no markdown, no footer, from
+        ``generated.txt`` when the text was attached; one still being written is refused as
+        busy. Any other message: its content. Nothing of it is kept."""
         me = self.bot.user
-        state = reply_state(message) if me is not None and message.author.id == me.id else None
-        if state is not None:
-            try:
-                reply = await read_reply(message, state)
-            except Unreadable:
-                pass
-            else:
-                return reply.seed + reply.text
-        return message.content or ""
+        if me is None or message.author.id != me.id:
+            return message.content or ""
+        try:
+            reply = await read_reply(message, reply_state(message))
+        except NotAReply:
+            return message.content or ""
+        except StillWriting:
+            raise UserFacingError("continue.still_writing") from None
+        except DownloadFailed as exc:
+            raise UserFacingError("download.try_again", why=exc.why) from None
+        except Unreadable as exc:
+            log.info("message %d can't be read back: %s", message.id, exc)
+            raise UserFacingError("continue.unreadable") from None
+        return reply.seed + reply.text
 
     @staticmethod
     async def _drop_buttons(interaction: discord.Interaction) -> None:

@@ -17,7 +17,7 @@ from bot.formatting import FIELD_LIMIT, escape_within, loss_text
 from bot.i18n import Num, t
 from bot.job_views import figures
 from bot.permissions import may_manage
-from bot.registry import ModelRecord
+from bot.registry import ModelGone, ModelRecord
 from bot.tree import defer
 from model_store import SampleOptions
 from model_store.outcome import Outcome
@@ -130,6 +130,9 @@ class ConfirmDelete(discord.ui.View):
         )
         try:
             was_default = await self.cog.delete_model(self.record)
+        except ModelGone:  # a stale dialog: that model is gone (another one may have its name)
+            await interaction.edit_original_response(content=t(locale, "delete.gone", name=name))
+            return
         except Exception:
             log.exception("could not delete model %s", name)
             await interaction.edit_original_response(content=t(locale, "error.unexpected"))
@@ -196,8 +199,12 @@ class Models(commands.GroupCog, group_name="model", group_description="Browse an
         # The bot's own default is stored as "none chosen": the server then follows the bot's
         # setting instead of pinning today's name.
         follows_bot = record.builtin and record.name == self.bot.settings.default_model
-        chosen = None if follows_bot else record.name
-        await self.bot.guild_settings.set_default_model(interaction.guild_id, chosen)
+        try:
+            await self.bot.guild_settings.set_default_model(
+                interaction.guild_id, None if follows_bot else record
+            )
+        except ModelGone:  # deleted since it was looked up
+            raise UserFacingError("default.gone", name=record.name) from None
         log.info("guild %s: default model %s", interaction.guild_id, record.name)
         await interaction.edit_original_response(
             content=t(interaction.locale, "default.set", name=record.name)
@@ -223,11 +230,14 @@ class Models(commands.GroupCog, group_name="model", group_description="Browse an
         )
 
     async def delete_model(self, record: ModelRecord) -> bool:
-        """Delete ``record``; True when it was its server's default model (now unset)."""
-        was_default = await self.bot.guild_settings.forget_model(record.guild_id, record.name)
+        """Delete ``record`` (that very model: :class:`ModelGone` when it has gone meanwhile);
+        True when it was its server's default model (now unset)."""
+        await self.bot.registry.hide(record)  # first: nothing can choose or use it any more
+        was_default = await self.bot.guild_settings.forget_model(record)
         self.bot.generation.evict(record.path)
-        await self.bot.registry.delete(record)
-        if record.job_id is not None:  # an uploaded text kept from its training goes too
+        await self.bot.registry.remove(record)
+        # An uploaded text kept from its training goes too, if that job is in this queue.
+        if record.job_id is not None and record.job_queue == await self.bot.jobs.identity():
             await self.bot.jobs.delete_corpus(record.job_id)
         log.info("deleted model %s of guild %s", record.name, record.guild_id)
         return was_default

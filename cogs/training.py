@@ -6,13 +6,13 @@ import asyncio
 import logging
 from typing import Literal
 
-import aiohttp
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot.autocomplete import model_choices, resolve_model
 from bot.client import LSTMBot
+from bot.downloads import DownloadFailed, download
 from bot.errors import UserFacingError
 from bot.formatting import code, sentence, shorten, store_problem
 from bot.i18n import Message, Num, t
@@ -157,15 +157,14 @@ def _check_size(size: int, limit: int) -> None:
 
 
 async def _download(file: discord.Attachment, shown: str) -> bytes:
+    """The upload's bytes (:func:`bot.downloads.download`): a file that is gone asks for
+    another upload; a passing failure (a time-out, a 5xx, a reset connection) for a retry."""
     try:
-        return await file.read()
-    except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as exc:
-        log.warning("could not download attachment %s: %r", file.url, exc)
-        if isinstance(exc, discord.HTTPException):
-            why: str | Message = f"HTTP {exc.status}"
-        else:
-            why = Message("train.network_error")
-        raise UserFacingError("train.download_failed", file=shown, why=why) from None
+        return await download(file)
+    except DownloadFailed as exc:
+        if exc.gone:
+            raise UserFacingError("train.download_failed", file=shown, why=exc.why) from None
+        raise UserFacingError("train.download_try_again", file=shown, why=exc.why) from None
 
 
 async def setup(bot: LSTMBot) -> None:

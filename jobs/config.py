@@ -1,17 +1,19 @@
 """Settings from the environment and an optional ``.env`` file (environment wins), for the bot
 (:mod:`bot.settings`) and the worker (:mod:`worker.settings`) alike; and the queue's URL, whose
-password never reaches a log line, an error or a reply (:func:`mask_url`, :func:`mask_logs`).
+password never reaches a log line, an error or a reply (:mod:`jobs.masking`).
 """
 
 from __future__ import annotations
 
-import logging
 import math
 import os
+import re
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
+
+from .masking import mask_conninfo
 
 
 class SettingsError(Exception):
@@ -75,7 +77,7 @@ def env_values(
         try:
             values[f.name] = convert(source[name], f.type)
         except ValueError:
-            shown = mask_url(source[name]) if name == QUEUE_URL_ENV else source[name]
+            shown = mask_conninfo(source[name]) if name == QUEUE_URL_ENV else source[name]
             raise SettingsError(f"{name} is malformed: {shown!r}") from None
     return values
 
@@ -98,6 +100,7 @@ RANGES: dict[str, tuple[float, float | None]] = {
     "LSTM_BOT_LEASE_SECONDS": (1, 86400),
     "LSTM_BOT_MAX_ATTEMPTS": (1, 100),
     "LSTM_BOT_POLL_SECONDS": (0.01, 3600),
+    "LSTM_BOT_SHARD_COUNT": (1, None),
 }
 
 
@@ -122,69 +125,25 @@ def check_ranges(settings: Any) -> None:
 QUEUE_URL_ENV = "LSTM_BOT_QUEUE_URL"
 
 
+_KEYWORDS = re.compile(r"^\s*(\w+\s*=\s*('(\\.|[^'\\])*'|[^\s']*)\s*)+$")
+
+
 def check_queue_url(url: str | None) -> str | None:
-    """``None`` or a ``postgresql://`` URL; anything else is a :class:`SettingsError`."""
+    """``None``, a ``postgresql://`` URL or libpq's keyword/value string (``host=... dbname=...``);
+    anything else is a :class:`SettingsError` (whose text never shows the password)."""
     if not url:
         return None
-    parts = urlsplit(url)
-    if parts.scheme not in {"postgresql", "postgres"} or not parts.hostname:
-        raise SettingsError(
-            f"{QUEUE_URL_ENV} must look like postgresql://USER:PASSWORD@HOST:PORT/DATABASE "
-            f"(got {mask_url(url)!r})"
-        )
-    return url
-
-
-def mask_url(url: str) -> str:
-    """The URL with its password replaced by ``***``."""
+    if _KEYWORDS.match(url) and re.search(r"\b(host|hostaddr|dbname|service)\s*=", url):
+        return url
     try:
         parts = urlsplit(url)
+        good = parts.scheme in {"postgresql", "postgres"} and bool(url.split("://", 1)[1])
     except ValueError:
-        return "***"
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    if parts.port:
-        host += f":{parts.port}"
-    user = f"{parts.username}:***@" if parts.username else ":***@"
-    return urlunsplit(parts._replace(netloc=user + host))
-
-
-def password_of(url: str | None) -> str | None:
-    if not url:
-        return None
-    try:
-        return urlsplit(url).password or None
-    except ValueError:
-        return None
-
-
-class MaskSecret(logging.Filter):
-    """Replaces a secret in every record it sees (message, arguments and traceback)."""
-
-    def __init__(self, secret: str):
-        super().__init__()
-        self.secret = secret
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        text = record.getMessage()
-        if record.exc_info and not record.exc_text:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-        if self.secret in text:
-            record.msg, record.args = text.replace(self.secret, "***"), None
-        if record.exc_text and self.secret in record.exc_text:
-            record.exc_text = record.exc_text.replace(self.secret, "***")
-        return True
-
-
-def mask_logs(url: str | None) -> None:
-    """Keep the queue URL's password out of every log handler of this process."""
-    secret = password_of(url)
-    if not secret:
-        return
-    handlers = logging.getLogger().handlers or [logging.lastResort]
-    for handler in handlers:
-        if handler is not None and not any(
-            isinstance(f, MaskSecret) and f.secret == secret for f in handler.filters
-        ):
-            handler.addFilter(MaskSecret(secret))
+        good = False
+    if not good:  # shown only as far as its password can be told apart
+        shown = repr(mask_conninfo(url)) if "://" in url or "=" in url else "something else"
+        raise SettingsError(
+            f"{QUEUE_URL_ENV} must look like postgresql://USER:PASSWORD@HOST:PORT/DATABASE "
+            f"(got {shown})"
+        )
+    return url

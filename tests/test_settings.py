@@ -148,18 +148,18 @@ def test_sync_defaults_to_the_test_guild():
 def test_the_queue_password_is_never_shown(caplog):
     import logging
 
-    from jobs.config import MaskSecret, mask_url
+    from jobs.masking import MaskSecrets, mask_conninfo, secrets_of
     from worker.settings import load_worker_settings
 
     url = "postgresql://lstm:s3cr3t-pw@db.example:5432/jobs?sslmode=require"
-    assert mask_url(url) == "postgresql://lstm:***@db.example:5432/jobs?sslmode=require"
+    assert mask_conninfo(url) == "postgresql://lstm:***@db.example:5432/jobs?sslmode=require"
     for load in (load_settings, load_worker_settings):
         settings = load(env={"LSTM_BOT_QUEUE_URL": url}, dotenv=None)
         assert settings.queue_url == url and "s3cr3t" not in repr(settings)
         with pytest.raises(SettingsError) as bad:
             load(env={"LSTM_BOT_QUEUE_URL": "mysql://lstm:s3cr3t-pw@db/jobs"}, dotenv=None)
         assert "s3cr3t" not in str(bad.value) and "postgresql://" in str(bad.value)
-    caplog.handler.addFilter(MaskSecret("s3cr3t-pw"))
+    caplog.handler.addFilter(MaskSecrets(secrets_of(url)))
     try:
         raise RuntimeError(f"could not connect to {url}")
     except RuntimeError:

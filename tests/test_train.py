@@ -222,7 +222,7 @@ def test_a_small_upload_at_normal_effort_learns(tiny_model):
     from worker.params import parse_params
 
     text = make_text(7000, seed=3, extra=" à été ñ")
-    config = parse_params({"effort": "normal"}).sized(len(text), CPU)
+    config = parse_params({"effort": "normal"}).recipe(len(text), CPU).train
     result = train(text, "small", base=tiny_model.artifact, config=config)
     outcome = Outcome.from_card(result.artifact.card)
     assert outcome.base is not None and outcome.learned, outcome

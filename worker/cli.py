@@ -14,9 +14,10 @@ import logging
 import sys
 from pathlib import Path
 
-from jobs.config import SettingsError, mask_logs
+from jobs.config import SettingsError
 from jobs.engine import open_queue
 from jobs.errors import JobQueueError
+from jobs.masking import mask_logs
 from model_store.backend import configure, require_training
 from model_store.errors import ModelStoreError
 

@@ -20,8 +20,8 @@ import time
 from argparse import Namespace
 from pathlib import Path
 
-from jobs.config import mask_url
 from jobs.errors import CancelRequested, LeaseLost
+from jobs.masking import mask_conninfo
 from jobs.queue import JobQueue
 from jobs.records import EPOCH, Job, Lease
 from model_store import Generator, ModelArtifact, SampleOptions
@@ -295,7 +295,7 @@ async def serve(args: Namespace, settings: WorkerSettings, queue: JobQueue) -> i
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, pending_signals.append, sig)
     device = await asyncio.to_thread(describe_device)
-    where = mask_url(settings.queue_url) if settings.queue_url else settings.database_path
+    where = mask_conninfo(settings.queue_url) if settings.queue_url else settings.database_path
     log.info("worker %s starting: training on %s; queue %s", worker_id, device, where)
     worker = Worker(
         queue,

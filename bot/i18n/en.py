@@ -67,6 +67,13 @@ MESSAGES: dict[str, str] = {
         "I can't read this reply's text back, so I can't go on with it. "
         "Start again with `/generate`."
     ),
+    "continue.still_writing": "That reply is still being written; try again when it is done.",
+    "continue.unreadable": "I can't read that reply's text back any more, so I can't continue it.",
+    "download.try_again": (
+        "I couldn't download the reply's text from Discord just now ({why}); try again in a moment."
+    ),
+    "download.timeout": "it took too long",
+    "download.network_error": "network error",
     "continue.empty": "That message has no text for me to continue.",
     "continue.attachments_only": (
         "That message has only attachments; I can continue the text of a message."
@@ -98,6 +105,7 @@ MESSAGES: dict[str, str] = {
         "`{name}` is now this server's default model: `/generate` and "
         "*Continue this text* use it when no model is named."
     ),
+    "default.gone": "`{name}` has just been deleted, so it can't be this server's default.",
     "delete.builtin": "`{name}` is a built-in model; it can't be deleted.",
     "delete.not_allowed": "Only the model's owner or someone with Manage Server can delete it.",
     "delete.ask": "Delete `{name}`? Its weights go too; this can't be undone.",
@@ -109,6 +117,7 @@ MESSAGES: dict[str, str] = {
         "It was this server's default model: `/generate` now uses the built-in default, "
         "`{default}`."
     ),
+    "delete.gone": "`{name}` has already been deleted; nothing else was.",
     "delete.kept": "Nothing was deleted.",
     "delete.not_yours": "Only the person who asked can confirm.",
     # -- /train ----------------------------------------------------------------------------
@@ -131,7 +140,9 @@ MESSAGES: dict[str, str] = {
     "train.download_failed": (
         "I couldn't download {file} from Discord ({why}). Please upload it again."
     ),
-    "train.network_error": "network error",
+    "train.download_try_again": (
+        "I couldn't download {file} from Discord just now ({why}); try `/train` again in a moment."
+    ),
     "train.queued": (
         "Queued job #{id}: training `{name}` ({how}, {effort} effort) on {chars} characters."
     ),

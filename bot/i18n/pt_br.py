@@ -66,6 +66,18 @@ MESSAGES: dict[str, str] = {
         "Não consigo reler o texto desta resposta, então não consigo continuá-lo. "
         "Comece de novo com `/generate`."
     ),
+    "continue.still_writing": (
+        "Essa resposta ainda está sendo escrita; tente de novo quando terminar."
+    ),
+    "continue.unreadable": (
+        "Não consigo mais ler o texto dessa resposta, então não posso continuá-lo."
+    ),
+    "download.try_again": (
+        "Não consegui baixar o texto da resposta do Discord agora ({why}); "
+        "tente de novo em instantes."
+    ),
+    "download.timeout": "demorou demais",
+    "download.network_error": "erro de rede",
     "continue.empty": "Essa mensagem não tem texto para eu continuar.",
     "continue.attachments_only": (
         "Essa mensagem só tem anexos; eu consigo continuar o texto de uma mensagem."
@@ -98,6 +110,7 @@ MESSAGES: dict[str, str] = {
         "`{name}` agora é o modelo padrão deste servidor: `/generate` e *Continue this text* "
         "o usam quando nenhum modelo é indicado."
     ),
+    "default.gone": "`{name}` acabou de ser excluído, então não pode ser o padrão deste servidor.",
     "delete.builtin": "`{name}` é um modelo integrado; não pode ser excluído.",
     "delete.not_allowed": (
         "Só quem criou o modelo ou alguém com Gerenciar servidor pode excluí-lo."
@@ -110,6 +123,7 @@ MESSAGES: dict[str, str] = {
     "delete.was_default": (
         "Era o modelo padrão deste servidor: `/generate` agora usa o padrão integrado, `{default}`."
     ),
+    "delete.gone": "`{name}` já foi excluído; nada mais foi excluído.",
     "delete.kept": "Nada foi excluído.",
     "delete.not_yours": "Só quem pediu pode confirmar.",
     # -- /train ----------------------------------------------------------------------------
@@ -133,7 +147,9 @@ MESSAGES: dict[str, str] = {
     "train.download_failed": (
         "Não consegui baixar {file} do Discord ({why}). Envie o arquivo de novo."
     ),
-    "train.network_error": "erro de rede",
+    "train.download_try_again": (
+        "Não consegui baixar {file} do Discord agora ({why}); tente `/train` de novo em instantes."
+    ),
     "train.queued": (
         "Tarefa #{id} na fila: treinando `{name}` ({how}, esforço {effort}) com {chars} caracteres."
     ),
@@ -278,6 +294,9 @@ MESSAGES: dict[str, str] = {
     "reason.worker_unresponsive": "o processo que treinava a tarefa parou de responder",
     "reason.worker_gave_up": "o processo de treino parou de responder vezes demais",
     "reason.result_damaged": "o modelo treinado chegou danificado; treine-o de novo",
+    "reason.result_refused": (
+        "o modelo treinado não indica um servidor ou nome de modelo válido; treine-o de novo"
+    ),
     "reason.name_taken_meanwhile": (
         "um modelo chamado '{name}' foi criado nesse meio-tempo; treine de novo com outro nome"
     ),

@@ -65,6 +65,13 @@ MESSAGES: dict[str, str] = {
         "Bu yanıtın metnini geri okuyamıyorum, bu yüzden devam edemiyorum. `/generate` ile "
         "yeniden başlayın."
     ),
+    "continue.still_writing": "Bu yanıt hâlâ yazılıyor; bitince tekrar deneyin.",
+    "continue.unreadable": "Bu yanıtın metnini artık okuyamıyorum, bu yüzden devam ettiremem.",
+    "download.try_again": (
+        "Yanıtın metnini şu anda Discord'dan indiremedim ({why}); birazdan tekrar deneyin."
+    ),
+    "download.timeout": "çok uzun sürdü",
+    "download.network_error": "ağ hatası",
     "continue.empty": "Bu mesajda devam ettirebileceğim bir metin yok.",
     "continue.attachments_only": (
         "Bu mesajda yalnızca ekler var; ben bir mesajın metnini devam ettirebilirim."
@@ -97,6 +104,7 @@ MESSAGES: dict[str, str] = {
         "`{name}` artık bu sunucunun varsayılan modeli: model belirtilmediğinde "
         "`/generate` ve *Continue this text* onu kullanır."
     ),
+    "default.gone": "`{name}` az önce silindi, bu yüzden bu sunucunun varsayılanı olamaz.",
     "delete.builtin": "`{name}` yerleşik bir model; silinemez.",
     "delete.not_allowed": (
         "Onu yalnızca modelin sahibi ya da Sunucuyu Yönet iznine sahip biri silebilir."
@@ -110,6 +118,7 @@ MESSAGES: dict[str, str] = {
         "Bu sunucunun varsayılan modeliydi: `/generate` artık yerleşik varsayılanı, "
         "`{default}` modelini kullanıyor."
     ),
+    "delete.gone": "`{name}` zaten silinmiş; başka bir şey silinmedi.",
     "delete.kept": "Hiçbir şey silinmedi.",
     "delete.not_yours": "Yalnızca soran kişi onaylayabilir.",
     # -- /train ----------------------------------------------------------------------------
@@ -132,7 +141,10 @@ MESSAGES: dict[str, str] = {
     "train.download_failed": (
         "{file} dosyasını Discord'dan indiremedim ({why}). Lütfen yeniden yükleyin."
     ),
-    "train.network_error": "ağ hatası",
+    "train.download_try_again": (
+        "{file} dosyasını şu anda Discord'dan indiremedim ({why}); "
+        "birazdan `/train` komutunu tekrar deneyin."
+    ),
     "train.queued": (
         "#{id} numaralı iş kuyruğa alındı: `{name}` eğitiliyor ({how}, {effort} çaba), "
         "{chars} karakter üzerinde."
@@ -272,6 +284,9 @@ MESSAGES: dict[str, str] = {
     "reason.worker_unresponsive": "işi eğiten süreç yanıt vermeyi bıraktı",
     "reason.worker_gave_up": "eğitim süreci defalarca yanıt vermeyi bıraktı",
     "reason.result_damaged": "eğitilen model bozuk ulaştı; yeniden eğitin",
+    "reason.result_refused": (
+        "eğitilen model geçerli bir sunucu ya da model adı içermiyor; yeniden eğitin"
+    ),
     "reason.name_taken_meanwhile": (
         "bu arada '{name}' adında bir model oluşturuldu; başka bir adla yeniden eğitin"
     ),

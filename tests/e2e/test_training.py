@@ -407,6 +407,24 @@ async def test_a_failed_download_gets_a_clear_message(env):
     await assert_nothing_stored(env)
 
 
+@pytest.mark.parametrize("how", ["503", "timeout"])
+async def test_a_passing_download_failure_says_try_again(env, monkeypatch, how):
+    """A time-out or a 5xx from Discord's CDN is not the file's fault: try again, no
+    re-upload asked for; nothing stored."""
+    from .test_buttons import failing_cdn
+
+    failing_cdn(monkeypatch, how)
+    attachment = upload(env, make_text(3000), "words.txt")
+    ix = await answered(
+        await env.fake.invoke(
+            env.guild_a, env.alice, "train", {"file": attachment, "name": "words"}
+        )
+    )
+    assert private(ix) and "couldn't download `words.txt`" in reply(ix)
+    assert "try `/train` again in a moment" in reply(ix)
+    await assert_nothing_stored(env)
+
+
 async def test_a_one_character_text_is_refused_at_upload(env):
     ix = await answered(
         await env.fake.invoke(
