@@ -208,11 +208,14 @@ def setup_logging(settings: Any, *, quiet: bool = False) -> None:
     logging.getLogger("discord.http").setLevel(logging.WARNING)
     if quiet:
         logging.getLogger("discord").setLevel(logging.ERROR)
-    mask_logs(settings.queue_url)
+    mask_logs(settings.queue_conninfo)
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
-    from .client import LSTMBot
+    """Run the bot; SIGTERM and Ctrl-C stop it cleanly (:func:`bot.client.serve`)."""
+    import asyncio
+
+    from .client import LSTMBot, serve
 
     token = settings.require_token()
     setup_logging(settings)
@@ -222,7 +225,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         return launch(
             settings, args.processes, bot_command(args.env_file), lambda: recommended_shards(token)
         )
-    LSTMBot(settings).run(token, log_handler=None)
+    asyncio.run(serve(LSTMBot(settings), token))
     return 0
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 import time
 from pathlib import Path
 
@@ -11,7 +12,6 @@ import discord
 from discord.ext import commands
 
 from jobs.engine import open_queue
-from jobs.masking import mask_conninfo
 from jobs.queue import JobQueue
 from model_store import ModelCatalog, ModelStoreError
 from model_store.store import BUILTIN_DIR
@@ -24,6 +24,7 @@ from .guild_settings import GuildSettings
 from .i18n.translator import CatalogueTranslator
 from .job_reporter import JobReporter
 from .registry import ModelRegistry
+from .repair import repair_unfinished
 from .settings import Settings
 from .sharding import HEARTBEAT_SECONDS, ShardClaims, format_shard_ids, identify_slot, shard_of
 from .transfer import ResultImporter, sweep_orphans
@@ -65,7 +66,7 @@ class LSTMBot(commands.AutoShardedBot):
         self.settings = settings
         self.extensions_to_load = extensions
         self.sync_commands = sync_commands
-        self.db = bot_database(settings.database_path, embedded_queue=not settings.queue_url)
+        self.db = bot_database(settings.database_path, embedded_queue=not settings.queue_conninfo)
         self.catalog = ModelCatalog(settings.model_path, builtin_root)
         self.registry = ModelRegistry(self.db, self.catalog)
         self.guild_settings = GuildSettings(self.db, self.registry, settings.default_model)
@@ -90,12 +91,14 @@ class LSTMBot(commands.AutoShardedBot):
         self.worker_hint: str | None = None
         self.failed_extensions: dict[str, str] = {}
         self.started_at = time.monotonic()
+        self._repairing: asyncio.Task[int] | None = None
+        self._closing: asyncio.Future[None] | None = None
 
     async def setup_hook(self) -> None:
         await self.db.open()
         settings = self.settings
         self.jobs = await open_queue(
-            queue_url=settings.queue_url,
+            queue_url=settings.queue_conninfo,
             db=self.db,
             lease_seconds=settings.lease_seconds,
             max_attempts=settings.max_attempts,
@@ -106,9 +109,8 @@ class LSTMBot(commands.AutoShardedBot):
         builtins = await self.registry.sync_builtins()
         await sweep_orphans(self.registry, settings.guild_model_path)
         await self.importer.adopt_legacy()
-        where = mask_conninfo(settings.queue_url) if settings.queue_url else "the bot's database"
         log.info("database ready at %s; built-in models: %s", self.db.path, ", ".join(builtins))
-        log.info("training jobs queue: %s", where)
+        log.info("training jobs queue: %s", settings.queue_shown)
         broken = await self.registry.check_builtins()
         if broken:  # logged one by one; the bot serves every other model
             log.error("unavailable built-in models (files damaged): %s", ", ".join(broken))
@@ -136,6 +138,7 @@ class LSTMBot(commands.AutoShardedBot):
         """Only when connecting (not for ``lstm-bot sync``): claim the shards, then tidy."""
         await self.claim_shards()
         await sweep_orphans(self.registry, self.settings.guild_model_path, self.holds_guild)
+        await self.repair_replies()
         await super().launch_shards()
 
     async def claim_shards(self) -> None:
@@ -149,6 +152,13 @@ class LSTMBot(commands.AutoShardedBot):
             self.shard_ids = list(range(self.shard_count))
         await self.shard_claims.claim(self.shard_count, tuple(self.shard_ids))
         log.info("shards %s of %d", format_shard_ids(self.shard_ids), self.shard_count)
+
+    async def repair_replies(self) -> None:
+        """Finish, in the background, the replies of this process's servers that an earlier
+        process left mid-write (read now: this process has written none yet)."""
+        rows = [r for r in await self.writer.unfinished.all() if self.holds_guild(r.guild_id)]
+        if rows and self._repairing is None:
+            self._repairing = asyncio.create_task(repair_unfinished(self, rows))
 
     def holds_guild(self, guild_id: int | None) -> bool:
         """Whether this process serves that server (DMs: shard 0's process)."""
@@ -171,7 +181,18 @@ class LSTMBot(commands.AutoShardedBot):
         )
 
     async def close(self) -> None:
+        """Stop: refuse new work ("restarting"), give the replies being written
+        ``LSTM_BOT_SHUTDOWN_GRACE`` seconds, end the rest with their text and "stopped: press
+        Continue"; only then close the gateway and the HTTP session, and the rest."""
+        if self._closing is None:
+            self._closing = asyncio.ensure_future(self._close())
+        await asyncio.shield(self._closing)
+
+    async def _close(self) -> None:
         try:
+            await self.writer.flights.land(self.settings.shutdown_grace)
+            if self._repairing is not None:
+                self._repairing.cancel()  # what is left is finished by the next start
             await self.reporter.stop()
             await self.changes.stop()
             await super().close()
@@ -182,6 +203,31 @@ class LSTMBot(commands.AutoShardedBot):
             if self.db._conn is not None:
                 await self.shard_claims.release()
             await self.db.close()
+
+
+async def serve(bot: LSTMBot, token: str) -> None:
+    """Run ``bot`` until it stops. SIGTERM or SIGINT (Ctrl-C) closes it cleanly
+    (:meth:`LSTMBot.close`: the replies being written finish or end with "press Continue");
+    a second one cuts the grace period short."""
+    loop = asyncio.get_running_loop()
+    closing: list[asyncio.Task[None]] = []
+
+    def stop() -> None:
+        if closing:
+            bot.writer.flights.hurry()
+        else:
+            closing.append(asyncio.create_task(bot.close()))
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        try:
+            loop.add_signal_handler(sig, stop)
+        except (NotImplementedError, RuntimeError):  # (not on this platform's loop)
+            log.warning("can't handle signal %s: stopping won't wait for replies", sig.name)
+    try:
+        await bot.start(token)
+    finally:
+        await asyncio.gather(*closing)
+        await bot.close()
 
 
 def _list(ids: tuple[int, ...] | None) -> list[int] | None:

@@ -15,7 +15,9 @@ from jobs.engine import postgres_engine
 from jobs.masking import mask_conninfo
 from jobs.sqlite import SQLITE_MIGRATIONS, SqliteQueue
 
-REGISTRY_MIGRATIONS = Migrations("bot.migrations")
+# Foreign keys off while they run (checked after): 0005 rebuilds the models table, which an
+# older database's job table refers to (ON DELETE SET NULL would clear its model ids).
+REGISTRY_MIGRATIONS = Migrations("bot.migrations", foreign_keys_off=True)
 
 
 def migrations() -> list[tuple[int, str, str]]:
@@ -33,7 +35,7 @@ async def migrate_all(settings: Any, *, post: bool = False) -> list[str]:
     """``lstm-bot db migrate``: create or upgrade every schema the bot uses; one line each.
     ``post`` (``--post``): procrastinate's post-migrations too (:mod:`jobs.pg_schema`)."""
     lines = []
-    embedded = not settings.queue_url
+    embedded = not settings.queue_conninfo
     async with bot_database(settings.database_path, embedded_queue=embedded) as db:
         lines.append(f"registry: version {await db.version()} in {db.path}")
         if embedded:
@@ -41,8 +43,8 @@ async def migrate_all(settings: Any, *, post: bool = False) -> list[str]:
             version = await db.version(SQLITE_MIGRATIONS)
             lines.append(f"job queue (embedded): version {version} in {db.path}")
     if not embedded:
-        done = await postgres_engine().migrate(settings.queue_url, post=post)
-        lines.append(f"job queue at {mask_conninfo(settings.queue_url)}: {done}")
+        done = await postgres_engine().migrate(settings.queue_conninfo, post=post)
+        lines.append(f"job queue at {mask_conninfo(settings.queue_conninfo)}: {done}")
     return lines
 
 

@@ -21,6 +21,12 @@ def escape(text: str) -> str:
     return discord.utils.escape_markdown(text)
 
 
+def model_name(name: str) -> str:
+    """A model's name where markdown applies (embed titles and fields, a reply's footer):
+    shown literally (``a__b__c`` is not underlined). In a code span, use :func:`code`."""
+    return escape(name)
+
+
 def code(text: str) -> str:
     """``text`` as inline code (a backtick inside would end it early, so it becomes ')."""
     return "`" + text.replace("`", "'") + "`"

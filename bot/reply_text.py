@@ -18,12 +18,13 @@ import discord
 from model_store import SampleOptions
 
 from .downloads import DownloadFailed, download
-from .formatting import CURSOR, generated_message
+from .formatting import CURSOR, MESSAGE_LIMIT, generated_message
 from .i18n import LANGUAGES, t
 
 ATTACHMENT = "generated.txt"
 FOOTER = "\n-# "
 MAX_TEMPERATURE = 2.0
+PREVIEW_SLACK = 4  # a preview fills its message to within a few characters
 MAX_SEED_FOUND = 4000  # how far into an attached text a seed without its buttons is looked for
 _NUMBER = r"[0-9][0-9.e+-]*"
 _NAME = r"[a-z0-9][a-z0-9_-]*"  # model_store.store.check_name
@@ -249,6 +250,25 @@ async def read_reply(message: discord.Message, state: ReplyState | None = None) 
         if generated_message(seed, text, footer)[0] == content:
             return Reply(seed, text, whole=False)
     raise Unreadable("the attachment does not match the message")
+
+
+def text_so_far(content: str, state: ReplyState) -> tuple[str, str] | None:
+    """The seed and the text that a reply being written shows (None when it is not being
+    written): a reply left so by a process that died, to be finished with what it shows. A
+    preview (past 2000 characters) shows the start of the text and the end of the seed, which
+    then is all that is left of them."""
+    if not is_writing(content):
+        return None
+    body = content[2 : content.find(FOOTER) - len(CURSOR)]
+    seed, at = _bold(body)
+    if seed is None:
+        return None
+    text, _ = _unescape(body, at + 2, None)
+    if len(content) >= MESSAGE_LIMIT - PREVIEW_SLACK:  # a preview: each part cut with "…"
+        text = text.removesuffix("…")
+        if len(seed) != state.seed_length:
+            seed = seed.removeprefix("…")
+    return seed, text
 
 
 def _seed_lengths(content: str, whole: str, known: int | None) -> list[int]:

@@ -13,10 +13,10 @@ from discord.ext import commands
 from bot.autocomplete import model_choices, resolve_model
 from bot.client import LSTMBot
 from bot.errors import UserFacingError
-from bot.formatting import FIELD_LIMIT, escape_within, loss_text
+from bot.formatting import FIELD_LIMIT, escape_within, loss_text, model_name
 from bot.i18n import Num, t
 from bot.job_views import figures
-from bot.permissions import may_manage
+from bot.permissions import may_manage, server_only
 from bot.registry import ModelGone, ModelRecord
 from bot.tree import defer
 from model_store import SampleOptions
@@ -49,7 +49,8 @@ def list_page(
         if r.name in broken:
             value = f"{_owner(r, locale)} · ⚠️ {t(locale, 'list.damaged')}"
         else:
-            value = f"{_owner(r, locale)} · {t(locale, 'list.base', base=r.base or '—')}\n" + t(
+            base = t(locale, "list.base", base=model_name(r.base or "—"))
+            value = f"{_owner(r, locale)} · {base}\n" + t(
                 locale,
                 "list.loss",
                 loss=loss_text(r.card, locale),
@@ -57,7 +58,7 @@ def list_page(
             )
         if r.name == default:  # the model /generate uses here when none is named
             value = f"⭐ {t(locale, 'list.default')} · {value}"
-        embed.add_field(name=r.name, value=value, inline=False)
+        embed.add_field(name=model_name(r.name), value=value, inline=False)
     embed.set_footer(text=t(locale, "list.footer", page=page + 1, pages=pages))
     return embed
 
@@ -190,8 +191,8 @@ class Models(commands.GroupCog, group_name="model", group_description="Browse an
     )
     @app_commands.describe(name="The model (Manage Server)")
     @app_commands.autocomplete(name=model_choices)
-    @app_commands.guild_only()
     @app_commands.checks.has_permissions(manage_guild=True)
+    @server_only()
     async def default(self, interaction: discord.Interaction, name: str) -> None:
         await defer(interaction, ephemeral=True)
         record = await resolve_model(interaction, name, usable=True)
@@ -213,7 +214,7 @@ class Models(commands.GroupCog, group_name="model", group_description="Browse an
     @app_commands.command(name="delete", description="Delete a model of this server")
     @app_commands.describe(name="The model to delete")
     @app_commands.autocomplete(name=model_choices)
-    @app_commands.guild_only()
+    @server_only()
     async def delete(self, interaction: discord.Interaction, name: str) -> None:
         await defer(interaction, ephemeral=True)
         record = await resolve_model(interaction, name)
@@ -249,12 +250,13 @@ def card_embed(record: ModelRecord, sample: str, locale: object = None) -> disco
     corpus = card.get("corpus", {})
     training = card.get("training", {})
     embed = discord.Embed(
-        title=t(locale, "card.title", name=record.name), colour=discord.Colour.blurple()
+        title=t(locale, "card.title", name=model_name(record.name)), colour=discord.Colour.blurple()
     )
     maker = t(locale, "model.builtin") if record.builtin else f"<@{record.owner_id}>"
     embed.add_field(name=t(locale, "card.made_by"), value=maker)
     embed.add_field(
-        name=t(locale, "card.base"), value=record.base or t(locale, "card.from_scratch")
+        name=t(locale, "card.base"),
+        value=model_name(record.base) if record.base else t(locale, "card.from_scratch"),
     )
     outcome = Outcome.from_card(card)  # next to its base's and a uniform guess
     loss = figures(outcome, locale) if outcome else loss_text(card, locale)

@@ -16,6 +16,7 @@ from bot.downloads import DownloadFailed, download
 from bot.errors import UserFacingError
 from bot.formatting import code, sentence, shorten, store_problem
 from bot.i18n import Message, Num, t
+from bot.permissions import server_only
 from bot.registry import ModelRecord
 from bot.transfer import base_model_for
 from bot.tree import defer
@@ -43,7 +44,7 @@ class Training(commands.Cog):
         from_scratch="Train a new network instead of fine-tuning (needs much more text)",
     )
     @app_commands.autocomplete(base=model_choices)
-    @app_commands.guild_only()
+    @server_only()
     async def train(
         self,
         interaction: discord.Interaction,

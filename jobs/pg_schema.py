@@ -150,7 +150,13 @@ class Versions:
         return None
 
     def older(self) -> bool:
-        return self.legacy or self.jobs < PG_MIGRATIONS.latest or bool(self.pending(post=False))
+        return (
+            self.legacy
+            or self.pre is None
+            or self.post is None
+            or self.jobs < PG_MIGRATIONS.latest
+            or bool(self.pending(post=False))
+        )
 
 
 async def read_versions(conn: psycopg.AsyncConnection) -> Versions | None:
@@ -216,7 +222,7 @@ async def _migrate(conn: psycopg.AsyncConnection, *, post: bool) -> list[str]:
     versions = await read_versions(conn)
     cursor = await conn.execute("SELECT to_regclass('procrastinate_jobs') IS NOT NULL")
     has_procrastinate = (await cursor.fetchone())[0]
-    if has_procrastinate and (versions is None or versions.pre is None):
+    if has_procrastinate and (versions is None or versions.pre is None or versions.post is None):
         raise SchemaError(
             "the job queue's database has procrastinate's tables but no record of their "
             "version (they were made without `lstm-bot db migrate`): use an empty database"

@@ -210,3 +210,25 @@ def test_procrastinates_schema_made_elsewhere_is_one_line(tmp_path: Path, empty_
         "error: the job queue's database has procrastinate's tables but no record of their "
         "version (they were made without `lstm-bot db migrate`): use an empty database"
     )
+
+
+@pytest.mark.parametrize("component", ["registry", "jobs"])
+def test_a_sqlite_database_of_a_newer_lstm_bot_is_refused(tmp_path: Path, component: str) -> None:
+    """As on PostgreSQL: a schema newer than this code is refused, saying what to do."""
+    import sqlite3
+
+    assert lstm_bot("db", "migrate", cwd=tmp_path).returncode == 0
+    path = tmp_path / "data" / "lstm-bot.sqlite3"
+    with sqlite3.connect(path) as conn:
+        if component == "registry":
+            conn.execute(f"PRAGMA user_version = {REGISTRY_MIGRATIONS.latest + 1}")
+        else:
+            conn.execute(
+                "UPDATE schema_versions SET version = version + 1 WHERE component = 'jobs'"
+            )
+    # The worker opens only the job tables of the file (with the embedded queue).
+    commands = [("db", "migrate")] + ([("worker", "--once")] if component == "jobs" else [])
+    for args in commands:
+        last = last_error(lstm_bot(*args, cwd=tmp_path))
+        assert last.startswith("error: the database "), last
+        assert last.endswith("was made by a newer lstm-bot: upgrade lstm-bot here"), last

@@ -17,6 +17,7 @@ from bot.reply_text import (
     is_writing,
     parse_whole,
     read_reply,
+    text_so_far,
     word_start,
 )
 from bot.writer import _grows_within_limits
@@ -101,6 +102,19 @@ async def test_a_preview_without_buttons_is_read_from_its_attachment(seed):
     content, _ = generated_message(seed, text, "footer · full text attached")
     reply = await read_reply(Message(content, [Attachment(ATTACHMENT, (seed + text).encode())]))
     assert (reply.seed, reply.text) == (seed, text)
+
+
+@pytest.mark.parametrize("seed, text", [("The", "cat sat"), ("*_" * 300 + "The end", "x" * 3000)])
+def test_the_text_so_far_of_a_reply_left_mid_write(seed, text):
+    """What a reply left mid-write shows: all of it, or (a preview) the end of the seed and
+    the start of the text, without the "…" marks."""
+    content, whole = generated_message(seed, text, "m · temperature 0.5 · writing…", cursor=True)
+    shown_seed, shown_text = text_so_far(content, ReplyState(1, "m", 0.5, 9, 1.0, len(seed)))
+    if whole:
+        assert (shown_seed, shown_text) == (seed, text)
+    else:
+        assert seed.endswith(shown_seed) and text.startswith(shown_text) and shown_text
+    assert text_so_far(generated_message(seed, text, "m · 3 characters")[0], None) is None
 
 
 def test_a_reply_being_written_is_told_apart():

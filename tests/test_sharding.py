@@ -36,10 +36,12 @@ def test_parse_and_split_shard_ids() -> None:
     assert shard_of(None, 4) == 0 and shard_of(5 << 22, 4) == 1
 
 
-def test_shard_settings_are_checked() -> None:
-    settings = load_settings({"LSTM_BOT_SHARD_COUNT": "4", "LSTM_BOT_SHARD_IDS": "1,3"}, None)
+def test_shard_settings_are_checked(monkeypatch) -> None:
+    assert load_settings(None).shard_id_list is None
+    monkeypatch.setenv("LSTM_BOT_SHARD_COUNT", "4")
+    monkeypatch.setenv("LSTM_BOT_SHARD_IDS", "1,3")
+    settings = load_settings(None)
     assert settings.shard_id_list == (1, 3) and settings.shard_count == 4
-    assert load_settings({}, None).shard_id_list is None
     cases = {
         "LSTM_BOT_SHARD_IDS needs LSTM_BOT_SHARD_COUNT": {"LSTM_BOT_SHARD_IDS": "0"},
         "names shard 4, but LSTM_BOT_SHARD_COUNT is 4": {
@@ -50,8 +52,13 @@ def test_shard_settings_are_checked() -> None:
         "LSTM_BOT_SHARD_COUNT must be at least 1": {"LSTM_BOT_SHARD_COUNT": "0"},
     }
     for said, env in cases.items():
-        with pytest.raises(SettingsError, match=said):
-            load_settings(env, None)
+        with monkeypatch.context() as patch:
+            patch.delenv("LSTM_BOT_SHARD_COUNT")
+            patch.delenv("LSTM_BOT_SHARD_IDS")
+            for name, value in env.items():
+                patch.setenv(name, value)
+            with pytest.raises(SettingsError, match=said):
+                load_settings(None)
 
 
 def _dead_pid() -> int:

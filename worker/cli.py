@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import dataclasses
 import logging
 import sys
 from pathlib import Path
@@ -56,18 +55,18 @@ def run(args: argparse.Namespace, settings: WorkerSettings) -> int:
             level=settings.log_level.upper(),
             format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         )
-    mask_logs(settings.queue_url)
+    mask_logs(settings.queue_conninfo)
     if settings.log_level.upper() != "DEBUG":  # a line per job start/end, periodic checks too
         logging.getLogger("procrastinate").setLevel(logging.WARNING)
     if args.poll is not None:
-        settings = dataclasses.replace(settings, poll_seconds=args.poll)
+        settings = settings.replace(poll_seconds=args.poll)
     require_training()
     return asyncio.run(_serve(args, settings))
 
 
 async def _serve(args: argparse.Namespace, settings: WorkerSettings) -> int:
     queue = await open_queue(
-        queue_url=settings.queue_url,
+        queue_url=settings.queue_conninfo,
         database_path=settings.database_path,
         lease_seconds=settings.lease_seconds,
     )

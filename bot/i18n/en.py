@@ -55,6 +55,8 @@ MESSAGES: dict[str, str] = {
     "generate.chars": "{count} characters",
     "generate.skipped": "skipped unknown characters: {chars}",
     "generate.writing": "writing…",
+    "bot.restarting": "I'm restarting; try again in a moment.",
+    "generate.stopped": "stopped: press Continue",
     "generate.attached": "full text attached",
     "button.continue": "Continue",
     "button.regenerate": "Regenerate",
@@ -267,6 +269,9 @@ MESSAGES: dict[str, str] = {
         "of their Discord (for the job's messages), its status and progress log (losses, "
         "samples). Kept so `/job list` can show them.\n"
         "• **Server settings**: this server's default model (`/model default`).\n"
+        "• **Replies being written**: the ids of the message, its channel and server, the "
+        "model, the options and the writer's Discord language, only while the reply is "
+        "written (so that a restart can finish it); never its text.\n"
         "• **Not stored**: `/generate` seeds and results, the messages *Continue this text* "
         "is used on, and channel messages. The Continue and Regenerate buttons read the text "
         "back from the bot's own reply (its message, or its `generated.txt`); they carry "

@@ -54,6 +54,8 @@ MESSAGES: dict[str, str] = {
     "generate.chars": "{count} caracteres",
     "generate.skipped": "caracteres desconhecidos ignorados: {chars}",
     "generate.writing": "escrevendo…",
+    "bot.restarting": "Estou reiniciando; tente de novo em instantes.",
+    "generate.stopped": "interrompido: aperte Continuar",
     "generate.attached": "texto completo em anexo",
     "button.continue": "Continuar",
     "button.regenerate": "Gerar de novo",
@@ -313,6 +315,9 @@ MESSAGES: dict[str, str] = {
         "do Discord dessa pessoa (para as mensagens da tarefa), o status e o registro de "
         "progresso (perdas, amostras). Guardados para que `/job list` possa mostrá-los.\n"
         "• **Configurações do servidor**: o modelo padrão deste servidor (`/model default`).\n"
+        "• **Respostas sendo escritas**: os ids da mensagem, do canal e do servidor, o "
+        "modelo, as opções e o idioma do Discord de quem pediu, só enquanto a resposta é "
+        "escrita (para que um reinício possa terminá-la); nunca o texto.\n"
         "• **Não é guardado**: textos iniciais e resultados do `/generate`, as mensagens em "
         "que *Continue this text* é usado e as mensagens dos canais. Os botões Continuar e "
         "Gerar de novo releem o texto na própria resposta do bot (a mensagem ou o "

@@ -53,6 +53,8 @@ MESSAGES: dict[str, str] = {
     "generate.chars": "{count} karakter",
     "generate.skipped": "bilinmeyen karakterler atlandı: {chars}",
     "generate.writing": "yazıyor…",
+    "bot.restarting": "Yeniden başlatılıyorum; birazdan tekrar deneyin.",
+    "generate.stopped": "durduruldu: Devam et'e basın",
     "generate.attached": "metnin tamamı ekte",
     "button.continue": "Devam et",
     "button.regenerate": "Yeniden yaz",
@@ -303,6 +305,9 @@ MESSAGES: dict[str, str] = {
         "dili (işin mesajları için), durumu ve ilerleme kaydı (kayıplar, örnekler). "
         "`/job list` gösterebilsin diye saklanır.\n"
         "• **Sunucu ayarları**: bu sunucunun varsayılan modeli (`/model default`).\n"
+        "• **Yazılmakta olan yanıtlar**: mesajın, kanalının ve sunucusunun kimlikleri, "
+        "model, seçenekler ve yazdıranın Discord dili, yalnızca yanıt yazılırken (yeniden "
+        "başlatma onu bitirebilsin diye); metni asla.\n"
         "• **Saklanmayanlar**: `/generate` başlangıç metinleri ve sonuçları, "
         "*Continue this text* ile kullanılan mesajlar ve kanal mesajları. Devam et ve "
         "Yeniden yaz düğmeleri metni botun kendi yanıtından (mesajından ya da "

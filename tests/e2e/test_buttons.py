@@ -4,7 +4,6 @@ survive a restart and go away when they can no longer work."""
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 
 import pytest
@@ -103,7 +102,7 @@ async def test_continue_goes_on_in_a_new_message_past_the_limit(env):
 
 
 async def test_continue_reads_a_long_reply_from_its_attachment(env):
-    env.bot.settings = dataclasses.replace(env.settings, max_length=5000)
+    env.bot.settings = env.settings.replace(max_length=5000)
     ix = await generated(env, length=2500)
     ((_, data),) = ix.files
     whole = data.decode()
@@ -163,7 +162,7 @@ async def test_a_damaged_model_says_so_and_keeps_its_buttons(env):
 
 
 async def test_the_buttons_share_generates_cooldown(env):
-    env.bot.settings = dataclasses.replace(env.settings, generate_cooldown=60)
+    env.bot.settings = env.settings.replace(generate_cooldown=60)
     ix = await generated(env)
     mine = await answer(await pressed(env, ix.original, "Continue"))
     assert told_privately(mine) and "Slow down" in reply(mine)
@@ -187,7 +186,7 @@ async def test_one_continue_at_a_time(env, monkeypatch):
         return step(self)
 
     monkeypatch.setattr(BatchSampler, "step", slow_step)
-    env.bot.settings = dataclasses.replace(env.settings, generate_cooldown=60)
+    env.bot.settings = env.settings.replace(generate_cooldown=60)
     held.set()
     first = await pressed(env, ix.original, "Continue")
     await wait_until(lambda: env.bot.generation.in_flight == 1, what="the first Continue")
@@ -246,7 +245,7 @@ async def test_a_press_keeps_to_the_length_limit_of_today(env):
     """The operator lowered LSTM_BOT_MAX_LENGTH since the reply was written: a press writes no
     more than the limit allows now."""
     ix = await generated(env, length=60)
-    env.bot.settings = dataclasses.replace(env.settings, max_length=25)
+    env.bot.settings = env.settings.replace(max_length=25)
     await pressed(env, ix.original, "Continue")
     await settled(env, ix.original, lambda m: "85 characters" in m.content)
     click = await pressed(env, ix.original, "Regenerate")
@@ -290,7 +289,7 @@ def failing_cdn(monkeypatch, how: str):
 async def test_a_passing_download_failure_says_try_again_and_keeps_the_buttons(
     env, monkeypatch, how
 ):
-    env.bot.settings = dataclasses.replace(env.settings, max_length=5000)
+    env.bot.settings = env.settings.replace(max_length=5000)
     ix = await generated(env, length=2500)
     heal = failing_cdn(monkeypatch, how)
     for label in ("Continue", "Regenerate"):
@@ -304,7 +303,7 @@ async def test_a_passing_download_failure_says_try_again_and_keeps_the_buttons(
 
 
 async def test_an_attachment_that_is_gone_removes_the_buttons(env):
-    env.bot.settings = dataclasses.replace(env.settings, max_length=5000)
+    env.bot.settings = env.settings.replace(max_length=5000)
     ix = await generated(env, length=2500)
     for attachment in ix.original.attachments:
         del env.fake.attachments[attachment.id]  # Discord's CDN no longer has it

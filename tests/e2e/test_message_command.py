@@ -76,9 +76,8 @@ async def test_a_message_without_text_gets_a_clear_error(env, content, attachmen
 
 
 async def test_the_message_command_shares_the_writing_cooldown(env):
-    import dataclasses
 
-    env.bot.settings = dataclasses.replace(env.settings, generate_cooldown=60)
+    env.bot.settings = env.settings.replace(generate_cooldown=60)
     channel = env.guild_a.default_channel
     message = await env.fake.send_message(channel, env.alice, "The cat")
     await continued(env, message)
@@ -184,9 +183,8 @@ async def test_on_a_generated_reply_it_continues_the_text_not_the_markdown(env):
 
 
 async def test_on_a_long_generated_reply_it_reads_the_attached_text(env):
-    import dataclasses
 
-    env.bot.settings = dataclasses.replace(env.settings, max_length=5000)
+    env.bot.settings = env.settings.replace(max_length=5000)
     ix = await env.fake.invoke(
         env.guild_a, env.alice, "generate", {"seed": "The cat", "temperature": 0.5, "length": 2500}
     )
@@ -242,9 +240,8 @@ async def test_on_a_reply_whose_model_was_deleted_it_reads_the_text(env, tiny_mo
 
 
 async def test_on_a_long_reply_without_buttons_it_reads_the_attached_text(env):
-    import dataclasses
 
-    env.bot.settings = dataclasses.replace(env.settings, max_length=5000)
+    env.bot.settings = env.settings.replace(max_length=5000)
     ix = await env.fake.invoke(
         env.guild_a, env.alice, "generate", {"seed": "The cat", "temperature": 0.5, "length": 2500}
     )

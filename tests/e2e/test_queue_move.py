@@ -4,7 +4,6 @@ new queue's jobs (results are keyed by the queue's identity and the job id)."""
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 from bot.client import LSTMBot
@@ -55,7 +54,7 @@ async def _imported(bot: LSTMBot, guild_id: int, name: str) -> bool:
 async def test_moving_to_postgres_loses_and_deletes_nothing(
     settings, builtin_dir, pg_url, tiny_model, tmp_path
 ):
-    settings = dataclasses.replace(settings, keep_corpora=True, poll_seconds=0.2)
+    settings = settings.replace(keep_corpora=True, poll_seconds=0.2)
     files = result_files(tiny_model, tmp_path)
     async with FakeDiscord(quiet_period=0.05) as fake:
         guild = fake.add_guild("Guild A")
@@ -65,7 +64,7 @@ async def test_moving_to_postgres_loses_and_deletes_nothing(
             kept = await trained(bot, guild, "keeper", files)
         assert (old, kept) == (1, 2)
 
-        moved = dataclasses.replace(settings, queue_url=pg_url)
+        moved = settings.replace(queue_url=pg_url)
         async with running_bot(fake, LSTMBot(moved, builtin_root=builtin_dir)) as bot:
             # The first job of the new queue has id 1 too: its result is imported all the same.
             assert await trained(bot, guild, "newstyle", files) == 1

@@ -30,7 +30,7 @@ async def two_bots(settings, builtin_dir) -> AsyncIterator[tuple]:
             fake.add_member(guild, alice)
         bots = []
         for shard in ("0", "1"):
-            shard_settings = dataclasses.replace(settings, shard_count=2, shard_ids=shard)
+            shard_settings = settings.replace(shard_count=2, shard_ids=shard)
             bot = LSTMBot(shard_settings, sync_commands=True, builtin_root=builtin_dir)
             bots.append(await stack.enter_async_context(running_bot(fake, bot)))
         yield fake, bots, guilds, alice

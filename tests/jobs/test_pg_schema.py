@@ -71,6 +71,11 @@ async def test_an_older_schema_is_refused(pg_url: str) -> None:
     set_version(pg_url, "jobs", PG_MIGRATIONS.latest - 1)
     with pytest.raises(SchemaError, match="older than this lstm-bot"):
         await check(pg_url)
+    set_version(pg_url, "jobs", PG_MIGRATIONS.latest)
+    await check(pg_url)
+    sql(pg_url, "DELETE FROM schema_versions WHERE component = %s", (POST,))
+    with pytest.raises(SchemaError, match="older than this lstm-bot"):
+        await check(pg_url)
 
 
 @pytest.mark.parametrize(
