@@ -193,9 +193,10 @@ async def propagation_step(bot, step: str, guild_id: int) -> object:
     if step == "load":
         await bot.generation.engine(record.path, record.checksum, record.name)
         return record.path
-    if step == "delete":
+    if step == "delete":  # what /model delete's confirmation does
+        started = time.time()
         await bot.get_cog("Models").delete_model(record)
-        return time.time()
+        return started
     path = step.split(":", 1)[1]  # "wait:PATH"
     while path in bot.generation.loaded_paths():
         await asyncio.sleep(0.005)
