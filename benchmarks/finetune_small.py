@@ -42,7 +42,7 @@ def main() -> None:
     text = read_corpus(args.corpus)[args.offset : args.offset + args.chars]
     base = ModelStore(BUILTIN_DIR, read_only=True).load(DEFAULT_MODEL)
     device = training_device()
-    config = parse_params({"effort": args.effort}).sized(len(text), device)
+    config = parse_params({"effort": args.effort}).recipe(len(text), device).train
     started = time.perf_counter()
     result = train(text, "small", base=base, config=config)
     wall = time.perf_counter() - started

@@ -266,7 +266,7 @@ def part_worker() -> None:
     text = decode_corpus(upload.read_bytes(), min_chars=2)  # as worker/inputs.py does
     base = ModelStore(BUILTIN_DIR, read_only=True).load(DEFAULT_MODEL)
     plan = parse_params(make_params(EFFORT))
-    config = plan.sized(len(text), training_device())
+    config = plan.recipe(len(text), training_device()).train
     print(f"{training_device().description}: {config}")
     result = train(text, "casmurro", base=base, config=config, checkpoint_dir=work / "ckpt")
     ModelStore(work / "models").save(result.artifact)

@@ -104,11 +104,12 @@ class JobReporter:
 
     async def report_once(self) -> None:
         queue = self.bot.jobs
+        holds = self.bot.holds_guild  # another process reports its own servers' jobs
         for job in await queue.jobs_to_import():
-            if self._due("import", job.id):
+            if holds(job.guild_id) and self._due("import", job.id):
                 await self._guarded("import", job, self.bot.importer.import_job(job))
         for job in await queue.jobs_to_report():
-            if self._due("report", job.id):
+            if holds(job.guild_id) and self._due("report", job.id):
                 await self._guarded("report", job, self._report(job))
         if not self.bot.settings.keep_corpora:
             for job in await queue.finished_with_corpus():
@@ -230,7 +231,7 @@ class JobReporter:
     async def _post_result(self, job: Job, payload: dict[str, Any]) -> None:
         channel = self.bot.get_partial_messageable(job.channel_id)
         embed = result_embed(job, payload)
-        plot = plot_path(self.bot.settings.data_dir, job.id)
+        plot = plot_path(self.bot.settings.data_dir, await self.bot.jobs.identity(), job.id)
         files = []
         if plot.is_file():
             files.append(discord.File(plot, filename="loss.png"))

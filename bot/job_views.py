@@ -17,7 +17,7 @@ import discord
 from jobs.records import Job
 from model_store.outcome import SMALL_TEXT, Outcome
 
-from .formatting import duration, escape, progress_bar, shorten, store_problem
+from .formatting import duration, escape, model_name, progress_bar, shorten, store_problem
 from .i18n import Num, has_message, t
 
 STATUS_ICON = {
@@ -32,7 +32,7 @@ STATUS_ICON = {
 def job_title(job: Job, icon: str | None = None) -> str:
     locale = job.locale
     if job.base_model:
-        how = t(locale, "job.how_finetune", base=job.base_model)
+        how = t(locale, "job.how_finetune", base=model_name(job.base_model))
     else:
         how = t(locale, "job.how_scratch")
     icon = icon or STATUS_ICON.get(job.status, "")

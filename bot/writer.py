@@ -30,24 +30,27 @@ import discord
 from model_store import SampleOptions, SeedError
 
 from .autocomplete import check_usable
+from .downloads import DownloadFailed
 from .errors import UserFacingError
 from .formatting import (
     FOOTER_LIMIT,
     MESSAGE_LIMIT,
-    escape,
     escape_within,
     generated_message,
+    model_name,
     store_problem,
 )
 from .generation import Generated
 from .i18n import Num, t
 from .registry import ModelRecord
-from .reply_buttons import reply_state, reply_view
+from .reply_buttons import reply_language, reply_state, reply_view
 from .reply_text import (
     ATTACHMENT,
     FOOTER,
+    NotAReply,
     Reply,
     ReplyState,
+    StillWriting,
     Unreadable,
     fits_whole,
     read_reply,
@@ -86,9 +89,16 @@ class Target:
     """Where a reply is written: the interaction's @original (a deferred command's reply, or
     the message a button is on), or a new followup message, sent at the first show."""
 
-    def __init__(self, interaction: discord.Interaction, *, new_message: bool = False):
+    def __init__(
+        self,
+        interaction: discord.Interaction,
+        *,
+        new_message: bool = False,
+        keep: discord.ui.View | None = None,
+    ):
         self.interaction = interaction
         self.new_message = new_message
+        self.keep = keep  # buttons @original keeps while written (a press is told busy)
         self.message: discord.WebhookMessage | None = None
 
     async def show(
@@ -100,6 +110,7 @@ class Target:
     ) -> None:
         if not self.new_message:
             extra: dict[str, Any] = {"attachments": files} if files else {}
+            view = view if view is not None else self.keep
             await self.interaction.edit_original_response(content=content, view=view, **extra)
         elif self.message is None:
             extra = {"files": files} if files else {}
@@ -138,7 +149,7 @@ class ReplyWriter:
         footer = t(
             locale,
             "generate.footer",
-            model=escape(record.name),
+            model=model_name(record.name),
             temperature=Num(options.temperature, "g"),
         )
         progress = await self._stream(target, writing, footer, locale)
@@ -163,6 +174,7 @@ class ReplyWriter:
             async for progress in service.stream(
                 record.path, record.checksum, record.name, prime, writing.options
             ):
+                self.cooldown.spent(target.interaction)  # the model is writing: it costs a turn
                 now = time.monotonic()
                 interval = max(EDIT_INTERVAL, service.in_flight / EDITS_PER_SECOND)
                 if now - last_edit >= interval and not progress.done:
@@ -211,7 +223,8 @@ class ReplyWriter:
             else:
                 context = word_start(whole[-CONTEXT:])
                 writing = Writing(record, context, options, "", writing.prime)
-                await self._in_new_message(interaction, writing)
+                locale = reply_language(message, interaction.locale)  # the text's, going on
+                await self._in_new_message(interaction, writing, locale)
                 await self._drop_buttons(interaction)  # the text goes on below
         finally:
             self._continuing.discard(message.id)
@@ -226,7 +239,8 @@ class ReplyWriter:
         record = await self._model(interaction, state)
         reply = await self._read(interaction, state)
         options = self._options(state, rng_seed=None)
-        await self._in_new_message(interaction, Writing(record, reply.seed, options))
+        writing = Writing(record, reply.seed, options)  # a new take: the presser's, like /generate
+        await self._in_new_message(interaction, writing, interaction.locale)
 
     def _options(self, state: ReplyState, *, rng_seed: int | None) -> SampleOptions:
         """The reply's options, its length within today's ``LSTM_BOT_MAX_LENGTH``."""
@@ -239,21 +253,25 @@ class ReplyWriter:
     ) -> None:
         message = interaction.message
         assert message is not None
+        locale = reply_language(message, interaction.locale)  # the reply's, not the presser's
+        target = Target(interaction, keep=reply_view(state, locale))
         try:
-            await self.write(Target(interaction), writing, interaction.locale)
+            await self.write(target, writing, locale)
         except Exception:  # put the reply back as it was, buttons included
             try:
                 await interaction.edit_original_response(
-                    content=message.content, view=reply_view(state, interaction.locale)
+                    content=message.content, view=reply_view(state, locale)
                 )
             except discord.HTTPException:
                 log.warning("could not restore a reply after a failed Continue", exc_info=True)
             raise
 
-    async def _in_new_message(self, interaction: discord.Interaction, writing: Writing) -> None:
+    async def _in_new_message(
+        self, interaction: discord.Interaction, writing: Writing, locale: Any
+    ) -> None:
         target = Target(interaction, new_message=True)
         try:
-            await self.write(target, writing, interaction.locale)
+            await self.write(target, writing, locale)
         except Exception:
             await target.discard()
             raise
@@ -270,26 +288,36 @@ class ReplyWriter:
         assert interaction.message is not None
         try:
             return await read_reply(interaction.message, state)
+        except StillWriting:
+            raise UserFacingError("buttons.busy") from None
+        except DownloadFailed as exc:  # a passing failure: the buttons stay
+            raise UserFacingError("download.try_again", why=exc.why) from None
         except Unreadable as exc:
             log.info("message %d can't be read back: %s", interaction.message.id, exc)
             await self._drop_buttons(interaction)
             raise UserFacingError("buttons.unreadable") from None
 
     async def text_of(self, message: discord.Message) -> str:
-        """A message's text for "Continue this text": a reply of this bot with its buttons is
-        read back as the buttons read it (no markdown, no footer; from ``generated.txt`` when
-        the text was attached); any other message (or one that can't be read back): its
-        content. Nothing of it is kept."""
+        """A message's text for "Continue this text". A generated reply of this bot, with its
+        buttons or without (an earlier part of a Continue chain, a reply whose model was
+        deleted), is read back as the buttons read it: no markdown, no footer, from
+        ``generated.txt`` when the text was attached; one still being written is refused as
+        busy. Any other message: its content. Nothing of it is kept."""
         me = self.bot.user
-        state = reply_state(message) if me is not None and message.author.id == me.id else None
-        if state is not None:
-            try:
-                reply = await read_reply(message, state)
-            except Unreadable:
-                pass
-            else:
-                return reply.seed + reply.text
-        return message.content or ""
+        if me is None or message.author.id != me.id:
+            return message.content or ""
+        try:
+            reply = await read_reply(message, reply_state(message))
+        except NotAReply:
+            return message.content or ""
+        except StillWriting:
+            raise UserFacingError("continue.still_writing") from None
+        except DownloadFailed as exc:
+            raise UserFacingError("download.try_again", why=exc.why) from None
+        except Unreadable as exc:
+            log.info("message %d can't be read back: %s", message.id, exc)
+            raise UserFacingError("continue.unreadable") from None
+        return reply.seed + reply.text
 
     @staticmethod
     async def _drop_buttons(interaction: discord.Interaction) -> None:

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from aiohttp import WSMsgType, web
 
+from . import shards
+
 if TYPE_CHECKING:
     from .server import FakeDiscord
 
@@ -25,7 +27,8 @@ log = logging.getLogger(__name__)
 
 FAKE_KEY: web.AppKey[FakeDiscord] = web.AppKey("fake")
 
-HEARTBEAT_INTERVAL_MS = 41250
+HEARTBEAT_INTERVAL = 41.25  # seconds, as Discord sends it in HELLO
+HEARTBEAT_ACK_DELAY = 0.03  # seconds: a network round trip to a real gateway
 
 # Opcodes.
 DISPATCH, HEARTBEAT, IDENTIFY, PRESENCE, VOICE_STATE = 0, 1, 2, 3, 4
@@ -104,6 +107,9 @@ class GatewaySession:
         self.shard: list[int] | None = None
         self.identified = False
         self.sent: list[dict[str, Any]] = []  # every payload sent, for debugging
+        self.heartbeats = 0  # received
+        self.heartbeat_acks = 0  # sent
+        self._acks: set[asyncio.Future[None]] = set()
 
     @property
     def ready(self) -> bool:
@@ -130,7 +136,8 @@ class GatewaySession:
         await self.send({"op": DISPATCH, "t": event, "s": seq, "d": data})
 
     async def run(self) -> None:
-        await self.send({"op": HELLO, "d": {"heartbeat_interval": HEARTBEAT_INTERVAL_MS}})
+        interval = round(self.fake.heartbeat_interval * 1000)
+        await self.send({"op": HELLO, "d": {"heartbeat_interval": interval}})
         async for msg in self.ws:
             if msg.type == WSMsgType.TEXT:
                 await self._handle(json.loads(msg.data))
@@ -143,7 +150,7 @@ class GatewaySession:
     async def _handle(self, msg: dict[str, Any]) -> None:
         op, data = msg.get("op"), msg.get("d")
         if op == HEARTBEAT:
-            await self.send({"op": HEARTBEAT_ACK})
+            self._ack_heartbeat()
         elif op == IDENTIFY:
             await self._identify(data or {})
         elif op == RESUME:
@@ -156,15 +163,41 @@ class GatewaySession:
             log.warning("unknown gateway opcode %r", op)
             await self.ws.close(code=4001, message=b"Unknown opcode")
 
+    def _ack_heartbeat(self) -> None:
+        """Answer a heartbeat after ``fake.heartbeat_ack_delay`` (a network round trip), in a
+        task of its own: the ACK never waits for this session to read or dispatch more.
+
+        The round trip matters: discord.py records a heartbeat's send time in its keep-alive
+        thread only after the loop has sent it, so an ACK that comes back within a fraction
+        of a millisecond (the fake in another process) is timed against the previous
+        heartbeat and logged as "Can't keep up ... 41.3s behind".
+        """
+        self.heartbeats += 1
+        if self.fake.drop_heartbeat_acks:
+            return
+        self._acks.add(asyncio.ensure_future(self._send_ack(self.fake.heartbeat_ack_delay)))
+
+    async def _send_ack(self, delay: float) -> None:
+        try:
+            await asyncio.sleep(delay)
+            await self.send({"op": HEARTBEAT_ACK})
+            self.heartbeat_acks += 1
+        finally:
+            self._acks.discard(asyncio.current_task())  # type: ignore[arg-type]
+
     async def _identify(self, data: dict[str, Any]) -> None:
         fake = self.fake
         self.intents = int(data.get("intents", 0))
         self.shard = data.get("shard")
+        refused = fake.sharding.refuse_identify(self.shard, fake.guilds)
+        if refused is not None:
+            await self.ws.close(code=refused[0], message=refused[1].encode())
+            return
         self.session_id = uuid.uuid4().hex
         ready: dict[str, Any] = {
             "v": 10,
             "user": fake.bot_user.to_payload() | {"verified": True, "mfa_enabled": False},
-            "guilds": [{"id": str(g.id), "unavailable": True} for g in fake.guilds.values()],
+            "guilds": [{"id": str(g.id), "unavailable": True} for g in self.own_guilds()],
             "session_id": self.session_id,
             "session_type": "normal",
             "resume_gateway_url": fake.ws_url,
@@ -178,7 +211,7 @@ class GatewaySession:
         if self.shard is not None:
             ready["shard"] = self.shard
         await self.dispatch("READY", ready)
-        for guild in list(fake.guilds.values()):
+        for guild in self.own_guilds():
             await self.dispatch("GUILD_CREATE", self.guild_create(guild.to_create_payload()))
         self.identified = True
         fake._sessions_by_id[self.session_id] = self
@@ -219,6 +252,10 @@ class GatewaySession:
                 chunk["nonce"] = data["nonce"]
             await self.dispatch("GUILD_MEMBERS_CHUNK", chunk)
 
+    def own_guilds(self) -> list[Any]:
+        """The servers of this connection's shard."""
+        return [g for g in self.fake.guilds.values() if shards.holds(self.shard, g.id)]
+
     def guild_create(self, data: dict[str, Any]) -> dict[str, Any]:
         """Without the GUILD_MEMBERS intent Discord sends only the bot's own member."""
         if self.intents & INTENT_GUILD_MEMBERS:
@@ -246,6 +283,8 @@ async def gateway_handler(request: web.Request) -> web.WebSocketResponse:
     try:
         await session.run()
     finally:
+        for ack in list(session._acks):
+            ack.cancel()
         if session in fake._sessions:
             fake._sessions.remove(session)
         fake._notify()

@@ -151,8 +151,8 @@ class Rest:
         return json_response({"url": self.fake.ws_url})
 
     async def get_gateway_bot(self, request: web.Request) -> web.Response:
-        limit = {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}
-        return json_response({"url": self.fake.ws_url, "shards": 1, "session_start_limit": limit})
+        fake = self.fake
+        return json_response(fake.sharding.gateway_bot(fake.ws_url, len(fake.guilds)))
 
     async def get_me(self, request: web.Request) -> web.Response:
         me = self.fake.bot_user.to_payload() | {"verified": True, "mfa_enabled": False}

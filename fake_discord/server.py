@@ -14,7 +14,15 @@ from typing import Any
 from aiohttp import web
 
 from . import interactions as ix_types
-from .gateway import FAKE_KEY, INTENT_GUILD_MEMBERS, GatewaySession, gateway_handler
+from . import shards
+from .gateway import (
+    FAKE_KEY,
+    HEARTBEAT_ACK_DELAY,
+    HEARTBEAT_INTERVAL,
+    INTENT_GUILD_MEMBERS,
+    GatewaySession,
+    gateway_handler,
+)
 from .interactions import FakeInteraction, build_command_data, modal_submit_components
 from .models import (
     FakeAttachment,
@@ -98,7 +106,9 @@ class FakeDiscord(FakeState):
 
     ``ack_timeout`` is Discord's 3 s limit to answer an interaction (lower it in tests);
     ``token_ttl`` the 15 minutes an interaction token stays valid; ``quiet_period`` how long
-    ``FakeInteraction.wait_done`` waits for no further activity.
+    ``FakeInteraction.wait_done`` waits for no further activity. ``heartbeat_interval`` is
+    what HELLO asks for (41.25 s); each heartbeat is ACKed ``heartbeat_ack_delay`` later (a
+    network round trip, see ``GatewaySession._ack_heartbeat``).
     """
 
     def __init__(
@@ -111,6 +121,8 @@ class FakeDiscord(FakeState):
         bot_permissions: int = DEFAULT_BOT_PERMISSIONS,
         host: str = "127.0.0.1",
         port: int = 0,
+        heartbeat_interval: float = HEARTBEAT_INTERVAL,
+        heartbeat_ack_delay: float = HEARTBEAT_ACK_DELAY,
     ) -> None:
         super().__init__(
             bot_name=bot_name,
@@ -121,6 +133,10 @@ class FakeDiscord(FakeState):
         )
         self.host = host
         self.port = port
+        self.heartbeat_interval = heartbeat_interval
+        self.heartbeat_ack_delay = heartbeat_ack_delay
+        #: Set to stop answering heartbeats (discord.py then reconnects, as with Discord).
+        self.drop_heartbeat_acks = False
         self.interactions: list[FakeInteraction] = []
         self._ix_by_id: dict[int, FakeInteraction] = {}
         self._ix_by_token: dict[str, FakeInteraction] = {}
@@ -130,6 +146,7 @@ class FakeDiscord(FakeState):
         self._pump: asyncio.Task[None] | None = None
         self._timers: list[asyncio.TimerHandle] = []
         self._runner: web.AppRunner | None = None
+        self.sharding = shards.Sharding()
 
     # -- lifecycle --------------------------------------------------------------------------
     @property
@@ -235,7 +252,7 @@ class FakeDiscord(FakeState):
         while True:
             event, data = await self._events.get()
             for session in list(self._sessions):
-                if not session.ready:
+                if not session.ready or not shards.receives(session.shard, event, data):
                     continue
                 payload = self._event_for(session, event, data)
                 if payload is not None:

@@ -7,11 +7,15 @@ import os
 import threading
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from model_store import ModelArtifact, load_artifact
+
 from . import pg_server
+from .make_tiny_model import DIRECTORY as TINY_MODEL
 from .textgen import make_text
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -19,24 +23,44 @@ os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
 os.environ.setdefault("TF_NUM_INTEROP_THREADS", "1")
 
 
+@pytest.fixture(autouse=True)
+def _no_settings_from_the_caller(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test starts without the caller's ``LSTM_BOT_*`` settings and Discord token (they
+    could point a test's subprocess at a real data directory or queue); the test server's URL
+    (``LSTM_BOT_TEST_PG_URL``) is kept."""
+    for name in list(os.environ):
+        if (name.startswith("LSTM_BOT_") and name != pg_server.ENV) or name == "DISCORD_TOKEN":
+            monkeypatch.delenv(name)
+
+
 @pytest.fixture(scope="session")
 def tiny_text() -> str:
     return make_text()
 
 
-@pytest.fixture(scope="session")
-def tiny_model(tmp_path_factory: pytest.TempPathFactory, tiny_text: str):
-    """A 2x32 model trained for a few epochs on the tiny grammar (about 5 s)."""
-    from model_store import NetworkConfig, TrainConfig
-    from model_store.train import train
+@dataclass(frozen=True)
+class TinyModel:
+    """A tiny model and its training history (as the card keeps it)."""
 
-    result = train(
-        tiny_text,
-        "tiny",
-        network=NetworkConfig(vocab_size=0, embedding_dim=16, units=32, layers=2, dropout=0.0),
-        config=TrainConfig(seq_len=32, batch_size=8, epochs=8, learning_rate=1e-2, seed=7),
-    )
-    return result
+    artifact: ModelArtifact
+    history: list[dict[str, float]]
+
+
+@pytest.fixture(scope="session")
+def tiny_model() -> TinyModel:
+    """The checked-in 2x32 model (``tests/data/tiny_model``, written by
+    ``python -m tests.make_tiny_model``): loading it needs numpy only, never Keras."""
+    artifact = load_artifact(TINY_MODEL, "tiny")
+    return TinyModel(artifact, artifact.card.get("history", []))
+
+
+@pytest.fixture(scope="session")
+def trained_model() -> TinyModel:
+    """The same tiny model trained afresh, for the tests of training itself (about 5 s)."""
+    from .make_tiny_model import train_tiny
+
+    result = train_tiny()
+    return TinyModel(result.artifact, result.history)
 
 
 @pytest.fixture()

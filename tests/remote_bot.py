@@ -1,5 +1,5 @@
 """The real bot in a process of its own, connected to a fake Discord running in the test's
-process: ``python -m tests.remote_bot --api URL --gateway URL --builtin DIR``.
+process: ``python -m tests.remote_bot --api URL --gateway URL --builtin DIR [--processes N]``.
 
 Settings come from the environment, as for ``lstm-bot run``. A test helper, not part of the
 product's command line. SIGTERM closes the bot cleanly (the reporter finishes its pass).
@@ -14,10 +14,12 @@ import signal
 import sys
 from pathlib import Path
 
+from bot import launcher
 from bot.client import LSTMBot
+from bot.launcher import recommended_shards
 from bot.settings import load_settings
 from fake_discord.server import point_discord_at
-from jobs.config import mask_logs
+from jobs.masking import mask_logs
 
 
 async def run(args: argparse.Namespace) -> int:
@@ -26,7 +28,7 @@ async def run(args: argparse.Namespace) -> int:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("discord").setLevel(logging.WARNING)
-    mask_logs(settings.queue_url)
+    mask_logs(settings.queue_conninfo)
     with point_discord_at(args.api, args.gateway, "zlib-stream"):
         bot = LSTMBot(settings, sync_commands=True, builtin_root=Path(args.builtin))
         bot._connection.guild_ready_timeout = 0.05
@@ -42,12 +44,30 @@ async def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def launch(args: argparse.Namespace) -> int:
+    """``--processes N``: what ``lstm-bot run --processes N`` does (bot.launcher), with this
+    helper as each process's command."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    command = [sys.executable, "-m", "tests.remote_bot", "--api", args.api]
+    command += ["--gateway", args.gateway, "--builtin", args.builtin]
+
+    def recommended() -> int:
+        with point_discord_at(args.api, args.gateway):
+            return recommended_shards("fake-token")
+
+    return launcher.launch(load_settings(dotenv=None), args.processes, command, recommended)
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.remote_bot")
     parser.add_argument("--api", required=True, help="the fake's REST base URL")
     parser.add_argument("--gateway", required=True, help="the fake's gateway URL")
     parser.add_argument("--builtin", required=True, help="built-in models directory")
-    return asyncio.run(run(parser.parse_args(argv)))
+    parser.add_argument("--processes", type=int, help="as lstm-bot run --processes")
+    args = parser.parse_args(argv)
+    if args.processes is not None:
+        return launch(args)
+    return asyncio.run(run(args))
 
 
 if __name__ == "__main__":

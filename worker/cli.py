@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import dataclasses
 import logging
 import sys
 from pathlib import Path
 
-from jobs.config import SettingsError, mask_logs
+from jobs.config import SettingsError
 from jobs.engine import open_queue
 from jobs.errors import JobQueueError
+from jobs.masking import mask_logs
 from model_store.backend import configure, require_training
 from model_store.errors import ModelStoreError
 
@@ -55,18 +55,18 @@ def run(args: argparse.Namespace, settings: WorkerSettings) -> int:
             level=settings.log_level.upper(),
             format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         )
-    mask_logs(settings.queue_url)
+    mask_logs(settings.queue_conninfo)
     if settings.log_level.upper() != "DEBUG":  # a line per job start/end, periodic checks too
         logging.getLogger("procrastinate").setLevel(logging.WARNING)
     if args.poll is not None:
-        settings = dataclasses.replace(settings, poll_seconds=args.poll)
+        settings = settings.replace(poll_seconds=args.poll)
     require_training()
     return asyncio.run(_serve(args, settings))
 
 
 async def _serve(args: argparse.Namespace, settings: WorkerSettings) -> int:
     queue = await open_queue(
-        queue_url=settings.queue_url,
+        queue_url=settings.queue_conninfo,
         database_path=settings.database_path,
         lease_seconds=settings.lease_seconds,
     )

@@ -20,7 +20,6 @@ import time
 from argparse import Namespace
 from pathlib import Path
 
-from jobs.config import mask_url
 from jobs.errors import CancelRequested, LeaseLost
 from jobs.queue import JobQueue
 from jobs.records import EPOCH, Job, Lease
@@ -295,8 +294,9 @@ async def serve(args: Namespace, settings: WorkerSettings, queue: JobQueue) -> i
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, pending_signals.append, sig)
     device = await asyncio.to_thread(describe_device)
-    where = mask_url(settings.queue_url) if settings.queue_url else settings.database_path
-    log.info("worker %s starting: training on %s; queue %s", worker_id, device, where)
+    log.info(
+        "worker %s starting: training on %s; queue %s", worker_id, device, settings.queue_shown
+    )
     worker = Worker(
         queue,
         settings,

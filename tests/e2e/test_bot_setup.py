@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import logging
 
@@ -205,7 +204,7 @@ async def test_console_trains_with_its_worker_then_generates(settings, builtin_d
         '/generate seed:"The " temperature:0 model:mine length:30\n'
     )
     out = io.StringIO()
-    fast = dataclasses.replace(settings, poll_seconds=0.2, min_corpus_chars=2000)
+    fast = settings.replace(poll_seconds=0.2, min_corpus_chars=2000)
     code = await run_console(fast, stdin=script, out=out, builtin_root=builtin_dir)
     text = out.getvalue()
     assert code == 0, text

@@ -38,13 +38,14 @@ def settings(request, settings, monkeypatch):
 def start_worker(settings, log: Path) -> subprocess.Popen:
     """A worker process: with PostgreSQL on a data directory of its own (another machine)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("LSTM_BOT_")}
-    data = settings.data_dir.parent / "worker-machine" if settings.queue_url else settings.data_dir
+    remote = settings.queue_conninfo is not None
+    data = settings.data_dir.parent / "worker-machine" if remote else settings.data_dir
     env.update(
         PYTHONPATH=str(ROOT),
         LSTM_BOT_DATA_DIR=str(data),
         LSTM_BOT_LEASE_SECONDS="10",
         TF_CPP_MIN_LOG_LEVEL="2",
-        **({"LSTM_BOT_QUEUE_URL": settings.queue_url} if settings.queue_url else {}),
+        **({"LSTM_BOT_QUEUE_URL": settings.queue_conninfo} if settings.queue_conninfo else {}),
     )
     with open(log, "ab") as out:
         return subprocess.Popen(
@@ -150,7 +151,7 @@ BAD_UPLOADS = [
 
 @pytest.mark.parametrize("filename, data, patch, expected", BAD_UPLOADS)
 async def test_upload_rules(env, filename, data, patch, expected):
-    env.bot.settings = dataclasses.replace(env.settings, **patch)
+    env.bot.settings = env.settings.replace(**patch)
     attachment = upload(env, data, filename)
     ix = await env.fake.invoke(
         env.guild_a, env.alice, "train", {"file": attachment, "name": "fresh"}
@@ -176,7 +177,7 @@ async def test_bad_names(env, name, expected):
 
 
 async def test_quota_per_user(env):
-    env.bot.settings = dataclasses.replace(env.settings, max_jobs_per_user=1)
+    env.bot.settings = env.settings.replace(max_jobs_per_user=1)
     first = await env.fake.invoke(
         env.guild_a, env.alice, "train", {"file": upload(env, make_text(5000)), "name": "one"}
     )
@@ -385,6 +386,24 @@ async def test_a_failed_download_gets_a_clear_message(env):
     )
     assert private(ix) and "couldn't download `gone.txt`" in reply(ix)
     assert "upload it again" in reply(ix)
+    await assert_nothing_stored(env)
+
+
+@pytest.mark.parametrize("how", ["503", "timeout"])
+async def test_a_passing_download_failure_says_try_again(env, monkeypatch, how):
+    """A time-out or a 5xx from Discord's CDN is not the file's fault: try again, no
+    re-upload asked for; nothing stored."""
+    from .test_buttons import failing_cdn
+
+    failing_cdn(monkeypatch, how)
+    attachment = upload(env, make_text(3000), "words.txt")
+    ix = await answered(
+        await env.fake.invoke(
+            env.guild_a, env.alice, "train", {"file": attachment, "name": "words"}
+        )
+    )
+    assert private(ix) and "couldn't download `words.txt`" in reply(ix)
+    assert "try `/train` again in a moment" in reply(ix)
     await assert_nothing_stored(env)
 
 
