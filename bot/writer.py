@@ -23,6 +23,7 @@ import dataclasses
 import io
 import logging
 import time
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -44,6 +45,7 @@ from .formatting import (
 from .generation import Generated
 from .i18n import Num, t
 from .in_flight import Flight, Flights
+from .pacing import deliver, try_once, webhook_edit_key
 from .registry import ModelRecord
 from .reply_buttons import reply_language, reply_state, reply_view
 from .reply_text import (
@@ -104,6 +106,7 @@ class Target:
         self.keep = keep  # buttons @original keeps while written (a press is told busy)
         self.message: discord.WebhookMessage | None = None
         self.shown: discord.Message | None = None  # the message, once shown
+        self.edit_key = webhook_edit_key(interaction)  # its rate-limit bucket (bot.pacing)
 
     @property
     def channel_id(self) -> int:
@@ -119,14 +122,10 @@ class Target:
     ) -> None:
         if not self.new_message:
             extra: dict[str, Any] = {"attachments": files} if files else {}
-<<<<<<< HEAD
+            view = view if view is not None else self.keep
             self.shown = await self.interaction.edit_original_response(
                 content=content, view=view, **extra
             )
-=======
-            view = view if view is not None else self.keep
-            await self.interaction.edit_original_response(content=content, view=view, **extra)
->>>>>>> main
         elif self.message is None:
             extra = {"files": files} if files else {}
             if view is not None:
@@ -171,7 +170,6 @@ class ReplyWriter:
         await self.write(Target(interaction), Writing(record, seed, opts), interaction.locale)
 
     async def write(self, target: Target, writing: Writing, locale: Any) -> None:
-<<<<<<< HEAD
         """Stream ``writing`` into ``target``, then show the final reply with its buttons. A
         shutdown may stop it: the text so far is the final reply, which says so."""
         self.check_open()
@@ -188,23 +186,6 @@ class ReplyWriter:
                 await self._forget(flight)
                 raise
             await self._forget(flight)
-=======
-        """Stream ``writing`` into ``target``, then show the final reply with its buttons."""
-        record, options = writing.record, writing.options
-        footer = t(
-            locale,
-            "generate.footer",
-            model=model_name(record.name),
-            temperature=Num(options.temperature, "g"),
-        )
-        progress = await self._stream(target, writing, footer, locale)
-        text = writing.before + progress.text
-        footer += " · " + t(locale, "generate.chars", count=len(text))
-        if progress.unknown:
-            skipped = escape_within("".join(progress.unknown), 40)
-            footer += " · " + t(locale, "generate.skipped", chars=skipped)
-        await self._final(target, writing.seed, text, footer, writing.state, locale)
->>>>>>> main
 
     async def _stream(
         self, target: Target, writing: Writing, footer: str, locale: Any, flight: Flight
@@ -235,21 +216,19 @@ class ReplyWriter:
             async for progress in service.stream(
                 record.path, record.checksum, record.name, prime, writing.options
             ):
-<<<<<<< HEAD
                 flight.progress = progress
-=======
                 self.cooldown.spent(target.interaction)  # the model is writing: it costs a turn
->>>>>>> main
                 now = time.monotonic()
                 interval = max(EDIT_INTERVAL, service.in_flight / EDITS_PER_SECOND)
                 if flight.stopping:
                     break
-                if now - last_edit >= interval and not progress.done:
+                due = now - last_edit >= interval and not progress.done
+                if due and self.bot.pacing.may_edit(target.edit_key):  # (else: skip this one)
                     text = writing.before + progress.text
                     content, _ = generated_message(writing.seed, text, writing_footer, cursor=True)
                     flight.editing = True
                     try:
-                        await target.show(content)
+                        await try_once(lambda c=content: target.show(c), "an edit of a reply")
                         await self._took_off(flight, target, writing.state, locale)
                     finally:
                         flight.editing = False
@@ -432,16 +411,21 @@ async def show_final(
     view = reply_view(state, locale)
     content = fits_whole(seed, text, footer)
     if content is not None:
-        await target.show(content, view=view)
+        await deliver(lambda: target.show(content, view=view), "a reply's final text")
         return
     content, _ = generated_message(seed, text, footer + " · " + t(locale, "generate.attached"))
-    data = io.BytesIO((seed + text).encode("utf-8"))
-    await target.show(content, files=[discord.File(data, filename=ATTACHMENT)], view=view)
+    raw = (seed + text).encode("utf-8")
+
+    def show() -> Awaitable[None]:  # a new File each try: one is spent once sent
+        files = [discord.File(io.BytesIO(raw), filename=ATTACHMENT)]
+        return target.show(content, files=files, view=view)
+
+    await deliver(show, "a reply's final text")
 
 
 def model_footer(model: str, temperature: float, locale: Any) -> str:
     """The start of a reply's footer: the model and the temperature."""
-    return t(locale, "generate.footer", model=escape(model), temperature=Num(temperature, "g"))
+    return t(locale, "generate.footer", model=model_name(model), temperature=Num(temperature, "g"))
 
 
 def final_footer(
