@@ -90,3 +90,8 @@ def test_named_paths_exist(doc: Path):
 def test_slug_follows_github():
     assert _slug("`bot_load.py` on a 2-core CPU") == "bot_loadpy-on-a-2-core-cpu"
     assert _slug("A small hosted PostgreSQL") == "a-small-hosted-postgresql"
+
+
+def test_readme_stays_short():
+    lines = len((ROOT / "README.md").read_text(encoding="utf-8").splitlines())
+    assert lines <= README_MAX_LINES, f"README.md has {lines} lines: move detail into docs/"
