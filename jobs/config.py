@@ -98,6 +98,7 @@ RANGES: dict[str, tuple[float, float | None]] = {
     "LSTM_BOT_LEASE_SECONDS": (1, 86400),
     "LSTM_BOT_MAX_ATTEMPTS": (1, 100),
     "LSTM_BOT_POLL_SECONDS": (0.01, 3600),
+    "LSTM_BOT_CHECKPOINT_SECONDS": (0, 86400),
 }
 
 

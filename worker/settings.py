@@ -20,6 +20,7 @@ class WorkerSettings:
     scratch_dir: Path | None = field(default=None, metadata={"env": "LSTM_BOT_SCRATCH_DIR"})
     lease_seconds: float = field(default=60.0, metadata={"env": "LSTM_BOT_LEASE_SECONDS"})
     poll_seconds: float = field(default=2.0, metadata={"env": "LSTM_BOT_POLL_SECONDS"})
+    checkpoint_seconds: float = field(default=60.0, metadata={"env": "LSTM_BOT_CHECKPOINT_SECONDS"})
     log_level: str = field(default="INFO", metadata={"env": "LSTM_BOT_LOG_LEVEL"})
 
     @property
