@@ -39,7 +39,7 @@ def main() -> None:
     plan = parse_params(make_params(args.effort))
     base = ModelStore(BUILTIN_DIR, read_only=True).load(DEFAULT_MODEL)
     text = read_corpus(args.corpus)
-    sized = plan.sized(len(text), training_device())
+    sized = plan.recipe(len(text), training_device()).train
     config = dataclasses.replace(sized, epochs=1, steps_per_epoch=None)  # one pass
 
     class Rate(TrainingCallback):

@@ -2,7 +2,7 @@
 
 Takes ``--chars`` characters of a corpus (from ``--offset``), fine-tunes the default model on
 them exactly as a ``/train`` job of ``--effort`` would on this machine's device (the worker's
-``TrainingPlan.sized`` and ``train()``), and prints the held-out loss next to the base model's
+``TrainingPlan.recipe`` and ``train()``), and prints the held-out loss next to the base model's
 and a uniform guess, the steps and passes run, and the wall time.
 
     .venv/bin/python benchmarks/finetune_small.py --corpus ../shared/corpora/alice.txt
@@ -42,7 +42,7 @@ def main() -> None:
     text = read_corpus(args.corpus)[args.offset : args.offset + args.chars]
     base = ModelStore(BUILTIN_DIR, read_only=True).load(DEFAULT_MODEL)
     device = training_device()
-    config = parse_params({"effort": args.effort}).sized(len(text), device)
+    config = parse_params({"effort": args.effort}).recipe(len(text), device).train
     started = time.perf_counter()
     result = train(text, "small", base=base, config=config)
     wall = time.perf_counter() - started

@@ -142,7 +142,7 @@ def part_device() -> None:
 
 def part_shakespeare() -> None:
     configure_keras()
-    from bot.cli import build_parser, train_configs
+    from bot.cli import build_parser, train_recipe
     from model_store import ModelStore, evaluate_text, load_artifact
     from model_store.backend import training_device
     from model_store.corpus import split_heldout
@@ -155,9 +155,10 @@ def part_shakespeare() -> None:
     print("lstm-bot " + " ".join(argv))
     args = build_parser().parse_args(argv)
     device = training_device()
-    network, config = train_configs(args, device)
-    print(f"{device.description}: {network}\n{config}")
     text = corpus_text(SHAKESPEARE)
+    chosen = train_recipe(args, len(text), device)
+    network, config = chosen.network, chosen.train
+    print(f"{device.description}: {network}\n{config}")
 
     class Epochs(TrainingCallback):
         def __init__(self) -> None:
@@ -266,7 +267,7 @@ def part_worker() -> None:
     text = decode_corpus(upload.read_bytes(), min_chars=2)  # as worker/inputs.py does
     base = ModelStore(BUILTIN_DIR, read_only=True).load(DEFAULT_MODEL)
     plan = parse_params(make_params(EFFORT))
-    config = plan.sized(len(text), training_device())
+    config = plan.recipe(len(text), training_device()).train
     print(f"{training_device().description}: {config}")
     result = train(text, "casmurro", base=base, config=config, checkpoint_dir=work / "ckpt")
     ModelStore(work / "models").save(result.artifact)

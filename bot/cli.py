@@ -20,9 +20,9 @@ from model_store import (
     TrainConfig,
 )
 from model_store.backend import Device
-from model_store.config import PRESETS
 from model_store.corpus import read_corpus
 from model_store.outcome import Outcome
+from model_store.recipe import DEFAULT_EFFORT, DEFAULT_PRESET, EFFORTS, PRESETS, Recipe, recipe
 
 from .settings import Settings, SettingsError, load_settings
 
@@ -41,8 +41,6 @@ TRAIN_FLAGS = {
     "seq_len": "seq_len",
     "batch_size": "batch_size",
     "lr": "learning_rate",
-    "epochs": "epochs",
-    "minutes": "minutes",
     "patience": "patience",
     "seed": "seed",
     "steps_per_epoch": "steps_per_epoch",
@@ -54,19 +52,19 @@ def _given(args: argparse.Namespace, flags: dict[str, str]) -> dict:
     return {field: value for field, value in values.items() if value is not None}
 
 
-def train_configs(args: argparse.Namespace, device: Device) -> tuple[NetworkConfig, TrainConfig]:
-    """The network and training configuration of ``lstm-bot train``: the dataclasses'
-    defaults, then the device's (a bigger batch on a GPU), the preset's, the options given."""
-    preset = PRESETS[args.preset]
-    network = NetworkConfig(vocab_size=0, **{**preset.network, **_given(args, NETWORK_FLAGS)})
-    for_device: dict = {"batch_size": device.batch_size, "eval_chars": device.eval_chars}
-    if device.gpu:  # epochs of a few seconds at least, so the after-epoch work stays small
-        for_device["steps_per_epoch"] = 2 * device.min_epoch_steps
-    given = _given(args, TRAIN_FLAGS)
-    if "minutes" in given:  # --minutes alone: as many epochs as fit
-        given.setdefault("epochs", 1000)
-    config = TrainConfig(**{**for_device, **preset.train, **given})
-    return network, config
+def train_recipe(args: argparse.Namespace, chars: int, device: Device) -> Recipe:
+    """The recipe of ``lstm-bot train`` for a text of ``chars`` characters: the one
+    :func:`~model_store.recipe.recipe`, as ``/train`` gets it, with the options given."""
+    return recipe(
+        chars,
+        device,
+        effort=args.effort,
+        preset=args.preset,
+        epochs=args.epochs,
+        minutes=args.minutes,
+        network=_given(args, NETWORK_FLAGS),
+        train=_given(args, TRAIN_FLAGS),
+    )
 
 
 def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
@@ -89,11 +87,18 @@ def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
 
     device = training_device()
     print(f"training on {device.description}", file=sys.stderr)
-    network, config = train_configs(args, device)
+    chosen = train_recipe(args, len(text), device)
+    config = chosen.train
+    epoch = f"{config.steps_per_epoch} steps" if config.steps_per_epoch else "a pass"
+    print(
+        f"{args.effort} effort: {config.epochs} epochs of {epoch} of {config.batch_size} x "
+        f"{config.seq_len} characters, at most {config.minutes:g} minutes",
+        file=sys.stderr,
+    )
     result = train(
         text,
         args.name,
-        network=network,
+        network=chosen.network,
         config=config,
         base=base,
         callback=ConsoleProgress(),
@@ -196,22 +201,31 @@ def setup_logging(settings: Any, *, quiet: bool = False) -> None:
 
     import discord
 
-    from jobs.config import mask_logs
+    from jobs.masking import mask_logs
 
     level = logging.WARNING if quiet else getattr(logging, settings.log_level.upper())
     discord.utils.setup_logging(level=level, root=True)
     logging.getLogger("discord.http").setLevel(logging.WARNING)
     if quiet:
         logging.getLogger("discord").setLevel(logging.ERROR)
-    mask_logs(settings.queue_url)
+    mask_logs(settings.queue_conninfo)
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
-    from .client import LSTMBot
+    """Run the bot; SIGTERM and Ctrl-C stop it cleanly (:func:`bot.client.serve`)."""
+    import asyncio
+
+    from .client import LSTMBot, serve
 
     token = settings.require_token()
     setup_logging(settings)
-    LSTMBot(settings).run(token, log_handler=None)
+    if args.processes is not None:
+        from .launcher import bot_command, launch, recommended_shards
+
+        return launch(
+            settings, args.processes, bot_command(args.env_file), lambda: recommended_shards(token)
+        )
+    asyncio.run(serve(LSTMBot(settings), token))
     return 0
 
 
@@ -265,13 +279,27 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("corpus", help="UTF-8 text file")
     t.add_argument("--name", required=True, help="name of the new model")
     t.add_argument("--base", help="fine-tune this model instead of training from scratch")
-    budget = t.add_mutually_exclusive_group()
-    budget.add_argument("--epochs", type=int, default=None, help="most epochs (default 20)")
-    budget.add_argument("--minutes", type=float, help="wall-clock budget in minutes")
+    t.add_argument(
+        "--effort",
+        choices=EFFORTS,
+        default=DEFAULT_EFFORT,
+        help="a budget of training steps sized to the text, as /train's: "
+        + "; ".join(
+            f"{name}: {e.passes:g} passes, {e.min_steps}-{e.max_steps} steps, {e.minutes:g} min cap"
+            for name, e in EFFORTS.items()
+        )
+        + f" (default {DEFAULT_EFFORT})",
+    )
+    t.add_argument("--epochs", type=int, help="that many passes over the text instead")
+    t.add_argument(
+        "--minutes",
+        type=float,
+        help="wall-clock cap in minutes; alone, train until it runs out (or stops improving)",
+    )
     t.add_argument(
         "--preset",
         choices=PRESETS,
-        default="default",
+        default=DEFAULT_PRESET,
         help="network and recipe: "
         + "; ".join(f"{name}: {p.description}" for name, p in PRESETS.items()),
     )
@@ -280,7 +308,11 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--layers", type=int, help=f"LSTM layers (default {net.layers})")
     t.add_argument("--embedding", type=int, help=f"embedding size (default {net.embedding_dim})")
     t.add_argument("--dropout", type=float, help=f"dropout (default {net.dropout})")
-    t.add_argument("--seq-len", type=int, help=f"characters a sequence (default {cfg.seq_len})")
+    t.add_argument(
+        "--seq-len",
+        type=int,
+        help=f"characters a sequence (default {cfg.seq_len}; shorter for a short text)",
+    )
     t.add_argument(
         "--batch-size",
         type=int,
@@ -295,8 +327,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument(
         "--steps-per-epoch",
         type=int,
-        help="optimiser steps between held-out checks (default: one pass over the text on a "
-        "CPU, 200 steps on a GPU)",
+        help="optimiser steps between held-out checks (default: the effort's steps / 12, at "
+        "least 10 on a CPU and 100 on a GPU; one pass with --epochs)",
     )
     t.add_argument("--seed", type=int, help=f"random seed (default {cfg.seed})")
     t.add_argument("--threads", type=int, default=1, help="TensorFlow intra-op threads")
@@ -326,7 +358,12 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("file")
     with_store(e)
     r = sub.add_parser("run", help="run the Discord bot (needs DISCORD_TOKEN)")
-    del r
+    r.add_argument(
+        "--processes",
+        type=int,
+        help="run this many bot processes on this machine, splitting the shards "
+        "(LSTM_BOT_SHARD_COUNT, else Discord's recommendation, at least this many)",
+    )
     s = sub.add_parser(
         "sync",
         help="register the slash commands with Discord: in LSTM_BOT_TEST_GUILD_ID when set "
@@ -342,6 +379,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     d = sub.add_parser("db", help="the databases' schema")
     d.add_argument("action", choices=["migrate"], help="migrate: create or upgrade every schema")
+    d.add_argument(
+        "--post",
+        action="store_true",
+        help="PostgreSQL: also apply procrastinate's post-migrations (once the bot and every "
+        "worker run this version; see docs/deployment.md)",
+    )
     c = sub.add_parser("console", help="offline console: the bot against a fake Discord")
     c.add_argument("--verbose", action="store_true", help="show the bot's log")
     c.add_argument(
@@ -372,7 +415,7 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
 
     from .db import migrate_all
 
-    for line in asyncio.run(migrate_all(settings)):
+    for line in asyncio.run(migrate_all(settings, post=args.post)):
         print(line)
     return 0
 

@@ -13,11 +13,18 @@ from .i18n import Message, Num, t
 MESSAGE_LIMIT = 2000  # characters in a message's content
 FIELD_LIMIT = 1024  # characters in an embed field's value
 FOOTER_LIMIT = 300  # our own cap on a generated message's footer line
+CURSOR = " ▌"  # ends the text of a reply being written
 
 
 def escape(text: str) -> str:
     """Show text literally: no markdown, no masked links (mentions are disarmed separately)."""
     return discord.utils.escape_markdown(text)
+
+
+def model_name(name: str) -> str:
+    """A model's name where markdown applies (embed titles and fields, a reply's footer):
+    shown literally (``a__b__c`` is not underlined). In a code span, use :func:`code`."""
+    return escape(name)
 
 
 def code(text: str) -> str:
@@ -57,7 +64,7 @@ def generated_message(
 
     When it does not all fit, the seed keeps its end (at most a third of the room unless the
     continuation needs less) and the continuation its start, each marked with "…"."""
-    tail = (" ▌" if cursor else "") + "\n-# " + shorten(footer, FOOTER_LIMIT)
+    tail = (CURSOR if cursor else "") + "\n-# " + shorten(footer, FOOTER_LIMIT)
     room = MESSAGE_LIMIT - len(tail) - len("****")
     bold, rest = escape(seed), escape(continuation)
     if len(bold) + len(rest) <= room:

@@ -15,6 +15,10 @@ with exponential backoff while the others go on, logged once, and given up after
 
 The queue wakes the reporter when a job event is written (PostgreSQL: LISTEN/NOTIFY); it also
 polls every ``poll_seconds``.
+
+Under Discord's rate limits a progress edit waits while its channel's edit bucket is nearly
+spent (:mod:`bot.pacing`); a result is posted with a nonce Discord enforces, so a post whose
+answer was lost and is tried again shows once.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from jobs.records import SUCCEEDED, Job
 
 from .i18n import t
 from .job_views import progress_embed, reason_text, result_embed
+from .pacing import channel_edit_key
 from .transfer import plot_path
 
 if TYPE_CHECKING:
@@ -42,6 +47,11 @@ EDIT_INTERVAL = 5.0
 BACKOFF_SECONDS = 5.0  # first retry of a job that failed to report; doubles, up to the max
 MAX_BACKOFF_SECONDS = 300.0
 GIVE_UP_SECONDS = 3600.0  # a channel refusing for this long is given up
+
+
+def result_nonce(job_id: int) -> str:
+    """The nonce of a job's result message (Discord allows 25 characters)."""
+    return f"job-result-{job_id}"[:25]
 
 
 @dataclass
@@ -104,11 +114,12 @@ class JobReporter:
 
     async def report_once(self) -> None:
         queue = self.bot.jobs
+        holds = self.bot.holds_guild  # another process reports its own servers' jobs
         for job in await queue.jobs_to_import():
-            if self._due("import", job.id):
+            if holds(job.guild_id) and self._due("import", job.id):
                 await self._guarded("import", job, self.bot.importer.import_job(job))
         for job in await queue.jobs_to_report():
-            if self._due("report", job.id):
+            if holds(job.guild_id) and self._due("report", job.id):
                 await self._guarded("report", job, self._report(job))
         if not self.bot.settings.keep_corpora:
             for job in await queue.finished_with_corpus():
@@ -202,6 +213,8 @@ class JobReporter:
         changed = bool(events) or job.progress_message_id is None
         now = time.monotonic()
         due = now - self._last_edit.get(job.id, 0.0) >= EDIT_INTERVAL
+        # A progress edit waits while its channel's edit bucket is nearly spent (bot.pacing).
+        due = due and self.bot.pacing.may_edit(channel_edit_key(job.channel_id))
         if job.progress_message_id is None or job.finished or (changed and due):
             await self._show_progress(job, state)
             self._last_edit[job.id] = now
@@ -230,9 +243,11 @@ class JobReporter:
     async def _post_result(self, job: Job, payload: dict[str, Any]) -> None:
         channel = self.bot.get_partial_messageable(job.channel_id)
         embed = result_embed(job, payload)
-        plot = plot_path(self.bot.settings.data_dir, job.id)
+        plot = plot_path(self.bot.settings.data_dir, await self.bot.jobs.identity(), job.id)
         files = []
         if plot.is_file():
             files.append(discord.File(plot, filename="loss.png"))
             embed.set_image(url="attachment://loss.png")
-        await channel.send(embed=embed, files=files)
+        # The nonce makes Discord return the result already posted instead of a second one
+        # (a send whose answer was lost, tried again; within Discord's few minutes).
+        await channel.send(embed=embed, files=files, nonce=result_nonce(job.id))

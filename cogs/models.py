@@ -13,11 +13,11 @@ from discord.ext import commands
 from bot.autocomplete import model_choices, resolve_model
 from bot.client import LSTMBot
 from bot.errors import UserFacingError
-from bot.formatting import FIELD_LIMIT, escape_within, loss_text
+from bot.formatting import FIELD_LIMIT, escape_within, loss_text, model_name
 from bot.i18n import Num, t
 from bot.job_views import figures
-from bot.permissions import may_manage
-from bot.registry import ModelRecord
+from bot.permissions import may_manage, server_only
+from bot.registry import ModelGone, ModelRecord
 from bot.tree import defer
 from model_store import SampleOptions
 from model_store.outcome import Outcome
@@ -49,7 +49,8 @@ def list_page(
         if r.name in broken:
             value = f"{_owner(r, locale)} · ⚠️ {t(locale, 'list.damaged')}"
         else:
-            value = f"{_owner(r, locale)} · {t(locale, 'list.base', base=r.base or '—')}\n" + t(
+            base = t(locale, "list.base", base=model_name(r.base or "—"))
+            value = f"{_owner(r, locale)} · {base}\n" + t(
                 locale,
                 "list.loss",
                 loss=loss_text(r.card, locale),
@@ -57,7 +58,7 @@ def list_page(
             )
         if r.name == default:  # the model /generate uses here when none is named
             value = f"⭐ {t(locale, 'list.default')} · {value}"
-        embed.add_field(name=r.name, value=value, inline=False)
+        embed.add_field(name=model_name(r.name), value=value, inline=False)
     embed.set_footer(text=t(locale, "list.footer", page=page + 1, pages=pages))
     return embed
 
@@ -130,6 +131,9 @@ class ConfirmDelete(discord.ui.View):
         )
         try:
             was_default = await self.cog.delete_model(self.record)
+        except ModelGone:  # a stale dialog: that model is gone (another one may have its name)
+            await interaction.edit_original_response(content=t(locale, "delete.gone", name=name))
+            return
         except Exception:
             log.exception("could not delete model %s", name)
             await interaction.edit_original_response(content=t(locale, "error.unexpected"))
@@ -187,8 +191,8 @@ class Models(commands.GroupCog, group_name="model", group_description="Browse an
     )
     @app_commands.describe(name="The model (Manage Server)")
     @app_commands.autocomplete(name=model_choices)
-    @app_commands.guild_only()
     @app_commands.checks.has_permissions(manage_guild=True)
+    @server_only()
     async def default(self, interaction: discord.Interaction, name: str) -> None:
         await defer(interaction, ephemeral=True)
         record = await resolve_model(interaction, name, usable=True)
@@ -196,8 +200,12 @@ class Models(commands.GroupCog, group_name="model", group_description="Browse an
         # The bot's own default is stored as "none chosen": the server then follows the bot's
         # setting instead of pinning today's name.
         follows_bot = record.builtin and record.name == self.bot.settings.default_model
-        chosen = None if follows_bot else record.name
-        await self.bot.guild_settings.set_default_model(interaction.guild_id, chosen)
+        try:
+            await self.bot.guild_settings.set_default_model(
+                interaction.guild_id, None if follows_bot else record
+            )
+        except ModelGone:  # deleted since it was looked up
+            raise UserFacingError("default.gone", name=record.name) from None
         log.info("guild %s: default model %s", interaction.guild_id, record.name)
         await interaction.edit_original_response(
             content=t(interaction.locale, "default.set", name=record.name)
@@ -206,7 +214,7 @@ class Models(commands.GroupCog, group_name="model", group_description="Browse an
     @app_commands.command(name="delete", description="Delete a model of this server")
     @app_commands.describe(name="The model to delete")
     @app_commands.autocomplete(name=model_choices)
-    @app_commands.guild_only()
+    @server_only()
     async def delete(self, interaction: discord.Interaction, name: str) -> None:
         await defer(interaction, ephemeral=True)
         record = await resolve_model(interaction, name)
@@ -223,11 +231,14 @@ class Models(commands.GroupCog, group_name="model", group_description="Browse an
         )
 
     async def delete_model(self, record: ModelRecord) -> bool:
-        """Delete ``record``; True when it was its server's default model (now unset)."""
-        was_default = await self.bot.guild_settings.forget_model(record.guild_id, record.name)
+        """Delete ``record`` (that very model: :class:`ModelGone` when it has gone meanwhile);
+        True when it was its server's default model (now unset)."""
+        await self.bot.registry.hide(record)  # first: nothing can choose or use it any more
+        was_default = await self.bot.guild_settings.forget_model(record)
         self.bot.generation.evict(record.path)
-        await self.bot.registry.delete(record)
-        if record.job_id is not None:  # an uploaded text kept from its training goes too
+        await self.bot.registry.remove(record)
+        # An uploaded text kept from its training goes too, if that job is in this queue.
+        if record.job_id is not None and record.job_queue == await self.bot.jobs.identity():
             await self.bot.jobs.delete_corpus(record.job_id)
         log.info("deleted model %s of guild %s", record.name, record.guild_id)
         return was_default
@@ -239,12 +250,13 @@ def card_embed(record: ModelRecord, sample: str, locale: object = None) -> disco
     corpus = card.get("corpus", {})
     training = card.get("training", {})
     embed = discord.Embed(
-        title=t(locale, "card.title", name=record.name), colour=discord.Colour.blurple()
+        title=t(locale, "card.title", name=model_name(record.name)), colour=discord.Colour.blurple()
     )
     maker = t(locale, "model.builtin") if record.builtin else f"<@{record.owner_id}>"
     embed.add_field(name=t(locale, "card.made_by"), value=maker)
     embed.add_field(
-        name=t(locale, "card.base"), value=record.base or t(locale, "card.from_scratch")
+        name=t(locale, "card.base"),
+        value=model_name(record.base) if record.base else t(locale, "card.from_scratch"),
     )
     outcome = Outcome.from_card(card)  # next to its base's and a uniform guess
     loss = figures(outcome, locale) if outcome else loss_text(card, locale)
@@ -262,7 +274,7 @@ def card_embed(record: ModelRecord, sample: str, locale: object = None) -> disco
             vocab=net.get("vocab_size"),
         ),
     )
-    chars = t(locale, "result.chars", chars=Num(corpus.get("chars", 0)))
+    chars = t(locale, "result.chars", count=Num(corpus.get("chars", 0)))
     if corpus.get("name"):
         chars += f" ({escape_within(str(corpus['name']), 200)})"
     embed.add_field(name=t(locale, "field.corpus"), value=chars)
@@ -271,7 +283,7 @@ def card_embed(record: ModelRecord, sample: str, locale: object = None) -> disco
         value=t(
             locale,
             "card.training",
-            epochs=training.get("epochs_run", "?"),
+            count=training.get("epochs_run") or 0,
             minutes=Num(card.get("training_seconds", 0) / 60, ",.1f"),
         ),
     )

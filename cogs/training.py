@@ -6,16 +6,17 @@ import asyncio
 import logging
 from typing import Literal
 
-import aiohttp
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot.autocomplete import model_choices, resolve_model
 from bot.client import LSTMBot
+from bot.downloads import DownloadFailed, download
 from bot.errors import UserFacingError
 from bot.formatting import code, sentence, shorten, store_problem
 from bot.i18n import Message, Num, t
+from bot.permissions import server_only
 from bot.registry import ModelRecord
 from bot.transfer import base_model_for
 from bot.tree import defer
@@ -43,7 +44,7 @@ class Training(commands.Cog):
         from_scratch="Train a new network instead of fine-tuning (needs much more text)",
     )
     @app_commands.autocomplete(base=model_choices)
-    @app_commands.guild_only()
+    @server_only()
     async def train(
         self,
         interaction: discord.Interaction,
@@ -157,15 +158,14 @@ def _check_size(size: int, limit: int) -> None:
 
 
 async def _download(file: discord.Attachment, shown: str) -> bytes:
+    """The upload's bytes (:func:`bot.downloads.download`): a file that is gone asks for
+    another upload; a passing failure (a time-out, a 5xx, a reset connection) for a retry."""
     try:
-        return await file.read()
-    except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as exc:
-        log.warning("could not download attachment %s: %r", file.url, exc)
-        if isinstance(exc, discord.HTTPException):
-            why: str | Message = f"HTTP {exc.status}"
-        else:
-            why = Message("train.network_error")
-        raise UserFacingError("train.download_failed", file=shown, why=why) from None
+        return await download(file)
+    except DownloadFailed as exc:
+        if exc.gone:
+            raise UserFacingError("train.download_failed", file=shown, why=exc.why) from None
+        raise UserFacingError("train.download_try_again", file=shown, why=exc.why) from None
 
 
 async def setup(bot: LSTMBot) -> None:

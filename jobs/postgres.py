@@ -22,8 +22,8 @@ declared dead but is still alive can't overwrite the new owner's events, checkpo
 result, nor end or requeue the task the new owner runs. Job events wake the bot through
 LISTEN/NOTIFY (``lstm_bot_job_events``).
 
-``lstm-bot db migrate`` (:func:`migrate`) creates or upgrades procrastinate's schema and the
-job tables; bot and workers check them at start (:func:`check_schema`).
+``lstm-bot db migrate`` (:func:`jobs.pg_schema.migrate`) creates or upgrades procrastinate's
+schema and the job tables; bot and workers check them at start (:func:`check_schema`).
 """
 
 from __future__ import annotations
@@ -31,25 +31,21 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-import re
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from importlib import metadata, resources
 from typing import Any
 
 import procrastinate
 import psycopg
 from procrastinate import exceptions as procrastinate_errors
 from procrastinate.job_context import JobContext
-from procrastinate.schema import SchemaManager
 from procrastinate.worker import Worker as ProcrastinateWorker
 from psycopg_pool import AsyncConnectionPool
 
-from .config import mask_url
-from .db import Migrations
 from .errors import JobQueueError, LeaseLost, NameTaken, QueueUnavailable
 from .pg import PgStore, PgTx, make_pool
+from .pg_schema import SchemaError, check_schema, connection_problem, migrate
 from .pg_worker import DB_ERRORS, Backoff, FleetManager, FleetWorker, take_over_dead, trouble
 from .queue import Handler
 from .records import QUEUED, Heartbeat, Job, Lease
@@ -58,18 +54,12 @@ from .tables import TableQueue
 
 log = logging.getLogger(__name__)
 
-PG_MIGRATIONS = Migrations("jobs.migrations.postgres", component="jobs")
 QUEUE = "lstm_bot"
 TRAIN_TASK = "lstm_bot.train"
 STALLED_TASK = "lstm_bot.retry_stalled_jobs"
 EVENTS_CHANNEL = "lstm_bot_job_events"
 ENDED_TASKS_KEPT_HOURS = 24  # procrastinate's rows of ended tasks, deleted after this
 HOUSEKEEPING_SECONDS = 3600.0  # how often a worker deletes them
-_MIGRATE_LOCK = 74_021_633  # pg_advisory_lock key: one `db migrate` at a time
-
-
-class SchemaError(JobQueueError):
-    """The queue's database lacks the current schema; the message says what to run."""
 
 
 class RetryLater(Exception):
@@ -123,14 +113,14 @@ class PostgresQueue(TableQueue):
     async def connect(cls, url: str, *, check: bool = True, **kwargs: Any) -> PostgresQueue:
         try:  # one connection first: a wrong address or password fails at once
             await (await psycopg.AsyncConnection.connect(url, connect_timeout=15)).close()
-        except psycopg.Error:
-            raise JobQueueError(unreachable(url)) from None
+        except psycopg.Error as exc:
+            raise JobQueueError(connection_problem(url, exc)) from None
         pool = make_pool(url)
         try:
             await pool.open(wait=True, timeout=15)
-        except Exception:  # noqa: BLE001 - psycopg's message may name the server: say ours
+        except Exception as exc:  # noqa: BLE001 - said in one line, its password masked
             await pool.close()
-            raise JobQueueError(unreachable(url)) from None
+            raise JobQueueError(connection_problem(url, exc)) from None
         queue = cls(pool, url, **kwargs)
         await queue.app.open_async(pool)
         if check:
@@ -366,101 +356,5 @@ async def _wait(event: asyncio.Event, seconds: float) -> None:
         pass
 
 
-def unreachable(url: str) -> str:
-    return f"can't reach the job queue's database at {mask_url(url)}"
-
-
-# ---- schema --------------------------------------------------------------------------------
-
-
-def procrastinate_version() -> str:
-    return metadata.version("procrastinate")
-
-
-def _version_tuple(text: str) -> tuple[int, ...]:
-    return tuple(int(p) for p in re.findall(r"\d+", text)[:3])
-
-
-def _pending_procrastinate(recorded: str) -> list[tuple[str, str]]:
-    """procrastinate's migration files newer than the schema at ``recorded``, in order."""
-    installed = _version_tuple(procrastinate_version())
-    folder = resources.files("procrastinate.sql") / "migrations"
-    pending = []
-    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
-        if not entry.name.endswith(".sql"):
-            continue
-        version = _version_tuple(entry.name.split("_", 1)[0])
-        if _version_tuple(recorded) < version <= installed:
-            pending.append((entry.name, entry.read_text(encoding="utf-8")))
-    return pending
-
-
-async def _versions(conn: psycopg.AsyncConnection) -> dict[str, str]:
-    cursor = await conn.execute("SELECT to_regclass('schema_versions') IS NOT NULL")
-    if not (await cursor.fetchone())[0]:
-        return {}
-    cursor = await conn.execute("SELECT component, version FROM schema_versions")
-    return {c: v for c, v in await cursor.fetchall()}
-
-
-async def _set_version(conn: psycopg.AsyncConnection, component: str, version: str) -> None:
-    await conn.execute(
-        "CREATE TABLE IF NOT EXISTS schema_versions (component text PRIMARY KEY, version text)"
-    )
-    await conn.execute(
-        "INSERT INTO schema_versions (component, version) VALUES (%s, %s)"
-        " ON CONFLICT (component) DO UPDATE SET version = excluded.version",
-        (component, version),
-    )
-
-
-async def migrate(url: str) -> str:
-    """Create or upgrade procrastinate's schema and the job tables; says what it did."""
-    try:
-        conn = await psycopg.AsyncConnection.connect(url, autocommit=True, connect_timeout=15)
-    except psycopg.Error:
-        raise JobQueueError(unreachable(url)) from None
-    done = []
-    async with conn:
-        await conn.execute("SELECT pg_advisory_lock(%s)", (_MIGRATE_LOCK,))
-        versions = await _versions(conn)
-        cursor = await conn.execute("SELECT to_regclass('procrastinate_jobs') IS NOT NULL")
-        has_procrastinate = (await cursor.fetchone())[0]
-        async with conn.transaction():
-            if not has_procrastinate:
-                await conn.execute(SchemaManager.get_schema())
-                done.append(f"created procrastinate {procrastinate_version()}'s schema")
-            else:
-                for name, sql in _pending_procrastinate(versions.get("procrastinate", "0")):
-                    await conn.execute(sql)
-                    done.append(f"applied procrastinate's {name}")
-            await _set_version(conn, "procrastinate", procrastinate_version())
-            current = int(versions.get("jobs", "0"))
-            for version, name, sql in PG_MIGRATIONS.files():
-                if version > current:
-                    await conn.execute(sql)
-                    await _set_version(conn, "jobs", str(version))
-                    done.append(f"applied {name}")
-    return "; ".join(done) or "up to date"
-
-
-async def check_schema(pool: AsyncConnectionPool) -> None:
-    """Raise :class:`SchemaError` unless the database has the schemas this code needs."""
-    async with pool.connection() as conn:
-        versions = await _versions(conn)
-    if not versions:
-        raise SchemaError("the job queue's database has no schema yet: run `lstm-bot db migrate`")
-    if int(versions.get("jobs", "0")) < PG_MIGRATIONS.latest or _pending_procrastinate(
-        versions.get("procrastinate", "0")
-    ):
-        raise SchemaError(
-            "the job queue's database schema is older than this lstm-bot: run `lstm-bot db migrate`"
-        )
-    recorded = _version_tuple(versions.get("procrastinate", "0"))
-    if int(versions.get("jobs", "0")) > PG_MIGRATIONS.latest or recorded > _version_tuple(
-        procrastinate_version()
-    ):
-        raise SchemaError(
-            "the job queue's database is newer than this lstm-bot (or its procrastinate "
-            f"{procrastinate_version()}): upgrade lstm-bot here (pip install -U -e '.[postgres]')"
-        )
+# The engine's interface (jobs.engine.postgres_engine): the queue, and its schema's upgrade.
+__all__ = ["PostgresQueue", "SchemaError", "Timings", "check_schema", "migrate"]

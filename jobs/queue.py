@@ -26,6 +26,11 @@ class JobQueue(ABC):
     # ---- the bot's side ------------------------------------------------------------------
 
     @abstractmethod
+    async def identity(self) -> str:
+        """This queue database's random name, made once with its schema: job ids start at 1
+        in every queue database, so what the bot keeps of a job is keyed by (identity, id)."""
+
+    @abstractmethod
     async def submit(
         self,
         *,

@@ -82,6 +82,7 @@ class TableQueue(JobQueue):
         self.backoff_seconds = backoff_seconds
         self.max_backoff_seconds = max_backoff_seconds
         self.clock = clock
+        self._identity: str | None = None
 
     # ---- the bot's side ------------------------------------------------------------------
 
@@ -135,6 +136,12 @@ class TableQueue(JobQueue):
             job = await self._deferred(tx, job)
         log.info("job %d queued: '%s' for guild %d", job.id, model_name, guild_id)
         return job, True
+
+    async def identity(self) -> str:
+        if self._identity is None:
+            row = await self.store.one("SELECT identity FROM queue_identity")
+            self._identity = str(row["identity"])
+        return self._identity
 
     async def get(self, job_id: int) -> Job | None:
         row = await self.store.one("SELECT * FROM jobs WHERE id = ?", (job_id,))

@@ -1,8 +1,9 @@
 """Plain configuration records shared by training (Keras) and serving (numpy).
 
-The defaults are the one source of truth for the default network and its training recipe:
-``lstm-bot train`` without options, ``/train from_scratch:true`` and the built-in model all
-use them (README, "The default model", says why this size).
+The defaults are the first layer of the one training recipe (:func:`model_store.recipe.recipe`
+adds the preset, the device, the effort and explicit options): ``lstm-bot train`` without
+options, ``/train from_scratch:true`` and the built-in model all use them (README, "The
+default model", says why this size).
 """
 
 from __future__ import annotations
@@ -59,26 +60,6 @@ class TrainConfig:
     def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
         names = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in names})
-
-
-@dataclass(frozen=True)
-class Preset:
-    """A named network size and training recipe for ``lstm-bot train --preset``."""
-
-    description: str
-    network: dict[str, Any]  # NetworkConfig fields that differ from the defaults
-    train: dict[str, Any]  # TrainConfig fields that differ from the defaults
-
-
-PRESETS = {
-    "default": Preset("the default network, 2 x LSTM(192): generates fastest", {}, {}),
-    "gpu": Preset(
-        "3 x LSTM(512), batch 128 x 256: what a GPU trains well in minutes (generates about "
-        "5x slower than the default)",
-        {"units": 512, "layers": 3, "dropout": 0.4},
-        {"seq_len": 256, "batch_size": 128, "learning_rate": 2e-3, "steps_per_epoch": 200},
-    ),
-}
 
 
 def weight_names(cfg: NetworkConfig) -> list[str]:

@@ -28,7 +28,8 @@ def test_backend_choice_is_predictable(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_one_default_network_size() -> None:
-    from bot.cli import NETWORK_FLAGS, _given, build_parser
+    from bot.cli import build_parser, train_recipe
+    from model_store.backend import CPU
     from worker.params import make_params, parse_params
 
     default = NetworkConfig(vocab_size=0)
@@ -39,6 +40,6 @@ def test_one_default_network_size() -> None:
     assert dataclasses.replace(builtin, vocab_size=0) == default
     # ... `lstm-bot train` without size options builds it ...
     args = build_parser().parse_args(["train", "c.txt", "--name", "x"])
-    assert _given(args, NETWORK_FLAGS) == {}
+    assert train_recipe(args, 100_000, CPU).network == default
     # ... and so does /train from_scratch:true.
-    assert parse_params(make_params("normal")).network == default
+    assert parse_params(make_params("normal")).recipe(100_000, CPU).network == default

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import dataclasses
 import logging
 import sys
 import time
 from pathlib import Path
 
-from jobs.config import QUEUE_URL_ENV, SettingsError, mask_logs
+from jobs.config import SettingsError
 from jobs.engine import open_queue
 from jobs.errors import JobQueueError
+from jobs.masking import mask_logs
 from model_store.backend import configure, require_training
 from model_store.errors import ModelStoreError
 
@@ -58,11 +58,11 @@ def run(args: argparse.Namespace, settings: WorkerSettings) -> int:
             level=settings.log_level.upper(),
             format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         )
-    mask_logs(settings.queue_url)
+    mask_logs(settings.queue_conninfo)
     if settings.log_level.upper() != "DEBUG":  # a line per job start/end, periodic checks too
         logging.getLogger("procrastinate").setLevel(logging.WARNING)
     if args.poll is not None:
-        settings = dataclasses.replace(settings, poll_seconds=args.poll)
+        settings = settings.replace(poll_seconds=args.poll)
     require_training()
     return asyncio.run(_serve(args, settings))
 
@@ -71,7 +71,7 @@ async def _serve(args: argparse.Namespace, settings: WorkerSettings) -> int:
     if not settings.queue_url:
         await _wait_for_bot_database(settings.database_path)
     queue = await open_queue(
-        queue_url=settings.queue_url,
+        queue_url=settings.queue_conninfo,
         database_path=settings.database_path,
         lease_seconds=settings.lease_seconds,
     )
@@ -93,8 +93,8 @@ async def _wait_for_bot_database(path: Path) -> None:
     while not path.exists():
         if time.monotonic() > deadline:
             raise SettingsError(
-                f"no job queue: {QUEUE_URL_ENV} is not set and the bot's database {path} does "
-                f"not exist (set {QUEUE_URL_ENV}, or LSTM_BOT_DATA_DIR / LSTM_BOT_DATABASE to "
+                f"no job queue: LSTM_BOT_QUEUE_URL is not set and the bot's database {path} does "
+                f"not exist (set LSTM_BOT_QUEUE_URL, or LSTM_BOT_DATA_DIR / LSTM_BOT_DATABASE to "
                 "where the bot keeps it, and start the bot)"
             )
         await asyncio.sleep(0.2)

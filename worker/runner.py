@@ -23,7 +23,6 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
 
-from jobs.config import mask_url
 from jobs.errors import CancelRequested, LeaseLost, QueueUnavailable
 from jobs.queue import JobQueue
 from jobs.records import EPOCH, Job, Lease
@@ -350,8 +349,9 @@ async def serve(args: Namespace, settings: WorkerSettings, queue: JobQueue) -> i
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, pending_signals.append, sig)
     device = await asyncio.to_thread(describe_device)
-    where = mask_url(settings.queue_url) if settings.queue_url else settings.database_path
-    log.info("worker %s starting: training on %s; queue %s", worker_id, device, where)
+    log.info(
+        "worker %s starting: training on %s; queue %s", worker_id, device, settings.queue_shown
+    )
     worker = Worker(
         queue,
         settings,

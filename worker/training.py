@@ -44,7 +44,8 @@ def train_job(
     checkpoint_dir: Path,
 ) -> TrainResult:
     device = training_device()
-    config = plan.sized(len(text), device)
+    recipe = plan.recipe(len(text), device)
+    config = recipe.train
     log.info(
         "job %d: training '%s' on %d characters%s on %s: %s effort, %d epochs of %s steps, "
         "batch %d x %d",
@@ -63,7 +64,7 @@ def train_job(
         return train(
             text,
             job.model_name,
-            network=plan.network,
+            network=recipe.network,
             config=config,
             base=base,
             callback=control,

@@ -134,7 +134,7 @@ async def test_delete_removes_a_kept_corpus_too(env, tiny_model):
         owner_id=env.alice.id,
         card=tiny_model.artifact.card,
         path=str(path),
-        job_id=job.id,
+        job=(await env.bot.jobs.identity(), job.id),
     )
     await env.bot.get_cog("Models").delete_model(record)
     assert await env.bot.registry.get(env.guild_a.id, "kept-corpus") is None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from jobs.errors import NameTaken
-from jobs.postgres import TRAIN_TASK, PostgresQueue, SchemaError, Timings
+from jobs.postgres import TRAIN_TASK, PostgresQueue, Timings
 
 
 @pytest.fixture
@@ -91,14 +91,6 @@ def test_a_dead_worker_is_noticed_within_a_minute_by_default() -> None:
     t = Timings.from_lease(60)
     assert (t.heartbeat, t.stalled_after, t.check_every) == (15, 30, 15)
     assert t.stalled_after + t.check_every < 60
-
-
-async def test_a_schema_newer_than_the_installed_procrastinate_is_refused(queue, pg_url) -> None:
-    await queue.store.exec(
-        "UPDATE schema_versions SET version = '99.0.0' WHERE component = 'procrastinate'"
-    )
-    with pytest.raises(SchemaError, match="newer than this lstm-bot"):
-        await PostgresQueue.connect(pg_url)
 
 
 async def test_ended_tasks_are_deleted_after_a_while(queue) -> None:

@@ -12,8 +12,9 @@ from jobs.records import BaseModel, Job
 from jobs.sqlite import SqliteQueue
 from model_store.backend import CPU, GPU
 from model_store.config import TrainConfig
+from model_store.recipe import EFFORTS
 from worker import janitor
-from worker.params import EFFORTS, ParamsError, make_params, parse_params
+from worker.params import ParamsError, make_params, parse_params
 from worker.settings import WorkerSettings
 
 from ..textgen import make_text
@@ -31,11 +32,11 @@ def test_params_overrides() -> None:
             "corpus_name": "poems.txt",
         }
     )
-    config = plan.sized(100_000, CPU)
+    config = plan.recipe(100_000, CPU).train
     # epochs set by the job: that many passes (an epoch is one pass), and the job's cap
     assert (config.epochs, config.steps_per_epoch, config.minutes) == (3, None, 2)
     assert config.seq_len == 32
-    assert plan.network.units == 16 and plan.corpus_name == "poems.txt"
+    assert plan.recipe(100_000, CPU).network.units == 16 and plan.corpus_name == "poems.txt"
     assert make_params("quick", epochs=4) == {"effort": "quick", "epochs": 4}
     for bad in (
         {"effort": "max"},
@@ -56,26 +57,26 @@ def steps_and_passes(config: TrainConfig, chars: int) -> tuple[int, float]:
 
 def test_efforts_are_step_budgets_sized_to_the_text() -> None:
     # A 6,000-character upload gets many passes over short sequences, not one step an epoch.
-    small = parse_params({"effort": "normal"}).sized(6000, CPU)
+    small = parse_params({"effort": "normal"}).recipe(6000, CPU).train
     steps, passes = steps_and_passes(small, 6000)
     assert small.seq_len < TrainConfig.seq_len and steps >= EFFORTS["normal"].min_steps
     assert passes >= 50 and small.epochs >= 5
     # A 5 MB upload is held to a step budget and a wall-clock cap (not hours on a CPU).
-    big = parse_params({"effort": "normal"}).sized(5_000_000, CPU)
+    big = parse_params({"effort": "normal"}).recipe(5_000_000, CPU).train
     steps, passes = steps_and_passes(big, 5_000_000)
     assert steps <= EFFORTS["normal"].max_steps and passes < 3
     assert big.minutes == EFFORTS["normal"].minutes and big.eval_chars
     # More effort, more steps.
     budgets = [
-        steps_and_passes(parse_params({"effort": e}).sized(300_000, CPU), 300_000)[0]
+        steps_and_passes(parse_params({"effort": e}).recipe(300_000, CPU).train, 300_000)[0]
         for e in ("quick", "normal", "thorough")
     ]
     assert budgets == sorted(budgets) and len(set(budgets)) == 3
 
 
 def test_a_gpu_gets_bigger_steps_and_longer_epochs() -> None:
-    cpu = parse_params({}).sized(400_000, CPU)
-    gpu = parse_params({}).sized(400_000, GPU)
+    cpu = parse_params({}).recipe(400_000, CPU).train
+    gpu = parse_params({}).recipe(400_000, GPU).train
     assert gpu.batch_size > cpu.batch_size
     assert gpu.steps_per_epoch >= GPU.min_epoch_steps
 
@@ -117,6 +118,7 @@ async def assert_failed_once(queue: SqliteQueue, job: Job, reason: Reason) -> No
     assert events[-1].payload == {**reason.payload(), "attempts": 1}
 
 
+@pytest.mark.slow  # the worker in-process: imports Keras
 @pytest.mark.parametrize(
     ("case", "reason"),
     [
@@ -153,6 +155,7 @@ async def test_failures_are_final_and_readable(
     await assert_failed_once(queue, job, reason)
 
 
+@pytest.mark.slow  # trains in-process
 async def test_the_upload_minimum_is_the_bots_alone(
     queue: SqliteQueue, settings: WorkerSettings
 ) -> None:
@@ -176,6 +179,7 @@ UNTRAINABLE = [
 ]
 
 
+@pytest.mark.slow  # the worker in-process: imports Keras
 @pytest.mark.parametrize(("case", "text", "extra"), UNTRAINABLE)
 async def test_deterministic_failures_are_not_retried_and_leak_nothing(
     queue: SqliteQueue,
@@ -218,6 +222,7 @@ async def test_deterministic_failures_are_not_retried_and_leak_nothing(
     )
 
 
+@pytest.mark.slow  # trains in-process
 async def test_a_diverging_run_fails_at_once_with_a_sentence(
     queue: SqliteQueue, settings: WorkerSettings
 ) -> None:
@@ -237,6 +242,7 @@ async def test_a_diverging_run_fails_at_once_with_a_sentence(
     assert "nan" not in failed.error.lower() and "Traceback" not in failed.error
 
 
+@pytest.mark.slow  # the worker in-process: imports Keras
 async def test_transient_failures_are_retried(queue: SqliteQueue, settings, monkeypatch):
     from worker import inputs
 
@@ -270,6 +276,7 @@ def test_janitor_sweeps_the_folders_no_live_worker_holds(settings: WorkerSetting
     assert not held.path.exists()
 
 
+@pytest.mark.slow  # worker.inputs imports Keras
 def test_a_checkpoint_with_pickles_is_refused(tmp_path: Path) -> None:
     import numpy as np
 
@@ -298,6 +305,7 @@ def test_a_checkpoint_with_pickles_is_refused(tmp_path: Path) -> None:
         check_checkpoint(tmp_path)
 
 
+@pytest.mark.slow  # model_store.train imports Keras
 def test_only_newer_checkpoints_are_uploaded() -> None:
     from model_store.train import EpochEnd
     from worker.control import JobControl
