@@ -16,6 +16,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from fake_discord import FakeDiscord
 
 from ..jobs.procs import wait_exit
@@ -67,6 +69,7 @@ async def _generate(fake: FakeDiscord, guild, user):
     return ix
 
 
+@pytest.mark.slow  # a worker process
 async def test_two_shard_processes_on_one_sqlite_file(tmp_path: Path, builtin_dir: Path) -> None:
     async with FakeDiscord(quiet_period=0.05, ack_timeout=1.0) as fake:
         fake.sharding.recommended, fake.sharding.max_concurrency = 2, 2
