@@ -87,6 +87,16 @@ async def test_a_process_that_disagrees_with_a_running_one_is_refused(tmp_path: 
         await ShardClaims(db1, pid=os.getppid()).claim(4, (0, 2))  # none runs: a new count
 
 
+async def test_a_killed_process_not_yet_reaped_does_not_bind(tmp_path: Path) -> None:
+    zombie = subprocess.Popen([sys.executable, "-c", "pass"])  # ends; not waited for yet
+    async with bot_database(tmp_path / "bot.sqlite3") as db:
+        await ShardClaims(db, pid=zombie.pid).claim(2, (1,))
+        while Path(f"/proc/{zombie.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
+            time.sleep(0.01)
+        await ShardClaims(db).claim(2, (1,))  # its shard is free again
+    zombie.wait()
+
+
 async def test_dead_and_silent_processes_do_not_bind(tmp_path: Path) -> None:
     async with bot_database(tmp_path / "bot.sqlite3") as db:
         await ShardClaims(db, pid=_dead_pid()).claim(2, (0, 1))  # killed -9: rows left

@@ -2,8 +2,8 @@
 fake Discord (in the test's process), with one worker on the same file; servers on both
 shards are served, each by its own process (commands and buttons); a ``/train`` in shard 1's
 server is imported and announced once; ``kill -9`` of one process leaves its servers
-unanswered while the other keeps serving; a process started with another shard count is
-refused while they run, saying why."""
+unanswered while the other keeps serving, until it is started again by hand; a process
+started with another shard count is refused while they run, saying why."""
 
 from __future__ import annotations
 
@@ -78,6 +78,7 @@ async def test_two_shard_processes_on_one_sqlite_file(tmp_path: Path, builtin_di
         for guild in (g0, g1):
             fake.add_member(guild, alice)
         parent = _start(fake, tmp_path, builtin_dir, "launcher", "--processes", "2")
+        others: list[subprocess.Popen] = []
         try:
             await fake.wait_until(
                 lambda: _ready_shards(fake) == [[0, 2], [1, 2]] and fake.find_command("generate"),
@@ -122,7 +123,18 @@ async def test_two_shard_processes_on_one_sqlite_file(tmp_path: Path, builtin_di
             await fake.wait_until(lambda: unanswered.ack_violation, 10)
             assert not unanswered.acked
             assert [v.split(":")[0] for v in fake.take_violations()] == ["ack_timeout"]
+
+            # Started again by hand (its claim's process is gone): it serves its server again.
+            shard1 = {"LSTM_BOT_SHARD_COUNT": "2", "LSTM_BOT_SHARD_IDS": "1"}
+            back = _start(fake, tmp_path, builtin_dir, "back", **shard1)
+            others.append(back)
+            await fake.wait_until(lambda: _ready_shards(fake) == [[0, 2], [1, 2]], 90)
+            assert (await _generate(fake, g1, alice)).content.startswith("**The **")
         finally:
+            for proc in others:
+                if proc.poll() is None:
+                    proc.send_signal(signal.SIGTERM)
+                    await wait_exit(proc, 30)
             parent.send_signal(signal.SIGTERM)
             try:
                 await wait_exit(parent, 30)
