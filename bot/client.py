@@ -96,6 +96,7 @@ class LSTMBot(commands.AutoShardedBot):
         self.failed_extensions: dict[str, str] = {}
         self.started_at = time.monotonic()
         self._repairing: asyncio.Task[int] | None = None
+        self._repair_checked = False
         self._closing: asyncio.Future[None] | None = None
 
     async def setup_hook(self) -> None:
@@ -160,8 +161,11 @@ class LSTMBot(commands.AutoShardedBot):
     async def repair_replies(self) -> None:
         """Finish, in the background, the replies of this process's servers that an earlier
         process left mid-write (read now: this process has written none yet)."""
+        if self._repair_checked:  # once: later, the rows are this process's own replies
+            return
+        self._repair_checked = True
         rows = [r for r in await self.writer.unfinished.all() if self.holds_guild(r.guild_id)]
-        if rows and self._repairing is None:
+        if rows:
             self._repairing = asyncio.create_task(repair_unfinished(self, rows))
 
     def holds_guild(self, guild_id: int | None) -> bool:
