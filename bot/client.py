@@ -171,7 +171,11 @@ class LSTMBot(commands.AutoShardedBot):
         return shard_of(guild_id, self.shard_count) in self.shard_ids
 
     async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
-        """One IDENTIFY per 5 s per bucket, over every process of the bot."""
+        """One IDENTIFY per 5 s per bucket, over every process of the bot (one process
+        holding every shard: discord.py's own pacing, as for the small bot)."""
+        if self.shard_count is None or len(self.shard_ids or ()) == self.shard_count:
+            await super().before_identify_hook(shard_id, initial=initial)
+            return
         wait = await identify_slot(self.db, shard_id or 0, self.max_concurrency)
         if wait > 0:
             await asyncio.sleep(wait)
