@@ -174,7 +174,7 @@ async def propagation_step(bot, step: str, guild_id: int) -> object:
         await bot.generation.engine(record.path, record.checksum, record.name)
         return record.path
     if step == "delete":
-        await bot.get_cog("Models").delete_model(record)
+        await bot.get_cog("Models").deletion.delete(record)
         return time.time()
     path = step.split(":", 1)[1]  # "wait:PATH"
     while path in bot.generation.loaded_paths():
