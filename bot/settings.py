@@ -18,37 +18,9 @@ from model_store.store import NAME_RE
 from .sharding import parse_shard_ids
 
 
-<<<<<<< HEAD
-@dataclass(frozen=True)
-class Settings:
-    discord_token: str = field(default="", repr=False, metadata={"env": "DISCORD_TOKEN"})
-    data_dir: Path = field(default=Path("data"), metadata={"env": "LSTM_BOT_DATA_DIR"})
-    database: Path | None = field(default=None, metadata={"env": "LSTM_BOT_DATABASE"})
-    model_dir: Path | None = field(default=None, metadata={"env": "LSTM_BOT_MODEL_DIR"})
-    owner_id: int | None = field(default=None, metadata={"env": "LSTM_BOT_OWNER_ID"})
-    test_guild_id: int | None = field(default=None, metadata={"env": "LSTM_BOT_TEST_GUILD_ID"})
-    default_model: str = field(default="nietzsche", metadata={"env": "LSTM_BOT_DEFAULT_MODEL"})
-    log_level: str = field(default="INFO", metadata={"env": "LSTM_BOT_LOG_LEVEL"})
-    # /generate
-    max_length: int = field(default=1000, metadata={"env": "LSTM_BOT_MAX_LENGTH"})
-    generate_cooldown: float = field(default=5.0, metadata={"env": "LSTM_BOT_GENERATE_COOLDOWN"})
-    model_cache_size: int = field(default=4, metadata={"env": "LSTM_BOT_MODEL_CACHE_SIZE"})
-    # stopping (SIGTERM): seconds the replies being written get to finish before they are
-    # ended with "stopped: press Continue"
-    shutdown_grace: float = field(default=5.0, metadata={"env": "LSTM_BOT_SHUTDOWN_GRACE"})
-    # uploads and quotas (/train)
-    max_upload_bytes: int = field(default=5_000_000, metadata={"env": "LSTM_BOT_MAX_UPLOAD_BYTES"})
-    min_corpus_chars: int = field(default=5_000, metadata={"env": "LSTM_BOT_MIN_CORPUS_CHARS"})
-    max_jobs_per_user: int = field(default=2, metadata={"env": "LSTM_BOT_MAX_JOBS_PER_USER"})
-    max_jobs_per_guild: int = field(default=5, metadata={"env": "LSTM_BOT_MAX_JOBS_PER_GUILD"})
-    max_models_per_guild: int = field(default=20, metadata={"env": "LSTM_BOT_MAX_MODELS_PER_GUILD"})
-    max_corpus_bytes_per_guild: int = field(
-        default=50_000_000, metadata={"env": "LSTM_BOT_MAX_CORPUS_BYTES_PER_GUILD"}
-=======
 class Settings(CommonSettings):
     discord_token: SecretStr = Field(
         SecretStr(""), validation_alias=AliasChoices("DISCORD_TOKEN", "discord_token")
->>>>>>> main
     )
     model_dir: Path | None = None
     owner_id: int | None = Field(None, ge=1)
@@ -58,6 +30,9 @@ class Settings(CommonSettings):
     max_length: int = Field(1000, ge=1, le=5000)
     generate_cooldown: float = Field(5.0, ge=0, le=3600)
     model_cache_size: int = Field(4, ge=1)
+    # stopping (SIGTERM): seconds the replies being written get to finish before they are
+    # ended with "stopped: press Continue"
+    shutdown_grace: float = Field(5.0, ge=0, le=600)
     # uploads and quotas (/train)
     max_upload_bytes: int = Field(5_000_000, ge=1)
     min_corpus_chars: int = Field(5_000, ge=2)

@@ -119,14 +119,10 @@ class Target:
     ) -> None:
         if not self.new_message:
             extra: dict[str, Any] = {"attachments": files} if files else {}
-<<<<<<< HEAD
+            view = view if view is not None else self.keep
             self.shown = await self.interaction.edit_original_response(
                 content=content, view=view, **extra
             )
-=======
-            view = view if view is not None else self.keep
-            await self.interaction.edit_original_response(content=content, view=view, **extra)
->>>>>>> main
         elif self.message is None:
             extra = {"files": files} if files else {}
             if view is not None:
@@ -171,7 +167,6 @@ class ReplyWriter:
         await self.write(Target(interaction), Writing(record, seed, opts), interaction.locale)
 
     async def write(self, target: Target, writing: Writing, locale: Any) -> None:
-<<<<<<< HEAD
         """Stream ``writing`` into ``target``, then show the final reply with its buttons. A
         shutdown may stop it: the text so far is the final reply, which says so."""
         self.check_open()
@@ -188,23 +183,6 @@ class ReplyWriter:
                 await self._forget(flight)
                 raise
             await self._forget(flight)
-=======
-        """Stream ``writing`` into ``target``, then show the final reply with its buttons."""
-        record, options = writing.record, writing.options
-        footer = t(
-            locale,
-            "generate.footer",
-            model=model_name(record.name),
-            temperature=Num(options.temperature, "g"),
-        )
-        progress = await self._stream(target, writing, footer, locale)
-        text = writing.before + progress.text
-        footer += " · " + t(locale, "generate.chars", count=len(text))
-        if progress.unknown:
-            skipped = escape_within("".join(progress.unknown), 40)
-            footer += " · " + t(locale, "generate.skipped", chars=skipped)
-        await self._final(target, writing.seed, text, footer, writing.state, locale)
->>>>>>> main
 
     async def _stream(
         self, target: Target, writing: Writing, footer: str, locale: Any, flight: Flight
@@ -235,11 +213,8 @@ class ReplyWriter:
             async for progress in service.stream(
                 record.path, record.checksum, record.name, prime, writing.options
             ):
-<<<<<<< HEAD
                 flight.progress = progress
-=======
                 self.cooldown.spent(target.interaction)  # the model is writing: it costs a turn
->>>>>>> main
                 now = time.monotonic()
                 interval = max(EDIT_INTERVAL, service.in_flight / EDITS_PER_SECOND)
                 if flight.stopping:
@@ -441,7 +416,7 @@ async def show_final(
 
 def model_footer(model: str, temperature: float, locale: Any) -> str:
     """The start of a reply's footer: the model and the temperature."""
-    return t(locale, "generate.footer", model=escape(model), temperature=Num(temperature, "g"))
+    return t(locale, "generate.footer", model=model_name(model), temperature=Num(temperature, "g"))
 
 
 def final_footer(

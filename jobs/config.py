@@ -109,34 +109,10 @@ def env_name(cls: type[BaseSettings], name: str) -> str:
     return alias if isinstance(alias, str) else PREFIX + name.upper()
 
 
-<<<<<<< HEAD
-# ---- ranges ------------------------------------------------------------------------------
-# The bounds of every numeric setting, by variable: (least, most or None). One table for the
-# bot and the worker, which both read some of these.
-RANGES: dict[str, tuple[float, float | None]] = {
-    "LSTM_BOT_OWNER_ID": (1, None),
-    "LSTM_BOT_TEST_GUILD_ID": (1, None),
-    "LSTM_BOT_MAX_LENGTH": (1, 5000),  # /generate's length option goes up to 5000
-    "LSTM_BOT_GENERATE_COOLDOWN": (0, 3600),
-    "LSTM_BOT_MODEL_CACHE_SIZE": (1, None),
-    "LSTM_BOT_SHUTDOWN_GRACE": (0, 600),
-    "LSTM_BOT_MAX_UPLOAD_BYTES": (1, None),
-    "LSTM_BOT_MIN_CORPUS_CHARS": (2, None),
-    "LSTM_BOT_MAX_JOBS_PER_USER": (1, None),
-    "LSTM_BOT_MAX_JOBS_PER_GUILD": (1, None),
-    "LSTM_BOT_MAX_MODELS_PER_GUILD": (1, None),
-    "LSTM_BOT_MAX_CORPUS_BYTES_PER_GUILD": (1, None),
-    "LSTM_BOT_LEASE_SECONDS": (1, 86400),
-    "LSTM_BOT_MAX_ATTEMPTS": (1, 100),
-    "LSTM_BOT_POLL_SECONDS": (0.01, 3600),
-    "LSTM_BOT_SHARD_COUNT": (1, None),
-}
-=======
 def _bounds(info: FieldInfo) -> tuple[float | None, float | None]:
     low = next((getattr(m, "ge", None) for m in info.metadata if hasattr(m, "ge")), None)
     high = next((getattr(m, "le", None) for m in info.metadata if hasattr(m, "le")), None)
     return low, high
->>>>>>> main
 
 
 def settings_error(cls: type[BaseSettings], exc: ValidationError) -> SettingsError:

@@ -11,7 +11,6 @@ fake Discord in the test's process, or in the test's process where it needs no s
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import os
 import signal
 import sqlite3
@@ -166,7 +165,7 @@ async def test_a_reply_finishing_within_the_grace_period_is_whole(env, monkeypat
     done = await env.fake.invoke(env.guild_a, env.alice, "generate", SHORT)
     await done.wait_for(finished, 30, "a finished reply")
     monkeypatch.setattr(BatchSampler, "step", slow_step)
-    env.bot.settings = dataclasses.replace(env.settings, shutdown_grace=60)
+    env.bot.settings = env.settings.replace(shutdown_grace=60)
     ix = await a_slow_reply(env.fake, env.guild_a, env.alice)
     closing = asyncio.create_task(env.bot.close())
     await env.fake.wait_until(lambda: env.bot.writer.closing, 10)
