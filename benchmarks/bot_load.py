@@ -14,7 +14,12 @@ file; the users spread over one server per shard), once for each P given: each p
 its own stall and RSS, and with P >= 2 the time for a model deleted through one process to have
 its engine closed in another is measured too.
 
+``--one-channel`` puts every user in one channel (by default each has a channel of its own,
+up to 500 per server); ``--faults RATE`` makes that fraction of REST calls fail (500, 502,
+503, slow, reset). Discord's rate limits are on: the 429s and invalid requests are counted.
+
     .venv/bin/python benchmarks/bot_load.py [--users 500] [--length 400] [--processes 1 2]
+        [--one-channel] [--faults 0.05]
 """
 
 from __future__ import annotations
@@ -35,19 +40,29 @@ ACK_LIMIT = 3.0
 
 
 # -- the fake Discord's process ---------------------------------------------------------------
-def fake_process(conn, users: int, length: int, shards: int = 1) -> None:
-    logging.basicConfig(level=logging.WARNING)
-    asyncio.run(_fake_main(conn, users, length, shards))
+def fake_process(conn, users: int, length: int, shards: int = 1, where: tuple = (False, 0.0)):
+    logging.basicConfig(level=logging.ERROR)  # (each rule broken is counted below)
+    asyncio.run(_fake_main(conn, users, length, shards, *where))
 
 
-async def _fake_main(conn, users: int, length: int, shards: int) -> None:
+MAX_CHANNELS = 500  # Discord's limit per server
+
+
+async def _fake_main(
+    conn, users: int, length: int, shards: int, one_channel: bool, faults: float
+) -> None:
     from fake_discord import FakeDiscord
 
-    async with FakeDiscord(quiet_period=0.05) as fake:
+    async with FakeDiscord(quiet_period=0.05, faults=faults) as fake:
         fake.sharding.recommended, fake.sharding.max_concurrency = shards, shards
-        guilds = [fake.add_guild(f"Load {i}", shard=(i, shards)) for i in range(shards)]
+        per_guild = 1 if one_channel else min(MAX_CHANNELS, -(-users // shards))
+        names = tuple(f"c{j}" for j in range(per_guild))
+        guilds = [
+            fake.add_guild(f"Load {i}", shard=(i, shards), channels=names) for i in range(shards)
+        ]
         people = [fake.add_user(f"user{i}") for i in range(users)]
         homes = [guilds[i % shards] for i in range(users)]
+        places = [list(g.channels.values())[(i // shards) % per_guild] for i, g in enumerate(homes)]
         for person, guild in zip(people, homes, strict=True):
             fake.add_member(guild, person)
         conn.send((fake.address, [g.id for g in guilds]))
@@ -73,7 +88,8 @@ async def _fake_main(conn, users: int, length: int, shards: int) -> None:
         fake.message_listeners.append(on_message)
         started = time.perf_counter()
         interactions = [
-            await fake.invoke(g, p, "generate", options) for p, g in zip(people, homes, strict=True)
+            await fake.invoke(g, p, "generate", options, channel=c)
+            for p, g, c in zip(people, homes, places, strict=True)
         ]
         seen = -1
         while not all_done.is_set() and len(finished) > seen:  # stop after 60 s without news
@@ -93,6 +109,10 @@ async def _fake_main(conn, users: int, length: int, shards: int) -> None:
                 "acks": [ix.acknowledged_after for ix in interactions],
                 "final": [ix.edits[-1][0] for ix in interactions if is_finished(ix)],
                 "violations": list(fake.violations),
+                "429s": fake.limits.limited + fake.limits.global_limited,
+                "invalid": fake.limits.invalid_count,
+                "faults": dict(fake.faults.counts),
+                "channels": len({c.id for c in places}),
                 "unfinished": [
                     f"{ix.describe()} edits={[(round(t, 2), c[-80:]) for t, c in ix.edits]}"
                     for ix in interactions
@@ -173,21 +193,25 @@ async def propagation_step(bot, step: str, guild_id: int) -> object:
     if step == "load":
         await bot.generation.engine(record.path, record.checksum, record.name)
         return record.path
-    if step == "delete":
+    if step == "delete":  # what /model delete's confirmation does
+        started = time.time()
         await bot.get_cog("Models").deletion.delete(record)
-        return time.time()
+        return started
     path = step.split(":", 1)[1]  # "wait:PATH"
     while path in bot.generation.loaded_paths():
         await asyncio.sleep(0.005)
     return time.time()
 
 
-async def main(users: int, length: int, processes: int) -> dict:
+async def main(
+    users: int, length: int, processes: int, one_channel: bool = False, faults: float = 0.0
+) -> dict:
     root = builtin_root()
     data_dir = Path(tempfile.mkdtemp())
     ctx = mp.get_context("spawn")
     ours, theirs = ctx.Pipe()
-    child = ctx.Process(target=fake_process, args=(theirs, users, length, processes), daemon=True)
+    args = (theirs, users, length, processes, (one_channel, faults))
+    child = ctx.Process(target=fake_process, args=args, daemon=True)
     child.start()
     bots: list = []
     try:
@@ -250,6 +274,10 @@ def report(users: int, length: int, processes: int, result: dict) -> None:
         f"{users} concurrent /generate, {length} characters each, temperature 0.5, "
         f"{processes} bot process(es)"
     )
+    print(
+        f"  in {result['channels']} channel(s); Discord's rate limits on; REST faults: "
+        + (", ".join(f"{n} {k}" for k, n in sorted(result["faults"].items())) or "none")
+    )
     print("  (the fake Discord runs in its own process: these are the bot's figures)")
     print(f"  completed:               {len(final)}/{users} in {result['wall']:.2f} s wall")
     if not final:
@@ -276,6 +304,7 @@ def report(users: int, length: int, processes: int, result: dict) -> None:
             "  a model deleted through process 1 had its engine closed in process 0 after "
             f"{result['propagation'] * 1000:.0f} ms"
         )
+    print(f"  429 answers: {result['429s']}; invalid requests (401/403/429): {result['invalid']}")
     print(f"  Discord rule violations: {len(result['violations'])}")
     for v in result["violations"][:5]:
         print(f"    {v}")
@@ -290,7 +319,14 @@ if __name__ == "__main__":
     parser.add_argument(
         "--processes", type=int, nargs="+", default=[1], help="bot processes (one run each)"
     )
+    parser.add_argument(
+        "--one-channel", action="store_true", help="all users in one channel (default: spread)"
+    )
+    parser.add_argument(
+        "--faults", type=float, default=0.0, help="fraction of REST calls that meet a fault"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     for count in args.processes:
-        report(args.users, args.length, count, asyncio.run(main(args.users, args.length, count)))
+        figures = asyncio.run(main(args.users, args.length, count, args.one_channel, args.faults))
+        report(args.users, args.length, count, figures)

@@ -2,7 +2,7 @@
 
 Takes ``--chars`` characters of a corpus (from ``--offset``), fine-tunes the default model on
 them exactly as a ``/train`` job of ``--effort`` would on this machine's device (the worker's
-``TrainingPlan.sized`` and ``train()``), and prints the held-out loss next to the base model's
+``TrainingPlan.recipe`` and ``train()``), and prints the held-out loss next to the base model's
 and a uniform guess, the steps and passes run, and the wall time.
 
     .venv/bin/python benchmarks/finetune_small.py --corpus ../shared/corpora/alice.txt

@@ -142,7 +142,7 @@ def part_device() -> None:
 
 def part_shakespeare() -> None:
     configure_keras()
-    from bot.cli import build_parser, train_configs
+    from bot.cli import build_parser, train_recipe
     from model_store import ModelStore, evaluate_text, load_artifact
     from model_store.backend import training_device
     from model_store.corpus import split_heldout
@@ -155,9 +155,10 @@ def part_shakespeare() -> None:
     print("lstm-bot " + " ".join(argv))
     args = build_parser().parse_args(argv)
     device = training_device()
-    network, config = train_configs(args, device)
-    print(f"{device.description}: {network}\n{config}")
     text = corpus_text(SHAKESPEARE)
+    chosen = train_recipe(args, len(text), device)
+    network, config = chosen.network, chosen.train
+    print(f"{device.description}: {network}\n{config}")
 
     class Epochs(TrainingCallback):
         def __init__(self) -> None:

@@ -23,6 +23,7 @@ from .generation import GenerationService
 from .guild_settings import GuildSettings
 from .i18n.translator import CatalogueTranslator
 from .job_reporter import JobReporter
+from .pacing import Pacing
 from .registry import ModelRegistry
 from .repair import repair_unfinished
 from .settings import Settings
@@ -51,7 +52,9 @@ class LSTMBot(commands.AutoShardedBot):
         sync_commands: bool = False,
         builtin_root: Path = BUILTIN_DIR,
     ):
+        pacing = Pacing()
         super().__init__(
+            http_trace=pacing.trace_config(),  # learns the rate-limit buckets (bot.pacing)
             command_prefix=commands.when_mentioned,
             # Slash commands and REST only: no message, typing or presence events to parse
             # (every edit of every reply would otherwise come back as a MESSAGE_UPDATE).
@@ -64,6 +67,7 @@ class LSTMBot(commands.AutoShardedBot):
             shard_ids=_list(settings.shard_id_list),
         )
         self.settings = settings
+        self.pacing = pacing
         self.extensions_to_load = extensions
         self.sync_commands = sync_commands
         self.db = bot_database(settings.database_path, embedded_queue=not settings.queue_conninfo)
@@ -92,6 +96,7 @@ class LSTMBot(commands.AutoShardedBot):
         self.failed_extensions: dict[str, str] = {}
         self.started_at = time.monotonic()
         self._repairing: asyncio.Task[int] | None = None
+        self._repair_checked = False
         self._closing: asyncio.Future[None] | None = None
 
     async def setup_hook(self) -> None:
@@ -156,8 +161,11 @@ class LSTMBot(commands.AutoShardedBot):
     async def repair_replies(self) -> None:
         """Finish, in the background, the replies of this process's servers that an earlier
         process left mid-write (read now: this process has written none yet)."""
+        if self._repair_checked:  # once: later, the rows are this process's own replies
+            return
+        self._repair_checked = True
         rows = [r for r in await self.writer.unfinished.all() if self.holds_guild(r.guild_id)]
-        if rows and self._repairing is None:
+        if rows:
             self._repairing = asyncio.create_task(repair_unfinished(self, rows))
 
     def holds_guild(self, guild_id: int | None) -> bool:

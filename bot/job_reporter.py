@@ -15,6 +15,10 @@ with exponential backoff while the others go on, logged once, and given up after
 
 The queue wakes the reporter when a job event is written (PostgreSQL: LISTEN/NOTIFY); it also
 polls every ``poll_seconds``.
+
+Under Discord's rate limits a progress edit waits while its channel's edit bucket is nearly
+spent (:mod:`bot.pacing`); a result is posted with a nonce Discord enforces, so a post whose
+answer was lost and is tried again shows once.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from jobs.records import SUCCEEDED, Job
 
 from .i18n import t
 from .job_views import progress_embed, reason_text, result_embed
+from .pacing import channel_edit_key
 from .transfer import plot_path
 
 if TYPE_CHECKING:
@@ -42,6 +47,11 @@ EDIT_INTERVAL = 5.0
 BACKOFF_SECONDS = 5.0  # first retry of a job that failed to report; doubles, up to the max
 MAX_BACKOFF_SECONDS = 300.0
 GIVE_UP_SECONDS = 3600.0  # a channel refusing for this long is given up
+
+
+def result_nonce(job_id: int) -> str:
+    """The nonce of a job's result message (Discord allows 25 characters)."""
+    return f"job-result-{job_id}"[:25]
 
 
 @dataclass
@@ -203,6 +213,8 @@ class JobReporter:
         changed = bool(events) or job.progress_message_id is None
         now = time.monotonic()
         due = now - self._last_edit.get(job.id, 0.0) >= EDIT_INTERVAL
+        # A progress edit waits while its channel's edit bucket is nearly spent (bot.pacing).
+        due = due and self.bot.pacing.may_edit(channel_edit_key(job.channel_id))
         if job.progress_message_id is None or job.finished or (changed and due):
             await self._show_progress(job, state)
             self._last_edit[job.id] = now
@@ -236,4 +248,6 @@ class JobReporter:
         if plot.is_file():
             files.append(discord.File(plot, filename="loss.png"))
             embed.set_image(url="attachment://loss.png")
-        await channel.send(embed=embed, files=files)
+        # The nonce makes Discord return the result already posted instead of a second one
+        # (a send whose answer was lost, tried again; within Discord's few minutes).
+        await channel.send(embed=embed, files=files, nonce=result_nonce(job.id))

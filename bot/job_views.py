@@ -26,7 +26,7 @@ from .formatting import (
     shorten,
     store_problem,
 )
-from .i18n import CATALOGUES, ENGLISH, Num, t
+from .i18n import Num, has_message, t
 
 STATUS_ICON = {
     "queued": "⏳",
@@ -69,7 +69,7 @@ def reason_text(
 ) -> str:
     """A failure or retry reason in the reader's language: the message of its ``code``, else
     the worker's ``english`` sentence (a code this bot doesn't know, or none)."""
-    if code and f"reason.{code}" in CATALOGUES[ENGLISH]:
+    if code and has_message(f"reason.{code}"):
         params = dict(params or {})
         problem = params.pop("problem", None)  # bad_text: the model store's problem code
         if isinstance(problem, dict):
@@ -187,21 +187,13 @@ def result_embed(job: Job, payload: dict[str, Any]) -> discord.Embed:
     value = figures(outcome, locale) if outcome is not None else "?"
     embed.add_field(name=t(locale, "field.heldout"), value=value, inline=False)
     corpus = card.get("corpus", {})
-    chars = t(locale, "result.chars", chars=Num(corpus.get("chars", 0)))
-    if corpus.get("new_chars"):
-        chars += t(locale, "result.new_chars", count=corpus["new_chars"])
-    embed.add_field(name=t(locale, "field.corpus"), value=chars)
-    steps = card.get("training", {}).get("steps_run")
-    embed.add_field(
-        name=t(locale, "field.training"),
-        value=t(
-            locale,
-            "result.training",
-            epochs=payload.get("epochs_run", "?"),
-            steps=t(locale, "result.steps", steps=Num(steps)) if steps else "",
-            duration=duration(payload.get("seconds")),
-        ),
-    )
+    chars, new = Num(corpus.get("chars", 0)), corpus.get("new_chars")
+    if new:
+        corpus_text = t(locale, "result.chars_new", count=chars, new=Num(new))
+    else:
+        corpus_text = t(locale, "result.chars", count=chars)
+    embed.add_field(name=t(locale, "field.corpus"), value=corpus_text)
+    embed.add_field(name=t(locale, "field.training"), value=training_text(payload, card, locale))
     sample = payload.get("sample")
     if sample:
         embed.add_field(
@@ -233,3 +225,12 @@ def advice(job: Job, outcome: Outcome) -> str:
     if job.params.get("effort") == "thorough":
         return t(locale, "advice.enough_effort", more=more)
     return t(locale, "advice.effort", more=more)
+
+
+def training_text(payload: dict[str, Any], card: dict[str, Any], locale: object) -> str:
+    """How long the training ran: epochs (and optimisation steps, when known) and time."""
+    epochs, steps = payload.get("epochs_run") or 0, card.get("training", {}).get("steps_run")
+    took = duration(payload.get("seconds"))
+    if steps:
+        return t(locale, "result.training_steps", count=epochs, steps=Num(steps), duration=took)
+    return t(locale, "result.training", count=epochs, duration=took)

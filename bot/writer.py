@@ -13,7 +13,14 @@ past them, a preview comes with the whole text as ``generated.txt``.
 - **Regenerate** writes the same seed again, with a new random seed, as a new message.
 
 Buttons whose model is gone (deleted) are removed on the next press, with a private note;
-a damaged model gets a private note and keeps them (its operator or owner may fix it).
+a damaged model gets a private note and keeps them (its operator or owner may fix it). A
+download of ``generated.txt`` that fails for a passing reason says "try again" and keeps them.
+
+Each write is a flight (:mod:`bot.in_flight`): a shutdown refuses new ones ("restarting"),
+gives those in flight a grace period, then stops the rest, which end with their text so far,
+"stopped: press Continue" and their buttons. From its first show until it is final, a reply's
+message id is kept in the database (:mod:`bot.unfinished`, never its text), so that the next
+start finishes it (:mod:`bot.repair`) if this process dies meanwhile.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ import dataclasses
 import io
 import logging
 import time
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -44,6 +52,7 @@ from .formatting import (
 from .generation import Generated
 from .i18n import Num, t
 from .in_flight import Flight, Flights
+from .pacing import deliver, try_once, webhook_edit_key
 from .registry import ModelRecord
 from .reply_buttons import reply_language, reply_state, reply_view
 from .reply_text import (
@@ -104,6 +113,7 @@ class Target:
         self.keep = keep  # buttons @original keeps while written (a press is told busy)
         self.message: discord.WebhookMessage | None = None
         self.shown: discord.Message | None = None  # the message, once shown
+        self.edit_key = webhook_edit_key(interaction)  # its rate-limit bucket (bot.pacing)
 
     @property
     def channel_id(self) -> int:
@@ -219,12 +229,13 @@ class ReplyWriter:
                 interval = max(EDIT_INTERVAL, service.in_flight / EDITS_PER_SECOND)
                 if flight.stopping:
                     break
-                if now - last_edit >= interval and not progress.done:
+                due = now - last_edit >= interval and not progress.done
+                if due and self.bot.pacing.may_edit(target.edit_key):  # (else: skip this one)
                     text = writing.before + progress.text
                     content, _ = generated_message(writing.seed, text, writing_footer, cursor=True)
                     flight.editing = True
                     try:
-                        await target.show(content)
+                        await try_once(lambda c=content: target.show(c), "an edit of a reply")
                         await self._took_off(flight, target, writing.state, locale)
                     finally:
                         flight.editing = False
@@ -407,11 +418,16 @@ async def show_final(
     view = reply_view(state, locale)
     content = fits_whole(seed, text, footer)
     if content is not None:
-        await target.show(content, view=view)
+        await deliver(lambda: target.show(content, view=view), "a reply's final text")
         return
     content, _ = generated_message(seed, text, footer + " · " + t(locale, "generate.attached"))
-    data = io.BytesIO((seed + text).encode("utf-8"))
-    await target.show(content, files=[discord.File(data, filename=ATTACHMENT)], view=view)
+    raw = (seed + text).encode("utf-8")
+
+    def show() -> Awaitable[None]:  # a new File each try: one is spent once sent
+        files = [discord.File(io.BytesIO(raw), filename=ATTACHMENT)]
+        return target.show(content, files=files, view=view)
+
+    await deliver(show, "a reply's final text")
 
 
 def model_footer(model: str, temperature: float, locale: Any) -> str:

@@ -29,6 +29,7 @@ FAKE_KEY: web.AppKey[FakeDiscord] = web.AppKey("fake")
 
 HEARTBEAT_INTERVAL = 41.25  # seconds, as Discord sends it in HELLO
 HEARTBEAT_ACK_DELAY = 0.03  # seconds: a network round trip to a real gateway
+RESUME_WINDOW = 120.0  # seconds a disconnected session may be resumed (and events kept)
 
 # Opcodes.
 DISPATCH, HEARTBEAT, IDENTIFY, PRESENCE, VOICE_STATE = 0, 1, 2, 3, 4
@@ -107,6 +108,13 @@ class GatewaySession:
         self.shard: list[int] | None = None
         self.identified = False
         self.sent: list[dict[str, Any]] = []  # every payload sent, for debugging
+        #: Whether a RESUME may take this session over once it is disconnected (not after
+        #: INVALID_SESSION, nor after the bot closed it with 1000/1001).
+        self.resumable = True
+        self.backlog: list[tuple[str, dict[str, Any]]] = []  # events while disconnected
+        self.closed_by_fake = False
+        self.disconnected_at: float | None = None
+        self.replayed = 0  # events replayed on RESUME
         self.heartbeats = 0  # received
         self.heartbeat_acks = 0  # sent
         self._acks: set[asyncio.Future[None]] = set()
@@ -114,6 +122,14 @@ class GatewaySession:
     @property
     def ready(self) -> bool:
         return self.identified and not self.ws.closed
+
+    def can_resume(self, now: float) -> bool:
+        """Disconnected, and still resumable (for ``RESUME_WINDOW`` seconds)."""
+        if not (self.identified and self.resumable and self.ws.closed):
+            return False
+        if self.disconnected_at is not None and now - self.disconnected_at > RESUME_WINDOW:
+            self.resumable, self.backlog = False, []
+        return self.resumable
 
     async def send(self, payload: dict[str, Any]) -> None:
         async with self._lock:
@@ -128,6 +144,10 @@ class GatewaySession:
                     await self.ws.send_bytes(self._compressor.compress(text.encode()))
             except (ConnectionError, RuntimeError) as exc:
                 log.debug("gateway send failed: %s", exc)
+
+    async def close(self, code: int, message: bytes) -> None:
+        self.closed_by_fake = True
+        await self.ws.close(code=code, message=message)
 
     async def dispatch(self, event: str, data: dict[str, Any]) -> None:
         async with self._lock:
@@ -218,16 +238,30 @@ class GatewaySession:
         fake._notify()
 
     async def _resume(self, data: dict[str, Any]) -> None:
-        old = self.fake._sessions_by_id.get(str(data.get("session_id")))
-        if old is None or old is self:
+        """Take over a disconnected session: replay what the bot missed (dispatches sent but
+        not seen, by sequence number, then every event emitted while it was away), then
+        RESUMED. An unknown or invalidated session gets INVALID_SESSION (not resumable)."""
+        fake = self.fake
+        old = fake._sessions_by_id.get(str(data.get("session_id")))
+        if old is None or old is self or not old.can_resume(self.fake.now()):
             await self.send({"op": INVALID_SESSION, "d": False})
             return
         self.session_id, self.intents, self.shard = old.session_id, old.intents, old.shard
-        self.seq = max(old.seq, int(data.get("seq") or 0))
+        seen = int(data.get("seq") or 0)
+        lost = [p for p in old.sent if p.get("op") == DISPATCH and int(p["s"]) > seen]
+        self.seq = max(old.seq, seen)
         self.identified = True
-        self.fake._sessions_by_id[str(self.session_id)] = self
+        fake._sessions_by_id[str(self.session_id)] = self
+        for payload in lost:
+            await self.send(payload)
+        backlog, old.backlog = old.backlog, []
+        for event, event_data in backlog:
+            payload = fake._event_for(self, event, event_data)
+            if payload is not None:
+                await self.dispatch(event, payload)
+        self.replayed = len(lost) + len(backlog)
         await self.dispatch("RESUMED", {})
-        self.fake._notify()
+        fake._notify()
 
     async def _request_members(self, data: dict[str, Any]) -> None:
         guild_ids = data.get("guild_id")
@@ -283,6 +317,9 @@ async def gateway_handler(request: web.Request) -> web.WebSocketResponse:
     try:
         await session.run()
     finally:
+        session.disconnected_at = fake.now()
+        if ws.close_code in (1000, 1001) and not session.closed_by_fake:
+            session.resumable = False  # the bot closed it: Discord forgets the session
         for ack in list(session._acks):
             ack.cancel()
         if session in fake._sessions:

@@ -1,9 +1,19 @@
-"""Shared fixtures: tiny corpora made here (never ../shared), a tiny trained model, and
-PostgreSQL databases on the test run's throwaway server."""
+"""Shared fixtures: tiny corpora made here (never ../shared), the checked-in tiny model (and one
+trained afresh for the tests of training), PostgreSQL databases on the test run's throwaway
+server; and the ``slow`` mark.
+
+A test is ``slow`` when it trains, starts a worker process or needs PostgreSQL;
+``make test-fast`` runs the others (``pytest -m "not slow"``). The mark is given here from the
+fixtures a test uses (:data:`SLOW_FIXTURES`) and its parameters (an engine parameter
+``"postgres"``); a test that trains or starts a worker in another way carries
+``@pytest.mark.slow`` itself. A test without the mark that imports Keras or starts a worker or
+training process fails, saying so: the fast subset stays fast."""
 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import threading
 import uuid
 from collections.abc import Iterator
@@ -21,6 +31,63 @@ from .textgen import make_text
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
 os.environ.setdefault("TF_NUM_INTEROP_THREADS", "1")
+
+
+# Fixtures that train, start worker processes or use PostgreSQL (their users are slow).
+SLOW_FIXTURES = frozenset(
+    {"trained_model", "pg_server_url", "pg_template", "pg_url", "empty_pg", "worker", "machines"}
+)
+# Modules whose every test trains or starts workers: all slow, and test-fast does not even
+# import them (test_train.py imports Keras, about 6 s).
+SLOW_MODULES = frozenset({"test_train.py", "test_cli.py", "test_worker_process.py"})
+# Command-line words that start a worker or a training run (``-m worker``, ``lstm-bot train``).
+SLOW_COMMANDS = frozenset({"worker", "train"})
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "slow: trains, starts a worker process or uses PostgreSQL (not in test-fast)"
+    )
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    if collection_path.name in SLOW_MODULES and config.getoption("markexpr") == "not slow":
+        return True
+    return None
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        params = callspec.params.values() if callspec else ()
+        postgres = any(isinstance(v, str) and v == "postgres" for v in params)
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if postgres or SLOW_FIXTURES & fixtures or item.path.name in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(autouse=True)
+def _fast_tests_stay_fast(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
+    """A test not marked slow may not start a worker or training process, nor import Keras."""
+    if request.node.get_closest_marker("slow"):
+        yield
+        return
+    popen = subprocess.Popen
+
+    class Guarded(popen):  # type: ignore[misc,valid-type]
+        def __init__(self, args, *more, **kw):
+            words = [args] if isinstance(args, str | bytes | os.PathLike) else list(args)
+            if SLOW_COMMANDS & {str(w) for w in words}:
+                raise AssertionError(f"a test not marked slow starts {words[:4]}: mark it slow")
+            super().__init__(args, *more, **kw)
+
+    monkeypatch.setattr(subprocess, "Popen", Guarded)
+    had_keras = "keras" in sys.modules
+    yield
+    if not had_keras and "keras" in sys.modules:
+        pytest.fail("a test not marked slow imported Keras: mark it slow, or serve without it")
 
 
 @pytest.fixture(autouse=True)

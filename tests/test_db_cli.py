@@ -69,6 +69,7 @@ async def test_postgres_needs_migrate_and_says_so(tmp_path: Path, empty_pg: str)
     await queue.close()
 
 
+@pytest.mark.slow  # runs a worker process
 @pytest.mark.parametrize(
     "url, shown",
     [
@@ -114,13 +115,19 @@ def without(*modules: str, argv: list[str], cwd: Path, **env: str) -> subprocess
     )
 
 
+WORKER = pytest.param(["worker", "--once"], marks=pytest.mark.slow, id="worker")  # a worker process
+TRAIN = pytest.param(["train", "x.txt", "--name", "x1"], marks=pytest.mark.slow, id="train")
+DB = pytest.param(["db", "migrate"], id="db")
+CONSOLE = pytest.param(["console"], id="console")
+
+
 POSTGRES_MISSING = (
     "error: LSTM_BOT_QUEUE_URL is set, but the postgres extra is not installed here: "
     "pip install -e '.[postgres]'"
 )
 
 
-@pytest.mark.parametrize("argv", [["db", "migrate"], ["worker", "--once"], ["console"]])
+@pytest.mark.parametrize("argv", [DB, WORKER, CONSOLE])
 def test_a_queue_url_without_the_postgres_extra_says_what_to_install(
     tmp_path: Path, argv: list[str]
 ) -> None:
@@ -131,7 +138,7 @@ def test_a_queue_url_without_the_postgres_extra_says_what_to_install(
     assert "Traceback" not in done.stderr
 
 
-@pytest.mark.parametrize("argv", [["worker", "--once"], ["train", "x.txt", "--name", "x1"]])
+@pytest.mark.parametrize("argv", [WORKER, TRAIN])
 def test_training_without_keras_says_what_to_install(tmp_path: Path, argv: list[str]) -> None:
     (tmp_path / "x.txt").write_text("some text to learn from. " * 200)
     done = without("keras", argv=argv, cwd=tmp_path)
@@ -141,6 +148,7 @@ def test_training_without_keras_says_what_to_install(tmp_path: Path, argv: list[
     assert "Traceback" not in done.stderr
 
 
+@pytest.mark.slow  # runs a worker process
 def test_the_worker_says_a_queue_problem_before_loading_keras(tmp_path: Path) -> None:
     url = "postgresql://lstm:s3cr3t@127.0.0.1:1/jobs"
     done = without(argv=["worker", "--once"], cwd=tmp_path, LSTM_BOT_QUEUE_URL=url)
@@ -149,7 +157,7 @@ def test_the_worker_says_a_queue_problem_before_loading_keras(tmp_path: Path) ->
     assert "imported: []" in done.stdout, done.stdout
 
 
-@pytest.mark.parametrize("argv", [["db", "migrate"], ["worker", "--once"], ["console"]])
+@pytest.mark.parametrize("argv", [DB, WORKER, CONSOLE])
 def test_a_database_that_cannot_be_opened_is_one_line_naming_it(
     tmp_path: Path, argv: list[str]
 ) -> None:

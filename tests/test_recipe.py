@@ -71,6 +71,7 @@ def test_explicit_options_override_the_recipe() -> None:
 GREEK = str.maketrans("abcdefghiklmnoprstuvwy", "αβψδεφγηιχλμνοπρστυωςθ")
 
 
+@pytest.mark.slow  # trains
 def test_a_small_upload_of_an_unseen_language_learns_through_the_command_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -95,3 +96,25 @@ def test_a_small_upload_of_an_unseen_language_learns_through_the_command_line(
     assert training["steps_run"] >= 50  # the old default: 20 steps, 2.3 nats/char
     # It learned the text: well below a uniform guess over its characters.
     assert card["heldout_loss_nats"] < card["uniform_loss_nats"] / 2
+
+
+def test_the_readme_command_gives_the_built_in_model_s_recipe() -> None:
+    """README, "The default model": the command that trained ``nietzsche`` still gives the
+    recipe its card records (one pass an epoch, until 24 minutes or no progress)."""
+    import re
+
+    from model_store import ModelStore
+    from model_store.store import BUILTIN_DIR, DEFAULT_MODEL
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    command = re.search(r"lstm-bot train \S*nietzsche\.txt (.*?)#", readme, re.S)
+    assert command is not None
+    options = command.group(1).replace("\\\n", " ").split()
+    args = build_parser().parse_args(["train", "nietzsche.txt", *options])
+    card = ModelStore(BUILTIN_DIR, read_only=True).card(DEFAULT_MODEL)
+    chosen = train_recipe(args, card["corpus"]["chars"], CPU)
+    for name, value in chosen.train.to_dict().items():
+        if name in card["training"] and name != "sample_length":
+            assert card["training"][name] == value, name
+    assert chosen.train.steps_per_epoch is None  # one pass
+    assert chosen.network.to_dict() == {**card["network"], "vocab_size": 0}

@@ -106,3 +106,16 @@ async def test_identify_slots_are_five_seconds_apart_per_bucket(tmp_path: Path) 
         assert await identify_slot(db, 1, 2) == 0  # another bucket
         assert 4 < await identify_slot(db, 2, 2) <= 5  # bucket 0 again
         assert 9 < await identify_slot(db, 0, 2) <= 10
+
+
+def test_the_launchers_plan() -> None:
+    from bot.launcher import plan
+    from bot.settings import Settings
+
+    assert plan(Settings(), 2, lambda: 1) == (2, [(0,), (1,)])  # at least one shard each
+    assert plan(Settings(), 2, lambda: 5) == (5, [(0, 2, 4), (1, 3)])
+    assert plan(Settings(shard_count=4), 3, lambda: 99) == (4, [(0, 3), (1,), (2,)])
+    with pytest.raises(SettingsError, match="leave LSTM_BOT_SHARD_IDS empty"):
+        plan(Settings(shard_count=2, shard_ids="0"), 2, lambda: 1)
+    with pytest.raises(SettingsError, match="at least 1"):
+        plan(Settings(), 0, lambda: 1)

@@ -79,7 +79,7 @@ def card_embed(record: ModelRecord, sample: str, locale: object = None) -> disco
             vocab=net.get("vocab_size"),
         ),
     )
-    chars = t(locale, "result.chars", chars=Num(corpus.get("chars", 0)))
+    chars = t(locale, "result.chars", count=Num(corpus.get("chars", 0)))
     if corpus.get("name"):
         chars += f" ({escape_within(str(corpus['name']), 200)})"
     embed.add_field(name=t(locale, "field.corpus"), value=chars)
@@ -88,7 +88,7 @@ def card_embed(record: ModelRecord, sample: str, locale: object = None) -> disco
         value=t(
             locale,
             "card.training",
-            epochs=training.get("epochs_run", "?"),
+            count=training.get("epochs_run") or 0,
             minutes=Num(card.get("training_seconds", 0) / 60, ",.1f"),
         ),
     )

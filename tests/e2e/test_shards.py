@@ -83,3 +83,41 @@ async def test_a_delete_through_one_bot_closes_the_others_engine(two_bots, tiny_
     assert engine.closed and "Deleted" in reply(ix)
     assert await bot0.registry.get(guild1.id, "gone") is None
     assert await bot0.guild_settings.default_model(guild1.id) == bot0.settings.default_model
+
+
+async def test_a_jobs_progress_is_reported_by_the_bot_holding_its_server(
+    two_bots, monkeypatch
+) -> None:
+    from bot import job_reporter
+
+    monkeypatch.setattr(job_reporter, "EDIT_INTERVAL", 0.0)
+    fake, bots, guilds, alice = two_bots
+    await bots[0].reporter.stop()  # shard 0's process is away: its server's jobs wait
+    queue = bots[1].jobs
+    jobs = []
+    for guild in guilds:
+        job, _ = await queue.submit(
+            guild_id=guild.id,
+            channel_id=guild.default_channel.id,
+            user_id=alice.id,
+            model_name=f"m{len(jobs)}",
+            corpus=b"some text " * 300,
+            params={"effort": "quick"},
+        )
+        jobs.append(job)
+    for _ in jobs:
+        lease = await queue.claim("w")
+        await queue.add_event(lease, "started", {"resumed_from_epoch": 0, "device": "CPU"})
+    bots[1].reporter.poke()
+
+    def progress(guild) -> list:
+        return [m for m in fake.channel_messages(guild.default_channel) if m.embeds]
+
+    # Job 1 (shard 0's server) comes first in every pass: by the time shard 1's reporter
+    # has shown job 2, it has passed job 1 over.
+    await fake.wait_until(lambda: len(progress(guilds[1])) == 1, 10)
+    assert progress(guilds[0]) == [] and len(progress(guilds[1])) == 1
+    assert (await queue.get(jobs[0].id)).progress_message_id is None
+    bots[0].reporter = job_reporter.JobReporter(bots[0], 0.1)  # back: it catches up
+    bots[0].reporter.start()
+    await fake.wait_until(lambda: len(progress(guilds[0])) == 1, 10)

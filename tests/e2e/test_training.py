@@ -1,9 +1,12 @@
-"""/train, /job and /privacy end to end: the fake Discord, the real bot, a real worker process,
-on each engine (embedded SQLite; PostgreSQL, where the worker has its own data directory)."""
+"""/train, /job and /privacy end to end: the fake Discord, the real bot, a real worker process.
+
+The tests where the queue's engine matters (a worker trains, reports, fails or is cancelled
+through it) run on each engine (``ON_BOTH_ENGINES``: embedded SQLite; PostgreSQL, where the
+worker has its own data directory); the others (what the bot answers before anything is
+queued) on the embedded one."""
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import subprocess
 import sys
@@ -22,12 +25,20 @@ from .helpers import answered, private, reply
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def settings(request, settings, monkeypatch):
+ON_BOTH_ENGINES = pytest.mark.parametrize("engine", ["sqlite", "postgres"])
+
+
+@pytest.fixture
+def engine() -> str:
+    """The queue's engine: the embedded one unless a test asks for both (``ON_BOTH_ENGINES``)."""
+    return "sqlite"
+
+
+@pytest.fixture
+def settings(request, settings, engine, monkeypatch):
     monkeypatch.setattr(job_reporter, "EDIT_INTERVAL", 0.3)
-    queue_url = request.getfixturevalue("pg_url") if request.param == "postgres" else None
-    return dataclasses.replace(
-        settings,
+    queue_url = request.getfixturevalue("pg_url") if engine == "postgres" else None
+    return settings.replace(
         poll_seconds=0.2,
         min_corpus_chars=2000,
         max_upload_bytes=3_000_000,
@@ -80,6 +91,7 @@ async def wait_result(env, timeout: float = 120):
     return await env.fake.wait_for_message(channel, is_result, timeout=timeout)
 
 
+@ON_BOTH_ENGINES
 async def test_upload_train_progress_result_list_generate(env, worker):
     text = make_text(200_000, seed=5, extra=" é")
     ix = await env.fake.invoke(
@@ -206,6 +218,8 @@ async def test_cancel_queued_job_deletes_its_upload(env):
     assert (await env.bot.jobs.get(job.id)).status == "cancelled"
 
 
+@pytest.mark.slow  # a worker process
+@ON_BOTH_ENGINES
 async def test_a_failed_job_says_why_in_the_language_of_who_started_it(env, settings, tmp_path):
     """A real worker fails the job for a reason it records as a code; the channel's message
     and `/job status` give that reason in Turkish to a Turkish user."""
@@ -242,6 +256,7 @@ async def assert_nothing_stored(env):
     assert await env.bot.jobs.corpus_bytes_for_guild(env.guild_a.id) == 0
 
 
+@ON_BOTH_ENGINES
 async def test_job_commands_and_cancel_mid_training(env, worker):
     text = make_text(600_000, seed=2)
     ix = await env.fake.invoke(
@@ -290,8 +305,10 @@ async def test_job_commands_and_cancel_mid_training(env, worker):
     assert await env.bot.registry.get(env.guild_a.id, "long") is None
 
 
+@pytest.mark.slow  # a worker process
 async def test_bot_restart_mid_job_still_reports(settings, builtin_dir, tmp_path):
-    """Stop the bot while the worker trains; a new bot process picks up the reporting."""
+    """Stop the bot while the worker trains; a new bot process picks up the reporting. (On
+    PostgreSQL, tests/e2e/test_machines.py restarts the bot's process mid-job the same way.)"""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     proc = start_worker(settings, tmp_path / "worker.log")
     try:

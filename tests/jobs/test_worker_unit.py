@@ -118,6 +118,7 @@ async def assert_failed_once(queue: SqliteQueue, job: Job, reason: Reason) -> No
     assert events[-1].payload == {**reason.payload(), "attempts": 1}
 
 
+@pytest.mark.slow  # the worker in-process: imports Keras
 @pytest.mark.parametrize(
     ("case", "reason"),
     [
@@ -154,6 +155,7 @@ async def test_failures_are_final_and_readable(
     await assert_failed_once(queue, job, reason)
 
 
+@pytest.mark.slow  # trains in-process
 async def test_the_upload_minimum_is_the_bots_alone(
     queue: SqliteQueue, settings: WorkerSettings
 ) -> None:
@@ -177,6 +179,7 @@ UNTRAINABLE = [
 ]
 
 
+@pytest.mark.slow  # the worker in-process: imports Keras
 @pytest.mark.parametrize(("case", "text", "extra"), UNTRAINABLE)
 async def test_deterministic_failures_are_not_retried_and_leak_nothing(
     queue: SqliteQueue,
@@ -219,6 +222,7 @@ async def test_deterministic_failures_are_not_retried_and_leak_nothing(
     )
 
 
+@pytest.mark.slow  # trains in-process
 async def test_a_diverging_run_fails_at_once_with_a_sentence(
     queue: SqliteQueue, settings: WorkerSettings
 ) -> None:
@@ -238,6 +242,7 @@ async def test_a_diverging_run_fails_at_once_with_a_sentence(
     assert "nan" not in failed.error.lower() and "Traceback" not in failed.error
 
 
+@pytest.mark.slow  # the worker in-process: imports Keras
 async def test_transient_failures_are_retried(queue: SqliteQueue, settings, monkeypatch):
     from worker import inputs
 
@@ -270,6 +275,7 @@ async def test_janitor_sweeps_scratch_of_finished_jobs_only(
     assert not janitor.job_dir(settings.scratch_path, 99).exists()
 
 
+@pytest.mark.slow  # worker.inputs imports Keras
 def test_a_checkpoint_with_pickles_is_refused(tmp_path: Path) -> None:
     import numpy as np
 
@@ -298,6 +304,7 @@ def test_a_checkpoint_with_pickles_is_refused(tmp_path: Path) -> None:
         check_checkpoint(tmp_path)
 
 
+@pytest.mark.slow  # model_store.train imports Keras
 def test_only_newer_checkpoints_are_uploaded() -> None:
     from model_store.train import EpochEnd
     from worker.control import JobControl
