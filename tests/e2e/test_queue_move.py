@@ -42,7 +42,7 @@ async def trained(bot: LSTMBot, guild, name: str, files: dict[str, bytes]) -> in
         lease = await queue.start(job.id, "w")
     assert lease is not None and lease.job_id == job.id
     await queue.complete(lease, files, {"card": {}})
-    bot.reporter.poke()
+    bot.get_cog("Training").reporter.poke()
     await wait_for(lambda: _imported(bot, guild.id, name), 15, f"'{name}' to be imported")
     return job.id
 

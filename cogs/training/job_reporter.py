@@ -31,15 +31,15 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
+from bot.i18n import t
+from bot.pacing import channel_edit_key
+from bot.transfer import plot_path
 from jobs.records import SUCCEEDED, Job
 
-from .i18n import t
 from .job_views import progress_embed, reason_text, result_embed
-from .pacing import channel_edit_key
-from .transfer import plot_path
 
 if TYPE_CHECKING:
-    from .client import LSTMBot
+    from bot.client import LSTMBot
 
 log = logging.getLogger(__name__)
 

@@ -14,10 +14,7 @@ from typing import Any
 
 import discord
 
-from jobs.records import Job
-from model_store.outcome import SMALL_TEXT, Outcome
-
-from .formatting import (
+from bot.formatting import (
     duration,
     escape,
     figures,
@@ -26,7 +23,9 @@ from .formatting import (
     shorten,
     store_problem,
 )
-from .i18n import Num, has_message, t
+from bot.i18n import Num, has_message, t
+from jobs.records import Job
+from model_store.outcome import SMALL_TEXT, Outcome
 
 STATUS_ICON = {
     "queued": "⏳",
