@@ -49,9 +49,10 @@ MAX_BACKOFF_SECONDS = 300.0
 GIVE_UP_SECONDS = 3600.0  # a channel refusing for this long is given up
 
 
-def result_nonce(job_id: int) -> str:
-    """The nonce of a job's result message (Discord allows 25 characters)."""
-    return f"job-result-{job_id}"[:25]
+def result_nonce(queue: str, job_id: int) -> str:
+    """The nonce of the result message of job ``job_id`` of the queue named ``queue`` (job ids
+    start at 1 in every queue database; Discord allows 25 characters)."""
+    return f"jr{queue[:8]}-{job_id}"[:25]
 
 
 @dataclass
@@ -243,11 +244,12 @@ class JobReporter:
     async def _post_result(self, job: Job, payload: dict[str, Any]) -> None:
         channel = self.bot.get_partial_messageable(job.channel_id)
         embed = result_embed(job, payload)
-        plot = plot_path(self.bot.settings.data_dir, await self.bot.jobs.identity(), job.id)
+        queue = await self.bot.jobs.identity()
+        plot = plot_path(self.bot.settings.data_dir, queue, job.id)
         files = []
         if plot.is_file():
             files.append(discord.File(plot, filename="loss.png"))
             embed.set_image(url="attachment://loss.png")
         # The nonce makes Discord return the result already posted instead of a second one
         # (a send whose answer was lost, tried again; within Discord's few minutes).
-        await channel.send(embed=embed, files=files, nonce=result_nonce(job.id))
+        await channel.send(embed=embed, files=files, nonce=result_nonce(queue, job.id))

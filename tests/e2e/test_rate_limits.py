@@ -45,7 +45,7 @@ async def test_a_job_result_whose_answer_was_lost_is_posted_once(env) -> None:
     env.fake.faults.rate = 0
     await reporter._post_result(job, {"card": {}})  # the reporter's next try
     posted = [m for m in env.fake.channel_messages(general) if m.embeds]
-    assert len(posted) == 1 and posted[0].nonce == result_nonce(job.id)
+    assert len(posted) == 1 and posted[0].nonce == result_nonce(await queue.identity(), job.id)
     env.fake.assert_no_violations()
 
 
