@@ -15,7 +15,22 @@ from .job_reporter import JobReporter
 from .train import Training
 
 
+def reporter_for(bot: LSTMBot, poll_seconds: float | None = None) -> JobReporter:
+    """The job reporter of ``bot``, handed only what it uses."""
+    settings = bot.settings
+    return JobReporter(
+        bot,
+        bot.jobs,
+        bot.importer,
+        bot.pacing,
+        holds_guild=bot.holds_guild,
+        keep_corpora=settings.keep_corpora,
+        data_dir=settings.data_dir,
+        poll_seconds=settings.poll_seconds if poll_seconds is None else poll_seconds,
+    )
+
+
 async def setup(bot: LSTMBot) -> None:
-    reporter = JobReporter(bot, bot.settings.poll_seconds)
+    reporter = reporter_for(bot)
     await bot.add_cog(Training(bot, reporter))
     await bot.add_cog(Jobs(bot, reporter))

@@ -88,7 +88,7 @@ async def test_a_delete_through_one_bot_closes_the_others_engine(two_bots, tiny_
 async def test_a_jobs_progress_is_reported_by_the_bot_holding_its_server(
     two_bots, monkeypatch
 ) -> None:
-    from cogs.training import job_reporter
+    from cogs.training import job_reporter, reporter_for
 
     monkeypatch.setattr(job_reporter, "EDIT_INTERVAL", 0.0)
     fake, bots, guilds, alice = two_bots
@@ -119,7 +119,7 @@ async def test_a_jobs_progress_is_reported_by_the_bot_holding_its_server(
     await fake.wait_until(lambda: len(progress(guilds[1])) == 1, 10)
     assert progress(guilds[0]) == [] and len(progress(guilds[1])) == 1
     assert (await queue.get(jobs[0].id)).progress_message_id is None
-    reporter = job_reporter.JobReporter(bots[0], 0.1)  # back: it catches up
+    reporter = reporter_for(bots[0], 0.1)  # back: it catches up
     bots[0].get_cog("Training").reporter = reporter
     reporter.start()
     await fake.wait_until(lambda: len(progress(guilds[0])) == 1, 10)
