@@ -22,7 +22,6 @@ from .db import bot_database
 from .generation import GenerationService
 from .guild_settings import GuildSettings
 from .i18n.translator import CatalogueTranslator
-from .job_reporter import JobReporter
 from .pacing import Pacing
 from .registry import ModelRegistry
 from .repair import repair_unfinished
@@ -38,7 +37,6 @@ EXTENSIONS = (
     "cogs.generate",
     "cogs.models",
     "cogs.training",
-    "cogs.jobs",
     "cogs.privacy",
 )
 
@@ -81,7 +79,6 @@ class LSTMBot(commands.AutoShardedBot):
         self.writer = ReplyWriter(self)
         self.jobs: JobQueue  # opened in setup_hook
         self.importer: ResultImporter
-        self.reporter = JobReporter(self, settings.poll_seconds)
         self.shard_claims = ShardClaims(self.db)
         self.max_concurrency = 1
         self.changes = ChangeWatcher(
@@ -127,7 +124,6 @@ class LSTMBot(commands.AutoShardedBot):
                 log.exception("could not load extension %s", name)
         if self.sync_commands:
             await self.tree.sync()
-        self.reporter.start()
         self.changes.start()
         default = await self.registry.get(None, self.settings.default_model)
         if default is None:
@@ -201,7 +197,6 @@ class LSTMBot(commands.AutoShardedBot):
             await self.writer.flights.land(self.settings.shutdown_grace)
             if self._repairing is not None:
                 self._repairing.cancel()  # what is left is finished by the next start
-            await self.reporter.stop()
             await self.changes.stop()
             await super().close()
             self.generation.close()

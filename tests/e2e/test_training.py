@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from bot import job_reporter
 from bot.client import LSTMBot
+from cogs.training import job_reporter
 from fake_discord import FakeDiscord
 from fake_discord.testing import running_bot
 
