@@ -6,8 +6,8 @@ import aiohttp
 import pytest
 
 from bot import writer
-from bot.job_reporter import result_nonce
 from bot.pacing import Pacing, channel_edit_key, deliver, route_key
+from cogs.training.job_reporter import result_nonce
 from fake_discord.faults import Faults
 
 
@@ -39,10 +39,11 @@ async def test_a_job_result_whose_answer_was_lost_is_posted_once(env) -> None:
         params={"effort": "quick"},
     )
     env.fake.faults = Faults(rate=1.0, kinds=("lost",))
+    reporter = env.bot.get_cog("Training").reporter
     with pytest.raises(aiohttp.ClientError):  # posted, but the bot never heard
-        await env.bot.reporter._post_result(job, {"card": {}})
+        await reporter._post_result(job, {"card": {}})
     env.fake.faults.rate = 0
-    await env.bot.reporter._post_result(job, {"card": {}})  # the reporter's next try
+    await reporter._post_result(job, {"card": {}})  # the reporter's next try
     posted = [m for m in env.fake.channel_messages(general) if m.embeds]
     assert len(posted) == 1 and posted[0].nonce == result_nonce(await queue.identity(), job.id)
     env.fake.assert_no_violations()
