@@ -22,7 +22,6 @@ from .db import bot_database
 from .generation import GenerationService
 from .guild_settings import GuildSettings
 from .i18n.translator import CatalogueTranslator
-from .job_reporter import JobReporter
 from .pacing import Pacing
 from .registry import ModelRegistry
 from .repair import repair_unfinished
@@ -38,7 +37,6 @@ EXTENSIONS = (
     "cogs.generate",
     "cogs.models",
     "cogs.training",
-    "cogs.jobs",
     "cogs.privacy",
 )
 
@@ -81,7 +79,6 @@ class LSTMBot(commands.AutoShardedBot):
         self.writer = ReplyWriter(self)
         self.jobs: JobQueue  # opened in setup_hook
         self.importer: ResultImporter
-        self.reporter = JobReporter(self, settings.poll_seconds)
         self.shard_claims = ShardClaims(self.db)
         self.max_concurrency = 1
         self.changes = ChangeWatcher(
@@ -96,7 +93,6 @@ class LSTMBot(commands.AutoShardedBot):
         self.failed_extensions: dict[str, str] = {}
         self.started_at = time.monotonic()
         self._repairing: asyncio.Task[int] | None = None
-        self._repair_checked = False
         self._closing: asyncio.Future[None] | None = None
 
     async def setup_hook(self) -> None:
@@ -128,7 +124,6 @@ class LSTMBot(commands.AutoShardedBot):
                 log.exception("could not load extension %s", name)
         if self.sync_commands:
             await self.tree.sync()
-        self.reporter.start()
         self.changes.start()
         default = await self.registry.get(None, self.settings.default_model)
         if default is None:
@@ -161,11 +156,8 @@ class LSTMBot(commands.AutoShardedBot):
     async def repair_replies(self) -> None:
         """Finish, in the background, the replies of this process's servers that an earlier
         process left mid-write (read now: this process has written none yet)."""
-        if self._repair_checked:  # once: later, the rows are this process's own replies
-            return
-        self._repair_checked = True
         rows = [r for r in await self.writer.unfinished.all() if self.holds_guild(r.guild_id)]
-        if rows:
+        if rows and self._repairing is None:
             self._repairing = asyncio.create_task(repair_unfinished(self, rows))
 
     def holds_guild(self, guild_id: int | None) -> bool:
@@ -205,7 +197,6 @@ class LSTMBot(commands.AutoShardedBot):
             await self.writer.flights.land(self.settings.shutdown_grace)
             if self._repairing is not None:
                 self._repairing.cancel()  # what is left is finished by the next start
-            await self.reporter.stop()
             await self.changes.stop()
             await super().close()
             self.generation.close()

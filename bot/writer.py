@@ -13,14 +13,7 @@ past them, a preview comes with the whole text as ``generated.txt``.
 - **Regenerate** writes the same seed again, with a new random seed, as a new message.
 
 Buttons whose model is gone (deleted) are removed on the next press, with a private note;
-a damaged model gets a private note and keeps them (its operator or owner may fix it). A
-download of ``generated.txt`` that fails for a passing reason says "try again" and keeps them.
-
-Each write is a flight (:mod:`bot.in_flight`): a shutdown refuses new ones ("restarting"),
-gives those in flight a grace period, then stops the rest, which end with their text so far,
-"stopped: press Continue" and their buttons. From its first show until it is final, a reply's
-message id is kept in the database (:mod:`bot.unfinished`, never its text), so that the next
-start finishes it (:mod:`bot.repair`) if this process dies meanwhile.
+a damaged model gets a private note and keeps them (its operator or owner may fix it).
 """
 
 from __future__ import annotations

@@ -175,14 +175,11 @@ def pg_template(pg_server_url: str) -> str:
 
 @pytest.fixture
 def pg_url(pg_server_url: str, pg_template: str) -> Iterator[str]:
-    """A fresh, migrated database of the test server, dropped afterwards: a queue of its own
-    (a copy of the template would share the template's queue identity)."""
+    """A fresh, migrated database of the test server, dropped afterwards."""
     name = f"lstm_test_{uuid.uuid4().hex[:12]}"
     _admin(pg_server_url, f"CREATE DATABASE {name} TEMPLATE {pg_template}")
-    url = with_database(pg_server_url, name)
-    _admin(url, f"UPDATE queue_identity SET identity = '{uuid.uuid4().hex}'")
     try:
-        yield url
+        yield with_database(pg_server_url, name)
     finally:
         _admin(pg_server_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 

@@ -72,6 +72,7 @@ class PgServer:
         self.url = ""
         self._as: list[str] = []
         self._bindir: Path | None = None
+        self._port = 0
 
     def _run(self, *args: str, **kw) -> subprocess.CompletedProcess:
         assert self._bindir is not None
@@ -100,16 +101,26 @@ class PgServer:
             "-E",
             "UTF8",
         )
-        port = free_port()
-        options = (
-            f"-p {port} -k {self.root} -c listen_addresses=127.0.0.1 -c max_connections=300"
-            " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-        )
-        self._run(
-            "pg_ctl", "-D", str(data), "-o", options, "-l", str(self.root / "log"), "-w", "start"
-        )
-        self.url = f"postgresql://postgres:{password}@127.0.0.1:{port}/postgres"
+        self._port = free_port()
+        self.resume()
+        self.url = f"postgresql://postgres:{password}@127.0.0.1:{self._port}/postgres"
         return self.url
+
+    def resume(self) -> None:
+        """Start the server (again, on the same port and data: a restart's second half)."""
+        assert self.root is not None
+        options = (
+            f"-p {self._port} -k {self.root} -c listen_addresses=127.0.0.1"
+            " -c max_connections=300 -c fsync=off -c synchronous_commit=off"
+            " -c full_page_writes=off"
+        )
+        data = str(self.root / "data")
+        self._run("pg_ctl", "-D", data, "-o", options, "-l", str(self.root / "log"), "-w", "start")
+
+    def halt(self) -> None:
+        """Stop the server, keeping its data (``resume`` starts it again): an outage."""
+        assert self.root is not None
+        self._run("pg_ctl", "-D", str(self.root / "data"), "-m", "fast", "-w", "stop")
 
     def stop(self) -> None:
         if self.root is None:

@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import logging
 import sys
+import time
 from pathlib import Path
 
 from jobs.config import SettingsError
@@ -21,6 +22,8 @@ from model_store.backend import configure, require_training
 from model_store.errors import ModelStoreError
 
 from .settings import WorkerSettings, load_worker_settings
+
+DATABASE_WAIT_SECONDS = 30.0  # for the bot's SQLite file, without a queue URL
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -65,6 +68,8 @@ def run(args: argparse.Namespace, settings: WorkerSettings) -> int:
 
 
 async def _serve(args: argparse.Namespace, settings: WorkerSettings) -> int:
+    if not settings.queue_url:
+        await _wait_for_bot_database(settings.database_path)
     queue = await open_queue(
         queue_url=settings.queue_conninfo,
         database_path=settings.database_path,
@@ -77,6 +82,22 @@ async def _serve(args: argparse.Namespace, settings: WorkerSettings) -> int:
         return await serve(args, settings, queue)
     finally:
         await queue.close()
+
+
+async def _wait_for_bot_database(path: Path) -> None:
+    """The embedded queue is the bot's SQLite file: wait a little for the bot to make it (both
+    started at once), never make an empty queue of the worker's own."""
+    deadline = time.monotonic() + DATABASE_WAIT_SECONDS
+    if not path.exists():
+        logging.getLogger(__name__).info("waiting for the bot's database %s", path)
+    while not path.exists():
+        if time.monotonic() > deadline:
+            raise SettingsError(
+                f"no job queue: LSTM_BOT_QUEUE_URL is not set and the bot's database {path} does "
+                f"not exist (set LSTM_BOT_QUEUE_URL, or LSTM_BOT_DATA_DIR / LSTM_BOT_DATABASE to "
+                "where the bot keeps it, and start the bot)"
+            )
+        await asyncio.sleep(0.2)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,11 +9,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pydantic import Field
+
 from jobs.config import CommonSettings, load
 
 
 class WorkerSettings(CommonSettings):
     scratch_dir: Path | None = None
+    # store a job's checkpoint in the queue at most this often (seconds of training), and when
+    # the job is handed back; 0: after every epoch
+    checkpoint_seconds: float = Field(60.0, ge=0, le=86400)
 
     @property
     def scratch_path(self) -> Path:

@@ -204,32 +204,3 @@ async def _press_continue(fake, message, user, length: int) -> None:
         return len(shown(message)[1]) > length
 
     await fake.wait_until(grown, 60)
-
-
-async def test_a_continue_stopped_by_a_shutdown_ends_with_its_buttons(env, monkeypatch):
-    """Both ways a Continue writes (the reply grows; the text goes on in a new message) end
-    like any reply when the bot stops: text so far, "stopped: press Continue", buttons."""
-    grow = await env.fake.invoke(env.guild_a, env.alice, "generate", SHORT)
-    long = await env.fake.invoke(env.guild_a, env.alice, "generate", SHORT | {"length": 1000})
-    for ix in (grow, long):
-        await ix.wait_for(finished, 60, "a finished reply")
-    go = threading.Event()
-    step = BatchSampler.step
-
-    def slow_step(self):
-        go.wait(0.05)
-        return step(self)
-
-    monkeypatch.setattr(BatchSampler, "step", slow_step)
-    env.bot.settings = env.settings.replace(shutdown_grace=0)
-    clicks = [
-        await env.fake.click(ix.original, env.alice, button(ix.original, "Continue"))
-        for ix in (grow, long)
-    ]
-    await env.fake.wait_until(lambda: writing(grow.original), 60)
-    await clicks[1].wait_for(lambda i: i.followups and writing(i.followups[0]), 60)
-    await env.bot.close()
-    go.set()
-    (new,) = clicks[1].followups
-    assert stopped(grow.original) and stopped(new), (grow.original.content, new.content)
-    assert long.original.components == []  # the text went on below

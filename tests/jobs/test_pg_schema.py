@@ -4,8 +4,6 @@ than they know; an older lstm-bot's ``schema_versions`` is converted."""
 
 from __future__ import annotations
 
-import uuid
-
 import psycopg
 import pytest
 
@@ -130,19 +128,3 @@ async def test_an_older_lstm_bots_version_table_is_converted(pg_url: str) -> Non
         " WHERE table_name = 'schema_versions' AND column_name = 'version'",
     )
     assert column == ("integer",)
-
-
-async def test_every_queue_database_has_an_identity_of_its_own(pg_url: str, pg_server_url) -> None:
-    from ..conftest import _admin, with_database
-
-    name = f"lstm_other_{uuid.uuid4().hex[:12]}"
-    other = with_database(pg_server_url, name)
-    _admin(pg_server_url, f"CREATE DATABASE {name}")
-    try:
-        await migrate(other)
-        identities = {
-            sql(url, "SELECT identity FROM queue_identity")[0][0] for url in (pg_url, other)
-        }
-        assert len(identities) == 2 and all(len(i) == 32 for i in identities)
-    finally:
-        _admin(pg_server_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
