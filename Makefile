@@ -2,11 +2,13 @@
 #   make console   set up (serving deps only, no TensorFlow) and open the offline console
 #   make test      set up (with the training and postgres extras and test tools) and run lint +
 #                  all tests, with a throwaway PostgreSQL server for the run (tests/pg_server.py)
+#   make test-fast the inner loop: the tests that train nothing, start no worker and need no
+#                  PostgreSQL (pytest -m "not slow"), without lint
 PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 
-.PHONY: console test lint worker bench
+.PHONY: console test test-fast lint worker bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +31,9 @@ lint: $(VENV)/.test-installed
 
 test: lint
 	$(BIN)/python -m tests.pg_server -- $(BIN)/pytest
+
+test-fast: $(VENV)/.test-installed
+	$(BIN)/pytest -m "not slow"
 
 worker: $(VENV)/.test-installed
 	$(BIN)/lstm-bot worker

@@ -201,22 +201,31 @@ def setup_logging(settings: Any, *, quiet: bool = False) -> None:
 
     import discord
 
-    from jobs.config import mask_logs
+    from jobs.masking import mask_logs
 
     level = logging.WARNING if quiet else getattr(logging, settings.log_level.upper())
     discord.utils.setup_logging(level=level, root=True)
     logging.getLogger("discord.http").setLevel(logging.WARNING)
     if quiet:
         logging.getLogger("discord").setLevel(logging.ERROR)
-    mask_logs(settings.queue_url)
+    mask_logs(settings.queue_conninfo)
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
-    from .client import LSTMBot
+    """Run the bot; SIGTERM and Ctrl-C stop it cleanly (:func:`bot.client.serve`)."""
+    import asyncio
+
+    from .client import LSTMBot, serve
 
     token = settings.require_token()
     setup_logging(settings)
-    LSTMBot(settings).run(token, log_handler=None)
+    if args.processes is not None:
+        from .launcher import bot_command, launch, recommended_shards
+
+        return launch(
+            settings, args.processes, bot_command(args.env_file), lambda: recommended_shards(token)
+        )
+    asyncio.run(serve(LSTMBot(settings), token))
     return 0
 
 
@@ -349,7 +358,12 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("file")
     with_store(e)
     r = sub.add_parser("run", help="run the Discord bot (needs DISCORD_TOKEN)")
-    del r
+    r.add_argument(
+        "--processes",
+        type=int,
+        help="run this many bot processes on this machine, splitting the shards "
+        "(LSTM_BOT_SHARD_COUNT, else Discord's recommendation, at least this many)",
+    )
     s = sub.add_parser(
         "sync",
         help="register the slash commands with Discord: in LSTM_BOT_TEST_GUILD_ID when set "
@@ -365,6 +379,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     d = sub.add_parser("db", help="the databases' schema")
     d.add_argument("action", choices=["migrate"], help="migrate: create or upgrade every schema")
+    d.add_argument(
+        "--post",
+        action="store_true",
+        help="PostgreSQL: also apply procrastinate's post-migrations (once the bot and every "
+        "worker run this version; see docs/deployment.md)",
+    )
     c = sub.add_parser("console", help="offline console: the bot against a fake Discord")
     c.add_argument("--verbose", action="store_true", help="show the bot's log")
     c.add_argument(
@@ -395,7 +415,7 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
 
     from .db import migrate_all
 
-    for line in asyncio.run(migrate_all(settings)):
+    for line in asyncio.run(migrate_all(settings, post=args.post)):
         print(line)
     return 0
 

@@ -2,27 +2,31 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import signal
 import time
 from pathlib import Path
 
 import discord
 from discord.ext import commands
 
-from jobs.config import mask_url
 from jobs.engine import open_queue
 from jobs.queue import JobQueue
 from model_store import ModelCatalog, ModelStoreError
 from model_store.store import BUILTIN_DIR
 
+from .change_watch import ChangeWatcher
 from .cooldown import WritingCooldown
 from .db import bot_database
 from .generation import GenerationService
 from .guild_settings import GuildSettings
 from .i18n.translator import CatalogueTranslator
-from .job_reporter import JobReporter
+from .pacing import Pacing
 from .registry import ModelRegistry
+from .repair import repair_unfinished
 from .settings import Settings
+from .sharding import HEARTBEAT_SECONDS, ShardClaims, format_shard_ids, identify_slot, shard_of
 from .transfer import ResultImporter, sweep_orphans
 from .tree import BotTree
 from .writer import ReplyWriter
@@ -33,12 +37,11 @@ EXTENSIONS = (
     "cogs.generate",
     "cogs.models",
     "cogs.training",
-    "cogs.jobs",
     "cogs.privacy",
 )
 
 
-class LSTMBot(commands.Bot):
+class LSTMBot(commands.AutoShardedBot):
     def __init__(
         self,
         settings: Settings,
@@ -47,7 +50,9 @@ class LSTMBot(commands.Bot):
         sync_commands: bool = False,
         builtin_root: Path = BUILTIN_DIR,
     ):
+        pacing = Pacing()
         super().__init__(
+            http_trace=pacing.trace_config(),  # learns the rate-limit buckets (bot.pacing)
             command_prefix=commands.when_mentioned,
             # Slash commands and REST only: no message, typing or presence events to parse
             # (every edit of every reply would otherwise come back as a MESSAGE_UPDATE).
@@ -56,11 +61,14 @@ class LSTMBot(commands.Bot):
             tree_cls=BotTree,
             help_command=None,
             owner_id=settings.owner_id,
+            shard_count=settings.shard_count,
+            shard_ids=_list(settings.shard_id_list),
         )
         self.settings = settings
+        self.pacing = pacing
         self.extensions_to_load = extensions
         self.sync_commands = sync_commands
-        self.db = bot_database(settings.database_path, embedded_queue=not settings.queue_url)
+        self.db = bot_database(settings.database_path, embedded_queue=not settings.queue_conninfo)
         self.catalog = ModelCatalog(settings.model_path, builtin_root)
         self.registry = ModelRegistry(self.db, self.catalog)
         self.guild_settings = GuildSettings(self.db, self.registry, settings.default_model)
@@ -71,18 +79,27 @@ class LSTMBot(commands.Bot):
         self.writer = ReplyWriter(self)
         self.jobs: JobQueue  # opened in setup_hook
         self.importer: ResultImporter
-        self.reporter = JobReporter(self, settings.poll_seconds)
+        self.shard_claims = ShardClaims(self.db)
+        self.max_concurrency = 1
+        self.changes = ChangeWatcher(
+            self.db,
+            self.generation,
+            heartbeat=self.shard_claims.refresh,
+            heartbeat_seconds=HEARTBEAT_SECONDS,
+        )
         # Said after "Queued job #N" when no worker will take it (the console without the
         # train extra); None on a real deployment, whose workers run elsewhere.
         self.worker_hint: str | None = None
         self.failed_extensions: dict[str, str] = {}
         self.started_at = time.monotonic()
+        self._repairing: asyncio.Task[int] | None = None
+        self._closing: asyncio.Future[None] | None = None
 
     async def setup_hook(self) -> None:
         await self.db.open()
         settings = self.settings
         self.jobs = await open_queue(
-            queue_url=settings.queue_url,
+            queue_url=settings.queue_conninfo,
             db=self.db,
             lease_seconds=settings.lease_seconds,
             max_attempts=settings.max_attempts,
@@ -92,9 +109,9 @@ class LSTMBot(commands.Bot):
         )
         builtins = await self.registry.sync_builtins()
         await sweep_orphans(self.registry, settings.guild_model_path)
-        where = mask_url(settings.queue_url) if settings.queue_url else "the bot's database"
+        await self.importer.adopt_legacy()
         log.info("database ready at %s; built-in models: %s", self.db.path, ", ".join(builtins))
-        log.info("training jobs queue: %s", where)
+        log.info("training jobs queue: %s", settings.queue_shown)
         broken = await self.registry.check_builtins()
         if broken:  # logged one by one; the bot serves every other model
             log.error("unavailable built-in models (files damaged): %s", ", ".join(broken))
@@ -107,7 +124,7 @@ class LSTMBot(commands.Bot):
                 log.exception("could not load extension %s", name)
         if self.sync_commands:
             await self.tree.sync()
-        self.reporter.start()
+        self.changes.start()
         default = await self.registry.get(None, self.settings.default_model)
         if default is None:
             log.error("the default model %r does not exist", self.settings.default_model)
@@ -116,6 +133,48 @@ class LSTMBot(commands.Bot):
                 await self.generation.engine(default.path, default.checksum, default.name)
             except ModelStoreError:
                 pass  # marked broken (and logged) by the registry; other models still work
+
+    async def launch_shards(self) -> None:
+        """Only when connecting (not for ``lstm-bot sync``): claim the shards, then tidy."""
+        await self.claim_shards()
+        await sweep_orphans(self.registry, self.settings.guild_model_path, self.holds_guild)
+        await self.repair_replies()
+        await super().launch_shards()
+
+    async def claim_shards(self) -> None:
+        """Settle the shard count (Discord's recommendation unless set) and this process's
+        shards, and record them; :class:`ShardConflict` when another process disagrees."""
+        count, _, limits = await self.http.get_bot_gateway()
+        self.max_concurrency = int(limits.get("max_concurrency") or 1)
+        if self.shard_count is None:
+            self.shard_count = count
+        if self.shard_ids is None:
+            self.shard_ids = list(range(self.shard_count))
+        await self.shard_claims.claim(self.shard_count, tuple(self.shard_ids))
+        log.info("shards %s of %d", format_shard_ids(self.shard_ids), self.shard_count)
+
+    async def repair_replies(self) -> None:
+        """Finish, in the background, the replies of this process's servers that an earlier
+        process left mid-write (read now: this process has written none yet)."""
+        rows = [r for r in await self.writer.unfinished.all() if self.holds_guild(r.guild_id)]
+        if rows and self._repairing is None:
+            self._repairing = asyncio.create_task(repair_unfinished(self, rows))
+
+    def holds_guild(self, guild_id: int | None) -> bool:
+        """Whether this process serves that server (DMs: shard 0's process)."""
+        if self.shard_count is None or self.shard_ids is None:
+            return True
+        return shard_of(guild_id, self.shard_count) in self.shard_ids
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        """One IDENTIFY per 5 s per bucket, over every process of the bot (one process
+        holding every shard: discord.py's own pacing, as for the small bot)."""
+        if self.shard_count is None or len(self.shard_ids or ()) == self.shard_count:
+            await super().before_identify_hook(shard_id, initial=initial)
+            return
+        wait = await identify_slot(self.db, shard_id or 0, self.max_concurrency)
+        if wait > 0:
+            await asyncio.sleep(wait)
 
     async def on_ready(self) -> None:
         log.info(
@@ -126,14 +185,56 @@ class LSTMBot(commands.Bot):
         )
 
     async def close(self) -> None:
+        """Stop: refuse new work ("restarting"), give the replies being written
+        ``LSTM_BOT_SHUTDOWN_GRACE`` seconds, end the rest with their text and "stopped: press
+        Continue"; only then close the gateway and the HTTP session, and the rest."""
+        if self._closing is None:
+            self._closing = asyncio.ensure_future(self._close())
+        await asyncio.shield(self._closing)
+
+    async def _close(self) -> None:
         try:
-            await self.reporter.stop()
+            await self.writer.flights.land(self.settings.shutdown_grace)
+            if self._repairing is not None:
+                self._repairing.cancel()  # what is left is finished by the next start
+            await self.changes.stop()
             await super().close()
             self.generation.close()
             if hasattr(self, "jobs"):
                 await self.jobs.close()
         finally:
+            if self.db._conn is not None:
+                await self.shard_claims.release()
             await self.db.close()
+
+
+async def serve(bot: LSTMBot, token: str) -> None:
+    """Run ``bot`` until it stops. SIGTERM or SIGINT (Ctrl-C) closes it cleanly
+    (:meth:`LSTMBot.close`: the replies being written finish or end with "press Continue");
+    a second one cuts the grace period short."""
+    loop = asyncio.get_running_loop()
+    closing: list[asyncio.Task[None]] = []
+
+    def stop() -> None:
+        if closing:
+            bot.writer.flights.hurry()
+        else:
+            closing.append(asyncio.create_task(bot.close()))
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        try:
+            loop.add_signal_handler(sig, stop)
+        except (NotImplementedError, RuntimeError):  # (not on this platform's loop)
+            log.warning("can't handle signal %s: stopping won't wait for replies", sig.name)
+    try:
+        await bot.start(token)
+    finally:
+        await asyncio.gather(*closing)
+        await bot.close()
+
+
+def _list(ids: tuple[int, ...] | None) -> list[int] | None:
+    return None if ids is None else list(ids)
 
 
 async def sync_tree(bot: commands.Bot, guild_id: int | None = None) -> list:

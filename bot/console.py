@@ -20,7 +20,6 @@ process (``--no-worker`` turns that off); otherwise the job's reply says how to 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import os
 import re
 import shlex
@@ -395,8 +394,8 @@ def start_worker(settings: Settings) -> subprocess.Popen:
     env["LSTM_BOT_POLL_SECONDS"] = str(min(settings.poll_seconds, 1.0))
     if settings.database:
         env["LSTM_BOT_DATABASE"] = str(settings.database)
-    if settings.queue_url:
-        env[QUEUE_URL_ENV] = settings.queue_url
+    if settings.queue_conninfo:
+        env[QUEUE_URL_ENV] = settings.queue_conninfo
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     with open(settings.data_dir / "console-worker.log", "ab") as log:
         return subprocess.Popen(
@@ -431,7 +430,7 @@ async def run_console(
     failures = 0
     # One person at a keyboard: no /generate cooldown.
     bot = LSTMBot(
-        dataclasses.replace(settings, generate_cooldown=0),
+        settings.replace(generate_cooldown=0),
         sync_commands=True,
         builtin_root=builtin_root,
     )

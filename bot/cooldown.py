@@ -1,6 +1,13 @@
 """One cooldown for everything that writes text: ``/generate``, the Continue and Regenerate
 buttons and the "Continue this text" message command share each user's budget
-(``LSTM_BOT_GENERATE_COOLDOWN`` seconds between two of them)."""
+(``LSTM_BOT_GENERATE_COOLDOWN`` seconds between two of them).
+
+Only writing costs it. A request takes the user's turn when it is accepted (so two requests
+at once can't both pass), and gives it back when it is refused before the model wrote
+anything (a bad seed, an unknown or deleted model, a message without text, …): the command
+tree's error handler calls :meth:`WritingCooldown.refund`, and the writer calls
+:meth:`WritingCooldown.spent` once the model has started writing.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +20,7 @@ from discord import app_commands
 
 T = TypeVar("T")
 _PRUNE_EVERY = 1000
+_TAKEN = "lstm_bot_cooldown"  # interaction.extras: (when, the user's use before) while refundable
 
 
 class WritingCooldown:
@@ -36,10 +44,33 @@ class WritingCooldown:
         return None
 
     def check(self, interaction: discord.Interaction) -> None:
-        """Raise :class:`app_commands.CommandOnCooldown` when the user must wait."""
-        retry = self.retry_after(interaction.user.id)
+        """Take the user's turn, or raise :class:`app_commands.CommandOnCooldown` when they
+        must wait."""
+        user_id = interaction.user.id
+        before = self._last.get(user_id)
+        retry = self.retry_after(user_id)
         if retry is not None:
             raise app_commands.CommandOnCooldown(app_commands.Cooldown(1, self.seconds()), retry)
+        if user_id in self._last:
+            interaction.extras[_TAKEN] = (self._last[user_id], before)
+
+    def spent(self, interaction: discord.Interaction) -> None:
+        """The model has started writing for this request: its turn is used for good."""
+        interaction.extras.pop(_TAKEN, None)
+
+    def refund(self, interaction: discord.Interaction) -> None:
+        """The request was refused before anything was written: give the user's turn back."""
+        taken = interaction.extras.pop(_TAKEN, None)
+        if taken is None:
+            return
+        when, before = taken
+        user_id = interaction.user.id
+        if self._last.get(user_id) != when:  # a later request of theirs took a turn since
+            return
+        if before is None:
+            del self._last[user_id]
+        else:
+            self._last[user_id] = before
 
 
 def writing_cooldown() -> Callable[[T], T]:

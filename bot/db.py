@@ -10,12 +10,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from jobs.config import mask_url
 from jobs.db import Database, Migrations
 from jobs.engine import postgres_engine
+from jobs.masking import mask_conninfo
 from jobs.sqlite import SQLITE_MIGRATIONS, SqliteQueue
 
-REGISTRY_MIGRATIONS = Migrations("bot.migrations")
+# Foreign keys off while they run (checked after): 0005 rebuilds the models table, which an
+# older database's job table refers to (ON DELETE SET NULL would clear its model ids).
+REGISTRY_MIGRATIONS = Migrations("bot.migrations", foreign_keys_off=True)
 
 
 def migrations() -> list[tuple[int, str, str]]:
@@ -29,10 +31,11 @@ def bot_database(path: str | Path, *, embedded_queue: bool = True) -> Database:
     return Database(path, sets)
 
 
-async def migrate_all(settings: Any) -> list[str]:
-    """``lstm-bot db migrate``: create or upgrade every schema the bot uses; one line each."""
+async def migrate_all(settings: Any, *, post: bool = False) -> list[str]:
+    """``lstm-bot db migrate``: create or upgrade every schema the bot uses; one line each.
+    ``post`` (``--post``): procrastinate's post-migrations too (:mod:`jobs.pg_schema`)."""
     lines = []
-    embedded = not settings.queue_url
+    embedded = not settings.queue_conninfo
     async with bot_database(settings.database_path, embedded_queue=embedded) as db:
         lines.append(f"registry: version {await db.version()} in {db.path}")
         if embedded:
@@ -40,8 +43,8 @@ async def migrate_all(settings: Any) -> list[str]:
             version = await db.version(SQLITE_MIGRATIONS)
             lines.append(f"job queue (embedded): version {version} in {db.path}")
     if not embedded:
-        done = await postgres_engine().migrate(settings.queue_url)
-        lines.append(f"job queue at {mask_url(settings.queue_url)}: {done}")
+        done = await postgres_engine().migrate(settings.queue_conninfo, post=post)
+        lines.append(f"job queue at {mask_conninfo(settings.queue_conninfo)}: {done}")
     return lines
 
 

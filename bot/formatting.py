@@ -7,17 +7,25 @@ from typing import Any
 import discord
 
 from model_store.errors import PROBLEMS
+from model_store.outcome import Outcome
 
 from .i18n import Message, Num, t
 
 MESSAGE_LIMIT = 2000  # characters in a message's content
 FIELD_LIMIT = 1024  # characters in an embed field's value
 FOOTER_LIMIT = 300  # our own cap on a generated message's footer line
+CURSOR = " ▌"  # ends the text of a reply being written
 
 
 def escape(text: str) -> str:
     """Show text literally: no markdown, no masked links (mentions are disarmed separately)."""
     return discord.utils.escape_markdown(text)
+
+
+def model_name(name: str) -> str:
+    """A model's name where markdown applies (embed titles and fields, a reply's footer):
+    shown literally (``a__b__c`` is not underlined). In a code span, use :func:`code`."""
+    return escape(name)
 
 
 def code(text: str) -> str:
@@ -57,7 +65,7 @@ def generated_message(
 
     When it does not all fit, the seed keeps its end (at most a third of the room unless the
     continuation needs less) and the continuation its start, each marked with "…"."""
-    tail = (" ▌" if cursor else "") + "\n-# " + shorten(footer, FOOTER_LIMIT)
+    tail = (CURSOR if cursor else "") + "\n-# " + shorten(footer, FOOTER_LIMIT)
     room = MESSAGE_LIMIT - len(tail) - len("****")
     bold, rest = escape(seed), escape(continuation)
     if len(bold) + len(rest) <= room:
@@ -93,6 +101,15 @@ def loss_text(card: dict, locale: object = None) -> str:
     if isinstance(loss, (int, float)):
         return t(locale, "loss.nats", loss=Num(loss, ".3f"))
     return t(locale, "loss.unknown")
+
+
+def figures(outcome: Outcome, locale: object = None) -> str:
+    """'1.234 nats/char (base model: 1.456, uniform guess: 4.443)', in the reader's language."""
+    others = []
+    if outcome.base is not None:
+        others.append(t(locale, "outcome.base", loss=Num(outcome.base, ".3f")))
+    others.append(t(locale, "outcome.uniform", loss=Num(outcome.uniform, ".3f")))
+    return t(locale, "outcome.figures", loss=Num(outcome.loss, ".3f"), others=", ".join(others))
 
 
 def progress_bar(fraction: float, width: int = 20) -> str:

@@ -288,6 +288,10 @@ class GenerationService:
         if engine.users == 0:
             self._trim()
 
+    def loaded_paths(self) -> list[str]:
+        """The model paths with an engine loaded."""
+        return sorted({key[0] for key in self._engines})
+
     def evict(self, path: str | Path, reason: Message | None = None) -> None:
         """Close the engines of the model at ``path`` (it is being deleted)."""
         for key in [k for k in self._engines if k[0] == str(path)]:

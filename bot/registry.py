@@ -38,7 +38,8 @@ class ModelRecord:
     card: dict[str, Any]
     path: str
     created_at: str
-    job_id: int | None = None  # the training job it came from
+    job_id: int | None = None  # the training job it came from: job job_id ...
+    job_queue: str | None = None  # ... of the queue database of this identity
 
     @property
     def builtin(self) -> bool:
@@ -66,6 +67,7 @@ class ModelRecord:
             row["path"],
             row["created_at"],
             row["job_id"],
+            row["job_queue"],
         )
 
 
@@ -120,7 +122,7 @@ class ModelRegistry:
                 f"DELETE FROM models WHERE guild_id = 0 AND name NOT IN ({marks})", names
             )
         for row in await self.db.fetchall("SELECT * FROM models WHERE status = 'deleting'"):
-            await self._remove(ModelRecord.from_row(row))
+            await self.remove(ModelRecord.from_row(row))
         return names
 
     async def check_builtins(self) -> list[str]:
@@ -178,9 +180,32 @@ class ModelRegistry:
         """Every row, built-in or not, ready or being deleted."""
         return [ModelRecord.from_row(r) for r in await self.db.fetchall("SELECT * FROM models")]
 
-    async def by_job(self, job_id: int) -> ModelRecord | None:
-        row = await self.db.fetchone("SELECT * FROM models WHERE job_id = ?", (job_id,))
+    async def by_job(self, queue: str, job_id: int) -> ModelRecord | None:
+        """The model imported from job ``job_id`` of the queue named ``queue``."""
+        row = await self.db.fetchone(
+            "SELECT * FROM models WHERE job_queue = ? AND job_id = ?", (queue, job_id)
+        )
         return ModelRecord.from_row(row) if row else None
+
+    async def adopt_results(self, queue: str, imported_as: dict[int, int | None]) -> int:
+        """Give the queue named ``queue`` the models imported before results were keyed by
+        queue: a row with ``job_id`` J and no queue is this queue's when the queue's job J
+        was imported as that very row (``imported_as``: job id -> model id, from the queue).
+        Rows of another queue (the bot moved) stay unowned: kept, matched by no job."""
+        rows = await self.db.fetchall(
+            "SELECT id, job_id FROM models WHERE job_queue IS NULL AND job_id IS NOT NULL"
+        )
+        mine = [r["id"] for r in rows if imported_as.get(r["job_id"]) == r["id"]]
+        for model_id in mine:
+            await self.db.execute("UPDATE models SET job_queue = ? WHERE id = ?", (queue, model_id))
+        return len(mine)
+
+    async def legacy_job_ids(self) -> list[int]:
+        """Job ids of models imported before results were keyed by queue (no queue yet)."""
+        rows = await self.db.fetchall(
+            "SELECT job_id FROM models WHERE job_queue IS NULL AND job_id IS NOT NULL"
+        )
+        return [int(r["job_id"]) for r in rows]
 
     async def add(
         self,
@@ -190,48 +215,68 @@ class ModelRegistry:
         owner_id: int | None,
         card: dict[str, Any],
         path: str,
-        job_id: int | None = None,
+        job: tuple[str, int] | None = None,
     ) -> ModelRecord:
         """Insert a server's model; :class:`NameInUse` when the server (or the built-ins)
-        has one of that name. Returns the row (the existing one for a known ``job_id``)."""
+        has one of that name. ``job``: the (queue identity, job id) it was trained by.
+        Returns the row (the existing one for a known ``job``)."""
+        if guild_id == BUILTIN_GUILD:
+            raise ValueError("a server's model can't have the built-in models' server id")
         async with self.db.transaction() as conn:
-            model_id = await _model_of_job(conn, job_id)
+            model_id = await _model_of_job(conn, job)
             if model_id is None:
                 async with conn.execute(
                     "SELECT 1 FROM models WHERE name = ? AND guild_id IN (0, ?)", (name, guild_id)
                 ) as cursor:
                     if await cursor.fetchone() is not None:
                         raise NameInUse(f"a model named '{name}' already exists")
-                model_id = await _insert(conn, name, guild_id, owner_id, card, path, job_id)
+                model_id = await _insert(conn, name, guild_id, owner_id, card, path, job)
         row = await self.db.fetchone("SELECT * FROM models WHERE id = ?", (model_id,))
         return ModelRecord.from_row(row)
 
-    async def delete(self, record: ModelRecord) -> None:
-        """Hide the model at once, then remove its files, then its row."""
+    async def hide(self, record: ModelRecord) -> None:
+        """Start deleting ``record``: hidden at once from every lookup. Only that very model
+        (same server, name and id; ids are never reused) and only while it is ready:
+        :class:`ModelGone` otherwise, so a stale confirmation can't reach another model."""
         if record.builtin:
             raise ModelStoreError(f"'{record.name}' is a built-in model and cannot be deleted")
-        await self.db.execute("UPDATE models SET status = 'deleting' WHERE id = ?", (record.id,))
-        await self._remove(record)
+        changed = await self.db.execute(
+            "UPDATE models SET status = 'deleting'"
+            " WHERE id = ? AND guild_id = ? AND name = ? AND status = 'ready'",
+            (record.id, record.guild_id, record.name),
+        )
+        if changed != 1:
+            raise ModelGone(f"the model '{record.name}' has already been deleted")
 
-    async def _remove(self, record: ModelRecord) -> None:
-        """Files first, then the row."""
+    async def remove(self, record: ModelRecord) -> None:
+        """Finish deleting a hidden model: files first, then the row."""
         path = Path(record.path)
         if path.exists():
             trash = path.with_name(f".trash-{uuid.uuid4().hex}")
             path.rename(trash)
             shutil.rmtree(trash, ignore_errors=True)
-        await self.db.execute("DELETE FROM models WHERE id = ?", (record.id,))
+        await self.db.execute(
+            "DELETE FROM models WHERE id = ? AND guild_id = ? AND name = ? AND status = 'deleting'",
+            (record.id, record.guild_id, record.name),
+        )
         self._broken = {k: v for k, v in self._broken.items() if k[0] != record.path}
+
+
+class ModelGone(ModelStoreError):
+    """The model a write was meant for is no longer there as it was captured (deleted, or
+    being deleted)."""
 
 
 class NameInUse(ModelStoreError):
     """A model of that name exists in the server or among the built-ins."""
 
 
-async def _model_of_job(conn: Any, job_id: int | None) -> int | None:
-    if job_id is None:
+async def _model_of_job(conn: Any, job: tuple[str, int] | None) -> int | None:
+    if job is None:
         return None
-    async with conn.execute("SELECT id FROM models WHERE job_id = ?", (job_id,)) as cursor:
+    async with conn.execute(
+        "SELECT id FROM models WHERE job_queue = ? AND job_id = ?", job
+    ) as cursor:
         row = await cursor.fetchone()
     return int(row[0]) if row else None
 
@@ -243,11 +288,13 @@ async def _insert(
     owner_id: int | None,
     card: dict[str, Any],
     path: str,
-    job_id: int | None,
+    job: tuple[str, int] | None,
 ) -> int:
+    queue, job_id = job if job is not None else (None, None)
     cursor = await conn.execute(
-        "INSERT INTO models (name, guild_id, owner_id, base, card, path, created_at, job_id)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        "INSERT INTO models"
+        " (name, guild_id, owner_id, base, card, path, created_at, job_queue, job_id)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         (
             name,
             guild_id,
@@ -256,6 +303,7 @@ async def _insert(
             json.dumps(card),
             path,
             card.get("created_at", ""),
+            queue,
             job_id,
         ),
     )

@@ -14,7 +14,7 @@ from typing import Any
 
 import discord
 
-from .i18n import t
+from .i18n import LANGUAGES, t
 from .reply_text import STATE_PATTERN, ReplyState
 
 CONTINUE, REGENERATE = "c", "r"
@@ -67,7 +67,7 @@ BUTTONS = (ContinueButton, RegenerateButton)
 
 
 def reply_view(state: ReplyState, locale: Any) -> discord.ui.View:
-    """The buttons under a reply, labelled in the language of whoever made it."""
+    """The buttons under a reply, labelled in its language (:func:`reply_language`)."""
     view = discord.ui.View(timeout=None)
     view.add_item(ContinueButton(state, t(locale, "button.continue"), discord.ButtonStyle.primary))
     view.add_item(
@@ -87,3 +87,19 @@ def reply_state(message: discord.Message) -> ReplyState | None:
             if match is not None:
                 return ReplyState.decode(match["state"])
     return None
+
+
+def reply_language(message: discord.Message | None, fallback: Any) -> Any:
+    """The language a reply was written in, as its buttons' labels say: what a press writes
+    into the reply or below it stays in that language (what only the presser reads is in
+    theirs). ``fallback`` when the labels don't tell."""
+    for row in message.components if message is not None else []:
+        for item in getattr(row, "children", []):
+            custom_id = getattr(item, "custom_id", None) or ""
+            if not custom_id.startswith(("lstm:c:", "lstm:r:")):
+                continue
+            key = "button.continue" if custom_id.startswith("lstm:c:") else "button.regenerate"
+            for language in LANGUAGES:
+                if t(language, key) == getattr(item, "label", None):
+                    return language
+    return fallback

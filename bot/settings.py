@@ -1,60 +1,75 @@
-"""Settings from the environment and an optional ``.env`` file (environment wins).
+"""The bot's settings: :class:`jobs.config.CommonSettings` (the queue, the data folder, the
+lease, the log level) plus Discord, generation, quotas and sharding.
 
-Every setting is listed, with its default, in ``.env.example``. A malformed or out-of-range
-value (``jobs.config.RANGES``) stops start-up with one line naming the variable. The token and
-the queue URL (it may hold a database password) are kept out of ``repr``.
+Every setting is listed, with its default, in ``.env.example``; each field carries its range.
+A malformed or out-of-range value stops start-up with one line naming the variable. The token
+and the queue URL (it may hold a database password) are secrets: never in ``repr`` or a log.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from jobs.config import (
-    QUEUE_URL_ENV,
-    SettingsError,
-    check_queue_url,
-    check_ranges,
-    env_values,
-    read_dotenv,
-)
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+
+from jobs.config import CommonSettings, SettingsError, load
 from model_store.store import NAME_RE
 
+from .sharding import parse_shard_ids
 
-@dataclass(frozen=True)
-class Settings:
-    discord_token: str = field(default="", repr=False, metadata={"env": "DISCORD_TOKEN"})
-    data_dir: Path = field(default=Path("data"), metadata={"env": "LSTM_BOT_DATA_DIR"})
-    database: Path | None = field(default=None, metadata={"env": "LSTM_BOT_DATABASE"})
-    model_dir: Path | None = field(default=None, metadata={"env": "LSTM_BOT_MODEL_DIR"})
-    owner_id: int | None = field(default=None, metadata={"env": "LSTM_BOT_OWNER_ID"})
-    test_guild_id: int | None = field(default=None, metadata={"env": "LSTM_BOT_TEST_GUILD_ID"})
-    default_model: str = field(default="nietzsche", metadata={"env": "LSTM_BOT_DEFAULT_MODEL"})
-    log_level: str = field(default="INFO", metadata={"env": "LSTM_BOT_LOG_LEVEL"})
-    # /generate
-    max_length: int = field(default=1000, metadata={"env": "LSTM_BOT_MAX_LENGTH"})
-    generate_cooldown: float = field(default=5.0, metadata={"env": "LSTM_BOT_GENERATE_COOLDOWN"})
-    model_cache_size: int = field(default=4, metadata={"env": "LSTM_BOT_MODEL_CACHE_SIZE"})
-    # uploads and quotas (/train)
-    max_upload_bytes: int = field(default=5_000_000, metadata={"env": "LSTM_BOT_MAX_UPLOAD_BYTES"})
-    min_corpus_chars: int = field(default=5_000, metadata={"env": "LSTM_BOT_MIN_CORPUS_CHARS"})
-    max_jobs_per_user: int = field(default=2, metadata={"env": "LSTM_BOT_MAX_JOBS_PER_USER"})
-    max_jobs_per_guild: int = field(default=5, metadata={"env": "LSTM_BOT_MAX_JOBS_PER_GUILD"})
-    max_models_per_guild: int = field(default=20, metadata={"env": "LSTM_BOT_MAX_MODELS_PER_GUILD"})
-    max_corpus_bytes_per_guild: int = field(
-        default=50_000_000, metadata={"env": "LSTM_BOT_MAX_CORPUS_BYTES_PER_GUILD"}
+
+class Settings(CommonSettings):
+    discord_token: SecretStr = Field(
+        SecretStr(""), validation_alias=AliasChoices("DISCORD_TOKEN", "discord_token")
     )
-    keep_corpora: bool = field(default=False, metadata={"env": "LSTM_BOT_KEEP_CORPORA"})
-    # training jobs: LSTM_BOT_QUEUE_URL = postgresql://... for workers on other machines;
-    # unset, the queue lives in the database above (the embedded engine)
-    queue_url: str | None = field(default=None, repr=False, metadata={"env": QUEUE_URL_ENV})
-    lease_seconds: float = field(default=60.0, metadata={"env": "LSTM_BOT_LEASE_SECONDS"})
-    max_attempts: int = field(default=3, metadata={"env": "LSTM_BOT_MAX_ATTEMPTS"})
-    poll_seconds: float = field(default=2.0, metadata={"env": "LSTM_BOT_POLL_SECONDS"})
+    model_dir: Path | None = None
+    owner_id: int | None = Field(None, ge=1)
+    test_guild_id: int | None = Field(None, ge=1)
+    default_model: str = "nietzsche"
+    # /generate (its length option goes up to 5000)
+    max_length: int = Field(1000, ge=1, le=5000)
+    generate_cooldown: float = Field(5.0, ge=0, le=3600)
+    model_cache_size: int = Field(4, ge=1)
+    # stopping (SIGTERM): seconds the replies being written get to finish before they are
+    # ended with "stopped: press Continue"
+    shutdown_grace: float = Field(5.0, ge=0, le=600)
+    # uploads and quotas (/train)
+    max_upload_bytes: int = Field(5_000_000, ge=1)
+    min_corpus_chars: int = Field(5_000, ge=2)
+    max_jobs_per_user: int = Field(2, ge=1)
+    max_jobs_per_guild: int = Field(5, ge=1)
+    max_models_per_guild: int = Field(20, ge=1)
+    max_corpus_bytes_per_guild: int = Field(50_000_000, ge=1)
+    keep_corpora: bool = False
+    max_attempts: int = Field(3, ge=1, le=100)
+    # sharding (see bot/sharding.py): None = Discord's recommended count, every shard
+    shard_count: int | None = Field(None, ge=1)
+    shard_ids: str | None = None
 
-    @property
-    def database_path(self) -> Path:
-        return self.database or self.data_dir / "lstm-bot.sqlite3"
+    @field_validator("default_model")
+    @classmethod
+    def _model_name(cls, value: str) -> str:
+        if not NAME_RE.match(value):
+            raise ValueError(f"is not a model name: {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _shards_fit(self) -> Settings:
+        """LSTM_BOT_SHARD_IDS: shard ids below LSTM_BOT_SHARD_COUNT, which it needs."""
+        if not self.shard_ids:
+            return self
+        try:
+            ids = parse_shard_ids(self.shard_ids)
+        except ValueError:
+            raise ValueError(f"LSTM_BOT_SHARD_IDS is malformed: {self.shard_ids!r}") from None
+        if self.shard_count is None:
+            raise ValueError("LSTM_BOT_SHARD_IDS needs LSTM_BOT_SHARD_COUNT")
+        if ids[-1] >= self.shard_count:
+            raise ValueError(
+                f"LSTM_BOT_SHARD_IDS names shard {ids[-1]}, but LSTM_BOT_SHARD_COUNT is "
+                f"{self.shard_count} (shards 0 to {self.shard_count - 1})"
+            )
+        return self
 
     @property
     def model_path(self) -> Path:
@@ -65,28 +80,23 @@ class Settings:
         """Models trained from Discord, one folder per server."""
         return self.data_dir / "guild-models"
 
+    @property
+    def shard_id_list(self) -> tuple[int, ...] | None:
+        """This process's shards (``LSTM_BOT_SHARD_IDS``), None for every shard."""
+        return parse_shard_ids(self.shard_ids) if self.shard_ids else None
+
     def require_token(self) -> str:
-        if not self.discord_token.strip():
+        token = self.discord_token.get_secret_value().strip()
+        if not token:
             raise SettingsError(
                 "DISCORD_TOKEN is not set: put it in .env (see .env.example), "
                 "or try the offline console: lstm-bot console"
             )
-        return self.discord_token.strip()
+        return token
 
 
-def load_settings(
-    env: dict[str, str] | None = None, dotenv: Path | None = Path(".env")
-) -> Settings:
-    settings = Settings(**env_values(Settings, env, dotenv))
-    check_queue_url(settings.queue_url)
-    check_ranges(settings)
-    if settings.log_level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
-        raise SettingsError(f"LSTM_BOT_LOG_LEVEL is malformed: {settings.log_level!r}")
-    if not NAME_RE.match(settings.default_model):
-        raise SettingsError(
-            f"LSTM_BOT_DEFAULT_MODEL is not a model name: {settings.default_model!r}"
-        )
-    return settings
+def load_settings(dotenv: Path | None = Path(".env")) -> Settings:
+    return load(Settings, dotenv)
 
 
-__all__ = ["Settings", "SettingsError", "load_settings", "read_dotenv"]
+__all__ = ["Settings", "SettingsError", "load_settings"]

@@ -2,10 +2,12 @@
 
 Out: the base model, by name and weights checksum when it is a built-in one (every worker has
 the package), as its files when it is a server's own model. Back: the result, imported exactly
-once per job (keyed by job id): files checked, written to the server's model directory under a
-name no one else writes (``<name>-j<job>-<random>``, staged and renamed into place), then the
-registry row. A second delivery finds the row and changes nothing; a crash between the files
-and the row leaves a directory :func:`sweep_orphans` removes at the next start.
+once per job (keyed by the queue's identity and the job id: job ids start at 1 in every queue
+database, and the bot may move from one to another): files checked, written to the server's
+model directory under a name no one else writes (``<name>-j<job>-<random>``, staged and
+renamed into place), then the registry row. A second delivery finds the row and changes
+nothing; a crash between the files and the row leaves a directory :func:`sweep_orphans`
+removes at the next start.
 """
 
 from __future__ import annotations
@@ -15,13 +17,14 @@ import logging
 import re
 import secrets
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 from jobs.blobs import BlobError, expect_names
 from jobs.queue import JobQueue
 from jobs.reasons import Reason
 from jobs.records import BaseModel, Job
-from model_store import ArtifactError, check_name, load_artifact
+from model_store import InvalidNameError, ModelStoreError, check_name, load_artifact
 from model_store.artifact import CARD_FILE, CHARSET_FILE, WEIGHTS_FILE
 from model_store.store import BUILTIN_DIR
 
@@ -44,8 +47,22 @@ def base_model_for(record: ModelRecord) -> BaseModel:
     return BaseModel(record.name, files={name: (path / name).read_bytes() for name in MODEL_FILES})
 
 
-def plot_path(data_dir: Path, job_id: int) -> Path:
-    return data_dir / "plots" / f"job-{job_id}.png"
+def valid_guild_id(guild_id: int) -> bool:
+    """A Discord server's id: a positive 64-bit snowflake (0 is the built-in models')."""
+    return 0 < guild_id < 2**63
+
+
+def check_model_name(name: str) -> bool:
+    try:
+        check_name(name)
+    except InvalidNameError:
+        return False
+    return True
+
+
+def plot_path(data_dir: Path, queue: str, job_id: int) -> Path:
+    """Where the loss plot of job ``job_id`` of the queue named ``queue`` waits to be posted."""
+    return data_dir / "plots" / f"{queue}-job-{job_id}.png"
 
 
 class ResultImporter:
@@ -57,24 +74,42 @@ class ResultImporter:
         self.model_root = model_root
         self.data_dir = data_dir
 
+    async def adopt_legacy(self) -> None:
+        """Models imported before results were keyed by queue: those this queue's jobs were
+        imported as become this queue's (see :meth:`ModelRegistry.adopt_results`)."""
+        imported_as = {}
+        for job_id in await self.registry.legacy_job_ids():
+            job = await self.queue.get(job_id)
+            imported_as[job_id] = job.model_id if job is not None else None
+        if imported_as:
+            adopted = await self.registry.adopt_results(await self.queue.identity(), imported_as)
+            log.info("%d of %d earlier models come from this queue", adopted, len(imported_as))
+
     async def import_job(self, job: Job) -> ModelRecord | None:
         """Import ``job``'s result once; returns its model (``None`` if it can't be)."""
-        record = await self.registry.by_job(job.id)
+        queue = await self.queue.identity()
+        record = await self.registry.by_job(queue, job.id)
         if record is None:
-            record = await self._publish(job)
+            record = await self._publish(queue, job)
             if record is None:
                 return None
         await self.queue.mark_imported(job.id, record.id)
         log.info("job %d: imported as model %d '%s'", job.id, record.id, record.name)
         return record
 
-    async def _publish(self, job: Job) -> ModelRecord | None:
+    async def _publish(self, queue: str, job: Job) -> ModelRecord | None:
+        """Write the result's files and its registry row; a result the bot can't take fails
+        the job once, with its reason (passing trouble, a full disk or the database, raises:
+        the reporter tries again with backoff)."""
+        if not (check_model_name(job.model_name) and valid_guild_id(job.guild_id)):
+            log.error("job %d: refused: server %d, name %r", job.id, job.guild_id, job.model_name)
+            await self.queue.fail_import(job.id, Reason("result_refused"))
+            return None
         try:
-            check_name(job.model_name)
             files = await self.queue.result_files(job.id)
             expect_names("result", files, MODEL_FILES, MODEL_FILES | {PLOT_FILE})
-            path = await asyncio.to_thread(self._write, job, files)
-        except (BlobError, ArtifactError, ValueError) as exc:
+            path, card = await asyncio.to_thread(self._write, queue, job, files)
+        except (BlobError, ModelStoreError, ValueError) as exc:
             log.error("job %d: its result is unusable: %s", job.id, exc)
             await self.queue.fail_import(job.id, Reason("result_damaged"))
             return None
@@ -83,9 +118,9 @@ class ResultImporter:
                 name=job.model_name,
                 guild_id=job.guild_id,
                 owner_id=job.user_id,
-                card=load_artifact(path, job.model_name).card,
+                card=card,
                 path=str(path),
-                job_id=job.id,
+                job=(queue, job.id),
             )
         except NameInUse:
             _remove(path)
@@ -97,8 +132,9 @@ class ResultImporter:
             _remove(path)
             raise
 
-    def _write(self, job: Job, files: dict[str, bytes]) -> Path:
-        """Stage, check (checksums, shapes; no pickles), rename into place."""
+    def _write(self, queue: str, job: Job, files: dict[str, bytes]) -> tuple[Path, dict]:
+        """Stage, check (checksums, shapes; no pickles), rename into place; returns the
+        final path and the model's card."""
         guild_dir = self.model_root / str(job.guild_id)
         guild_dir.mkdir(parents=True, exist_ok=True)
         final = guild_dir / f"{job.model_name}-j{job.id}-{secrets.token_hex(4)}"
@@ -107,25 +143,28 @@ class ResultImporter:
         try:
             for name in MODEL_FILES:
                 (staging / name).write_bytes(files[name])
-            load_artifact(staging, job.model_name)
+            card = load_artifact(staging, job.model_name).card
             staging.rename(final)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         if PLOT_FILE in files:
-            plot = plot_path(self.data_dir, job.id)
+            plot = plot_path(self.data_dir, queue, job.id)
             plot.parent.mkdir(parents=True, exist_ok=True)
             plot.write_bytes(files[PLOT_FILE])
-        return final.resolve()
+        return final.resolve(), card
 
 
-async def sweep_orphans(registry: ModelRegistry, model_root: Path) -> None:
+async def sweep_orphans(
+    registry: ModelRegistry, model_root: Path, holds: Callable[[int], bool] = lambda _: True
+) -> None:
     """Remove model directories of imported jobs that never got their row (the bot stopped
-    between the two). Run at start, before anything imports."""
+    between the two). Run at start, before anything imports; only in the servers ``holds``
+    says this process serves (another process may be importing into the others)."""
     if not model_root.is_dir():
         return
     known = {Path(r.path).resolve() for r in await registry.all_rows()}
     for guild_dir in model_root.iterdir():
-        if not (guild_dir.is_dir() and guild_dir.name.isdigit()):
+        if not (guild_dir.is_dir() and guild_dir.name.isdigit() and holds(int(guild_dir.name))):
             continue
         for entry in guild_dir.iterdir():
             if DIR_RE.match(entry.name) and entry.is_dir() and entry.resolve() not in known:

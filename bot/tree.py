@@ -10,6 +10,7 @@ which remembers whether the deferral was private so that the handler can simply 
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable
 
 import discord
@@ -45,7 +46,8 @@ def describe_error(error: Exception, locale: object = None) -> tuple[str, bool]:
     if isinstance(error, ModelStoreError):
         return t(locale, "error.model", detail=sentence(str(error))), False
     if isinstance(error, app_commands.CommandOnCooldown):
-        return t(locale, "error.cooldown", seconds=f"{error.retry_after:.0f}"), False
+        seconds = max(1, math.ceil(error.retry_after))  # "in 0 s" would be wrong
+        return t(locale, "error.cooldown", seconds=seconds), False
     if isinstance(error, app_commands.MissingPermissions):
         perms = ", ".join(permission_name(p, locale) for p in error.missing_permissions)
         return t(locale, "error.missing_permissions", permissions=perms), False
@@ -72,13 +74,29 @@ class BotTree(app_commands.CommandTree):
         #: (the offline console counts them to exit non-zero).
         self.error_listeners: list[Callable[[discord.Interaction, str], None]] = []
 
+    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        """Once the bot is stopping, every command is answered "restarting, try again"."""
+        writer = getattr(interaction.client, "writer", None)
+        if writer is None or not writer.closing:
+            return True
+        if interaction.type is not discord.InteractionType.autocomplete:
+            try:
+                await reply_privately(interaction, t(interaction.locale, "bot.restarting"))
+            except discord.HTTPException:
+                log.warning("could not say 'restarting'", exc_info=True)
+        return False
+
     async def on_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError
     ) -> None:
         await self.report(interaction, error)
 
     async def report(self, interaction: discord.Interaction, error: Exception) -> None:
-        """Tell the user privately what went wrong (a bug: logged, and said vaguely)."""
+        """Tell the user privately what went wrong (a bug: logged, and said vaguely); a
+        request refused before the model wrote anything gives its writing cooldown back."""
+        cooldown = getattr(self.client, "cooldown", None)
+        if cooldown is not None:  # refused before anything was written: it cost no turn
+            cooldown.refund(interaction)
         message, unexpected = describe_error(error, interaction.locale)
         message = shorten(message, MESSAGE_LIMIT)
         if unexpected:

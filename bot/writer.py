@@ -18,41 +18,49 @@ a damaged model gets a private note and keeps them (its operator or owner may fi
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import io
 import logging
 import time
+from collections.abc import Awaitable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import discord
 
 from model_store import SampleOptions, SeedError
 
 from .autocomplete import check_usable
+from .downloads import DownloadFailed
 from .errors import UserFacingError
 from .formatting import (
     FOOTER_LIMIT,
     MESSAGE_LIMIT,
-    escape,
     escape_within,
     generated_message,
+    model_name,
     store_problem,
 )
 from .generation import Generated
 from .i18n import Num, t
+from .in_flight import Flight, Flights
+from .pacing import deliver, try_once, webhook_edit_key
 from .registry import ModelRecord
-from .reply_buttons import reply_state, reply_view
+from .reply_buttons import reply_language, reply_state, reply_view
 from .reply_text import (
     ATTACHMENT,
     FOOTER,
+    NotAReply,
     Reply,
     ReplyState,
+    StillWriting,
     Unreadable,
     fits_whole,
     read_reply,
     word_start,
 )
+from .unfinished import Unfinished, UnfinishedReplies
 
 if TYPE_CHECKING:
     from .client import LSTMBot
@@ -86,10 +94,24 @@ class Target:
     """Where a reply is written: the interaction's @original (a deferred command's reply, or
     the message a button is on), or a new followup message, sent at the first show."""
 
-    def __init__(self, interaction: discord.Interaction, *, new_message: bool = False):
+    def __init__(
+        self,
+        interaction: discord.Interaction,
+        *,
+        new_message: bool = False,
+        keep: discord.ui.View | None = None,
+    ):
         self.interaction = interaction
         self.new_message = new_message
+        self.keep = keep  # buttons @original keeps while written (a press is told busy)
         self.message: discord.WebhookMessage | None = None
+        self.shown: discord.Message | None = None  # the message, once shown
+        self.edit_key = webhook_edit_key(interaction)  # its rate-limit bucket (bot.pacing)
+
+    @property
+    def channel_id(self) -> int:
+        channel = getattr(self.shown, "channel", None)
+        return getattr(channel, "id", None) or self.interaction.channel_id or 0
 
     async def show(
         self,
@@ -100,12 +122,16 @@ class Target:
     ) -> None:
         if not self.new_message:
             extra: dict[str, Any] = {"attachments": files} if files else {}
-            await self.interaction.edit_original_response(content=content, view=view, **extra)
+            view = view if view is not None else self.keep
+            self.shown = await self.interaction.edit_original_response(
+                content=content, view=view, **extra
+            )
         elif self.message is None:
             extra = {"files": files} if files else {}
             if view is not None:
                 extra["view"] = view
             self.message = await self.interaction.followup.send(content, wait=True, **extra)
+            self.shown = self.message
         else:
             extra = {"attachments": files} if files else {}
             await self.message.edit(content=content, view=view, **extra)
@@ -123,7 +149,18 @@ class ReplyWriter:
     def __init__(self, bot: LSTMBot):
         self.bot = bot
         self.cooldown = bot.cooldown
+        self.flights = Flights()  # the replies being written (a shutdown stops them)
+        self.unfinished = UnfinishedReplies(bot.db)  # the same, by message id, on disk
         self._continuing: set[int] = set()  # messages a Continue is writing into
+
+    @property
+    def closing(self) -> bool:
+        return self.flights.closing
+
+    def check_open(self) -> None:
+        """New writing is refused once the bot is stopping."""
+        if self.flights.closing:
+            raise UserFacingError("bot.restarting")
 
     # -- the commands ------------------------------------------------------------------------
     async def new_reply(
@@ -133,68 +170,105 @@ class ReplyWriter:
         await self.write(Target(interaction), Writing(record, seed, opts), interaction.locale)
 
     async def write(self, target: Target, writing: Writing, locale: Any) -> None:
-        """Stream ``writing`` into ``target``, then show the final reply with its buttons."""
-        record, options = writing.record, writing.options
-        footer = t(
-            locale,
-            "generate.footer",
-            model=escape(record.name),
-            temperature=Num(options.temperature, "g"),
-        )
-        progress = await self._stream(target, writing, footer, locale)
-        text = writing.before + progress.text
-        footer += " · " + t(locale, "generate.chars", count=len(text))
-        if progress.unknown:
-            skipped = escape_within("".join(progress.unknown), 40)
-            footer += " · " + t(locale, "generate.skipped", chars=skipped)
-        await self._final(target, writing.seed, text, footer, writing.state, locale)
+        """Stream ``writing`` into ``target``, then show the final reply with its buttons. A
+        shutdown may stop it: the text so far is the final reply, which says so."""
+        self.check_open()
+        footer = model_footer(writing.record.name, writing.options.temperature, locale)
+        with self.flights.flying() as flight:
+            try:
+                progress = await self._stream(target, writing, footer, locale, flight)
+                text = writing.before + progress.text
+                footer = final_footer(footer, text, progress.unknown, flight.stopped, locale)
+                await show_final(target, writing.seed, text, footer, writing.state, locale)
+            except discord.HTTPException:
+                raise  # its row stays: the next start finishes it if it was left mid-write
+            except Exception:
+                await self._forget(flight)
+                raise
+            await self._forget(flight)
 
     async def _stream(
-        self, target: Target, writing: Writing, footer: str, locale: Any
+        self, target: Target, writing: Writing, footer: str, locale: Any, flight: Flight
     ) -> Generated:
-        """Generate, editing the reply as the text grows (the more replies are streaming at
-        once, the rarer each one's edits); return the final result."""
+        """Generate, editing the reply as the text grows; return the final result, or the
+        text so far when a shutdown stops it."""
+        if flight.stopping:
+            return flight.progress
+        flight.task = asyncio.ensure_future(self._edits(target, writing, footer, locale, flight))
+        try:
+            return await flight.task
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if not flight.stopping or (current is not None and current.cancelling()):
+                raise
+            return flight.progress
+
+    async def _edits(
+        self, target: Target, writing: Writing, footer: str, locale: Any, flight: Flight
+    ) -> Generated:
+        """Edit the reply as the text grows (the more replies are streaming at once, the
+        rarer each one's edits)."""
         service, record = self.bot.generation, writing.record
         writing_footer = footer + " · " + t(locale, "generate.writing")
-        progress = Generated("", False)
         last_edit = time.monotonic()
         prime = writing.prime if writing.prime is not None else writing.seed
         try:
             async for progress in service.stream(
                 record.path, record.checksum, record.name, prime, writing.options
             ):
+                flight.progress = progress
+                self.cooldown.spent(target.interaction)  # the model is writing: it costs a turn
                 now = time.monotonic()
                 interval = max(EDIT_INTERVAL, service.in_flight / EDITS_PER_SECOND)
-                if now - last_edit >= interval and not progress.done:
+                if flight.stopping:
+                    break
+                due = now - last_edit >= interval and not progress.done
+                if due and self.bot.pacing.may_edit(target.edit_key):  # (else: skip this one)
                     text = writing.before + progress.text
                     content, _ = generated_message(writing.seed, text, writing_footer, cursor=True)
-                    await target.show(content)
+                    flight.editing = True
+                    try:
+                        await try_once(lambda c=content: target.show(c), "an edit of a reply")
+                        await self._took_off(flight, target, writing.state, locale)
+                    finally:
+                        flight.editing = False
                     last_edit = now
+                    if flight.stopping:
+                        break
         except SeedError as exc:
             detail = store_problem("seed", exc.code, exc.params) or str(exc)
             raise UserFacingError("generate.bad_seed", detail=detail, name=record.name) from None
-        return progress
+        return flight.progress
 
-    @staticmethod
-    async def _final(
-        target: Target, seed: str, text: str, footer: str, state: ReplyState, locale: Any
+    async def _took_off(
+        self, flight: Flight, target: Target, state: ReplyState, locale: Any
     ) -> None:
-        """The whole text, or (past 2000 characters, or when escaping could not be read back)
-        a preview with the whole text as a file; Continue and Regenerate under it."""
-        view = reply_view(state, locale)
-        content = fits_whole(seed, text, footer)
-        if content is not None:
-            await target.show(content, view=view)
+        """On a reply's first show: its message id goes to the database (no text), so that
+        the next start can finish it if this process dies meanwhile."""
+        if flight.message_id is not None or target.shown is None:
             return
-        content, _ = generated_message(seed, text, footer + " · " + t(locale, "generate.attached"))
-        data = io.BytesIO((seed + text).encode("utf-8"))
-        await target.show(content, files=[discord.File(data, filename=ATTACHMENT)], view=view)
+        flight.message_id = target.shown.id
+        guild_id = target.interaction.guild_id
+        reply = Unfinished(flight.message_id, target.channel_id, guild_id, state, str(locale))
+        try:
+            await self.unfinished.begin(reply)
+        except Exception:  # (the reply matters more than its bookkeeping)
+            log.warning("could not record reply %d as unfinished", flight.message_id, exc_info=True)
+
+    async def _forget(self, flight: Flight) -> None:
+        if flight.message_id is None:
+            return
+        try:
+            await self.unfinished.forget(flight.message_id)
+        except Exception:
+            log.warning("could not forget unfinished reply %d", flight.message_id, exc_info=True)
 
     # -- the buttons -------------------------------------------------------------------------
     async def continue_reply(self, interaction: discord.Interaction, state: ReplyState) -> None:
         """Continue: the next part, into the same message when it fits, else a new one."""
         message = interaction.message
         assert message is not None
+        self.check_open()
         if message.id in self._continuing:  # (before the cooldown: this press costs nothing)
             raise UserFacingError("buttons.busy")
         self.cooldown.check(interaction)
@@ -211,7 +285,8 @@ class ReplyWriter:
             else:
                 context = word_start(whole[-CONTEXT:])
                 writing = Writing(record, context, options, "", writing.prime)
-                await self._in_new_message(interaction, writing)
+                locale = reply_language(message, interaction.locale)  # the text's, going on
+                await self._in_new_message(interaction, writing, locale)
                 await self._drop_buttons(interaction)  # the text goes on below
         finally:
             self._continuing.discard(message.id)
@@ -219,6 +294,7 @@ class ReplyWriter:
     async def regenerate(self, interaction: discord.Interaction, state: ReplyState) -> None:
         """Regenerate: the same seed, a new random seed, as a new message."""
         assert interaction.message is not None
+        self.check_open()
         if interaction.message.id in self._continuing:  # its text is changing: read it after
             raise UserFacingError("buttons.busy")
         self.cooldown.check(interaction)
@@ -226,7 +302,8 @@ class ReplyWriter:
         record = await self._model(interaction, state)
         reply = await self._read(interaction, state)
         options = self._options(state, rng_seed=None)
-        await self._in_new_message(interaction, Writing(record, reply.seed, options))
+        writing = Writing(record, reply.seed, options)  # a new take: the presser's, like /generate
+        await self._in_new_message(interaction, writing, interaction.locale)
 
     def _options(self, state: ReplyState, *, rng_seed: int | None) -> SampleOptions:
         """The reply's options, its length within today's ``LSTM_BOT_MAX_LENGTH``."""
@@ -239,21 +316,25 @@ class ReplyWriter:
     ) -> None:
         message = interaction.message
         assert message is not None
+        locale = reply_language(message, interaction.locale)  # the reply's, not the presser's
+        target = Target(interaction, keep=reply_view(state, locale))
         try:
-            await self.write(Target(interaction), writing, interaction.locale)
+            await self.write(target, writing, locale)
         except Exception:  # put the reply back as it was, buttons included
             try:
                 await interaction.edit_original_response(
-                    content=message.content, view=reply_view(state, interaction.locale)
+                    content=message.content, view=reply_view(state, locale)
                 )
             except discord.HTTPException:
                 log.warning("could not restore a reply after a failed Continue", exc_info=True)
             raise
 
-    async def _in_new_message(self, interaction: discord.Interaction, writing: Writing) -> None:
+    async def _in_new_message(
+        self, interaction: discord.Interaction, writing: Writing, locale: Any
+    ) -> None:
         target = Target(interaction, new_message=True)
         try:
-            await self.write(target, writing, interaction.locale)
+            await self.write(target, writing, locale)
         except Exception:
             await target.discard()
             raise
@@ -270,26 +351,36 @@ class ReplyWriter:
         assert interaction.message is not None
         try:
             return await read_reply(interaction.message, state)
+        except StillWriting:
+            raise UserFacingError("buttons.busy") from None
+        except DownloadFailed as exc:  # a passing failure: the buttons stay
+            raise UserFacingError("download.try_again", why=exc.why) from None
         except Unreadable as exc:
             log.info("message %d can't be read back: %s", interaction.message.id, exc)
             await self._drop_buttons(interaction)
             raise UserFacingError("buttons.unreadable") from None
 
     async def text_of(self, message: discord.Message) -> str:
-        """A message's text for "Continue this text": a reply of this bot with its buttons is
-        read back as the buttons read it (no markdown, no footer; from ``generated.txt`` when
-        the text was attached); any other message (or one that can't be read back): its
-        content. Nothing of it is kept."""
+        """A message's text for "Continue this text". A generated reply of this bot, with its
+        buttons or without (an earlier part of a Continue chain, a reply whose model was
+        deleted), is read back as the buttons read it: no markdown, no footer, from
+        ``generated.txt`` when the text was attached; one still being written is refused as
+        busy. Any other message: its content. Nothing of it is kept."""
         me = self.bot.user
-        state = reply_state(message) if me is not None and message.author.id == me.id else None
-        if state is not None:
-            try:
-                reply = await read_reply(message, state)
-            except Unreadable:
-                pass
-            else:
-                return reply.seed + reply.text
-        return message.content or ""
+        if me is None or message.author.id != me.id:
+            return message.content or ""
+        try:
+            reply = await read_reply(message, reply_state(message))
+        except NotAReply:
+            return message.content or ""
+        except StillWriting:
+            raise UserFacingError("continue.still_writing") from None
+        except DownloadFailed as exc:
+            raise UserFacingError("download.try_again", why=exc.why) from None
+        except Unreadable as exc:
+            log.info("message %d can't be read back: %s", message.id, exc)
+            raise UserFacingError("continue.unreadable") from None
+        return reply.seed + reply.text
 
     @staticmethod
     async def _drop_buttons(interaction: discord.Interaction) -> None:
@@ -298,6 +389,57 @@ class ReplyWriter:
             await interaction.edit_original_response(view=None)
         except discord.HTTPException:
             log.warning("could not remove the buttons of a reply", exc_info=True)
+
+
+class Shown(Protocol):
+    """Where a final reply is shown: a :class:`Target`, or a message (:mod:`bot.repair`)."""
+
+    async def show(
+        self,
+        content: str,
+        *,
+        files: list[discord.File] | None = None,
+        view: discord.ui.View | None = None,
+    ) -> None: ...
+
+
+async def show_final(
+    target: Shown, seed: str, text: str, footer: str, state: ReplyState, locale: Any
+) -> None:
+    """The whole text, or (past 2000 characters, or when escaping could not be read back)
+    a preview with the whole text as a file; Continue and Regenerate under it."""
+    view = reply_view(state, locale)
+    content = fits_whole(seed, text, footer)
+    if content is not None:
+        await deliver(lambda: target.show(content, view=view), "a reply's final text")
+        return
+    content, _ = generated_message(seed, text, footer + " · " + t(locale, "generate.attached"))
+    raw = (seed + text).encode("utf-8")
+
+    def show() -> Awaitable[None]:  # a new File each try: one is spent once sent
+        files = [discord.File(io.BytesIO(raw), filename=ATTACHMENT)]
+        return target.show(content, files=files, view=view)
+
+    await deliver(show, "a reply's final text")
+
+
+def model_footer(model: str, temperature: float, locale: Any) -> str:
+    """The start of a reply's footer: the model and the temperature."""
+    return t(locale, "generate.footer", model=model_name(model), temperature=Num(temperature, "g"))
+
+
+def final_footer(
+    footer: str, text: str, unknown: tuple[str, ...], stopped: bool, locale: Any
+) -> str:
+    """A final reply's footer: the model and temperature (``footer``), the length, the seed
+    characters skipped, and "stopped: press Continue" when a shutdown ended it."""
+    footer += " · " + t(locale, "generate.chars", count=len(text))
+    if unknown:
+        skipped = escape_within("".join(unknown), 40)
+        footer += " · " + t(locale, "generate.skipped", chars=skipped)
+    if stopped:
+        footer += " · " + t(locale, "generate.stopped")
+    return footer
 
 
 def _grows_within_limits(content: str, length: int) -> bool:

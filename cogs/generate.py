@@ -12,10 +12,9 @@ from bot.client import LSTMBot
 from bot.cooldown import writing_cooldown
 from bot.errors import UserFacingError
 from bot.reply_buttons import BUTTONS
-from bot.reply_text import word_start
+from bot.reply_text import reply_options, word_start
 from bot.tree import defer
 from bot.writer import MAX_SEED
-from model_store import SampleOptions
 
 CONTINUE_THIS_TEXT = "Continue this text"
 MESSAGE_TEMPERATURE = 0.7
@@ -63,12 +62,10 @@ class Generate(commands.Cog):
         limit = self.bot.settings.max_length
         if length > limit:
             raise UserFacingError("generate.too_long", limit=limit)
-        if not (0.0 <= temperature <= 2.0 and 0.0 < top_p <= 1.0 and length >= 1):
-            # Discord enforces the declared ranges; this guards against anything that doesn't.
-            raise UserFacingError("generate.out_of_range")
-        options = SampleOptions(
-            temperature=temperature, length=length, top_p=top_p, rng_seed=rng_seed
-        )
+        try:  # Discord enforces the declared ranges, but lets -0.0 through, and more digits
+            options = reply_options(temperature, length, top_p, rng_seed)
+        except ValueError:
+            raise UserFacingError("generate.out_of_range") from None
         await defer(interaction)  # before any database or model work
         record = await resolve_model(interaction, model, usable=True)
         await self.bot.writer.new_reply(interaction, record, seed, options)
@@ -86,9 +83,8 @@ class Generate(commands.Cog):
             if message.embeds:
                 raise UserFacingError("continue.embeds_only")
             raise UserFacingError("continue.empty")
-        options = SampleOptions(
-            temperature=MESSAGE_TEMPERATURE,
-            length=min(DEFAULT_LENGTH, self.bot.settings.max_length),
+        options = reply_options(
+            MESSAGE_TEMPERATURE, min(DEFAULT_LENGTH, self.bot.settings.max_length)
         )
         await defer(interaction)  # before any database, model or download work
         text = await self.bot.writer.text_of(message)

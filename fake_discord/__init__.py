@@ -45,7 +45,10 @@ Looking: ``FakeInteraction`` (``acknowledged_after``, ``deferred``, ``ephemeral`
 Rules: ``violations`` (list of ``"kind: text"``), ``assert_no_violations()``,
 ``take_violations()``. Kinds: ack_timeout, double_ack, invalid_message, would_ping,
 invalid_autocomplete, invalid_command, invalid_callback, token_expired, not_acked, unknown_route,
-unknown_interaction, unknown_webhook, unauthorized. ``advance_clock(seconds)`` ages tokens.
+unknown_interaction, unknown_webhook, unauthorized, rate_limited, invalid_requests.
+``advance_clock(seconds)`` ages tokens. Rate limits (``fake.limits``) are on by default;
+faults on demand: ``fake.faults``, ``disconnect_bots``, ``request_reconnect``,
+``invalidate_sessions``, ``drop_heartbeat_acks``.
 
 See README.md in this folder for more.
 """

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from aiohttp import WSMsgType, web
 
+from . import shards
+
 if TYPE_CHECKING:
     from .server import FakeDiscord
 
@@ -25,7 +27,9 @@ log = logging.getLogger(__name__)
 
 FAKE_KEY: web.AppKey[FakeDiscord] = web.AppKey("fake")
 
-HEARTBEAT_INTERVAL_MS = 41250
+HEARTBEAT_INTERVAL = 41.25  # seconds, as Discord sends it in HELLO
+HEARTBEAT_ACK_DELAY = 0.03  # seconds: a network round trip to a real gateway
+RESUME_WINDOW = 120.0  # seconds a disconnected session may be resumed (and events kept)
 
 # Opcodes.
 DISPATCH, HEARTBEAT, IDENTIFY, PRESENCE, VOICE_STATE = 0, 1, 2, 3, 4
@@ -104,10 +108,28 @@ class GatewaySession:
         self.shard: list[int] | None = None
         self.identified = False
         self.sent: list[dict[str, Any]] = []  # every payload sent, for debugging
+        #: Whether a RESUME may take this session over once it is disconnected (not after
+        #: INVALID_SESSION, nor after the bot closed it with 1000/1001).
+        self.resumable = True
+        self.backlog: list[tuple[str, dict[str, Any]]] = []  # events while disconnected
+        self.closed_by_fake = False
+        self.disconnected_at: float | None = None
+        self.replayed = 0  # events replayed on RESUME
+        self.heartbeats = 0  # received
+        self.heartbeat_acks = 0  # sent
+        self._acks: set[asyncio.Future[None]] = set()
 
     @property
     def ready(self) -> bool:
         return self.identified and not self.ws.closed
+
+    def can_resume(self, now: float) -> bool:
+        """Disconnected, and still resumable (for ``RESUME_WINDOW`` seconds)."""
+        if not (self.identified and self.resumable and self.ws.closed):
+            return False
+        if self.disconnected_at is not None and now - self.disconnected_at > RESUME_WINDOW:
+            self.resumable, self.backlog = False, []
+        return self.resumable
 
     async def send(self, payload: dict[str, Any]) -> None:
         async with self._lock:
@@ -123,6 +145,10 @@ class GatewaySession:
             except (ConnectionError, RuntimeError) as exc:
                 log.debug("gateway send failed: %s", exc)
 
+    async def close(self, code: int, message: bytes) -> None:
+        self.closed_by_fake = True
+        await self.ws.close(code=code, message=message)
+
     async def dispatch(self, event: str, data: dict[str, Any]) -> None:
         async with self._lock:
             self.seq += 1
@@ -130,7 +156,8 @@ class GatewaySession:
         await self.send({"op": DISPATCH, "t": event, "s": seq, "d": data})
 
     async def run(self) -> None:
-        await self.send({"op": HELLO, "d": {"heartbeat_interval": HEARTBEAT_INTERVAL_MS}})
+        interval = round(self.fake.heartbeat_interval * 1000)
+        await self.send({"op": HELLO, "d": {"heartbeat_interval": interval}})
         async for msg in self.ws:
             if msg.type == WSMsgType.TEXT:
                 await self._handle(json.loads(msg.data))
@@ -143,7 +170,7 @@ class GatewaySession:
     async def _handle(self, msg: dict[str, Any]) -> None:
         op, data = msg.get("op"), msg.get("d")
         if op == HEARTBEAT:
-            await self.send({"op": HEARTBEAT_ACK})
+            self._ack_heartbeat()
         elif op == IDENTIFY:
             await self._identify(data or {})
         elif op == RESUME:
@@ -156,15 +183,41 @@ class GatewaySession:
             log.warning("unknown gateway opcode %r", op)
             await self.ws.close(code=4001, message=b"Unknown opcode")
 
+    def _ack_heartbeat(self) -> None:
+        """Answer a heartbeat after ``fake.heartbeat_ack_delay`` (a network round trip), in a
+        task of its own: the ACK never waits for this session to read or dispatch more.
+
+        The round trip matters: discord.py records a heartbeat's send time in its keep-alive
+        thread only after the loop has sent it, so an ACK that comes back within a fraction
+        of a millisecond (the fake in another process) is timed against the previous
+        heartbeat and logged as "Can't keep up ... 41.3s behind".
+        """
+        self.heartbeats += 1
+        if self.fake.drop_heartbeat_acks:
+            return
+        self._acks.add(asyncio.ensure_future(self._send_ack(self.fake.heartbeat_ack_delay)))
+
+    async def _send_ack(self, delay: float) -> None:
+        try:
+            await asyncio.sleep(delay)
+            await self.send({"op": HEARTBEAT_ACK})
+            self.heartbeat_acks += 1
+        finally:
+            self._acks.discard(asyncio.current_task())  # type: ignore[arg-type]
+
     async def _identify(self, data: dict[str, Any]) -> None:
         fake = self.fake
         self.intents = int(data.get("intents", 0))
         self.shard = data.get("shard")
+        refused = fake.sharding.refuse_identify(self.shard, fake.guilds)
+        if refused is not None:
+            await self.ws.close(code=refused[0], message=refused[1].encode())
+            return
         self.session_id = uuid.uuid4().hex
         ready: dict[str, Any] = {
             "v": 10,
             "user": fake.bot_user.to_payload() | {"verified": True, "mfa_enabled": False},
-            "guilds": [{"id": str(g.id), "unavailable": True} for g in fake.guilds.values()],
+            "guilds": [{"id": str(g.id), "unavailable": True} for g in self.own_guilds()],
             "session_id": self.session_id,
             "session_type": "normal",
             "resume_gateway_url": fake.ws_url,
@@ -178,23 +231,37 @@ class GatewaySession:
         if self.shard is not None:
             ready["shard"] = self.shard
         await self.dispatch("READY", ready)
-        for guild in list(fake.guilds.values()):
+        for guild in self.own_guilds():
             await self.dispatch("GUILD_CREATE", self.guild_create(guild.to_create_payload()))
         self.identified = True
         fake._sessions_by_id[self.session_id] = self
         fake._notify()
 
     async def _resume(self, data: dict[str, Any]) -> None:
-        old = self.fake._sessions_by_id.get(str(data.get("session_id")))
-        if old is None or old is self:
+        """Take over a disconnected session: replay what the bot missed (dispatches sent but
+        not seen, by sequence number, then every event emitted while it was away), then
+        RESUMED. An unknown or invalidated session gets INVALID_SESSION (not resumable)."""
+        fake = self.fake
+        old = fake._sessions_by_id.get(str(data.get("session_id")))
+        if old is None or old is self or not old.can_resume(self.fake.now()):
             await self.send({"op": INVALID_SESSION, "d": False})
             return
         self.session_id, self.intents, self.shard = old.session_id, old.intents, old.shard
-        self.seq = max(old.seq, int(data.get("seq") or 0))
+        seen = int(data.get("seq") or 0)
+        lost = [p for p in old.sent if p.get("op") == DISPATCH and int(p["s"]) > seen]
+        self.seq = max(old.seq, seen)
         self.identified = True
-        self.fake._sessions_by_id[str(self.session_id)] = self
+        fake._sessions_by_id[str(self.session_id)] = self
+        for payload in lost:
+            await self.send(payload)
+        backlog, old.backlog = old.backlog, []
+        for event, event_data in backlog:
+            payload = fake._event_for(self, event, event_data)
+            if payload is not None:
+                await self.dispatch(event, payload)
+        self.replayed = len(lost) + len(backlog)
         await self.dispatch("RESUMED", {})
-        self.fake._notify()
+        fake._notify()
 
     async def _request_members(self, data: dict[str, Any]) -> None:
         guild_ids = data.get("guild_id")
@@ -218,6 +285,10 @@ class GatewaySession:
             if data.get("nonce") is not None:
                 chunk["nonce"] = data["nonce"]
             await self.dispatch("GUILD_MEMBERS_CHUNK", chunk)
+
+    def own_guilds(self) -> list[Any]:
+        """The servers of this connection's shard."""
+        return [g for g in self.fake.guilds.values() if shards.holds(self.shard, g.id)]
 
     def guild_create(self, data: dict[str, Any]) -> dict[str, Any]:
         """Without the GUILD_MEMBERS intent Discord sends only the bot's own member."""
@@ -246,6 +317,11 @@ async def gateway_handler(request: web.Request) -> web.WebSocketResponse:
     try:
         await session.run()
     finally:
+        session.disconnected_at = fake.now()
+        if ws.close_code in (1000, 1001) and not session.closed_by_fake:
+            session.resumable = False  # the bot closed it: Discord forgets the session
+        for ack in list(session._acks):
+            ack.cancel()
         if session in fake._sessions:
             fake._sessions.remove(session)
         fake._notify()

@@ -389,6 +389,7 @@ class FakeMessage:
     edits: list[MessageEdit] = field(default_factory=list)
     reactions: list[str] = field(default_factory=list)
     deleted: bool = False
+    nonce: str | None = None  # an enforced nonce it was created with
     timestamp: str = field(default_factory=iso_now)
     edited_timestamp: str | None = None
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -21,6 +22,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 API = "/api/v10"
+LOST: web.RequestKey[bool] = web.RequestKey("lost", bool)  # a "lost" fault: answer dropped
+NONCE_SECONDS = 300.0  # how long Discord remembers an enforced nonce ("a few minutes")
 _FILE_FIELD = re.compile(r"files\[(\d+)\]|file(\d*)")
 
 
@@ -151,8 +154,8 @@ class Rest:
         return json_response({"url": self.fake.ws_url})
 
     async def get_gateway_bot(self, request: web.Request) -> web.Response:
-        limit = {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}
-        return json_response({"url": self.fake.ws_url, "shards": 1, "session_start_limit": limit})
+        fake = self.fake
+        return json_response(fake.sharding.gateway_bot(fake.ws_url, len(fake.guilds)))
 
     async def get_me(self, request: web.Request) -> web.Response:
         me = self.fake.bot_user.to_payload() | {"verified": True, "mfa_enabled": False}
@@ -466,8 +469,27 @@ class Rest:
         if not (data.get("content") or data.get("embeds") or uploads or data.get("components")):
             return error(400, 50006, "Cannot send an empty message")
         self._checked(data, uploads, f"message in #{channel.name}")
+        nonce = data.get("nonce") if data.get("enforce_nonce") else None
+        same = self._nonced(channel, nonce)
+        if same is not None:  # Discord: the message created with this nonce, not a new one
+            return self._payload(same)
         msg = self.fake.create_message(channel, self.fake.bot_user, data, uploads)
+        if nonce is not None:
+            msg.nonce = str(nonce)
         return self._payload(msg)
+
+    def _nonced(self, channel: FakeChannel, nonce: object) -> FakeMessage | None:
+        """The bot's message in ``channel`` created with ``nonce`` in the last
+        ``NONCE_SECONDS`` (``enforce_nonce``: Discord then returns it instead of posting)."""
+        if nonce is None:
+            return None
+        since = self.fake.now() - NONCE_SECONDS
+        for msg in reversed(channel.messages):
+            if msg.created_at < since:
+                return None
+            if msg.nonce == str(nonce) and msg.author is self.fake.bot_user:
+                return msg
+        return None
 
     async def get_message(self, request: web.Request) -> web.Response:
         channel = self._channel(request)
@@ -536,25 +558,83 @@ class _Fail(Exception):
         self.response = response
 
 
+def _limited(fake: FakeDiscord, request: web.Request, sub: str) -> web.Response | dict:
+    """The 429 the rate limits give this request, reported as a violation, or the rate-limit
+    headers to add to its answer."""
+    verdict = fake.limits.check(request.method, sub)
+    if not verdict.status:
+        return verdict.headers
+    what = f"{request.method} {sub}"
+    if verdict.reason == "banned":
+        if fake.limits.banned == 1 or fake.limits.banned % 1000 == 0:
+            fake.violation(
+                "invalid_requests",
+                f"{what} refused: over {fake.limits.invalid_limit} invalid requests (401, "
+                f"403, 429) in {fake.limits.invalid_window:g} s ({fake.limits.banned} refused)",
+            )
+        return web.Response(status=429, text=str(verdict.body), headers=verdict.headers)
+    fake.violation("rate_limited", f"{what}: 429, {verdict.reason}")
+    response = json_response(verdict.body, 429)
+    response.headers.update(verdict.headers)
+    return response
+
+
+async def _fault(fake: FakeDiscord, request: web.Request, sub: str) -> web.Response | None:
+    kind = fake.faults.pick(sub)
+    if kind is None:
+        return None
+    log.debug("fault %s for %s %s", kind, request.method, sub)
+    if kind == "slow":
+        await asyncio.sleep(fake.faults.slow_seconds)
+        return None
+    if kind == "lost":
+        request[LOST] = True
+        return None
+    if kind == "reset":
+        if request.transport is not None:
+            request.transport.abort()
+        return web.Response(status=500)
+    messages = {"500": "Internal Server Error", "502": "Bad Gateway", "503": "Service Unavailable"}
+    return error(int(kind), 0, f"{kind}: {messages[kind]}")
+
+
 def make_middleware(fake: FakeDiscord) -> Any:
     @web.middleware
     async def middleware(request: web.Request, handler: Any) -> web.StreamResponse:
         fake.requests.append((fake.now(), request.method, request.path_qs))
-        path = request.path
-        needs_auth = path.startswith(API) and not path.startswith(
-            (API + "/webhooks/", API + "/interactions/", API + "/gateway")
-        )
-        if needs_auth and not request.headers.get("Authorization", "").startswith("Bot "):
-            fake.violation("unauthorized", f"{request.method} {path} without a bot token")
-            return error(401, 0, "401: Unauthorized")
-        try:
-            return await handler(request)
-        except _Fail as fail:
-            return fail.response
-        except (web.HTTPNotFound, web.HTTPMethodNotAllowed):
-            route = f"{request.method} {request.path}"
-            fake.unknown_routes.append(route)
-            fake.violation("unknown_route", route)
-            return error(404, 0, "404: Not Found")
+        path, headers = request.path, {}
+        if path.startswith(API):
+            sub = path[len(API) :]
+            headers = _limited(fake, request, sub)
+            if isinstance(headers, web.Response):
+                return headers
+            refused = await _fault(fake, request, sub)
+            if refused is not None:
+                return refused
+        response = await _handle(fake, request, handler)
+        response.headers.update(headers)
+        if request.get(LOST) and request.transport is not None:
+            request.transport.abort()  # done, but the answer never arrives
+        fake.limits.note_invalid(response.status)
+        return response
 
     return middleware
+
+
+async def _handle(fake: FakeDiscord, request: web.Request, handler: Any) -> web.StreamResponse:
+    path = request.path
+    needs_auth = path.startswith(API) and not path.startswith(
+        (API + "/webhooks/", API + "/interactions/", API + "/gateway")
+    )
+    if needs_auth and not request.headers.get("Authorization", "").startswith("Bot "):
+        fake.violation("unauthorized", f"{request.method} {path} without a bot token")
+        return error(401, 0, "401: Unauthorized")
+    try:
+        return await handler(request)
+    except _Fail as fail:
+        return fail.response
+    except (web.HTTPNotFound, web.HTTPMethodNotAllowed):
+        route = f"{request.method} {request.path}"
+        fake.unknown_routes.append(route)
+        fake.violation("unknown_route", route)
+        return error(404, 0, "404: Not Found")

@@ -14,8 +14,20 @@ from typing import Any
 from aiohttp import web
 
 from . import interactions as ix_types
-from .gateway import FAKE_KEY, INTENT_GUILD_MEMBERS, GatewaySession, gateway_handler
+from . import shards
+from .faults import Faults
+from .gateway import (
+    FAKE_KEY,
+    HEARTBEAT_ACK_DELAY,
+    HEARTBEAT_INTERVAL,
+    INTENT_GUILD_MEMBERS,
+    INVALID_SESSION,
+    RECONNECT,
+    GatewaySession,
+    gateway_handler,
+)
 from .interactions import FakeInteraction, build_command_data, modal_submit_components
+from .limits import RateLimits
 from .models import (
     FakeAttachment,
     FakeChannel,
@@ -98,7 +110,14 @@ class FakeDiscord(FakeState):
 
     ``ack_timeout`` is Discord's 3 s limit to answer an interaction (lower it in tests);
     ``token_ttl`` the 15 minutes an interaction token stays valid; ``quiet_period`` how long
-    ``FakeInteraction.wait_done`` waits for no further activity.
+    ``FakeInteraction.wait_done`` waits for no further activity. ``heartbeat_interval`` is
+    what HELLO asks for (41.25 s); each heartbeat is ACKed ``heartbeat_ack_delay`` later (a
+    network round trip, see ``GatewaySession._ack_heartbeat``).
+
+    ``rate_limits`` (on by default) enforces Discord's REST rate limits and its
+    invalid-request counter (``invalid_request_limit`` per 10 minutes), see
+    :mod:`fake_discord.limits`; ``faults`` is the fraction of REST requests that meet a fault
+    (:mod:`fake_discord.faults`).
     """
 
     def __init__(
@@ -111,6 +130,11 @@ class FakeDiscord(FakeState):
         bot_permissions: int = DEFAULT_BOT_PERMISSIONS,
         host: str = "127.0.0.1",
         port: int = 0,
+        heartbeat_interval: float = HEARTBEAT_INTERVAL,
+        heartbeat_ack_delay: float = HEARTBEAT_ACK_DELAY,
+        rate_limits: bool = True,
+        invalid_request_limit: int = 10_000,
+        faults: float = 0.0,
     ) -> None:
         super().__init__(
             bot_name=bot_name,
@@ -121,6 +145,16 @@ class FakeDiscord(FakeState):
         )
         self.host = host
         self.port = port
+        self.heartbeat_interval = heartbeat_interval
+        self.heartbeat_ack_delay = heartbeat_ack_delay
+        #: Set to stop answering heartbeats (a missing ACK: clients should reconnect).
+        self.drop_heartbeat_acks = False
+        #: Discord's rate limits (``fake.limits.enabled = False`` turns them off).
+        self.limits = RateLimits(
+            enabled=rate_limits, invalid_limit=invalid_request_limit, clock=self.now
+        )
+        #: REST faults on demand (``fake.faults.rate = 0.05``).
+        self.faults = Faults(rate=faults)
         self.interactions: list[FakeInteraction] = []
         self._ix_by_id: dict[int, FakeInteraction] = {}
         self._ix_by_token: dict[str, FakeInteraction] = {}
@@ -130,6 +164,7 @@ class FakeDiscord(FakeState):
         self._pump: asyncio.Task[None] | None = None
         self._timers: list[asyncio.TimerHandle] = []
         self._runner: web.AppRunner | None = None
+        self.sharding = shards.Sharding()
 
     # -- lifecycle --------------------------------------------------------------------------
     @property
@@ -218,13 +253,30 @@ class FakeDiscord(FakeState):
     async def wait_connected(self, timeout: float = 10.0) -> None:
         await self.wait_until(lambda: self.connected, timeout)
 
-    async def disconnect_bots(self, code: int = 4000) -> None:
-        """Close every gateway connection (4000: discord.py reconnects and RESUMEs).
+    @property
+    def resumable(self) -> bool:
+        """Whether a bot is connected, or disconnected with a session it may RESUME."""
+        now = self.now()
+        return self.connected or any(s.can_resume(now) for s in self._sessions_by_id.values())
 
-        Events emitted while no bot is connected are dropped, not replayed on RESUME.
-        """
+    async def disconnect_bots(self, code: int = 4000) -> None:
+        """Close every gateway connection (4000: discord.py reconnects and RESUMEs; every
+        event emitted meanwhile, interactions included, is replayed to it then)."""
         for session in list(self._sessions):
-            await session.ws.close(code=code, message=b"disconnected by the test")
+            await session.close(code, b"disconnected by the test")
+
+    async def request_reconnect(self) -> None:
+        """Send op 7 RECONNECT to every bot (discord.py closes, reconnects and RESUMEs)."""
+        for session in list(self._sessions):
+            await session.send({"op": RECONNECT, "d": None})
+
+    async def invalidate_sessions(self) -> None:
+        """Send op 9 INVALID_SESSION (not resumable): the bot must IDENTIFY again, and what
+        happens until then is lost to it, as on Discord."""
+        for session in list(self._sessions_by_id.values()):
+            session.resumable = False
+        for session in list(self._sessions):
+            await session.send({"op": INVALID_SESSION, "d": False})
 
     def _emit(self, event: str, data: dict[str, Any]) -> None:
         if self._events is not None:
@@ -234,12 +286,16 @@ class FakeDiscord(FakeState):
         assert self._events is not None
         while True:
             event, data = await self._events.get()
-            for session in list(self._sessions):
-                if not session.ready:
+            targets = dict.fromkeys([*self._sessions, *self._sessions_by_id.values()])
+            for session in targets:
+                if not shards.receives(session.shard, event, data):
                     continue
-                payload = self._event_for(session, event, data)
-                if payload is not None:
-                    await session.dispatch(event, payload)
+                if session.ready:
+                    payload = self._event_for(session, event, data)
+                    if payload is not None:
+                        await session.dispatch(event, payload)
+                elif session.can_resume(self.now()):
+                    session.backlog.append((event, data))  # replayed on RESUME
 
     def _event_for(
         self, session: GatewaySession, event: str, data: dict[str, Any]
@@ -269,7 +325,7 @@ class FakeDiscord(FakeState):
     ) -> tuple[FakeUser, FakeChannel]:
         if isinstance(user, FakeMember):
             user = user.user
-        if not self.connected:
+        if not self.resumable:  # (while a bot reconnects, its RESUME gets what it missed)
             raise RuntimeError("no bot is connected to the fake gateway (is it running/ready?)")
         if channel is None:
             channel = guild.default_channel if guild is not None else self.dm_channel(user)

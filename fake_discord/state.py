@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from . import rules
+from . import rules, shards
 from .models import (
     ADMINISTRATOR,
     DEFAULT_EVERYONE_PERMISSIONS,
@@ -162,10 +162,17 @@ class FakeState:
         return user
 
     def add_guild(
-        self, name: str = "Guild", *, channels: tuple[str, ...] = ("general",)
+        self,
+        name: str = "Guild",
+        *,
+        channels: tuple[str, ...] = ("general",),
+        shard: tuple[int, int] | None = None,
     ) -> FakeGuild:
-        """A guild with an @everyone role, the given text channels, the bot and an owner."""
+        """A guild with an @everyone role, the given text channels, the bot and an owner;
+        ``shard=(shard_id, shard_count)`` picks an id whose events go to that shard."""
         guild = FakeGuild(name, owner_id=self.owner.id)
+        if shard is not None:
+            guild.id = shards.snowflake_on_shard(*shard)
         guild.roles[guild.id] = FakeRole(
             "@everyone", guild.id, id=guild.id, permissions=DEFAULT_EVERYONE_PERMISSIONS, position=0
         )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from .errors import JobQueueError
@@ -66,7 +67,9 @@ def check_size(kind: str, name: str, size: int) -> None:
         raise BlobError(f"{kind} file {name} is too big ({size / MB:.1f} MB)")
 
 
-def expect_names(kind: str, files: dict[str, bytes], required: set[str], allowed: set[str]) -> None:
+def expect_names(
+    kind: str, files: Mapping[str, object], required: set[str], allowed: set[str]
+) -> None:
     """Refuse a set of files with a missing or an unexpected name."""
     missing, extra = required - set(files), set(files) - allowed
     if missing:

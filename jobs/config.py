@@ -1,120 +1,141 @@
-"""Settings from the environment and an optional ``.env`` file (environment wins), for the bot
-(:mod:`bot.settings`) and the worker (:mod:`worker.settings`) alike; and the queue's URL, whose
-password never reaches a log line, an error or a reply (:func:`mask_url`, :func:`mask_logs`).
+"""Settings on pydantic-settings, for the bot (:mod:`bot.settings`) and the worker
+(:mod:`worker.settings`) alike: :class:`CommonSettings` holds what both read, each field typed
+with its range; values come from the environment over an optional ``.env`` file (comments and
+quotes as people write them). :func:`load` turns any invalid value into one
+:class:`SettingsError` line naming the variable. The queue's URL, whose password never reaches
+a log line, an error or a reply (:mod:`jobs.masking`), and the Discord token are secrets.
 """
 
 from __future__ import annotations
 
-import logging
-import math
-import os
-from dataclasses import fields
+import re
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from .masking import mask_conninfo
+
+PREFIX = "LSTM_BOT_"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
 class SettingsError(Exception):
     """A missing or malformed setting; the message is one line for the user."""
 
 
-def read_dotenv(path: Path) -> dict[str, str]:
-    values: dict[str, str] = {}
-    if not path.is_file():
-        return values
-    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        if "=" not in line:
-            raise SettingsError(f"{path}:{lineno}: expected NAME=value")
-        key, value = line.split("=", 1)
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
-        values[key.strip().removeprefix("export ").strip()] = value
-    return values
+class CommonSettings(BaseSettings):
+    """The settings every process of lstm-bot reads (``LSTM_BOT_`` + the field's name)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=PREFIX,
+        env_ignore_empty=True,  # NAME= in .env means "the default"
+        extra="ignore",
+        frozen=True,
+        populate_by_name=True,
+        allow_inf_nan=False,
+    )
+
+    # training jobs: LSTM_BOT_QUEUE_URL = postgresql://... for workers on other machines;
+    # unset, the queue lives in the bot's SQLite file (the embedded engine)
+    queue_url: SecretStr | None = None
+    data_dir: Path = Path("data")
+    database: Path | None = None
+    lease_seconds: float = Field(60.0, ge=1, le=86400)
+    poll_seconds: float = Field(2.0, ge=0.01, le=3600)
+    log_level: str = "INFO"
+
+    @field_validator("data_dir", "database", "model_dir", "scratch_dir", check_fields=False)
+    @classmethod
+    def _expand_user(cls, value: Path | None) -> Path | None:
+        return value.expanduser() if value is not None else None
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        if value.upper() not in LOG_LEVELS:
+            raise ValueError(f"is malformed: {value!r} (one of {', '.join(LOG_LEVELS)})")
+        return value.upper()
+
+    @field_validator("queue_url")
+    @classmethod
+    def _postgres_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            check_queue_url(value.get_secret_value())
+        return value
+
+    def replace(self: Loaded, **changes: Any) -> Loaded:
+        """A copy with ``changes``, validated like the original."""
+        return type(self).model_validate({**dict(self), **changes})
+
+    @property
+    def queue_conninfo(self) -> str | None:
+        """The queue's URL or keyword string, in clear: for the database driver only."""
+        return self.queue_url.get_secret_value() if self.queue_url else None
+
+    @property
+    def queue_shown(self) -> str:
+        """Where the queue is, for logs: the URL with its password masked, or the SQLite file."""
+        if self.queue_url is None:
+            return f"embedded, in {self.database_path}"
+        return mask_conninfo(self.queue_url.get_secret_value())
+
+    @property
+    def database_path(self) -> Path:
+        """The bot's SQLite file (also the embedded queue; same machine only)."""
+        return self.database or self.data_dir / "lstm-bot.sqlite3"
 
 
-def _parse_bool(raw: str) -> bool:
-    low = raw.strip().lower()
-    if low in {"1", "true", "yes", "on"}:
-        return True
-    if low in {"0", "false", "no", "off", ""}:
-        return False
-    raise ValueError("expected true or false")
+Loaded = TypeVar("Loaded", bound=CommonSettings)
 
 
-def convert(raw: str, annotation: Any) -> Any:
-    text = str(annotation)
-    if "bool" in text:
-        return _parse_bool(raw)
-    if raw.strip() == "" and "None" in text:
-        return None
-    if "int" in text:
-        return int(raw)
-    if "float" in text:
-        return float(raw)
-    if "Path" in text:
-        return Path(raw).expanduser()
-    return raw
+def load(cls: type[Loaded], dotenv: Path | None = Path(".env")) -> Loaded:
+    """``cls`` from the environment over ``dotenv`` (if it exists); :class:`SettingsError`
+    with one line naming the variable when a value is invalid."""
+    try:
+        return cls(_env_file=dotenv if dotenv and dotenv.is_file() else None)
+    except ValidationError as exc:
+        raise settings_error(cls, exc) from None
 
 
-def env_values(
-    cls: type, env: dict[str, str] | None = None, dotenv: Path | None = Path(".env")
-) -> dict[str, Any]:
-    """The values of dataclass ``cls``'s fields (``metadata["env"]`` names the variable)
-    found in ``env`` (default: the process environment) over ``dotenv``."""
-    source = dict(read_dotenv(dotenv) if dotenv else {})
-    source.update(os.environ if env is None else env)
-    values: dict[str, Any] = {}
-    for f in fields(cls):
-        name = f.metadata["env"]
-        if name not in source:
-            continue
-        try:
-            values[f.name] = convert(source[name], f.type)
-        except ValueError:
-            shown = mask_url(source[name]) if name == QUEUE_URL_ENV else source[name]
-            raise SettingsError(f"{name} is malformed: {shown!r}") from None
-    return values
+def env_name(cls: type[BaseSettings], name: str) -> str:
+    """The variable that sets field ``name`` of ``cls``."""
+    alias = cls.model_fields[name].validation_alias
+    if isinstance(alias, AliasChoices):
+        alias = alias.choices[0]
+    return alias if isinstance(alias, str) else PREFIX + name.upper()
 
 
-# ---- ranges ------------------------------------------------------------------------------
-# The bounds of every numeric setting, by variable: (least, most or None). One table for the
-# bot and the worker, which both read some of these.
-RANGES: dict[str, tuple[float, float | None]] = {
-    "LSTM_BOT_OWNER_ID": (1, None),
-    "LSTM_BOT_TEST_GUILD_ID": (1, None),
-    "LSTM_BOT_MAX_LENGTH": (1, 5000),  # /generate's length option goes up to 5000
-    "LSTM_BOT_GENERATE_COOLDOWN": (0, 3600),
-    "LSTM_BOT_MODEL_CACHE_SIZE": (1, None),
-    "LSTM_BOT_MAX_UPLOAD_BYTES": (1, None),
-    "LSTM_BOT_MIN_CORPUS_CHARS": (2, None),
-    "LSTM_BOT_MAX_JOBS_PER_USER": (1, None),
-    "LSTM_BOT_MAX_JOBS_PER_GUILD": (1, None),
-    "LSTM_BOT_MAX_MODELS_PER_GUILD": (1, None),
-    "LSTM_BOT_MAX_CORPUS_BYTES_PER_GUILD": (1, None),
-    "LSTM_BOT_LEASE_SECONDS": (1, 86400),
-    "LSTM_BOT_MAX_ATTEMPTS": (1, 100),
-    "LSTM_BOT_POLL_SECONDS": (0.01, 3600),
-}
+def _bounds(info: FieldInfo) -> tuple[float | None, float | None]:
+    low = next((getattr(m, "ge", None) for m in info.metadata if hasattr(m, "ge")), None)
+    high = next((getattr(m, "le", None) for m in info.metadata if hasattr(m, "le")), None)
+    return low, high
 
 
-def check_ranges(settings: Any) -> None:
-    """Raise :class:`SettingsError` (one line naming the variable) for a value out of
-    :data:`RANGES`, NaN or infinite."""
-    for f in fields(settings):
-        name, value = f.metadata["env"], getattr(settings, f.name)
-        if name not in RANGES or value is None:
-            continue
-        low, high = RANGES[name]
-        if isinstance(value, float) and not math.isfinite(value):
-            raise SettingsError(f"{name} must be a finite number, not {value}")
-        if value < low or (high is not None and value > high):
-            if high is None:
-                raise SettingsError(f"{name} must be at least {low:g} (got {value:g})")
-            raise SettingsError(f"{name} must be between {low:g} and {high:g} (got {value:g})")
+def settings_error(cls: type[BaseSettings], exc: ValidationError) -> SettingsError:
+    """The first problem of ``exc`` as one line for the user (a secret's value never shown)."""
+    error = exc.errors(include_url=False)[0]
+    kind, message, given = error["type"], error["msg"].removeprefix("Value error, "), error["input"]
+    if not error["loc"]:  # a check across fields: its message names them
+        return SettingsError(message)
+    field = str(error["loc"][0])
+    name = env_name(cls, field)
+    info = cls.model_fields[field]
+    if kind == "value_error":
+        return SettingsError(message if message.startswith(PREFIX) else f"{name} {message}")
+    if kind == "finite_number":
+        return SettingsError(f"{name} must be a finite number, not {given}")
+    if kind in {"greater_than_equal", "less_than_equal"}:
+        low, high = _bounds(info)
+        if high is None:
+            return SettingsError(f"{name} must be at least {low:g} (got {float(given):g})")
+        return SettingsError(f"{name} must be between {low:g} and {high:g} (got {float(given):g})")
+    secret = "SecretStr" in str(info.annotation)
+    shown = mask_conninfo(str(given)) if field == "queue_url" else "***" if secret else given
+    return SettingsError(f"{name} is malformed: {shown!r}")
 
 
 # ---- the queue's URL -----------------------------------------------------------------------
@@ -122,69 +143,25 @@ def check_ranges(settings: Any) -> None:
 QUEUE_URL_ENV = "LSTM_BOT_QUEUE_URL"
 
 
+_KEYWORDS = re.compile(r"^\s*(\w+\s*=\s*('(\\.|[^'\\])*'|[^\s']*)\s*)+$")
+
+
 def check_queue_url(url: str | None) -> str | None:
-    """``None`` or a ``postgresql://`` URL; anything else is a :class:`SettingsError`."""
+    """``None``, a ``postgresql://`` URL or libpq's keyword/value string (``host=... dbname=...``);
+    anything else is a :class:`ValueError` (whose text never shows the password)."""
     if not url:
         return None
-    parts = urlsplit(url)
-    if parts.scheme not in {"postgresql", "postgres"} or not parts.hostname:
-        raise SettingsError(
-            f"{QUEUE_URL_ENV} must look like postgresql://USER:PASSWORD@HOST:PORT/DATABASE "
-            f"(got {mask_url(url)!r})"
-        )
-    return url
-
-
-def mask_url(url: str) -> str:
-    """The URL with its password replaced by ``***``."""
+    if _KEYWORDS.match(url) and re.search(r"\b(host|hostaddr|dbname|service)\s*=", url):
+        return url
     try:
         parts = urlsplit(url)
+        good = parts.scheme in {"postgresql", "postgres"} and bool(url.split("://", 1)[1])
     except ValueError:
-        return "***"
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    if parts.port:
-        host += f":{parts.port}"
-    user = f"{parts.username}:***@" if parts.username else ":***@"
-    return urlunsplit(parts._replace(netloc=user + host))
-
-
-def password_of(url: str | None) -> str | None:
-    if not url:
-        return None
-    try:
-        return urlsplit(url).password or None
-    except ValueError:
-        return None
-
-
-class MaskSecret(logging.Filter):
-    """Replaces a secret in every record it sees (message, arguments and traceback)."""
-
-    def __init__(self, secret: str):
-        super().__init__()
-        self.secret = secret
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        text = record.getMessage()
-        if record.exc_info and not record.exc_text:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-        if self.secret in text:
-            record.msg, record.args = text.replace(self.secret, "***"), None
-        if record.exc_text and self.secret in record.exc_text:
-            record.exc_text = record.exc_text.replace(self.secret, "***")
-        return True
-
-
-def mask_logs(url: str | None) -> None:
-    """Keep the queue URL's password out of every log handler of this process."""
-    secret = password_of(url)
-    if not secret:
-        return
-    handlers = logging.getLogger().handlers or [logging.lastResort]
-    for handler in handlers:
-        if handler is not None and not any(
-            isinstance(f, MaskSecret) and f.secret == secret for f in handler.filters
-        ):
-            handler.addFilter(MaskSecret(secret))
+        good = False
+    if not good:  # shown only as far as its password can be told apart
+        shown = repr(mask_conninfo(url)) if "://" in url or "=" in url else "something else"
+        raise ValueError(
+            f"{QUEUE_URL_ENV} must look like postgresql://USER:PASSWORD@HOST:PORT/DATABASE "
+            f"(got {shown})"
+        )
+    return url

@@ -123,6 +123,16 @@ class Database:
             return await _read_version(self.conn, migrations)
 
     async def migrate(self, migrations: Migrations) -> None:
+        """Apply the migrations not applied yet; a database migrated by a newer lstm-bot
+        (a version past the last file here) is refused: :class:`DatabaseUnavailable`."""
+        async with self._lock:
+            current = await _read_version(self.conn, migrations)
+        if current > migrations.latest:
+            what = migrations.component or "registry"
+            raise DatabaseUnavailable(
+                f"the database {self.path} ({what} at version {current}, this lstm-bot knows "
+                f"{migrations.latest}) was made by a newer lstm-bot: upgrade lstm-bot here"
+            )
         for version, name, sql in migrations.files():
             # The version is read inside the write transaction: processes opening the same
             # new database at once (the bot, several workers) apply each migration once.

@@ -7,6 +7,14 @@ class JobQueueError(Exception):
     """Base class of the queue's errors; messages are one line meant for a user."""
 
 
+class QueueUnavailable(JobQueueError):
+    """The queue's database can't be reached now (e.g. it is restarting): try again later."""
+
+
+class DownloadStopped(JobQueueError):
+    """A download was stopped half-way because its caller asked (e.g. the job was cancelled)."""
+
+
 class LeaseLost(JobQueueError):
     """The worker no longer holds the job's lease: its write was refused."""
 

@@ -8,10 +8,12 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
+import psycopg
 from psycopg import AsyncConnection
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
+from .errors import QueueUnavailable
 from .store import Tx
 
 _PLACEHOLDER = re.compile(r"\?")
@@ -55,28 +57,44 @@ class PgTx:
 
 
 class PgStore:
+    """The pool as a :class:`jobs.store.Store`. A lost connection or a server that can't be
+    reached raises :class:`QueueUnavailable` (passing trouble: callers may try again)."""
+
     for_update = " FOR UPDATE"
+    chunk_bytes = (
+        1 << 20
+    )  # blobs are stored uncompressed (STORAGE EXTERNAL): a slice costs its size
 
     def __init__(self, pool: AsyncConnectionPool):
         self.pool = pool
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[PgTx]:
-        async with self.pool.connection() as conn:
+        async with self._connection() as conn:
             async with conn.transaction():
                 yield PgTx(conn)
+
+    @asynccontextmanager
+    async def _connection(self) -> AsyncIterator[AsyncConnection]:
+        try:
+            async with self.pool.connection() as conn:
+                yield conn
+        except psycopg.OperationalError as exc:  # PoolTimeout too
+            raise QueueUnavailable(
+                f"the job queue's database can't be reached ({exc.sqlstate or type(exc).__name__})"
+            ) from exc
 
     async def lock(self, tx: Tx, key: int) -> None:
         await tx.exec("SELECT pg_advisory_xact_lock(?)", (key,))
 
     async def one(self, sql: str, params: Sequence[Any] = ()) -> Any | None:
-        async with self.pool.connection() as conn:
+        async with self._connection() as conn:
             return await PgTx(conn).one(sql, params)
 
     async def all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        async with self.pool.connection() as conn:
+        async with self._connection() as conn:
             return await PgTx(conn).all(sql, params)
 
     async def exec(self, sql: str, params: Sequence[Any] = ()) -> int:
-        async with self.pool.connection() as conn:
+        async with self._connection() as conn:
             return await PgTx(conn).exec(sql, params)

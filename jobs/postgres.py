@@ -4,22 +4,26 @@ Bot and workers share only the database (``LSTM_BOT_QUEUE_URL``). What procrasti
 
 - ``submit`` defers a ``lstm_bot.train`` job (argument: our job id) in the same transaction as
   the job row, with a queueing lock per server and model name;
-- a worker runs it (:meth:`PostgresQueue.serve`): procrastinate fetches it, keeps the
-  worker's heartbeat, and every worker runs a periodic ``lstm_bot.retry_stalled_jobs`` that
-  hands the job of a worker whose heartbeat stopped (``kill -9``, a lost machine) to another
-  worker, which resumes after the last stored checkpoint;
+- a worker runs it (:meth:`PostgresQueue.serve`, procrastinate's worker as
+  :class:`jobs.pg_worker.FleetWorker`): procrastinate fetches it and keeps the worker's
+  heartbeat; every worker looks, from a side task, for workers silent for longer than their
+  own lease allows (``worker_leases``) and puts their tasks back in the queue, where another
+  worker resumes the job after its last stored checkpoint. Database trouble (a restart, a
+  failover) is waited out with backoff, never a reason to stop;
 - retries: a job the handler left queued (a passing failure, with its backoff, or a release
   at shutdown) is retried by procrastinate at that time (:class:`RetryLater`, our retry
   strategy);
 - cancel: ``cancel_job_by_id_async(..., abort=True)``; the training callback polls the abort
   flag (through :meth:`PostgresQueue.heartbeat`) and stops within a second or so.
 
-Our own writes stay fenced by the attempt's lease token in the ``jobs`` table, so a worker that
-was declared dead but is still alive can't overwrite the new owner's events, checkpoints or
-result. Job events wake the bot through LISTEN/NOTIFY (``lstm_bot_job_events``).
+Our own writes stay fenced by the attempt's lease token in the ``jobs`` table, and a worker
+ends its procrastinate task only while the task is still its own, so a worker that was
+declared dead but is still alive can't overwrite the new owner's events, checkpoints or
+result, nor end or requeue the task the new owner runs. Job events wake the bot through
+LISTEN/NOTIFY (``lstm_bot_job_events``).
 
-``lstm-bot db migrate`` (:func:`migrate`) creates or upgrades procrastinate's schema and the
-job tables; bot and workers check them at start (:func:`check_schema`).
+``lstm-bot db migrate`` (:func:`jobs.pg_schema.migrate`) creates or upgrades procrastinate's
+schema and the job tables; bot and workers check them at start (:func:`check_schema`).
 """
 
 from __future__ import annotations
@@ -27,25 +31,22 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-import re
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from importlib import metadata, resources
 from typing import Any
 
 import procrastinate
 import psycopg
 from procrastinate import exceptions as procrastinate_errors
 from procrastinate.job_context import JobContext
-from procrastinate.schema import SchemaManager
 from procrastinate.worker import Worker as ProcrastinateWorker
 from psycopg_pool import AsyncConnectionPool
 
-from .config import mask_url
-from .db import Migrations
-from .errors import JobQueueError, LeaseLost, NameTaken
+from .errors import JobQueueError, LeaseLost, NameTaken, QueueUnavailable
 from .pg import PgStore, PgTx, make_pool
+from .pg_schema import SchemaError, check_schema, connection_problem, migrate
+from .pg_worker import DB_ERRORS, Backoff, FleetManager, FleetWorker, take_over_dead, trouble
 from .queue import Handler
 from .records import QUEUED, Heartbeat, Job, Lease
 from .store import Tx
@@ -53,16 +54,12 @@ from .tables import TableQueue
 
 log = logging.getLogger(__name__)
 
-PG_MIGRATIONS = Migrations("jobs.migrations.postgres", component="jobs")
 QUEUE = "lstm_bot"
 TRAIN_TASK = "lstm_bot.train"
 STALLED_TASK = "lstm_bot.retry_stalled_jobs"
 EVENTS_CHANNEL = "lstm_bot_job_events"
-_MIGRATE_LOCK = 74_021_633  # pg_advisory_lock key: one `db migrate` at a time
-
-
-class SchemaError(JobQueueError):
-    """The queue's database lacks the current schema; the message says what to run."""
+ENDED_TASKS_KEPT_HOURS = 24  # procrastinate's rows of ended tasks, deleted after this
+HOUSEKEEPING_SECONDS = 3600.0  # how often a worker deletes them
 
 
 class RetryLater(Exception):
@@ -116,14 +113,14 @@ class PostgresQueue(TableQueue):
     async def connect(cls, url: str, *, check: bool = True, **kwargs: Any) -> PostgresQueue:
         try:  # one connection first: a wrong address or password fails at once
             await (await psycopg.AsyncConnection.connect(url, connect_timeout=15)).close()
-        except psycopg.Error:
-            raise JobQueueError(unreachable(url)) from None
+        except psycopg.Error as exc:
+            raise JobQueueError(connection_problem(url, exc)) from None
         pool = make_pool(url)
         try:
             await pool.open(wait=True, timeout=15)
-        except Exception:  # noqa: BLE001 - psycopg's message may name the server: say ours
+        except Exception as exc:  # noqa: BLE001 - said in one line, its password masked
             await pool.close()
-            raise JobQueueError(unreachable(url)) from None
+            raise JobQueueError(connection_problem(url, exc)) from None
         queue = cls(pool, url, **kwargs)
         await queue.app.open_async(pool)
         if check:
@@ -207,9 +204,65 @@ class PostgresQueue(TableQueue):
         once: bool = False,
         max_idle: float | None = None,
     ) -> None:
+        """Run procrastinate's worker (:class:`jobs.pg_worker.FleetWorker`) until told to stop;
+        if it stops for another reason (the database was unreachable when it started or
+        ended), start it again after a jittered backoff."""
         timings = Timings.from_lease(self.lease_seconds)
-        loop = asyncio.get_running_loop()
         activity = {"busy": False, "since": time.monotonic(), "done": 0}
+        self._register_tasks(handler, worker_id, activity)
+        self.app.job_manager = FleetManager(
+            self.app.connector,
+            name=worker_id,
+            lease_seconds=self.lease_seconds,
+            dead_after=timings.stalled_after,
+        )
+
+        def finished() -> bool:
+            idle = not activity["busy"] and time.monotonic() - activity["since"]
+            if max_idle is not None and idle and idle >= max_idle:
+                log.info("no job for %.0f s: exiting", max_idle)
+                return True
+            return stopping.is_set() or bool(once and activity["done"])
+
+        housekeeping = {"last": 0.0}
+
+        async def look_after() -> None:
+            await take_over_dead(self.store, QUEUE, timings.stalled_after)
+            await self.requeue_orphans()
+            if time.monotonic() - housekeeping["last"] >= HOUSEKEEPING_SECONDS:
+                housekeeping["last"] = time.monotonic()
+                if deleted := await self.delete_ended_tasks():
+                    log.info("deleted %d ended tasks of procrastinate's", deleted)
+
+        backoff = Backoff()
+        while not finished():
+            worker = FleetWorker(
+                self.app,
+                look_after=look_after,
+                check_every=timings.check_every,
+                queues=[QUEUE],
+                name=worker_id,
+                concurrency=1,
+                fetch_job_polling_interval=poll_seconds,
+                abort_job_polling_interval=min(1.0, poll_seconds),
+                delete_jobs="successful",
+                install_signal_handlers=False,
+                update_heartbeat_interval=timings.heartbeat,
+            )
+            watcher = asyncio.create_task(_stop_when(worker, finished))
+            try:
+                await worker.run()
+                backoff.reset()
+            except DB_ERRORS as exc:
+                log.warning("the queue's database is unreachable (%s); trying again", trouble(exc))
+            finally:
+                watcher.cancel()
+                await asyncio.gather(watcher, return_exceptions=True)
+            if not finished():
+                await _wait(stopping, backoff.next())
+
+    def _register_tasks(self, handler: Handler, worker_id: str, activity: dict[str, Any]) -> None:
+        loop = asyncio.get_running_loop()
 
         async def run(context: JobContext, job_id: int) -> None:
             activity["busy"] = True
@@ -223,61 +276,28 @@ class PostgresQueue(TableQueue):
             # request only sets context.should_abort(), which heartbeat() passes to training.
             asyncio.run_coroutine_threadsafe(run(context, job_id), loop).result()
 
-        async def retry_stalled_jobs(context: JobContext, timestamp: int) -> None:
-            manager = context.app.job_manager
-            for job in await manager.get_stalled_jobs(
-                task_name=TRAIN_TASK, seconds_since_heartbeat=timings.stalled_after
-            ):
-                ours = job.task_kwargs.get("job_id")
-                log.warning("job %s: its worker stopped responding; another one takes it", ours)
-                await manager.retry_job(job)
-            await self.requeue_orphans()
+        def retry_stalled_jobs(timestamp: int) -> None:
+            """Left by older versions' periodic check (now a side task of every worker)."""
 
         self.app.task(name=TRAIN_TASK, queue=QUEUE, pass_context=True, retry=_RetryWhenQueued())(
             train
         )
-        self.app.periodic(cron=f"* * * * * */{timings.check_every}")(
-            self.app.task(
-                name=STALLED_TASK,
-                queue=QUEUE,
-                pass_context=True,
-                queueing_lock=STALLED_TASK,
-                priority=100,
-            )(retry_stalled_jobs)
-        )
-        worker = ProcrastinateWorker(
-            self.app,
-            queues=[QUEUE],
-            name=worker_id,
-            concurrency=1,
-            fetch_job_polling_interval=poll_seconds,
-            abort_job_polling_interval=min(1.0, poll_seconds),
-            delete_jobs="successful",
-            install_signal_handlers=False,
-            update_heartbeat_interval=timings.heartbeat,
-            stalled_worker_timeout=timings.stalled_after,
-        )
+        self.app.task(name=STALLED_TASK, queue=QUEUE)(retry_stalled_jobs)
 
-        async def watch() -> None:
-            while True:
-                await asyncio.sleep(0.2)
-                idle = not activity["busy"] and time.monotonic() - activity["since"]
-                if (
-                    stopping.is_set()
-                    or (once and activity["done"])
-                    or (max_idle is not None and idle and idle >= max_idle)
-                ):
-                    if idle and max_idle is not None and idle >= max_idle:
-                        log.info("no job for %.0f s: exiting", max_idle)
-                    worker.stop()
-                    return
-
-        watcher = asyncio.create_task(watch())
-        try:
-            await worker.run()
-        finally:
-            watcher.cancel()
-            await asyncio.gather(watcher, return_exceptions=True)
+    async def delete_ended_tasks(self, older_than_hours: int = ENDED_TASKS_KEPT_HOURS) -> int:
+        """Delete procrastinate's rows of tasks that ended (succeeded, failed, cancelled,
+        aborted) more than ``older_than_hours`` ago: the jobs table keeps the story.
+        Returns how many were deleted."""
+        before = await self.store.one("SELECT count(*) AS n FROM procrastinate_jobs")
+        await self.app.job_manager.delete_old_jobs(
+            nb_hours=older_than_hours,
+            queue=QUEUE,
+            include_failed=True,
+            include_cancelled=True,
+            include_aborted=True,
+        )
+        after = await self.store.one("SELECT count(*) AS n FROM procrastinate_jobs")
+        return int(before["n"]) - int(after["n"])
 
     async def requeue_orphans(self) -> list[int]:
         """Unfinished jobs that no procrastinate job will run any more (its row failed or
@@ -311,100 +331,30 @@ class PostgresQueue(TableQueue):
             raise RetryLater(at) from None
         finally:
             self._contexts.pop(job_id, None)
-        job = await self.get(job_id)
+        backoff = Backoff()
+        while True:
+            try:
+                job = await self.get(job_id)
+                break
+            except QueueUnavailable as exc:
+                log.warning("job %d: %s; trying again", job_id, exc)
+                await asyncio.sleep(backoff.next())
         if job is not None and job.status == QUEUED:
             raise RetryLater(datetime.fromtimestamp(job.not_before or self.clock(), UTC))
 
 
-def unreachable(url: str) -> str:
-    return f"can't reach the job queue's database at {mask_url(url)}"
+async def _stop_when(worker: ProcrastinateWorker, finished: Callable[[], bool]) -> None:
+    while not finished():
+        await asyncio.sleep(0.2)
+    worker.stop()
 
 
-# ---- schema --------------------------------------------------------------------------------
-
-
-def procrastinate_version() -> str:
-    return metadata.version("procrastinate")
-
-
-def _version_tuple(text: str) -> tuple[int, ...]:
-    return tuple(int(p) for p in re.findall(r"\d+", text)[:3])
-
-
-def _pending_procrastinate(recorded: str) -> list[tuple[str, str]]:
-    """procrastinate's migration files newer than the schema at ``recorded``, in order."""
-    installed = _version_tuple(procrastinate_version())
-    folder = resources.files("procrastinate.sql") / "migrations"
-    pending = []
-    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
-        if not entry.name.endswith(".sql"):
-            continue
-        version = _version_tuple(entry.name.split("_", 1)[0])
-        if _version_tuple(recorded) < version <= installed:
-            pending.append((entry.name, entry.read_text(encoding="utf-8")))
-    return pending
-
-
-async def _versions(conn: psycopg.AsyncConnection) -> dict[str, str]:
-    cursor = await conn.execute("SELECT to_regclass('schema_versions') IS NOT NULL")
-    if not (await cursor.fetchone())[0]:
-        return {}
-    cursor = await conn.execute("SELECT component, version FROM schema_versions")
-    return {c: v for c, v in await cursor.fetchall()}
-
-
-async def _set_version(conn: psycopg.AsyncConnection, component: str, version: str) -> None:
-    await conn.execute(
-        "CREATE TABLE IF NOT EXISTS schema_versions (component text PRIMARY KEY, version text)"
-    )
-    await conn.execute(
-        "INSERT INTO schema_versions (component, version) VALUES (%s, %s)"
-        " ON CONFLICT (component) DO UPDATE SET version = excluded.version",
-        (component, version),
-    )
-
-
-async def migrate(url: str) -> str:
-    """Create or upgrade procrastinate's schema and the job tables; says what it did."""
+async def _wait(event: asyncio.Event, seconds: float) -> None:
     try:
-        conn = await psycopg.AsyncConnection.connect(url, autocommit=True, connect_timeout=15)
-    except psycopg.Error:
-        raise JobQueueError(unreachable(url)) from None
-    done = []
-    async with conn:
-        await conn.execute("SELECT pg_advisory_lock(%s)", (_MIGRATE_LOCK,))
-        versions = await _versions(conn)
-        cursor = await conn.execute("SELECT to_regclass('procrastinate_jobs') IS NOT NULL")
-        has_procrastinate = (await cursor.fetchone())[0]
-        async with conn.transaction():
-            if not has_procrastinate:
-                await conn.execute(SchemaManager.get_schema())
-                done.append(f"created procrastinate {procrastinate_version()}'s schema")
-            else:
-                for name, sql in _pending_procrastinate(versions.get("procrastinate", "0")):
-                    await conn.execute(sql)
-                    done.append(f"applied procrastinate's {name}")
-            await _set_version(conn, "procrastinate", procrastinate_version())
-            current = int(versions.get("jobs", "0"))
-            for version, name, sql in PG_MIGRATIONS.files():
-                if version > current:
-                    await conn.execute(sql)
-                    await _set_version(conn, "jobs", str(version))
-                    done.append(f"applied {name}")
-    return "; ".join(done) or "up to date"
+        await asyncio.wait_for(event.wait(), seconds)
+    except TimeoutError:
+        pass
 
 
-async def check_schema(pool: AsyncConnectionPool) -> None:
-    """Raise :class:`SchemaError` unless the database has the schemas this code needs."""
-    async with pool.connection() as conn:
-        versions = await _versions(conn)
-    if not versions:
-        raise SchemaError("the job queue's database has no schema yet: run `lstm-bot db migrate`")
-    if int(versions.get("jobs", "0")) < PG_MIGRATIONS.latest or _pending_procrastinate(
-        versions.get("procrastinate", "0")
-    ):
-        raise SchemaError(
-            "the job queue's database schema is older than this lstm-bot: run `lstm-bot db migrate`"
-        )
-    if int(versions.get("jobs", "0")) > PG_MIGRATIONS.latest:
-        raise SchemaError("the job queue's database is newer than this lstm-bot: upgrade it here")
+# The engine's interface (jobs.engine.postgres_engine): the queue, and its schema's upgrade.
+__all__ = ["PostgresQueue", "SchemaError", "Timings", "check_schema", "migrate"]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from .reasons import WORKER_STOPPED, Reason
@@ -23,6 +24,11 @@ Handler = Callable[[Lease], Awaitable[None]]
 
 class JobQueue(ABC):
     # ---- the bot's side ------------------------------------------------------------------
+
+    @abstractmethod
+    async def identity(self) -> str:
+        """This queue database's random name, made once with its schema: job ids start at 1
+        in every queue database, so what the bot keeps of a job is keyed by (identity, id)."""
 
     @abstractmethod
     async def submit(
@@ -139,6 +145,18 @@ class JobQueue(ABC):
     @abstractmethod
     async def files(self, job_id: int, kind: str) -> dict[str, bytes]:
         """A job's blobs of one kind (corpus, base, checkpoint, result), checked."""
+
+    @abstractmethod
+    async def download(
+        self,
+        job_id: int,
+        kind: str,
+        directory: Path,
+        *,
+        stop: Callable[[], bool] = lambda: False,
+    ) -> dict[str, Path]:
+        """A job's blobs of one kind written into ``directory``, checked, read piece by piece
+        (``stop()`` asked in between: :class:`DownloadStopped`); their paths by name."""
 
     @abstractmethod
     async def heartbeat(self, lease: Lease) -> Heartbeat:

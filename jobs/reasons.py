@@ -46,6 +46,7 @@ ENGLISH: dict[str, str] = {
     "worker_gave_up": "the training worker stopped responding too many times",
     # -- the bot's, importing a result -----------------------------------------------------
     "result_damaged": "the trained model arrived damaged; train it again",
+    "result_refused": "the trained model names no valid server or model name; train it again",
     "name_taken_meanwhile": (
         "a model named '{name}' was created in the meantime; train it again under another name"
     ),

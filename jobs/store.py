@@ -25,6 +25,7 @@ class Tx(Protocol):
 
 class Store(Protocol):
     for_update: str  # appended to a SELECT whose rows a transaction is about to change
+    chunk_bytes: int | None  # a big blob is read in slices of this size (None: at once)
 
     def transaction(self) -> AbstractAsyncContextManager[Tx]: ...
 
@@ -59,6 +60,7 @@ class SqliteStore:
     """A :class:`jobs.db.Database` as a :class:`Store` (``BEGIN IMMEDIATE`` serialises)."""
 
     for_update = ""
+    chunk_bytes = None  # the file is local: substr would read the whole value for each slice
 
     def __init__(self, db: Database):
         self.db = db

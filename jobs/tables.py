@@ -9,15 +9,17 @@ worker that lost the job, however alive, can change nothing (:class:`LeaseLost`)
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import secrets
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
-from .blobs import Blob, BlobError
-from .errors import CancelRequested, LeaseLost, NameTaken, QuotaExceeded
+from .blobs import Blob, BlobError, check_name, check_size
+from .errors import CancelRequested, DownloadStopped, LeaseLost, NameTaken, QuotaExceeded
 from .queue import JobQueue
 from .reasons import WORKER_STOPPED, Reason
 from .records import (
@@ -80,6 +82,7 @@ class TableQueue(JobQueue):
         self.backoff_seconds = backoff_seconds
         self.max_backoff_seconds = max_backoff_seconds
         self.clock = clock
+        self._identity: str | None = None
 
     # ---- the bot's side ------------------------------------------------------------------
 
@@ -133,6 +136,12 @@ class TableQueue(JobQueue):
             job = await self._deferred(tx, job)
         log.info("job %d queued: '%s' for guild %d", job.id, model_name, guild_id)
         return job, True
+
+    async def identity(self) -> str:
+        if self._identity is None:
+            row = await self.store.one("SELECT identity FROM queue_identity")
+            self._identity = str(row["identity"])
+        return self._identity
 
     async def get(self, job_id: int) -> Job | None:
         row = await self.store.one("SELECT * FROM jobs WHERE id = ?", (job_id,))
@@ -276,6 +285,64 @@ class TableQueue(JobQueue):
             out[blob.name] = blob.verified()
         return out
 
+    async def download(
+        self,
+        job_id: int,
+        kind: str,
+        directory: Path,
+        *,
+        stop: Callable[[], bool] = lambda: False,
+    ) -> dict[str, Path]:
+        """Write a job's blobs of one kind into ``directory`` (made if missing), each read in
+        slices of :attr:`Store.chunk_bytes` and checked (name, size limit, size, checksum):
+        memory holds one slice, and ``stop()`` is asked between slices
+        (:class:`DownloadStopped`). A blob that fails a check raises :class:`BlobError`."""
+        rows = await self.store.all(
+            "SELECT name, sha256, size FROM job_blobs WHERE job_id = ? AND kind = ? ORDER BY name",
+            (job_id, kind),
+        )
+        out = {}
+        for r in rows:
+            name, size = r["name"], int(r["size"])
+            check_name(kind, name)
+            check_size(kind, name, size)
+            directory.mkdir(parents=True, exist_ok=True)
+            out[name] = directory / name
+            await self._download_one(job_id, kind, name, size, r["sha256"], out[name], stop)
+        return out
+
+    async def _download_one(
+        self,
+        job_id: int,
+        kind: str,
+        name: str,
+        size: int,
+        expected: str,
+        path: Path,
+        stop: Callable[[], bool],
+    ) -> None:
+        digest, done = hashlib.sha256(), 0
+        chunk = self.store.chunk_bytes or size
+        with path.open("wb") as out:
+            while True:
+                if stop():
+                    raise DownloadStopped(f"job {job_id}: download of {name} stopped")
+                row = await self.store.one(
+                    "SELECT substr(data, CAST(? AS INTEGER), CAST(? AS INTEGER)) AS part"
+                    " FROM job_blobs WHERE job_id = ? AND kind = ? AND name = ?",
+                    (done + 1, chunk, job_id, kind, name),
+                )
+                part = bytes(row["part"]) if row is not None and row["part"] is not None else b""
+                digest.update(part)
+                out.write(part)
+                done += len(part)
+                if len(part) < chunk or done >= size:
+                    break
+        if done != size:
+            raise BlobError(f"{kind} file {name} is truncated")
+        if digest.hexdigest() != expected:
+            raise BlobError(f"{kind} file {name} does not match its checksum")
+
     async def heartbeat(self, lease: Lease) -> Heartbeat:
         async with self.store.transaction() as tx:
             row = await tx.one(
@@ -302,9 +369,13 @@ class TableQueue(JobQueue):
         now = self.clock()
         async with self.store.transaction() as tx:
             await self._fenced(tx, lease)
-            await _drop_blobs(tx, lease.job_id, (CHECKPOINT,))
-            for blob in blobs:
-                await put_blob(tx, lease.job_id, blob, now)
+            for blob in blobs:  # in place: no row deleted and inserted again
+                await put_blob(tx, lease.job_id, blob, now, replace=True)
+            marks = ",".join("?" * len(blobs)) or "NULL"
+            await tx.exec(
+                f"DELETE FROM job_blobs WHERE job_id = ? AND kind = ? AND name NOT IN ({marks})",
+                (lease.job_id, CHECKPOINT, *[b.name for b in blobs]),
+            )
             await tx.exec(
                 "UPDATE jobs SET checkpoint_epoch = ? WHERE id = ?", (epoch, lease.job_id)
             )
@@ -513,12 +584,17 @@ def _error(reason: Reason | None) -> tuple[str | None, str | None, str | None]:
     return reason.english(), reason.code, reason.params_json()
 
 
-async def put_blob(tx: Tx, job_id: int, blob: Blob, now: float) -> None:
+async def put_blob(tx: Tx, job_id: int, blob: Blob, now: float, *, replace: bool = False) -> None:
+    """Store ``blob``; with ``replace``, over the job's file of that kind and name if any."""
     if len(blob.data) != blob.size:
         raise BlobError(f"{blob.kind} file {blob.name} is truncated")
+    upsert = (
+        " ON CONFLICT (job_id, kind, name) DO UPDATE SET sha256 = excluded.sha256,"
+        " size = excluded.size, data = excluded.data, created_at = excluded.created_at"
+    )
     await tx.exec(
         "INSERT INTO job_blobs (job_id, kind, name, sha256, size, data, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        " VALUES (?, ?, ?, ?, ?, ?, ?)" + (upsert if replace else ""),
         (job_id, blob.kind, blob.name, blob.sha256, blob.size, blob.data, now),
     )
 

@@ -8,6 +8,7 @@ characters before it in its piece. Characters the model does not know are droppe
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,14 +51,19 @@ def piece_grid(ids: np.ndarray, max_chars: int | None = None) -> np.ndarray:
     return grid
 
 
-def evaluate_ids(model: NumpyLSTM, ids: np.ndarray) -> tuple[float, int]:
-    """Mean next-character loss (nats) over ``ids``; returns (loss, characters predicted)."""
+def evaluate_ids(
+    model: NumpyLSTM, ids: np.ndarray, stop: Callable[[], bool] | None = None
+) -> tuple[float, int]:
+    """Mean next-character loss (nats) over ``ids``; returns (loss, characters predicted).
+    ``stop()`` is asked every few steps: when true, the result so far is returned."""
     grid = piece_grid(ids)
     pieces, length = grid.shape
     state = model.initial_state(pieces)
     total = 0.0
     rows = np.arange(pieces)
     for t in range(length - 1):
+        if stop is not None and t % 16 == 0 and stop():
+            return total / max(1, pieces * t), pieces * t
         logits, state = model.step(grid[:, t], state)
         z = logits.astype(np.float64)
         zmax = z.max(axis=1)

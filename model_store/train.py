@@ -296,7 +296,10 @@ def start(
     batches = Batches(data.train_ids, data.seq_len, data.batch_size, config.seed)
     base_loss = None
     if data.base_weights is not None:
-        base_loss = evaluate_ids(NumpyLSTM(data.network, data.base_weights), data.heldout_ids)[0]
+        model = NumpyLSTM(data.network, data.base_weights)
+        base_loss = evaluate_ids(model, data.heldout_ids, callback.should_stop)[0]
+        if callback.should_stop():  # a cancel while measuring the base (long on a big text)
+            raise TrainingCancelled(f"training of '{name}' was cancelled")
     plan = Plan(
         name,
         data,

@@ -1,17 +1,31 @@
-"""Shared fixtures: tiny corpora made here (never ../shared), a tiny trained model, and
-PostgreSQL databases on the test run's throwaway server."""
+"""Shared fixtures: tiny corpora made here (never ../shared), the checked-in tiny model (and one
+trained afresh for the tests of training), PostgreSQL databases on the test run's throwaway
+server; and the ``slow`` mark.
+
+A test is ``slow`` when it trains, starts a worker process or needs PostgreSQL;
+``make test-fast`` runs the others (``pytest -m "not slow"``). The mark is given here from the
+fixtures a test uses (:data:`SLOW_FIXTURES`) and its parameters (an engine parameter
+``"postgres"``); a test that trains or starts a worker in another way carries
+``@pytest.mark.slow`` itself. A test without the mark that imports Keras or starts a worker or
+training process fails, saying so: the fast subset stays fast."""
 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import threading
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from model_store import ModelArtifact, load_artifact
+
 from . import pg_server
+from .make_tiny_model import DIRECTORY as TINY_MODEL
 from .textgen import make_text
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -19,24 +33,101 @@ os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
 os.environ.setdefault("TF_NUM_INTEROP_THREADS", "1")
 
 
+# Fixtures that train, start worker processes or use PostgreSQL (their users are slow).
+SLOW_FIXTURES = frozenset(
+    {"trained_model", "pg_server_url", "pg_template", "pg_url", "empty_pg", "worker", "machines"}
+)
+# Modules whose every test trains or starts workers: all slow, and test-fast does not even
+# import them (test_train.py imports Keras, about 6 s).
+SLOW_MODULES = frozenset({"test_train.py", "test_cli.py", "test_worker_process.py"})
+# Command-line words that start a worker or a training run (``-m worker``, ``lstm-bot train``).
+SLOW_COMMANDS = frozenset({"worker", "train"})
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "slow: trains, starts a worker process or uses PostgreSQL (not in test-fast)"
+    )
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    if collection_path.name in SLOW_MODULES and config.getoption("markexpr") == "not slow":
+        return True
+    return None
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        params = callspec.params.values() if callspec else ()
+        postgres = any(isinstance(v, str) and v == "postgres" for v in params)
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if postgres or SLOW_FIXTURES & fixtures or item.path.name in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(autouse=True)
+def _fast_tests_stay_fast(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
+    """A test not marked slow may not start a worker or training process, nor import Keras."""
+    if request.node.get_closest_marker("slow"):
+        yield
+        return
+    popen = subprocess.Popen
+
+    class Guarded(popen):  # type: ignore[misc,valid-type]
+        def __init__(self, args, *more, **kw):
+            words = [args] if isinstance(args, str | bytes | os.PathLike) else list(args)
+            if SLOW_COMMANDS & {str(w) for w in words}:
+                raise AssertionError(f"a test not marked slow starts {words[:4]}: mark it slow")
+            super().__init__(args, *more, **kw)
+
+    monkeypatch.setattr(subprocess, "Popen", Guarded)
+    had_keras = "keras" in sys.modules
+    yield
+    if not had_keras and "keras" in sys.modules:
+        pytest.fail("a test not marked slow imported Keras: mark it slow, or serve without it")
+
+
+@pytest.fixture(autouse=True)
+def _no_settings_from_the_caller(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test starts without the caller's ``LSTM_BOT_*`` settings and Discord token (they
+    could point a test's subprocess at a real data directory or queue); the test server's URL
+    (``LSTM_BOT_TEST_PG_URL``) is kept."""
+    for name in list(os.environ):
+        if (name.startswith("LSTM_BOT_") and name != pg_server.ENV) or name == "DISCORD_TOKEN":
+            monkeypatch.delenv(name)
+
+
 @pytest.fixture(scope="session")
 def tiny_text() -> str:
     return make_text()
 
 
-@pytest.fixture(scope="session")
-def tiny_model(tmp_path_factory: pytest.TempPathFactory, tiny_text: str):
-    """A 2x32 model trained for a few epochs on the tiny grammar (about 5 s)."""
-    from model_store import NetworkConfig, TrainConfig
-    from model_store.train import train
+@dataclass(frozen=True)
+class TinyModel:
+    """A tiny model and its training history (as the card keeps it)."""
 
-    result = train(
-        tiny_text,
-        "tiny",
-        network=NetworkConfig(vocab_size=0, embedding_dim=16, units=32, layers=2, dropout=0.0),
-        config=TrainConfig(seq_len=32, batch_size=8, epochs=8, learning_rate=1e-2, seed=7),
-    )
-    return result
+    artifact: ModelArtifact
+    history: list[dict[str, float]]
+
+
+@pytest.fixture(scope="session")
+def tiny_model() -> TinyModel:
+    """The checked-in 2x32 model (``tests/data/tiny_model``, written by
+    ``python -m tests.make_tiny_model``): loading it needs numpy only, never Keras."""
+    artifact = load_artifact(TINY_MODEL, "tiny")
+    return TinyModel(artifact, artifact.card.get("history", []))
+
+
+@pytest.fixture(scope="session")
+def trained_model() -> TinyModel:
+    """The same tiny model trained afresh, for the tests of training itself (about 5 s)."""
+    from .make_tiny_model import train_tiny
+
+    result = train_tiny()
+    return TinyModel(result.artifact, result.history)
 
 
 @pytest.fixture()

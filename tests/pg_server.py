@@ -2,9 +2,10 @@
 
 ``python -m tests.pg_server -- COMMAND...`` (what ``make test`` runs) starts one, runs COMMAND
 with ``LSTM_BOT_TEST_PG_URL`` set, and stops and deletes it afterwards, also when COMMAND
-fails or is interrupted. The server is Debian's ``postgresql`` package (installed with apt-get
-when missing and running as root), initialised in a temporary directory by an unprivileged
-user (``postgres`` when running as root), on a free local port, with a random password.
+fails or is interrupted. The server is an installed PostgreSQL (Debian's ``postgresql``
+package; ``.ci/run`` installs it when missing, the tests never do), initialised in a temporary
+directory by an unprivileged user (``postgres`` when running as root), on a free local port,
+with a random password.
 
 Running pytest directly, the session fixture in ``tests/conftest.py`` does the same.
 """
@@ -36,18 +37,17 @@ def find_bindir() -> Path | None:
     return Path(found).resolve().parent if found else None
 
 
+NOT_INSTALLED = (
+    "PostgreSQL is not installed (no pg_ctl in /usr/lib/postgresql/*/bin or on PATH): "
+    "apt-get install postgresql (as root; .ci/run does it)"
+)
+
+
 def ensure_installed() -> Path:
-    bindir = find_bindir()
-    if bindir is not None:
-        return bindir
-    if os.geteuid() != 0:
-        raise RuntimeError("PostgreSQL is not installed: apt-get install postgresql (as root)")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    subprocess.run(["apt-get", "update", "-q"], check=True, env=env)
-    subprocess.run(["apt-get", "install", "-y", "-q", "postgresql"], check=True, env=env)
+    """Where PostgreSQL's programs are; a clear error when it is not installed."""
     bindir = find_bindir()
     if bindir is None:
-        raise RuntimeError("apt-get installed postgresql, but pg_ctl is nowhere to be found")
+        raise RuntimeError(NOT_INSTALLED)
     return bindir
 
 
@@ -72,6 +72,7 @@ class PgServer:
         self.url = ""
         self._as: list[str] = []
         self._bindir: Path | None = None
+        self._port = 0
 
     def _run(self, *args: str, **kw) -> subprocess.CompletedProcess:
         assert self._bindir is not None
@@ -100,16 +101,26 @@ class PgServer:
             "-E",
             "UTF8",
         )
-        port = free_port()
-        options = (
-            f"-p {port} -k {self.root} -c listen_addresses=127.0.0.1 -c max_connections=300"
-            " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-        )
-        self._run(
-            "pg_ctl", "-D", str(data), "-o", options, "-l", str(self.root / "log"), "-w", "start"
-        )
-        self.url = f"postgresql://postgres:{password}@127.0.0.1:{port}/postgres"
+        self._port = free_port()
+        self.resume()
+        self.url = f"postgresql://postgres:{password}@127.0.0.1:{self._port}/postgres"
         return self.url
+
+    def resume(self) -> None:
+        """Start the server (again, on the same port and data: a restart's second half)."""
+        assert self.root is not None
+        options = (
+            f"-p {self._port} -k {self.root} -c listen_addresses=127.0.0.1"
+            " -c max_connections=300 -c fsync=off -c synchronous_commit=off"
+            " -c full_page_writes=off"
+        )
+        data = str(self.root / "data")
+        self._run("pg_ctl", "-D", data, "-o", options, "-l", str(self.root / "log"), "-w", "start")
+
+    def halt(self) -> None:
+        """Stop the server, keeping its data (``resume`` starts it again): an outage."""
+        assert self.root is not None
+        self._run("pg_ctl", "-D", str(self.root / "data"), "-m", "fast", "-w", "stop")
 
     def stop(self) -> None:
         if self.root is None:

@@ -25,7 +25,9 @@ TRAIN_TINY = [
 
 
 def run(args, cwd: Path, **kw):
-    env = {**os.environ, "LSTM_BOT_DATA_DIR": str(cwd / "data")}
+    # Also for the module's fixture, set up before conftest's clearing of LSTM_BOT_*.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LSTM_BOT_")}
+    env["LSTM_BOT_DATA_DIR"] = str(cwd / "data")
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],
         cwd=cwd,
@@ -35,6 +37,14 @@ def run(args, cwd: Path, **kw):
         timeout=300,
         **kw,
     )
+
+
+def test_no_setting_of_the_caller_reaches_the_commands():
+    """tests/conftest.py clears the caller's LSTM_BOT_* (a real data directory, a queue URL)."""
+    from .pg_server import ENV
+
+    assert [k for k in os.environ if k.startswith("LSTM_BOT_") and k != ENV] == []
+    assert "DISCORD_TOKEN" not in os.environ
 
 
 @pytest.fixture(scope="module")

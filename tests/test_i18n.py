@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import ast
 import re
-import string
 from pathlib import Path
 
 import discord
-import pytest
 from discord import app_commands
 
-from bot.i18n import CATALOGUES, COMMAND_TEXTS, ENGLISH, Message, Num, language, t
+from bot.i18n import PO_FILES, SOURCE, TEMPLATE, Message, Num, check, language, po, t
 from bot.i18n.translator import CatalogueTranslator
 from jobs import reasons
 from jobs.records import FINISHED, QUEUED, RUNNING
@@ -25,7 +23,7 @@ SOURCES = sorted(
     p
     for folder in ("bot", "cogs")
     for p in (ROOT / folder).rglob("*.py")
-    if str(p.relative_to(ROOT)) not in TERMINAL and "i18n" not in p.parts
+    if str(p.relative_to(ROOT)) not in TERMINAL and "i18n" not in p.relative_to(ROOT).parts
 )
 _KEY_USE = re.compile(
     r"""(?:\bt\(\s*[\w.]+\s*,\s*|UserFacingError\(\s*|Message\(\s*)(f?)["']([a-z_{][\w.{}]*)["']"""
@@ -40,31 +38,37 @@ FAMILIES = {
 }
 
 
-def placeholders(template: str) -> set[str]:
-    return {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
+def test_the_catalogues_have_no_problems() -> None:
+    """Every message is translated, not fuzzy, with the English placeholders and the
+    language's number of plural forms; the failure reasons match jobs/reasons.py."""
+    assert check.problems() == []
 
 
-@pytest.mark.parametrize("lang", [lang for lang in CATALOGUES if lang != ENGLISH])
-def test_every_message_is_translated_with_the_same_placeholders(lang: str) -> None:
-    english, other = CATALOGUES[ENGLISH], CATALOGUES[lang]
-    assert sorted(set(english) - set(other)) == [], f"missing in {lang}"
-    assert sorted(set(other) - set(english)) == [], f"unknown keys in {lang}"
-    for key, text in english.items():
-        assert other[key].strip() or not text.strip(), f"{lang} {key} is empty"
-        assert placeholders(other[key]) == placeholders(text), f"{lang} {key}"
+def test_the_check_finds_each_kind_of_problem(tmp_path: Path) -> None:
+    template = [e for e in po.read(TEMPLATE) if e.msgid]
+    broken = PO_FILES["tr"].read_text(encoding="utf-8")
+    broken = broken.replace('msgstr "Bu komutu burada kullanamazsınız."', 'msgstr ""')
+    broken = broken.replace(
+        '#, python-brace-format\nmsgctxt "error.no_dm"', '#, fuzzy\nmsgctxt "error.no_dm"'
+    )
+    broken = broken.replace("{seconds} sn", "{saniye} sn")
+    broken = broken.replace('msgstr[1] "{count} karakter"', "", 1)
+    path = tmp_path / "tr.po"
+    path.write_text(broken, encoding="utf-8")
+    found = "\n".join(check.translation_problems(path, template))
+    assert "error.check_failed" in found and "not translated" in found
+    assert "error.no_dm" in found and "fuzzy" in found
+    assert "error.cooldown" in found and "placeholders" in found
+    assert "1 plural forms, the language has 2" in found
 
 
-def test_every_failure_reason_has_a_message_in_every_language() -> None:
-    """The bot shows a job's failure or retry reason (jobs/reasons.py) in the reader's
-    language, with the parameters the worker sends."""
-    for lang, catalogue in CATALOGUES.items():
-        for code, english in reasons.ENGLISH.items():
-            key = f"reason.{code}"
-            assert key in catalogue, f"{lang} lacks {key}"
-            assert placeholders(catalogue[key]) == placeholders(english), f"{lang} {key}"
-    assert {k for k in CATALOGUES[ENGLISH] if k.startswith("reason.")} == {
-        f"reason.{code}" for code in reasons.ENGLISH
-    }
+def test_plurals_follow_the_language() -> None:
+    assert t("en", "generate.chars", count=1) == "1 character"
+    assert t("en", "generate.chars", count=2) == "2 characters"
+    assert t("pt-BR", "generate.chars", count=1) == "1 caractere"
+    assert t("pt-BR", "generate.chars", count=0) == "0 caractere"  # pt-BR: 0 is singular
+    assert t("pt-BR", "card.training", count=1, minutes=Num(2.5, ",.1f")) == "1 época, 2,5 min"
+    assert t("en", "card.training", count=3, minutes=Num(2.5, ",.1f")) == "3 epochs, 2.5 min"
 
 
 def keys_used_in_code() -> set[str]:
@@ -84,11 +88,26 @@ def keys_used_in_code() -> set[str]:
 def test_every_key_the_code_uses_exists() -> None:
     used = keys_used_in_code()
     assert len(used) > 100  # the scan finds the calls
-    assert sorted(used - set(CATALOGUES[ENGLISH])) == []
+    assert sorted(used - set(SOURCE)) == []
+
+
+def test_plural_messages_are_given_their_number() -> None:
+    """A message with plural forms needs ``count=`` wherever the code uses it."""
+    plural = {key for key, entry in SOURCE.items() if entry.msgid_plural is not None}
+    missing = []
+    for path in SOURCES:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Call) and getattr(node.func, "id", "") == "t"):
+                continue
+            key = node.args[1] if len(node.args) > 1 else None
+            if isinstance(key, ast.Constant) and key.value in plural:
+                if "count" not in {k.arg for k in node.keywords}:
+                    missing.append(f"{path.relative_to(ROOT)}:{node.lineno}: {key.value}")
+    assert len(plural) >= 5 and missing == []
 
 
 def test_no_message_is_left_unused() -> None:
-    unused = set(CATALOGUES[ENGLISH]) - keys_used_in_code()
+    unused = set(SOURCE) - keys_used_in_code()
     assert sorted(unused) == []
 
 
@@ -139,8 +158,8 @@ def test_no_reply_text_bypasses_the_catalogues() -> None:
 
 
 def test_numbers_follow_the_language() -> None:
-    assert t("en-US", "result.chars", chars=Num(12345)) == "12,345 characters"
-    assert t("tr", "result.chars", chars=Num(12345)) == "12.345 karakter"
+    assert t("en-US", "result.chars", count=Num(12345)) == "12,345 characters"
+    assert t("tr", "result.chars", count=Num(12345)) == "12.345 karakter"
     assert t("pt-BR", "loss.nats", loss=Num(1.5, ".3f")) == "1,500 nats/caractere"
     assert t(discord.Locale.british_english, "loss.unknown") == "unknown"
     assert t(discord.Locale.japanese, "loss.unknown") == "unknown"  # English otherwise
@@ -177,8 +196,7 @@ async def test_the_translator_leaves_names_english() -> None:
 
 
 def test_command_texts_fit_discords_limits() -> None:
-    for lang, texts in COMMAND_TEXTS.items():
-        for english, translated in texts.items():
-            limit = 100
-            assert 1 <= len(translated) <= limit, f"{lang}: {english!r}"
-        assert set(texts) == set(COMMAND_TEXTS["tr"]), f"{lang} translates other commands"
+    for path in PO_FILES.values():
+        for entry in po.read(path):
+            if entry.context == "command":
+                assert 1 <= len(entry.msgstr[0]) <= 100, f"{path.name}: {entry.msgid!r}"

@@ -1,4 +1,6 @@
-"""The arrows point one way: cogs -> bot -> jobs, model_store; worker -> jobs, model_store."""
+"""The arrows point one way: cogs -> bot -> jobs, model_store; worker -> jobs, model_store;
+fake_discord (a fake of Discord for tests and the console) stands apart and imports none of
+them. Every top-level package has a rule."""
 
 from __future__ import annotations
 
@@ -10,7 +12,10 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 # package -> top-level packages it must never import (``lazy``: not at module level only)
+PROJECT = {"bot", "cogs", "jobs", "model_store", "worker", "fake_discord"}
 FORBIDDEN = {
+    "bot": {"cogs"},  # the bot loads the cogs as extensions by name, never imports them
+    "fake_discord": PROJECT - {"fake_discord"},
     "worker": {"bot", "cogs", "discord", "fake_discord"},
     "cogs": {"worker", "fake_discord"},
     "jobs": {"bot", "cogs", "worker", "discord", "fake_discord", "model_store"},
@@ -43,3 +48,17 @@ def test_bot_never_imports_the_worker_at_module_level(package: str) -> None:
     for path in (ROOT / package).rglob("*.py"):
         bad = imports(path, module_level_only=True) & LAZY_ONLY[package]
         assert not bad, f"{path.relative_to(ROOT)} imports {sorted(bad)} at module level"
+
+
+def test_every_package_has_a_rule() -> None:
+    packages = {p.parent.name for p in ROOT.glob("*/__init__.py")} - {"tests", "benchmarks"}
+    assert packages == PROJECT
+    assert set(FORBIDDEN) == PROJECT
+
+
+def test_a_forbidden_import_is_found(tmp_path: Path) -> None:
+    """The rules can fail: imports are found at module level and inside functions."""
+    path = tmp_path / "m.py"
+    path.write_text("import os\nfrom bot.client import LSTMBot\ndef f():\n    import cogs.jobs\n")
+    assert imports(path, module_level_only=False) == {"os", "bot", "cogs"}
+    assert imports(path, module_level_only=True) == {"os", "bot"}

@@ -12,6 +12,7 @@ def _softmax(z):
     return e / e.sum(axis=-1, keepdims=True)
 
 
+@pytest.mark.slow  # imports Keras
 def test_numpy_step_matches_keras(tiny_model):
     """The numpy generator's next-character distribution equals the Keras model's."""
     from model_store.network import build_model, set_weights

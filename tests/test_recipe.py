@@ -71,6 +71,7 @@ def test_explicit_options_override_the_recipe() -> None:
 GREEK = str.maketrans("abcdefghiklmnoprstuvwy", "αβψδεφγηιχλμνοπρστυωςθ")
 
 
+@pytest.mark.slow  # trains
 def test_a_small_upload_of_an_unseen_language_learns_through_the_command_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

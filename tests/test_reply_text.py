@@ -14,8 +14,10 @@ from bot.reply_text import (
     ReplyState,
     Unreadable,
     fits_whole,
+    is_writing,
     parse_whole,
     read_reply,
+    text_so_far,
     word_start,
 )
 from bot.writer import _grows_within_limits
@@ -38,6 +40,18 @@ def test_a_whole_reply_reads_back_exactly(seed, text, link, footer):
         return
     assert len(content) <= MESSAGE_LIMIT
     assert parse_whole(content, len(seed)) == (seed, text)
+    assert parse_whole(content) == (seed, text)  # without its buttons too
+
+
+@settings(max_examples=300, deadline=None)
+@given(seed=seeds, text=texts, link=links, footer=footers)
+def test_a_whole_reply_reads_back_without_its_buttons(seed, text, link, footer):
+    """Where the seed ends is found without the custom id's seed length (a reply that lost
+    its buttons), even when the seed ends with a link."""
+    seed = seed + link
+    content = fits_whole(seed, text, footer)
+    if content is not None:
+        assert parse_whole(content) == (seed, text)
 
 
 def test_a_link_with_a_backslash_is_not_taken_for_whole():
@@ -78,6 +92,35 @@ async def test_a_preview_is_read_from_its_attachment():
     assert (reply.seed, reply.text, reply.whole) == (seed, "abc", True)
     with pytest.raises(Unreadable):
         await read_reply(Message("hello"), state)
+
+
+@pytest.mark.parametrize("seed", ["The", "*_" * 300 + "The end"])  # the second one is cut
+async def test_a_preview_without_buttons_is_read_from_its_attachment(seed):
+    """Without the buttons' seed length, where the seed ends is found in the preview (all of
+    the seed in bold, or its end after "…") and checked against the attached text."""
+    text = "x" * 3000
+    content, _ = generated_message(seed, text, "footer · full text attached")
+    reply = await read_reply(Message(content, [Attachment(ATTACHMENT, (seed + text).encode())]))
+    assert (reply.seed, reply.text) == (seed, text)
+
+
+@pytest.mark.parametrize("seed, text", [("The", "cat sat"), ("*_" * 300 + "The end", "x" * 3000)])
+def test_the_text_so_far_of_a_reply_left_mid_write(seed, text):
+    """What a reply left mid-write shows: all of it, or (a preview) the end of the seed and
+    the start of the text, without the "…" marks."""
+    content, whole = generated_message(seed, text, "m · temperature 0.5 · writing…", cursor=True)
+    shown_seed, shown_text = text_so_far(content, ReplyState(1, "m", 0.5, 9, 1.0, len(seed)))
+    if whole:
+        assert (shown_seed, shown_text) == (seed, text)
+    else:
+        assert seed.endswith(shown_seed) and text.startswith(shown_text) and shown_text
+    assert text_so_far(generated_message(seed, text, "m · 3 characters")[0], None) is None
+
+
+def test_a_reply_being_written_is_told_apart():
+    writing, _ = generated_message("The", "cat", "m · temperature 0.5 · yazıyor…", cursor=True)
+    done, _ = generated_message("The", "cat ▌", "m · temperature 0.5 · 4 characters")
+    assert is_writing(writing) and not is_writing(done) and not is_writing("hello ▌\n-# x")
 
 
 @settings(max_examples=300, deadline=None)

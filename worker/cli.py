@@ -9,18 +9,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import dataclasses
 import logging
 import sys
+import time
 from pathlib import Path
 
-from jobs.config import SettingsError, mask_logs
+from jobs.config import SettingsError
 from jobs.engine import open_queue
 from jobs.errors import JobQueueError
+from jobs.masking import mask_logs
 from model_store.backend import configure, require_training
 from model_store.errors import ModelStoreError
 
 from .settings import WorkerSettings, load_worker_settings
+
+DATABASE_WAIT_SECONDS = 30.0  # for the bot's SQLite file, without a queue URL
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -55,18 +58,20 @@ def run(args: argparse.Namespace, settings: WorkerSettings) -> int:
             level=settings.log_level.upper(),
             format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         )
-    mask_logs(settings.queue_url)
+    mask_logs(settings.queue_conninfo)
     if settings.log_level.upper() != "DEBUG":  # a line per job start/end, periodic checks too
         logging.getLogger("procrastinate").setLevel(logging.WARNING)
     if args.poll is not None:
-        settings = dataclasses.replace(settings, poll_seconds=args.poll)
+        settings = settings.replace(poll_seconds=args.poll)
     require_training()
     return asyncio.run(_serve(args, settings))
 
 
 async def _serve(args: argparse.Namespace, settings: WorkerSettings) -> int:
+    if not settings.queue_url:
+        await _wait_for_bot_database(settings.database_path)
     queue = await open_queue(
-        queue_url=settings.queue_url,
+        queue_url=settings.queue_conninfo,
         database_path=settings.database_path,
         lease_seconds=settings.lease_seconds,
     )
@@ -77,6 +82,22 @@ async def _serve(args: argparse.Namespace, settings: WorkerSettings) -> int:
         return await serve(args, settings, queue)
     finally:
         await queue.close()
+
+
+async def _wait_for_bot_database(path: Path) -> None:
+    """The embedded queue is the bot's SQLite file: wait a little for the bot to make it (both
+    started at once), never make an empty queue of the worker's own."""
+    deadline = time.monotonic() + DATABASE_WAIT_SECONDS
+    if not path.exists():
+        logging.getLogger(__name__).info("waiting for the bot's database %s", path)
+    while not path.exists():
+        if time.monotonic() > deadline:
+            raise SettingsError(
+                f"no job queue: LSTM_BOT_QUEUE_URL is not set and the bot's database {path} does "
+                f"not exist (set LSTM_BOT_QUEUE_URL, or LSTM_BOT_DATA_DIR / LSTM_BOT_DATABASE to "
+                "where the bot keeps it, and start the bot)"
+            )
+        await asyncio.sleep(0.2)
 
 
 def main(argv: list[str] | None = None) -> int:

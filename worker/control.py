@@ -4,6 +4,10 @@ Training calls the :class:`JobControl` callbacks from its thread; they only reco
 (and, after each epoch, a copy of the checkpoint training just wrote). The event loop drains
 them (throttling progress) and writes them to the queue, the checkpoint first, and sets the
 flags that training polls: ``should_stop`` every step, ``should_pause`` after each epoch.
+
+A checkpoint is uploaded when it pays: once ``checkpoint_seconds`` of training have passed
+since the last one stored (or the attempt's start), and when the job is handed back; a job
+shorter than that writes none (what a takeover would lose is less than the writing costs).
 """
 
 from __future__ import annotations
@@ -25,8 +29,14 @@ class JobControl(TrainingCallback):
         progress_seconds: float,
         started_extra: dict[str, Any],
         snapshot: Callable[[], tuple[int, dict[str, bytes]] | None] = lambda: None,
+        *,
+        checkpoint_seconds: float = 0.0,
+        clock: Callable[[], float] = time.monotonic,
     ):
         self.progress_seconds = progress_seconds
+        self.checkpoint_seconds = checkpoint_seconds
+        self.clock = clock
+        self._stored_at = clock()  # the attempt's start: nothing to lose before it
         self.started_extra = started_extra
         self.snapshot = snapshot  # (epoch, files) of the checkpoint on disk, after each epoch
         self.cancel_requested = False  # the user cancelled: stop now
@@ -108,11 +118,30 @@ class JobControl(TrainingCallback):
 
     # ---- called from the event loop ------------------------------------------------------
 
-    def take_checkpoint(self) -> tuple[int, dict[str, bytes]] | None:
-        """The latest epoch's checkpoint not uploaded yet (older ones are superseded)."""
+    def take_checkpoint(self, *, final: bool = False) -> tuple[int, dict[str, bytes]] | None:
+        """The latest epoch's checkpoint not uploaded yet (older ones are superseded), once
+        it is due (``checkpoint_seconds`` after the last one stored), or at once if
+        ``final`` (the job is handed back)."""
         with self._lock:
+            due = final or self.clock() - self._stored_at >= self.checkpoint_seconds
+            if not due:
+                return None
             checkpoint, self._checkpoint = self._checkpoint, None
         return checkpoint
+
+    def checkpoint_stored(self) -> None:
+        self._stored_at = self.clock()
+
+    def put_back_checkpoint(self, checkpoint: tuple[int, dict[str, bytes]]) -> None:
+        """A checkpoint that could not be written, unless a newer one came meanwhile."""
+        with self._lock:
+            if self._checkpoint is None:
+                self._checkpoint = checkpoint
+
+    def put_back(self, events: list[tuple[str, dict[str, Any]]]) -> None:
+        """Events that could not be written: first in line again, in their order."""
+        with self._lock:
+            self._events = events + self._events
 
     def drain(self, *, force: bool = False) -> list[tuple[str, dict[str, Any]]]:
         """Events to write now: every recorded one, then the latest progress if due."""

@@ -12,12 +12,14 @@ import json
 import logging
 import shutil
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from jobs.blobs import BlobError, expect_names
+from jobs.errors import DownloadStopped
 from jobs.queue import JobQueue
 from jobs.reasons import Reason, bad_text
 from jobs.records import BASE, CHECKPOINT, CORPUS, CORPUS_FILE, Job
@@ -33,7 +35,12 @@ from model_store import (
 from model_store.artifact import CARD_FILE, CHARSET_FILE, WEIGHTS_FILE
 from model_store.corpus import decode_corpus
 from model_store.store import BUILTIN_DIR
-from model_store.train import CHECKPOINT_BEST, CHECKPOINT_MODEL, CHECKPOINT_STATE
+from model_store.train import (
+    CHECKPOINT_BEST,
+    CHECKPOINT_MODEL,
+    CHECKPOINT_STATE,
+    TrainingCancelled,
+)
 
 from .training import JobFailure
 
@@ -50,38 +57,52 @@ class Inputs:
     checkpoint_dir: Path  # holds the last stored checkpoint, or nothing (start from epoch 1)
 
 
-async def fetch_inputs(queue: JobQueue, job: Job, workdir: Path) -> Inputs:
+async def fetch_inputs(
+    queue: JobQueue, job: Job, workdir: Path, stop: Callable[[], bool] = lambda: False
+) -> Inputs:
+    """The job's inputs, downloaded piece by piece into ``workdir``; ``stop()`` (e.g. the job
+    was cancelled) is asked between pieces and raises :class:`TrainingCancelled`."""
     try:
         check_name(job.model_name)
         if job.base_model is not None:
             check_name(job.base_model)
     except InvalidNameError:
         raise JobFailure(Reason("invalid_name")) from None
-    text = await _corpus(queue, job)
-    base = await _base(queue, job, workdir / "base")
-    checkpoint_dir = workdir / "checkpoint"
-    shutil.rmtree(checkpoint_dir, ignore_errors=True)
-    if job.checkpoint_epoch > 0:
-        await _restore_checkpoint(queue, job, checkpoint_dir)
+    try:
+        text = await _corpus(queue, job, workdir / "upload", stop)
+        base = await _base(queue, job, workdir / "base", stop)
+        checkpoint_dir = workdir / "checkpoint"
+        shutil.rmtree(checkpoint_dir, ignore_errors=True)
+        if job.checkpoint_epoch > 0:
+            await _restore_checkpoint(queue, job, checkpoint_dir, stop)
+    except DownloadStopped:
+        raise TrainingCancelled(f"job {job.id} stopped while fetching its inputs") from None
+    if stop():
+        raise TrainingCancelled(f"job {job.id} stopped after fetching its inputs")
     return Inputs(text, base, checkpoint_dir)
 
 
-async def _corpus(queue: JobQueue, job: Job) -> str:
+async def _corpus(queue: JobQueue, job: Job, directory: Path, stop: Callable[[], bool]) -> str:
     """The upload, decoded. Its length is the bot's to judge (LSTM_BOT_MIN_CORPUS_CHARS, checked
     before the job was queued); training refuses a text too short to split and train on."""
+    shutil.rmtree(directory, ignore_errors=True)
     try:
-        data = (await queue.files(job.id, CORPUS)).get(CORPUS_FILE)
+        path = (await queue.download(job.id, CORPUS, directory, stop=stop)).get(CORPUS_FILE)
     except BlobError:
         raise JobFailure(Reason("upload_damaged")) from None
-    if data is None:
+    if path is None:
         raise JobFailure(Reason("upload_gone"))
+    data = path.read_bytes()
+    shutil.rmtree(directory, ignore_errors=True)
     try:
         return decode_corpus(data, what="the uploaded text", min_chars=2)
     except CorpusError as exc:
         raise JobFailure(bad_text(exc)) from None
 
 
-async def _base(queue: JobQueue, job: Job, directory: Path) -> ModelArtifact | None:
+async def _base(
+    queue: JobQueue, job: Job, directory: Path, stop: Callable[[], bool]
+) -> ModelArtifact | None:
     name = job.base_model
     if name is None:
         return None
@@ -93,15 +114,12 @@ async def _base(queue: JobQueue, job: Job, directory: Path) -> ModelArtifact | N
         if artifact.card.get("checksums", {}).get(WEIGHTS_FILE) != job.base_checksum:
             raise JobFailure(Reason("base_outdated", {"name": name}))
         return artifact
+    shutil.rmtree(directory, ignore_errors=True)
     try:
-        files = await queue.files(job.id, BASE)
+        files = await queue.download(job.id, BASE, directory, stop=stop)
         expect_names("base model", files, MODEL_FILES, MODEL_FILES)
     except BlobError:
         raise JobFailure(Reason("base_damaged", {"name": name})) from None
-    shutil.rmtree(directory, ignore_errors=True)
-    directory.mkdir(parents=True)
-    for fname, data in files.items():
-        (directory / fname).write_bytes(data)
     return _load(directory, name)
 
 
@@ -113,14 +131,13 @@ def _load(directory: Path, name: str) -> ModelArtifact:
         raise JobFailure(Reason("base_unloadable", {"name": name})) from None
 
 
-async def _restore_checkpoint(queue: JobQueue, job: Job, directory: Path) -> None:
+async def _restore_checkpoint(
+    queue: JobQueue, job: Job, directory: Path, stop: Callable[[], bool]
+) -> None:
     """Write the stored checkpoint into ``directory`` if it is complete and sound."""
     try:
-        files = await queue.files(job.id, CHECKPOINT)
+        files = await queue.download(job.id, CHECKPOINT, directory, stop=stop)
         expect_names("checkpoint", files, CHECKPOINT_FILES, CHECKPOINT_FILES)
-        directory.mkdir(parents=True)
-        for fname, data in files.items():
-            (directory / fname).write_bytes(data)
         check_checkpoint(directory)
     except (BlobError, ValueError, OSError, zipfile.BadZipFile) as exc:
         log.warning("job %d: the stored checkpoint is unusable (%s); starting over", job.id, exc)

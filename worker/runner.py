@@ -14,14 +14,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import random
 import signal
 import socket
 import time
 from argparse import Namespace
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TypeVar
 
-from jobs.config import mask_url
-from jobs.errors import CancelRequested, LeaseLost
+from jobs.errors import CancelRequested, LeaseLost, QueueUnavailable
 from jobs.queue import JobQueue
 from jobs.records import EPOCH, Job, Lease
 from model_store import Generator, ModelArtifact, SampleOptions
@@ -41,6 +43,8 @@ log = logging.getLogger(__name__)
 
 TICK_SECONDS = 0.25
 PLOT_FILE = "loss.png"
+MAX_RETRY_SECONDS = 15.0  # the longest wait between tries of a write the database refused
+T = TypeVar("T")
 
 
 class Worker:
@@ -76,7 +80,7 @@ class Worker:
             ctl.abort = True
 
     async def serve(self, *, once: bool = False, max_idle: float | None = None) -> int:
-        await janitor.sweep(self.queue, self.settings.scratch_path)
+        janitor.sweep(self.settings.scratch_path)
         await self.queue.serve(
             self.process,
             worker_id=self.worker_id,
@@ -88,7 +92,7 @@ class Worker:
         return 0
 
     async def process(self, lease: Lease) -> None:
-        job = await self.queue.get(lease.job_id)
+        job = await self._written(None, lambda: self.queue.get(lease.job_id))
         assert job is not None
         log.info(
             "job %d: '%s' for guild %d, attempt %d/%d on %s",
@@ -99,7 +103,8 @@ class Worker:
             job.max_attempts,
             self.device,
         )
-        workdir = janitor.job_dir(self.settings.scratch_path, job.id)
+        folder = janitor.JobFolder(self.settings.scratch_path, job.id)
+        workdir = folder.path
         ctl = JobControl(
             self.progress_seconds,
             {
@@ -110,6 +115,7 @@ class Worker:
                 "base_model": job.base_model,
             },
             snapshot=lambda: read_checkpoint(workdir / "checkpoint"),
+            checkpoint_seconds=self.settings.checkpoint_seconds,
         )
         if self.stopping.is_set():
             ctl.pause = True
@@ -128,7 +134,7 @@ class Worker:
             done.set()
             await asyncio.gather(keepalive, return_exceptions=True)
             self.current = None
-            janitor.remove_job_dir(self.settings.scratch_path, job.id)
+            folder.release()
 
     async def _run(
         self,
@@ -141,19 +147,20 @@ class Worker:
     ) -> None:
         try:
             plan = parse_params(job.params)
-            inputs = await fetch_inputs(self.queue, job, workdir)
+            inputs = await fetch_inputs(self.queue, job, workdir, ctl.should_stop)
             result = await asyncio.to_thread(
                 train_job, job, plan, inputs.text, inputs.base, ctl, inputs.checkpoint_dir
             )
         except (TrainingCancelled, TrainingPaused):
-            await self._stop_keepalive(keepalive, done, lease, ctl)
+            handed_back = not ctl.cancel_requested  # released: store the latest checkpoint
+            await self._stop_keepalive(keepalive, done, lease, ctl, handed_back=handed_back)
             if ctl.lease_lost:
                 log.warning("job %d: lease lost; stopped without writing", job.id)
             elif ctl.cancel_requested:
-                await self.queue.finish_cancelled(lease)
+                await self._written(ctl, lambda: self.queue.finish_cancelled(lease))
                 log.info("job %d: cancelled", job.id)
             else:
-                await self.queue.release(lease)
+                await self._written(ctl, lambda: self.queue.release(lease))
                 log.info("job %d: released; it resumes after its last checkpoint", job.id)
             return
         except Exception as exc:
@@ -190,25 +197,43 @@ class Worker:
         }
         await self._stop_keepalive(keepalive, done, lease, ctl)
         try:
-            await self.queue.complete(lease, files, payload)
+            await self._written(ctl, lambda: self.queue.complete(lease, files, payload))
         except CancelRequested:
-            await self.queue.finish_cancelled(lease)
+            await self._written(ctl, lambda: self.queue.finish_cancelled(lease))
             log.info("job %d: cancelled before its result was stored", job.id)
             return
         log.info("job %d: result stored for the bot to import", job.id)
 
     async def _fail(self, lease: Lease, job: Job, failure: JobFailure) -> None:
         try:
-            await self.queue.fail(lease, failure.reason, retryable=failure.retryable)
+            await self._written(
+                self.current,
+                lambda: self.queue.fail(lease, failure.reason, retryable=failure.retryable),
+            )
         except LeaseLost:
             raise
         except Exception:  # noqa: BLE001 - the queue is unreachable: the job is taken over later
             log.exception("job %d: could not record the failure", job.id)
 
+    async def _written(self, ctl: JobControl | None, write: Callable[[], Awaitable[T]]) -> T:
+        """Do ``write``, again and again with a jittered backoff while the queue's database
+        can't be reached (a restart, a failover), unless told to stop at once."""
+        delay = 0.5
+        while True:
+            try:
+                return await write()
+            except QueueUnavailable as exc:
+                if ctl is not None and ctl.abort:
+                    raise
+                log.warning("%s; trying again", exc)
+                await asyncio.sleep(random.uniform(delay / 2, delay))
+                delay = min(MAX_RETRY_SECONDS, delay * 2)
+
     # ---- the lease, checkpoints and events, while training runs --------------------------
 
     async def _keepalive(self, lease: Lease, ctl: JobControl, done: asyncio.Event) -> None:
         next_beat = time.monotonic() + self.heartbeat_seconds
+        unreachable = False
         while not done.is_set():
             try:
                 await asyncio.wait_for(done.wait(), TICK_SECONDS)
@@ -230,26 +255,55 @@ class Worker:
                 log.warning("job %d: this worker lost its lease", lease.job_id)
                 ctl.lease_lost = True
                 return
+            except QueueUnavailable as exc:  # training goes on; written when it is back
+                if not unreachable:
+                    log.warning("job %d: %s; training goes on", lease.job_id, exc)
+                unreachable = True
+                continue
             except Exception:  # noqa: BLE001 - e.g. the database busy; try again next tick
                 log.exception("job %d: heartbeat failed", lease.job_id)
+            if unreachable:
+                log.info("job %d: the job queue's database is back", lease.job_id)
+                unreachable = False
 
     async def _stop_keepalive(
-        self, keepalive: asyncio.Task, done: asyncio.Event, lease: Lease, ctl: JobControl
+        self,
+        keepalive: asyncio.Task,
+        done: asyncio.Event,
+        lease: Lease,
+        ctl: JobControl,
+        *,
+        handed_back: bool = False,
     ) -> None:
-        """Stop heartbeating and write what is left, so the final event comes last."""
+        """Stop heartbeating and write what is left, so the final event comes last (and the
+        latest checkpoint when the job is ``handed_back`` for another worker to resume)."""
         done.set()
         await asyncio.gather(keepalive, return_exceptions=True)
         if not ctl.lease_lost:
-            await self._flush(lease, ctl, force=True)
+            await self._written(
+                ctl, lambda: self._flush(lease, ctl, force=True, final_checkpoint=handed_back)
+            )
 
-    async def _flush(self, lease: Lease, ctl: JobControl, *, force: bool = False) -> None:
-        checkpoint = ctl.take_checkpoint()
+    async def _flush(
+        self, lease: Lease, ctl: JobControl, *, force: bool = False, final_checkpoint: bool = False
+    ) -> None:
+        checkpoint = ctl.take_checkpoint(final=final_checkpoint)
         if checkpoint is not None:
             epoch, files = checkpoint
-            await self.queue.save_checkpoint(lease, epoch, files)
+            try:
+                await self.queue.save_checkpoint(lease, epoch, files)
+            except QueueUnavailable:
+                ctl.put_back_checkpoint(checkpoint)
+                raise
+            ctl.checkpoint_stored()
             log.debug("job %d: checkpoint of epoch %d stored", lease.job_id, epoch)
-        for kind, payload in ctl.drain(force=force):
-            await self.queue.add_event(lease, kind, payload)
+        events = ctl.drain(force=force)
+        for n, (kind, payload) in enumerate(events):
+            try:
+                await self.queue.add_event(lease, kind, payload)
+            except QueueUnavailable:
+                ctl.put_back(events[n:])
+                raise
             if kind == EPOCH:
                 log.info(
                     "job %d: epoch %d/%d, loss %.3f, held-out %.3f nats/char, %.0f s",
@@ -295,8 +349,9 @@ async def serve(args: Namespace, settings: WorkerSettings, queue: JobQueue) -> i
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, pending_signals.append, sig)
     device = await asyncio.to_thread(describe_device)
-    where = mask_url(settings.queue_url) if settings.queue_url else settings.database_path
-    log.info("worker %s starting: training on %s; queue %s", worker_id, device, where)
+    log.info(
+        "worker %s starting: training on %s; queue %s", worker_id, device, settings.queue_shown
+    )
     worker = Worker(
         queue,
         settings,

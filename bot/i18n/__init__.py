@@ -1,33 +1,55 @@
 """The bot's languages: what a user reads follows their Discord language
 (``interaction.locale``) when the bot speaks it, English otherwise.
 
-- ``en.py`` holds every message the bot shows in Discord, by key: the source text.
-- ``tr.py`` (Turkish) and ``pt_br.py`` (Brazilian Portuguese) hold the same keys, with the
-  same ``{placeholders}`` (``tests/test_i18n.py`` checks both).
-- Each catalogue's ``COMMANDS`` translates the slash commands' descriptions, option
+The messages are gettext catalogues (``docs/translating.md``):
+
+- ``lstm_bot.pot`` holds every message the bot shows in Discord: its key as ``msgctxt``, its
+  English as ``msgid`` (and ``msgid_plural`` where a number chooses the form, always the
+  ``{count}`` placeholder).
+- ``tr.po`` (Turkish) and ``pt_BR.po`` (Brazilian Portuguese) translate them
+  (:mod:`bot.i18n.check` finds a missing, fuzzy or wrongly placed message).
+- Entries with the context ``command`` translate the slash commands' descriptions, option
   descriptions and choice names, keyed by their English text (:mod:`bot.i18n.translator`);
   command and option names stay English.
 
 :func:`t` fills a message for a locale. Numbers whose separators differ by language
 (``1,234.5`` in English, ``1.234,5`` in Turkish and Portuguese) are passed as :class:`Num`.
 :class:`Message` is a message to be shown later in the reader's language (errors carry one).
+The runtime needs only the standard library's :mod:`gettext`.
 """
 
 from __future__ import annotations
 
+import gettext
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from . import en, pt_br, tr
+from . import po
 
 ENGLISH, TURKISH, PORTUGUESE = "en", "tr", "pt-BR"
 LANGUAGES = (ENGLISH, TURKISH, PORTUGUESE)
-CATALOGUES: dict[str, dict[str, str]] = {
-    ENGLISH: en.MESSAGES,
-    TURKISH: tr.MESSAGES,
-    PORTUGUESE: pt_br.MESSAGES,
+FOLDER = Path(__file__).resolve().parent
+TEMPLATE = FOLDER / "lstm_bot.pot"
+PO_FILES = {TURKISH: FOLDER / "tr.po", PORTUGUESE: FOLDER / "pt_BR.po"}
+COMMAND = "command"  # the msgctxt of the commands' texts
+
+SOURCE: dict[str, po.Entry] = {
+    e.context: e for e in po.read(TEMPLATE) if e.context and e.context != COMMAND
 }
-COMMAND_TEXTS: dict[str, dict[str, str]] = {TURKISH: tr.COMMANDS, PORTUGUESE: pt_br.COMMANDS}
+_ENTRIES = {lang: po.read(path) for lang, path in PO_FILES.items()}
+_TRANSLATIONS: dict[str, gettext.NullTranslations] = {
+    ENGLISH: gettext.NullTranslations(),
+    **{lang: po.translations(entries) for lang, entries in _ENTRIES.items()},
+}
+_COMMANDS: dict[str, dict[str, str]] = {
+    lang: {
+        e.msgid: e.msgstr[0]
+        for e in entries
+        if e.context == COMMAND and e.msgstr[0] and "fuzzy" not in e.flags
+    }
+    for lang, entries in _ENTRIES.items()
+}
 _SWAP_SEPARATORS = str.maketrans({",": ".", ".": ","})
 
 
@@ -55,10 +77,29 @@ class Num:
         return text if lang == ENGLISH else text.translate(_SWAP_SEPARATORS)
 
 
+def has_message(key: str) -> bool:
+    return key in SOURCE
+
+
+def template(lang: str, key: str, count: Any = None) -> str:
+    """The message ``key`` in ``lang``, unfilled; a plural message's form for ``count``."""
+    entry, translations = SOURCE[key], _TRANSLATIONS[lang]
+    if entry.msgid_plural is None:
+        return translations.pgettext(key, entry.msgid)
+    if count is None:
+        raise TypeError(f"{key} has plural forms: give its number as count=")
+    n = count.value if isinstance(count, Num) else count
+    return translations.npgettext(key, entry.msgid, entry.msgid_plural, int(n))
+
+
+def command_text(lang: str, english: str) -> str | None:
+    """A command's description or choice name in ``lang``, or ``None`` where untranslated."""
+    return _COMMANDS.get(lang, {}).get(english)
+
+
 def t(locale: Any, key: str, /, **params: Any) -> str:
     """The message ``key`` in the language of ``locale``, its placeholders filled."""
     lang = language(locale)
-    template = CATALOGUES[lang].get(key) or CATALOGUES[ENGLISH][key]
     values = {
         name: value.text(lang) if isinstance(value, Message) else value
         for name, value in params.items()
@@ -67,7 +108,7 @@ def t(locale: Any, key: str, /, **params: Any) -> str:
         name: value.format(lang) if isinstance(value, Num) else value
         for name, value in values.items()
     }
-    return template.format(**values)
+    return template(lang, key, params.get("count")).format(**values)
 
 
 @dataclass(frozen=True)
@@ -84,4 +125,4 @@ class Message:
         return self.text(ENGLISH)
 
 
-__all__ = ["LANGUAGES", "Message", "Num", "language", "t"]
+__all__ = ["LANGUAGES", "Message", "Num", "has_message", "language", "t"]

@@ -1,7 +1,7 @@
 """Slash commands in the user's language: discord.py's translator, from the catalogues.
 
-Descriptions, option descriptions and choice names are translated (each catalogue's
-``COMMANDS``, keyed by the English text); command, group and option names stay English, as
+Descriptions, option descriptions and choice names are translated (the catalogues'
+``command`` entries, keyed by the English text); command, group and option names stay English, as
 does the message command's name.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import discord
 from discord import app_commands
 
-from . import COMMAND_TEXTS, language
+from . import command_text, language
 
 _Where = app_commands.TranslationContextLocation
 _TRANSLATED = (
@@ -30,4 +30,5 @@ class CatalogueTranslator(app_commands.Translator):
     ) -> str | None:
         if context.location not in _TRANSLATED:
             return None
-        return COMMAND_TEXTS.get(language(locale), {}).get(string.message)
+        lang = language(locale)
+        return None if lang == "en" else command_text(lang, string.message)

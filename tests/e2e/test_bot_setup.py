@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import logging
 
@@ -161,10 +160,10 @@ async def test_console_exit_code_reports_failures_inside_the_bot(
 
         monkeypatch.setattr(formatting, "loss_text", explode)
     out = io.StringIO()
-    assert (
-        await run_console(settings, stdin=io.StringIO(script), out=out, builtin_root=builtin_dir)
-        == code
-    ), out.getvalue()
+    done = await run_console(
+        settings, stdin=io.StringIO(script), out=out, builtin_root=builtin_dir, worker=False
+    )
+    assert done == code, out.getvalue()
     assert ("command(s) failed" in out.getvalue()) == bool(code)
 
 
@@ -196,6 +195,7 @@ async def test_every_command_acknowledges_before_database_work(env, monkeypatch,
     await answered(ix)
 
 
+@pytest.mark.slow  # its worker process trains
 async def test_console_trains_with_its_worker_then_generates(settings, builtin_dir, tmp_path):
     corpus = tmp_path / "mine.txt"
     corpus.write_text(make_text(8000, seed=3), encoding="utf-8")
@@ -205,7 +205,7 @@ async def test_console_trains_with_its_worker_then_generates(settings, builtin_d
         '/generate seed:"The " temperature:0 model:mine length:30\n'
     )
     out = io.StringIO()
-    fast = dataclasses.replace(settings, poll_seconds=0.2, min_corpus_chars=2000)
+    fast = settings.replace(poll_seconds=0.2, min_corpus_chars=2000)
     code = await run_console(fast, stdin=script, out=out, builtin_root=builtin_dir)
     text = out.getvalue()
     assert code == 0, text

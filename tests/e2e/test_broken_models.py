@@ -76,7 +76,7 @@ async def test_broken_builtins_are_listed_unavailable_and_refused_privately(
 
 
 async def test_a_broken_default_model_does_not_stop_the_bot(settings, broken_builtins, caplog):
-    settings = dataclasses.replace(settings, default_model="cracked")
+    settings = settings.replace(default_model="cracked")
 
     async def check(fake, guild, user):
         ix = await generate(fake, guild, user, length=20)

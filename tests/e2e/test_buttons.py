@@ -4,7 +4,6 @@ survive a restart and go away when they can no longer work."""
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 
 import pytest
@@ -103,7 +102,7 @@ async def test_continue_goes_on_in_a_new_message_past_the_limit(env):
 
 
 async def test_continue_reads_a_long_reply_from_its_attachment(env):
-    env.bot.settings = dataclasses.replace(env.settings, max_length=5000)
+    env.bot.settings = env.settings.replace(max_length=5000)
     ix = await generated(env, length=2500)
     ((_, data),) = ix.files
     whole = data.decode()
@@ -146,7 +145,7 @@ async def test_the_buttons_work_after_a_restart(settings, builtin_dir):
 async def test_a_deleted_model_says_so_and_its_buttons_go(env, tiny_model, label):
     record = await env.add_guild_model(env.guild_a, env.alice, "going", tiny_model.artifact)
     ix = await generated(env, model="going")
-    await env.bot.get_cog("Models").delete_model(record)
+    await env.bot.get_cog("Models").deletion.delete(record)
     click = await answer(await pressed(env, ix.original, label))
     assert told_privately(click) and "has been deleted" in reply(click)
     await settled(env, ix.original, lambda m: m.components == [])
@@ -163,7 +162,7 @@ async def test_a_damaged_model_says_so_and_keeps_its_buttons(env):
 
 
 async def test_the_buttons_share_generates_cooldown(env):
-    env.bot.settings = dataclasses.replace(env.settings, generate_cooldown=60)
+    env.bot.settings = env.settings.replace(generate_cooldown=60)
     ix = await generated(env)
     mine = await answer(await pressed(env, ix.original, "Continue"))
     assert told_privately(mine) and "Slow down" in reply(mine)
@@ -187,7 +186,7 @@ async def test_one_continue_at_a_time(env, monkeypatch):
         return step(self)
 
     monkeypatch.setattr(BatchSampler, "step", slow_step)
-    env.bot.settings = dataclasses.replace(env.settings, generate_cooldown=60)
+    env.bot.settings = env.settings.replace(generate_cooldown=60)
     held.set()
     first = await pressed(env, ix.original, "Continue")
     await wait_until(lambda: env.bot.generation.in_flight == 1, what="the first Continue")
@@ -230,13 +229,13 @@ def test_the_custom_ids_hold_only_the_model_and_the_options():
 
 
 async def test_a_new_model_that_takes_a_deleted_ones_place_is_not_used(env, tiny_model):
-    """SQLite may give a new model the row id of a deleted one: the buttons of a reply
-    written with the deleted model must still say it is gone."""
+    """A new model of the deleted one's name (model ids are never reused): the buttons of a
+    reply written with the deleted model must still say it is gone."""
     record = await env.add_guild_model(env.guild_a, env.alice, "going", tiny_model.artifact)
     ix = await generated(env, model="going")
-    await env.bot.get_cog("Models").delete_model(record)
-    newer = await env.add_guild_model(env.guild_a, env.alice, "newer", tiny_model.artifact)
-    assert newer.id == record.id  # the case this test is about
+    await env.bot.get_cog("Models").deletion.delete(record)
+    newer = await env.add_guild_model(env.guild_a, env.alice, "going", tiny_model.artifact)
+    assert newer.id != record.id
     click = await answer(await pressed(env, ix.original, "Continue"))
     assert told_privately(click) and "has been deleted" in reply(click)
     await settled(env, ix.original, lambda m: m.components == [])
@@ -246,9 +245,68 @@ async def test_a_press_keeps_to_the_length_limit_of_today(env):
     """The operator lowered LSTM_BOT_MAX_LENGTH since the reply was written: a press writes no
     more than the limit allows now."""
     ix = await generated(env, length=60)
-    env.bot.settings = dataclasses.replace(env.settings, max_length=25)
+    env.bot.settings = env.settings.replace(max_length=25)
     await pressed(env, ix.original, "Continue")
     await settled(env, ix.original, lambda m: "85 characters" in m.content)
     click = await pressed(env, ix.original, "Regenerate")
     await click.wait_for(lambda i: i.followups and i.followups[0].components, 30)
     assert "· 25 characters" in click.followups[0].content
+
+
+# -- downloading a reply's generated.txt (issue 18, finding 3) ----------------------------------
+
+
+def failing_cdn(monkeypatch, how: str):
+    """Make every download from Discord's CDN fail as ``how`` says, until the returned
+    function is called."""
+    import asyncio
+    from types import SimpleNamespace
+
+    import aiohttp
+    import discord
+
+    from bot import downloads
+
+    real = discord.http.HTTPClient.get_from_cdn
+    failing = [True]
+
+    async def get_from_cdn(self, url):
+        if not failing[0]:
+            return await real(self, url)
+        if how == "timeout":
+            await asyncio.sleep(3600)
+        if how == "reset":
+            raise aiohttp.ClientConnectionResetError("Connection reset by peer")
+        response = SimpleNamespace(status=int(how), reason="Service Unavailable")
+        raise discord.DiscordServerError(response, "failed to get asset")
+
+    monkeypatch.setattr(downloads, "DOWNLOAD_SECONDS", 0.3)
+    monkeypatch.setattr(discord.http.HTTPClient, "get_from_cdn", get_from_cdn)
+    return lambda: failing.__setitem__(0, False)
+
+
+@pytest.mark.parametrize("how", ["503", "timeout", "reset"])
+async def test_a_passing_download_failure_says_try_again_and_keeps_the_buttons(
+    env, monkeypatch, how
+):
+    env.bot.settings = env.settings.replace(max_length=5000)
+    ix = await generated(env, length=2500)
+    heal = failing_cdn(monkeypatch, how)
+    for label in ("Continue", "Regenerate"):
+        click = await answer(await pressed(env, ix.original, label))
+        assert told_privately(click) and "try again in a moment" in reply(click)
+        assert ix.original.components  # the buttons stay
+    heal()
+    click = await pressed(env, ix.original, "Continue")
+    await click.wait_for(lambda i: i.followups and i.followups[0].components, 60)
+    assert env.fake.take_violations() == []
+
+
+async def test_an_attachment_that_is_gone_removes_the_buttons(env):
+    env.bot.settings = env.settings.replace(max_length=5000)
+    ix = await generated(env, length=2500)
+    for attachment in ix.original.attachments:
+        del env.fake.attachments[attachment.id]  # Discord's CDN no longer has it
+    click = await answer(await pressed(env, ix.original, "Continue"))
+    assert told_privately(click) and "can't read this reply's text back" in reply(click)
+    await settled(env, ix.original, lambda m: m.components == [])

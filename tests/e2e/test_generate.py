@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import time
 
 import pytest
@@ -23,7 +22,7 @@ async def test_generate_streams_then_final_edit(env, monkeypatch):
 
     monkeypatch.setattr(BatchSampler, "step", slow_step)
     monkeypatch.setattr(writer, "EDIT_INTERVAL", 0.0)  # edit at every update seen
-    env.bot.settings = dataclasses.replace(env.settings, max_length=5000)
+    env.bot.settings = env.settings.replace(max_length=5000)
     ix = await env.fake.invoke(
         env.guild_a, env.alice, "generate", {"seed": "The cat", "temperature": 0.5, "length": 1200}
     )
@@ -60,7 +59,7 @@ async def test_same_rng_seed_same_text_and_batched_requests(env, gate):
 
 
 async def test_long_text_goes_as_attachment(env):
-    env.bot.settings = dataclasses.replace(env.settings, max_length=5000)
+    env.bot.settings = env.settings.replace(max_length=5000)
     ix = await env.fake.invoke(
         env.guild_a, env.alice, "generate", {"seed": "The", "temperature": 0.5, "length": 2500}
     )
@@ -124,7 +123,7 @@ async def test_mentions_never_ping(env):
 
 
 async def test_cooldown(env):
-    env.bot.settings = dataclasses.replace(env.settings, generate_cooldown=60)
+    env.bot.settings = env.settings.replace(generate_cooldown=60)
     first = await env.fake.invoke(
         env.guild_a, env.alice, "generate", {"seed": "The", "temperature": 0.5, "length": 20}
     )

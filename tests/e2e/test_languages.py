@@ -4,11 +4,9 @@ the replies people see most in the language of their Discord client."""
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 
-from bot.i18n import COMMAND_TEXTS
+from bot.i18n import COMMAND, PO_FILES, po
 from jobs.reasons import Reason
 
 from .helpers import answered, private, reply
@@ -58,8 +56,9 @@ def test_no_translation_is_left_unused(env):
         for _, item in described(command):
             texts.add(item.get("description", ""))
             texts.update(c["name"] for c in item.get("choices", []))
-    for lang, catalogue in COMMAND_TEXTS.items():
-        assert sorted(set(catalogue) - texts) == [], lang
+    for lang, path in PO_FILES.items():
+        translated = {e.msgid for e in po.read(path) if e.context == COMMAND}
+        assert sorted(translated - texts) == [], lang
 
 
 @pytest.fixture
@@ -82,12 +81,13 @@ async def test_generate_speaks_turkish(env, turkish):
     await ix.wait_for(finished, 30, "the final reply")
     assert ix.content.endswith("-# basic · sıcaklık 0,5 · 60 karakter")
     assert button(ix.original, "Devam et") and button(ix.original, "Yeniden yaz")
-    # The same reply's buttons work for anyone; the presser reads their own language.
+    # The same reply's buttons work for anyone; the reply stays in its language (what only
+    # the presser reads is in theirs: tests/e2e/test_hostile_inputs.py).
     click = await env.fake.click(ix.original, env.alice, button(ix.original, "Devam et"))
     await click.wait_acked(timeout=5)
     await env.fake.wait_until(lambda: "120" in ix.original.content, 30)
-    assert "temperature 0.5 · 120 characters" in ix.original.content
-    assert button(ix.original, "Continue")
+    assert "sıcaklık 0,5 · 120 karakter" in ix.original.content
+    assert button(ix.original, "Devam et")
 
 
 async def test_errors_follow_the_users_language(env, turkish, brazilian):
@@ -97,7 +97,7 @@ async def test_errors_follow_the_users_language(env, turkish, brazilian):
     await answered(ix)
     assert private(ix) and "`nope`" in reply(ix) and "model" in reply(ix)
     assert "There is no model" not in reply(ix)
-    env.bot.settings = dataclasses.replace(env.settings, generate_cooldown=60)
+    env.bot.settings = env.settings.replace(generate_cooldown=60)
     for _ in range(2):
         ix = await env.fake.invoke(
             env.guild_a, brazilian, "generate", {"seed": "The", "temperature": 0.5, "length": 5}
@@ -132,7 +132,7 @@ async def test_why_an_upload_is_refused_follows_the_users_language(env, turkish,
 
 
 async def test_a_jobs_messages_follow_the_language_of_who_started_it(env, turkish):
-    env.bot.reporter.poll_seconds = 0.1
+    env.bot.get_cog("Training").reporter.poll_seconds = 0.1
     text = "Bir zamanlar bir kedi vardı. " * 400
     file = env.fake.add_attachment("metin.txt", text.encode(), "text/plain")
     ix = await env.fake.invoke(env.guild_a, turkish, "train", {"file": file, "name": "kedi"})
@@ -143,20 +143,20 @@ async def test_a_jobs_messages_follow_the_language_of_who_started_it(env, turkis
     queue = env.bot.jobs
     lease = await queue.claim("w")
     await queue.add_event(lease, "started", {"resumed_from_epoch": 0, "device": "CPU"})
-    env.bot.reporter.poke()
+    env.bot.get_cog("Training").reporter.poke()
     channel = env.guild_a.default_channel
     message = await env.fake.wait_for_message(
         channel, lambda m: bool(m.embeds) and "`kedi` eğitiliyor" in m.embeds[0]["title"], 15
     )
     await queue.release(lease)  # a worker shut down: the job is tried again
-    env.bot.reporter.poke()
+    env.bot.get_cog("Training").reporter.poke()
     await env.fake.wait_until(
         lambda: "Yeniden deneniyor: " in (message.embeds[0].get("description") or ""), 15
     )
     assert "shut down" not in message.embeds[0]["description"]
     lease = await queue.claim("w")
     await queue.fail(lease, Reason("base_unloadable", {"name": "poe"}), retryable=False)
-    env.bot.reporter.poke()
+    env.bot.get_cog("Training").reporter.poke()
     await env.fake.wait_until(
         lambda: "Eğitim başarısız oldu" in (message.embeds[0].get("description") or ""), 15
     )

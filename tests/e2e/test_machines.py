@@ -45,6 +45,7 @@ class Machines:
             LSTM_BOT_DATA_DIR=str(self.root / name),
             LSTM_BOT_POLL_SECONDS="0.2",
             LSTM_BOT_LEASE_SECONDS="4",
+            LSTM_BOT_CHECKPOINT_SECONDS="0",
             LSTM_BOT_MIN_CORPUS_CHARS="2000",
             LSTM_BOT_DEFAULT_MODEL="basic",
             LSTM_BOT_GENERATE_COOLDOWN="0",

@@ -76,9 +76,8 @@ async def test_a_message_without_text_gets_a_clear_error(env, content, attachmen
 
 
 async def test_the_message_command_shares_the_writing_cooldown(env):
-    import dataclasses
 
-    env.bot.settings = dataclasses.replace(env.settings, generate_cooldown=60)
+    env.bot.settings = env.settings.replace(generate_cooldown=60)
     channel = env.guild_a.default_channel
     message = await env.fake.send_message(channel, env.alice, "The cat")
     await continued(env, message)
@@ -184,9 +183,8 @@ async def test_on_a_generated_reply_it_continues_the_text_not_the_markdown(env):
 
 
 async def test_on_a_long_generated_reply_it_reads_the_attached_text(env):
-    import dataclasses
 
-    env.bot.settings = dataclasses.replace(env.settings, max_length=5000)
+    env.bot.settings = env.settings.replace(max_length=5000)
     ix = await env.fake.invoke(
         env.guild_a, env.alice, "generate", {"seed": "The cat", "temperature": 0.5, "length": 2500}
     )
@@ -195,3 +193,89 @@ async def test_on_a_long_generated_reply_it_reads_the_attached_text(env):
     menu = await continued(env, ix.original)
     new_seed, _ = shown(menu.original)
     assert data.decode().endswith(new_seed) and len(new_seed) > 400
+
+
+# -- the bot's own replies, buttons or none (issue 18, finding 2) -------------------------------
+
+
+def no_markup(seed: str) -> bool:
+    return "-#" not in seed and "**" not in seed and "▌" not in seed and "writing" not in seed
+
+
+async def test_on_an_earlier_part_of_a_continue_chain_it_reads_the_text(env):
+    """The first message of a Continue chain lost its buttons: its text still is the seed."""
+    from .test_buttons import pressed
+
+    ix = await env.fake.invoke(
+        env.guild_a, env.alice, "generate", {"seed": "The cat", "temperature": 0.5, "length": 900}
+    )
+    await ix.wait_for(finished, 30, "the reply")
+    seed, text = shown(ix.original)
+    click = await pressed(env, ix.original, "Continue")
+    await click.wait_for(lambda i: i.followups and i.followups[0].components, 30)
+    await env.fake.wait_until(lambda: ix.original.components == [], 30)
+    menu = await continued(env, ix.original)
+    new_seed, _ = shown(menu.original)
+    assert no_markup(new_seed) and (seed + text).endswith(new_seed) and len(new_seed) > 400
+
+
+async def test_on_a_reply_whose_model_was_deleted_it_reads_the_text(env, tiny_model):
+    from .test_buttons import answer, pressed
+
+    record = await env.add_guild_model(env.guild_a, env.alice, "going", tiny_model.artifact)
+    ix = await env.fake.invoke(
+        env.guild_a,
+        env.alice,
+        "generate",
+        {"seed": "The cat", "temperature": 0.5, "length": 60, "model": "going"},
+    )
+    await ix.wait_for(finished, 30, "the reply")
+    seed, text = shown(ix.original)
+    await env.bot.get_cog("Models").deletion.delete(record)
+    await answer(await pressed(env, ix.original, "Continue"))
+    await env.fake.wait_until(lambda: ix.original.components == [], 30)
+    menu = await continued(env, ix.original)
+    new_seed, _ = shown(menu.original)
+    assert new_seed == seed + text
+
+
+async def test_on_a_long_reply_without_buttons_it_reads_the_attached_text(env):
+
+    env.bot.settings = env.settings.replace(max_length=5000)
+    ix = await env.fake.invoke(
+        env.guild_a, env.alice, "generate", {"seed": "The cat", "temperature": 0.5, "length": 2500}
+    )
+    await ix.wait_for(finished, 60, "the reply")
+    ((_, data),) = ix.files
+    ix.original.components = []  # (as after its model was deleted)
+    menu = await continued(env, ix.original)
+    new_seed, _ = shown(menu.original)
+    assert no_markup(new_seed) and data.decode().endswith(new_seed) and len(new_seed) > 400
+
+
+async def test_on_a_reply_still_being_written_it_says_busy(env, monkeypatch):
+    import threading
+
+    from model_store.sampling import BatchSampler
+
+    go, steps = threading.Event(), []
+    step = BatchSampler.step
+
+    def slow_step(self):  # 20 characters, then slowly until go
+        steps.append(1)
+        if len(steps) > 20:
+            go.wait(0.1)
+        return step(self)
+
+    monkeypatch.setattr(BatchSampler, "step", slow_step)
+    ix = await env.fake.invoke(
+        env.guild_a, env.alice, "generate", {"seed": "The cat", "temperature": 0.5, "length": 300}
+    )
+    try:
+        await ix.wait_for(lambda i: "writing…" in (i.content or ""), 30, "a streamed edit")
+        menu = await env.fake.invoke_message_command(env.guild_a, env.carol, CONTINUE, ix.original)
+        await answered(menu)
+        assert private(menu) and "still being written" in reply(menu)
+    finally:
+        go.set()
+    await ix.wait_for(finished, 30, "the reply")

@@ -7,8 +7,6 @@ preview, and ephemeral errors.
 
 from __future__ import annotations
 
-import dataclasses
-
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -40,7 +38,7 @@ def final(ix) -> bool:
 @given(seed=seeds, length=lengths, temperature=st.sampled_from([0.0, 0.5, 2.0]))
 async def test_generate_replies_fit_discords_limits(env, monkeypatch, seed, length, temperature):
     monkeypatch.setattr(writer, "EDIT_INTERVAL", 0.0)  # stream an edit at every update
-    env.bot.settings = dataclasses.replace(env.settings, max_length=5000)
+    env.bot.settings = env.settings.replace(max_length=5000)
     ix = await env.fake.invoke(
         env.guild_a,
         env.alice,

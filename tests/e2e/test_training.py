@@ -1,5 +1,9 @@
-"""/train, /job and /privacy end to end: the fake Discord, the real bot, a real worker process,
-on each engine (embedded SQLite; PostgreSQL, where the worker has its own data directory)."""
+"""/train, /job and /privacy end to end: the fake Discord, the real bot, a real worker process.
+
+The tests where the queue's engine matters (a worker trains, reports, fails or is cancelled
+through it) run on each engine (``ON_BOTH_ENGINES``: embedded SQLite; PostgreSQL, where the
+worker has its own data directory); the others (what the bot answers before anything is
+queued) on the embedded one."""
 
 from __future__ import annotations
 
@@ -11,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from bot import job_reporter
 from bot.client import LSTMBot
+from cogs.training import job_reporter
 from fake_discord import FakeDiscord
 from fake_discord.testing import running_bot
 
@@ -22,10 +26,19 @@ from .helpers import answered, private, reply
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def settings(request, settings, monkeypatch):
+ON_BOTH_ENGINES = pytest.mark.parametrize("engine", ["sqlite", "postgres"])
+
+
+@pytest.fixture
+def engine() -> str:
+    """The queue's engine: the embedded one unless a test asks for both (``ON_BOTH_ENGINES``)."""
+    return "sqlite"
+
+
+@pytest.fixture
+def settings(request, settings, engine, monkeypatch):
     monkeypatch.setattr(job_reporter, "EDIT_INTERVAL", 0.3)
-    queue_url = request.getfixturevalue("pg_url") if request.param == "postgres" else None
+    queue_url = request.getfixturevalue("pg_url") if engine == "postgres" else None
     return dataclasses.replace(
         settings,
         poll_seconds=0.2,
@@ -38,13 +51,14 @@ def settings(request, settings, monkeypatch):
 def start_worker(settings, log: Path) -> subprocess.Popen:
     """A worker process: with PostgreSQL on a data directory of its own (another machine)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("LSTM_BOT_")}
-    data = settings.data_dir.parent / "worker-machine" if settings.queue_url else settings.data_dir
+    remote = settings.queue_conninfo is not None
+    data = settings.data_dir.parent / "worker-machine" if remote else settings.data_dir
     env.update(
         PYTHONPATH=str(ROOT),
         LSTM_BOT_DATA_DIR=str(data),
         LSTM_BOT_LEASE_SECONDS="10",
         TF_CPP_MIN_LOG_LEVEL="2",
-        **({"LSTM_BOT_QUEUE_URL": settings.queue_url} if settings.queue_url else {}),
+        **({"LSTM_BOT_QUEUE_URL": settings.queue_conninfo} if settings.queue_conninfo else {}),
     )
     with open(log, "ab") as out:
         return subprocess.Popen(
@@ -79,6 +93,7 @@ async def wait_result(env, timeout: float = 120):
     return await env.fake.wait_for_message(channel, is_result, timeout=timeout)
 
 
+@ON_BOTH_ENGINES
 async def test_upload_train_progress_result_list_generate(env, worker):
     text = make_text(200_000, seed=5, extra=" é")
     ix = await env.fake.invoke(
@@ -150,7 +165,7 @@ BAD_UPLOADS = [
 
 @pytest.mark.parametrize("filename, data, patch, expected", BAD_UPLOADS)
 async def test_upload_rules(env, filename, data, patch, expected):
-    env.bot.settings = dataclasses.replace(env.settings, **patch)
+    env.bot.settings = env.settings.replace(**patch)
     attachment = upload(env, data, filename)
     ix = await env.fake.invoke(
         env.guild_a, env.alice, "train", {"file": attachment, "name": "fresh"}
@@ -176,7 +191,7 @@ async def test_bad_names(env, name, expected):
 
 
 async def test_quota_per_user(env):
-    env.bot.settings = dataclasses.replace(env.settings, max_jobs_per_user=1)
+    env.bot.settings = env.settings.replace(max_jobs_per_user=1)
     first = await env.fake.invoke(
         env.guild_a, env.alice, "train", {"file": upload(env, make_text(5000)), "name": "one"}
     )
@@ -205,6 +220,8 @@ async def test_cancel_queued_job_deletes_its_upload(env):
     assert (await env.bot.jobs.get(job.id)).status == "cancelled"
 
 
+@pytest.mark.slow  # a worker process
+@ON_BOTH_ENGINES
 async def test_a_failed_job_says_why_in_the_language_of_who_started_it(env, settings, tmp_path):
     """A real worker fails the job for a reason it records as a code; the channel's message
     and `/job status` give that reason in Turkish to a Turkish user."""
@@ -241,6 +258,7 @@ async def assert_nothing_stored(env):
     assert await env.bot.jobs.corpus_bytes_for_guild(env.guild_a.id) == 0
 
 
+@ON_BOTH_ENGINES
 async def test_job_commands_and_cancel_mid_training(env, worker):
     text = make_text(600_000, seed=2)
     ix = await env.fake.invoke(
@@ -289,8 +307,10 @@ async def test_job_commands_and_cancel_mid_training(env, worker):
     assert await env.bot.registry.get(env.guild_a.id, "long") is None
 
 
+@pytest.mark.slow  # a worker process
 async def test_bot_restart_mid_job_still_reports(settings, builtin_dir, tmp_path):
-    """Stop the bot while the worker trains; a new bot process picks up the reporting."""
+    """Stop the bot while the worker trains; a new bot process picks up the reporting. (On
+    PostgreSQL, tests/e2e/test_machines.py restarts the bot's process mid-job the same way.)"""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     proc = start_worker(settings, tmp_path / "worker.log")
     try:
@@ -385,6 +405,24 @@ async def test_a_failed_download_gets_a_clear_message(env):
     )
     assert private(ix) and "couldn't download `gone.txt`" in reply(ix)
     assert "upload it again" in reply(ix)
+    await assert_nothing_stored(env)
+
+
+@pytest.mark.parametrize("how", ["503", "timeout"])
+async def test_a_passing_download_failure_says_try_again(env, monkeypatch, how):
+    """A time-out or a 5xx from Discord's CDN is not the file's fault: try again, no
+    re-upload asked for; nothing stored."""
+    from .test_buttons import failing_cdn
+
+    failing_cdn(monkeypatch, how)
+    attachment = upload(env, make_text(3000), "words.txt")
+    ix = await answered(
+        await env.fake.invoke(
+            env.guild_a, env.alice, "train", {"file": attachment, "name": "words"}
+        )
+    )
+    assert private(ix) and "couldn't download `words.txt`" in reply(ix)
+    assert "try `/train` again in a moment" in reply(ix)
     await assert_nothing_stored(env)
 
 

@@ -483,3 +483,56 @@ async def test_localizations_are_synced(env: Env) -> None:
     assert size["choices"][0]["name_localizations"] == {"tr": "tr: small"}
     quote = env.fake.find_command("Quote this", type=3)
     assert quote is not None and env.fake.find_command("Quote this") is None
+
+
+# -- reconnects: RESUME replays what the bot missed ---------------------------------------------
+async def _reconnecting_bot(fake: FakeDiscord, how: str) -> tuple[discord.Client, list[str]]:
+    seen: list[str] = []
+    client = discord.Client(intents=discord.Intents.default())
+
+    @client.event
+    async def on_interaction(interaction: discord.Interaction) -> None:
+        seen.append(interaction.data["name"])
+        await interaction.response.send_message("ok")
+
+    return client, seen
+
+
+@pytest.mark.parametrize("how", ["drop", "reconnect"])
+async def test_resume_replays_interactions_sent_while_disconnected(how: str) -> None:
+    async with FakeDiscord(ack_timeout=10) as fake:
+        guild, alice = fake.add_guild("G"), fake.add_user("alice")
+        fake.add_member(guild, alice)
+        client, seen = await _reconnecting_bot(fake, how)
+        async with running_bot(fake, client):
+            (session,) = fake._sessions
+            if how == "drop":
+                await fake.disconnect_bots(4000)
+            else:
+                await fake.request_reconnect()
+            await fake.wait_until(lambda: not fake.connected, 5)
+            missed = [await fake.invoke(guild, alice, f"cmd{i}") for i in range(3)]
+            await fake.wait_connected(10)
+            for ix in missed:
+                await ix.wait_done(timeout=10)
+            (resumed,) = fake._sessions
+            assert resumed.session_id == session.session_id and resumed.replayed >= 3
+        assert seen == ["cmd0", "cmd1", "cmd2"]
+        fake.assert_no_violations()
+
+
+async def test_invalid_session_makes_the_bot_identify_again() -> None:
+    async with FakeDiscord() as fake:
+        guild, alice = fake.add_guild("G"), fake.add_user("alice")
+        fake.add_member(guild, alice)
+        client, seen = await _reconnecting_bot(fake, "invalid")
+        async with running_bot(fake, client):
+            (session,) = fake._sessions
+            await fake.invalidate_sessions()
+            await fake.wait_until(
+                lambda: fake.connected and fake._sessions[0].session_id != session.session_id, 15
+            )
+            ix = await fake.invoke(guild, alice, "after")
+            await ix.wait_done(timeout=5)
+        assert seen == ["after"]
+        fake.assert_no_violations()

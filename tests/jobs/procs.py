@@ -70,6 +70,7 @@ class Env:
             LSTM_BOT_DATA_DIR=str(self.data),
             LSTM_BOT_LEASE_SECONDS="10",
             LSTM_BOT_POLL_SECONDS="0.2",
+            LSTM_BOT_CHECKPOINT_SECONDS="0",  # every epoch's: tests kill workers mid-job
             LSTM_BOT_MIN_CORPUS_CHARS="500",
             LSTM_BOT_LOG_LEVEL="INFO",
             TF_CPP_MIN_LOG_LEVEL="2",

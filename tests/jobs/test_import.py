@@ -8,6 +8,7 @@ import pytest
 
 from bot.registry import ModelRegistry
 from bot.transfer import ResultImporter, sweep_orphans
+from jobs.sqlite import SqliteQueue
 from model_store import ModelCatalog
 from model_store.artifact import write_artifact
 
@@ -59,7 +60,8 @@ async def test_a_second_delivery_changes_nothing(queue, importer, tiny_model, tm
     assert await queue.jobs_to_import() == []
     assert (await queue.get(job.id)).model_id == record.id
     assert [p.resolve() for p in model_dirs(tmp_path)] == [Path(record.path)]
-    assert (tmp_path / "plots" / f"job-{job.id}.png").read_bytes().startswith(b"\x89PNG")
+    plot = tmp_path / "plots" / f"{await queue.identity()}-job-{job.id}.png"
+    assert plot.read_bytes().startswith(b"\x89PNG")
     assert await importer.import_job(await queue.get(job.id)) == record  # and again: nothing
     assert len(await importer.registry.all_rows()) == 1
 
@@ -101,3 +103,64 @@ async def test_orphan_model_directories_are_swept(queue, importer, tiny_model, t
     unrelated.mkdir()
     await sweep_orphans(importer.registry, tmp_path / "guild-models")
     assert not orphan.exists() and unrelated.exists() and Path(record.path).exists()
+
+
+async def test_models_imported_before_queue_identities_are_kept_apart(
+    queue, importer, registry, db, tiny_model, tmp_path
+):
+    """Rows imported before results were keyed by queue (job_queue NULL) become this queue's
+    only when this queue's job was imported as that very row; the others (imported from
+    another queue database) stay, and are taken for no job of this queue."""
+    files = result_files(tiny_model, tmp_path)
+    ours = await importer.import_job(await finished_job(queue, files, "ours"))
+    await db.execute("UPDATE models SET job_queue = NULL WHERE id = ?", (ours.id,))
+    await db.execute(
+        "INSERT INTO models (name, guild_id, card, path, created_at, job_id)"
+        " VALUES ('theirs', 7, '{}', '/elsewhere', '', 2)"
+    )
+    await importer.adopt_legacy()
+    identity = await queue.identity()
+    assert (await registry.by_job(identity, 1)).name == "ours"
+    assert await registry.by_job(identity, 2) is None
+    second = await finished_job(queue, files, "second")  # this queue's job 2
+    assert second.id == 2
+    record = await importer.import_job(second)
+    assert record is not None and record.name == "second"
+    assert {r.name for r in await registry.all_rows()} == {"ours", "theirs", "second"}
+
+
+async def finish_any(queue, files: dict[str, bytes], *, name: str, guild_id: int):
+    """A job finished as a worker would, on either engine."""
+    job, _ = await queue.submit(
+        guild_id=guild_id, channel_id=8, user_id=9, model_name="poet", corpus=b"text", params={}
+    )
+    # What a tampered database (or a buggy worker) could hand the bot.
+    await queue.store.exec("UPDATE jobs SET model_name = ? WHERE id = ?", (name, job.id))
+    lease = await (queue.claim("w") if isinstance(queue, SqliteQueue) else queue.start(job.id, "w"))
+    return await queue.complete(lease, files, {"card": {}})
+
+
+@pytest.mark.parametrize(
+    "name, guild_id",
+    [("Bad Name!", 7), ("../escape", 7), ("poet", 0), ("poet", -5)],
+)
+async def test_a_result_the_bot_refuses_fails_the_job_once(
+    any_queue, registry, tiny_model, tmp_path, name, guild_id
+):
+    """A name the bot refuses, or a server id no Discord server has (0 is the built-in
+    models'), fails the job once with a clear reason: never a built-in model, never retried."""
+    importer = ResultImporter(any_queue, registry, tmp_path / "guild-models", tmp_path)
+    job = await finish_any(
+        any_queue, result_files(tiny_model, tmp_path), name=name, guild_id=guild_id
+    )
+    assert await importer.import_job(job) is None
+    failed = await any_queue.get(job.id)
+    assert failed.status == "failed" and failed.error_code == "result_refused"
+    assert failed.error == "the trained model names no valid server or model name; train it again"
+    events = await any_queue.events_after(job.id, 0, 100)
+    assert [e.kind for e in events].count("failed") == 1
+    assert await any_queue.jobs_to_import() == []
+    assert await registry.all_rows() == []
+    assert not (tmp_path / "guild-models").exists() or not any(
+        (tmp_path / "guild-models").rglob("*.npz")
+    )

@@ -91,3 +91,18 @@ def test_a_dead_worker_is_noticed_within_a_minute_by_default() -> None:
     t = Timings.from_lease(60)
     assert (t.heartbeat, t.stalled_after, t.check_every) == (15, 30, 15)
     assert t.stalled_after + t.check_every < 60
+
+
+async def test_ended_tasks_are_deleted_after_a_while(queue) -> None:
+    cancelled = await submit(queue, "gone")
+    await queue.request_cancel(cancelled.id)
+    failed = await submit(queue, "broken")
+    await queue.store.exec(
+        "UPDATE procrastinate_jobs SET status = 'failed' WHERE id = ?", (failed.task_id,)
+    )
+    waiting = await submit(queue, "waiting")
+    assert await queue.delete_ended_tasks(older_than_hours=1) == 0  # not yet
+    await queue.store.exec("UPDATE procrastinate_events SET at = at - interval '2 days'")
+    assert await queue.delete_ended_tasks(older_than_hours=1) == 2
+    rows = await queue.store.all("SELECT id FROM procrastinate_jobs")
+    assert [r["id"] for r in rows] == [waiting.task_id]

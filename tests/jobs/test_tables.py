@@ -236,3 +236,33 @@ async def test_a_finished_job_refuses_worker_writes(queue, take) -> None:
         await queue.add_event(lease, "progress", {"step": 1})
     with pytest.raises(LeaseLost):
         await queue.save_checkpoint(lease, 1, {"state.json": b"{}"})
+
+
+async def test_files_download_piece_by_piece_checked_and_stoppable(
+    queue, take, tmp_path, monkeypatch
+) -> None:
+    from jobs.errors import DownloadStopped
+
+    monkeypatch.setattr(queue.store, "chunk_bytes", 7, raising=False)
+    job = await submit(queue)
+    got = await queue.download(job.id, CORPUS, tmp_path / "a")
+    assert got == {"corpus.txt": tmp_path / "a" / "corpus.txt"}
+    assert got["corpus.txt"].read_bytes() == CORPUS_BYTES
+    asked = []
+    with pytest.raises(DownloadStopped):  # asked between pieces: cancel reaches a download
+        await queue.download(
+            job.id, CORPUS, tmp_path / "b", stop=lambda: len(asked) > 3 or asked.append(1)
+        )
+    assert len(asked) == 4
+    await queue.store.exec("UPDATE job_blobs SET sha256 = ? WHERE job_id = ?", ("0" * 64, job.id))
+    with pytest.raises(BlobError, match="checksum"):
+        await queue.download(job.id, CORPUS, tmp_path / "c")
+
+
+async def test_a_checkpoint_is_replaced_in_place(queue, take) -> None:
+    job = await submit(queue)
+    lease = await take(queue)
+    await queue.save_checkpoint(lease, 1, {"a.bin": b"1", "b.bin": b"1"})
+    await queue.save_checkpoint(lease, 2, {"a.bin": b"22"})
+    assert await queue.files(job.id, CHECKPOINT) == {"a.bin": b"22"}
+    assert (await queue.get(job.id)).checkpoint_epoch == 2

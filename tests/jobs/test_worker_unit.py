@@ -118,6 +118,7 @@ async def assert_failed_once(queue: SqliteQueue, job: Job, reason: Reason) -> No
     assert events[-1].payload == {**reason.payload(), "attempts": 1}
 
 
+@pytest.mark.slow  # the worker in-process: imports Keras
 @pytest.mark.parametrize(
     ("case", "reason"),
     [
@@ -154,6 +155,7 @@ async def test_failures_are_final_and_readable(
     await assert_failed_once(queue, job, reason)
 
 
+@pytest.mark.slow  # trains in-process
 async def test_the_upload_minimum_is_the_bots_alone(
     queue: SqliteQueue, settings: WorkerSettings
 ) -> None:
@@ -177,6 +179,7 @@ UNTRAINABLE = [
 ]
 
 
+@pytest.mark.slow  # the worker in-process: imports Keras
 @pytest.mark.parametrize(("case", "text", "extra"), UNTRAINABLE)
 async def test_deterministic_failures_are_not_retried_and_leak_nothing(
     queue: SqliteQueue,
@@ -219,6 +222,7 @@ async def test_deterministic_failures_are_not_retried_and_leak_nothing(
     )
 
 
+@pytest.mark.slow  # trains in-process
 async def test_a_diverging_run_fails_at_once_with_a_sentence(
     queue: SqliteQueue, settings: WorkerSettings
 ) -> None:
@@ -238,6 +242,7 @@ async def test_a_diverging_run_fails_at_once_with_a_sentence(
     assert "nan" not in failed.error.lower() and "Traceback" not in failed.error
 
 
+@pytest.mark.slow  # the worker in-process: imports Keras
 async def test_transient_failures_are_retried(queue: SqliteQueue, settings, monkeypatch):
     from worker import inputs
 
@@ -256,20 +261,22 @@ async def test_transient_failures_are_retried(queue: SqliteQueue, settings, monk
     assert "No space" not in retried.error
 
 
-async def test_janitor_sweeps_scratch_of_finished_jobs_only(
-    queue: SqliteQueue, settings: WorkerSettings
-) -> None:
-    active = await submit(queue, "text", model_name="a1")
-    done = await submit(queue, "text", model_name="b1")
-    await queue.request_cancel(done.id)
-    for job_id in (active.id, done.id, 99):
-        janitor.job_dir(settings.scratch_path, job_id).mkdir(parents=True)
-    await janitor.sweep(queue, settings.scratch_path)
-    assert janitor.job_dir(settings.scratch_path, active.id).exists()
-    assert not janitor.job_dir(settings.scratch_path, done.id).exists()
-    assert not janitor.job_dir(settings.scratch_path, 99).exists()
+def test_janitor_sweeps_the_folders_no_live_worker_holds(settings: WorkerSettings) -> None:
+    scratch = settings.scratch_path
+    held = janitor.JobFolder(scratch, 1)  # a worker of this machine works on job 1
+    (held.path / "corpus.txt").write_text("x")
+    # job 2: its worker was killed (its job may run elsewhere now); 99: a stray folder
+    for job_id in (2, 99):
+        janitor.job_dir(scratch, job_id).mkdir(parents=True)
+    (janitor.job_dir(scratch, 2) / janitor.LOCK_FILE).write_text("")
+    janitor.sweep(scratch)
+    assert (held.path / "corpus.txt").exists()
+    assert not janitor.job_dir(scratch, 2).exists() and not janitor.job_dir(scratch, 99).exists()
+    held.release()
+    assert not held.path.exists()
 
 
+@pytest.mark.slow  # worker.inputs imports Keras
 def test_a_checkpoint_with_pickles_is_refused(tmp_path: Path) -> None:
     import numpy as np
 
@@ -298,6 +305,7 @@ def test_a_checkpoint_with_pickles_is_refused(tmp_path: Path) -> None:
         check_checkpoint(tmp_path)
 
 
+@pytest.mark.slow  # model_store.train imports Keras
 def test_only_newer_checkpoints_are_uploaded() -> None:
     from model_store.train import EpochEnd
     from worker.control import JobControl
@@ -318,3 +326,45 @@ def test_only_newer_checkpoints_are_uploaded() -> None:
     on_disk[0] = (3, {"state.json": b"3"})
     epoch(4)
     assert ctl.take_checkpoint() == (3, {"state.json": b"3"})
+
+
+def test_a_worker_without_a_queue_creates_none(tmp_path: Path, monkeypatch, capsys) -> None:
+    from worker import cli
+
+    monkeypatch.setattr(cli, "DATABASE_WAIT_SECONDS", 0.5)
+    monkeypatch.delenv("LSTM_BOT_QUEUE_URL", raising=False)
+    monkeypatch.delenv("LSTM_BOT_DATABASE", raising=False)
+    monkeypatch.setenv("LSTM_BOT_DATA_DIR", str(tmp_path / "data"))
+    assert cli.main(["--env-file", str(tmp_path / "none.env"), "--once"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "LSTM_BOT_QUEUE_URL" in err
+    assert "lstm-bot.sqlite3" in err and not (tmp_path / "data").exists()
+
+
+def test_a_checkpoint_is_uploaded_when_it_pays_or_when_the_job_is_handed_back() -> None:
+    from model_store.train import EpochEnd
+    from worker.control import JobControl
+
+    now = [0.0]
+    ctl = JobControl(
+        0.0,
+        {},
+        snapshot=lambda: (1, {"state.json": b"1"}),
+        checkpoint_seconds=60,
+        clock=lambda: now[0],
+    )
+    ctl.on_epoch_end(EpochEnd(1, 9, 1.0, 1.0, 1.0, True, "sample", "seed", 1.0, 0.9, 0.1))
+    now[0] = 30.0
+    assert ctl.take_checkpoint() is None  # 30 s of training: not worth writing yet
+    assert ctl.take_checkpoint(final=True) == (1, {"state.json": b"1"})  # handed back: now
+    ctl.checkpoint_stored()
+    ctl = JobControl(
+        0.0,
+        {},
+        snapshot=lambda: (2, {"state.json": b"2"}),
+        checkpoint_seconds=60,
+        clock=lambda: now[0],
+    )
+    ctl.on_epoch_end(EpochEnd(2, 9, 1.0, 1.0, 1.0, True, "sample", "seed", 1.0, 0.9, 0.1))
+    now[0] = 95.0
+    assert ctl.take_checkpoint() == (2, {"state.json": b"2"})

@@ -9,15 +9,17 @@ from discord.ext import commands
 from bot.client import LSTMBot
 from bot.errors import UserFacingError
 from bot.i18n import Message, t
-from bot.job_views import status_line
-from bot.permissions import may_manage
+from bot.permissions import may_manage, server_only
 from bot.tree import defer
 from jobs.records import Job
 
+from .job_reporter import JobReporter
+from .job_views import status_line
+
 
 class Jobs(commands.GroupCog, group_name="job", group_description="Training jobs"):
-    def __init__(self, bot: LSTMBot):
-        self.bot = bot
+    def __init__(self, bot: LSTMBot, reporter: JobReporter):
+        self.bot, self.reporter = bot, reporter
         super().__init__()
 
     async def _job(self, interaction: discord.Interaction, job_id: int) -> Job:
@@ -28,7 +30,7 @@ class Jobs(commands.GroupCog, group_name="job", group_description="Training jobs
 
     @app_commands.command(name="status", description="Where a training job is")
     @app_commands.describe(id="Job number (default: your latest job here)")
-    @app_commands.guild_only()
+    @server_only()
     async def status(self, interaction: discord.Interaction, id: int | None = None) -> None:
         await defer(interaction, ephemeral=True)
         if id is None:
@@ -47,7 +49,7 @@ class Jobs(commands.GroupCog, group_name="job", group_description="Training jobs
         await interaction.edit_original_response(content=line)
 
     @app_commands.command(name="list", description="This server's recent training jobs")
-    @app_commands.guild_only()
+    @server_only()
     async def list_jobs(self, interaction: discord.Interaction) -> None:
         await defer(interaction, ephemeral=True)
         locale = interaction.locale
@@ -62,7 +64,7 @@ class Jobs(commands.GroupCog, group_name="job", group_description="Training jobs
 
     @app_commands.command(name="cancel", description="Stop a training job")
     @app_commands.describe(id="Job number")
-    @app_commands.guild_only()
+    @server_only()
     async def cancel(self, interaction: discord.Interaction, id: int) -> None:
         await defer(interaction, ephemeral=True)
         job = await self._job(interaction, id)
@@ -80,8 +82,4 @@ class Jobs(commands.GroupCog, group_name="job", group_description="Training jobs
         else:
             message = t(interaction.locale, "job.stopping", id=job.id)
         await interaction.edit_original_response(content=message)
-        self.bot.reporter.poke()
-
-
-async def setup(bot: LSTMBot) -> None:
-    await bot.add_cog(Jobs(bot))
+        self.reporter.poke()

@@ -6,16 +6,17 @@ import asyncio
 import logging
 from typing import Literal
 
-import aiohttp
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot.autocomplete import model_choices, resolve_model
 from bot.client import LSTMBot
+from bot.downloads import DownloadFailed, download
 from bot.errors import UserFacingError
 from bot.formatting import code, sentence, shorten, store_problem
 from bot.i18n import Message, Num, t
+from bot.permissions import server_only
 from bot.registry import ModelRecord
 from bot.transfer import base_model_for
 from bot.tree import defer
@@ -24,14 +25,22 @@ from jobs.records import Limits
 from model_store import CorpusError, InvalidNameError, check_name
 from model_store.corpus import decode_corpus
 
+from .job_reporter import JobReporter
+
 log = logging.getLogger(__name__)
 
 ACCEPTED_SUFFIXES = (".txt",)
 
 
 class Training(commands.Cog):
-    def __init__(self, bot: LSTMBot):
-        self.bot = bot
+    def __init__(self, bot: LSTMBot, reporter: JobReporter):
+        self.bot, self.reporter = bot, reporter
+
+    async def cog_load(self) -> None:
+        self.reporter.start()
+
+    async def cog_unload(self) -> None:
+        await self.reporter.stop()
 
     @app_commands.command(name="train", description="Train a new model on a .txt file")
     @app_commands.describe(
@@ -43,7 +52,7 @@ class Training(commands.Cog):
         from_scratch="Train a new network instead of fine-tuning (needs much more text)",
     )
     @app_commands.autocomplete(base=model_choices)
-    @app_commands.guild_only()
+    @server_only()
     async def train(
         self,
         interaction: discord.Interaction,
@@ -96,7 +105,7 @@ class Training(commands.Cog):
         if self.bot.worker_hint:  # the offline console's note, in English
             content += f"\n{self.bot.worker_hint}"
         await interaction.edit_original_response(content=content)
-        self.bot.reporter.poke()
+        self.reporter.poke()
 
 
 def _checked_name(name: str) -> str:
@@ -157,16 +166,11 @@ def _check_size(size: int, limit: int) -> None:
 
 
 async def _download(file: discord.Attachment, shown: str) -> bytes:
+    """The upload's bytes (:func:`bot.downloads.download`): a file that is gone asks for
+    another upload; a passing failure (a time-out, a 5xx, a reset connection) for a retry."""
     try:
-        return await file.read()
-    except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as exc:
-        log.warning("could not download attachment %s: %r", file.url, exc)
-        if isinstance(exc, discord.HTTPException):
-            why: str | Message = f"HTTP {exc.status}"
-        else:
-            why = Message("train.network_error")
-        raise UserFacingError("train.download_failed", file=shown, why=why) from None
-
-
-async def setup(bot: LSTMBot) -> None:
-    await bot.add_cog(Training(bot))
+        return await download(file)
+    except DownloadFailed as exc:
+        if exc.gone:
+            raise UserFacingError("train.download_failed", file=shown, why=exc.why) from None
+        raise UserFacingError("train.download_try_again", file=shown, why=exc.why) from None

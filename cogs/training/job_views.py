@@ -14,11 +14,18 @@ from typing import Any
 
 import discord
 
+from bot.formatting import (
+    duration,
+    escape,
+    figures,
+    model_name,
+    progress_bar,
+    shorten,
+    store_problem,
+)
+from bot.i18n import Num, has_message, t
 from jobs.records import Job
 from model_store.outcome import SMALL_TEXT, Outcome
-
-from .formatting import duration, escape, progress_bar, shorten, store_problem
-from .i18n import CATALOGUES, ENGLISH, Num, t
 
 STATUS_ICON = {
     "queued": "⏳",
@@ -32,7 +39,7 @@ STATUS_ICON = {
 def job_title(job: Job, icon: str | None = None) -> str:
     locale = job.locale
     if job.base_model:
-        how = t(locale, "job.how_finetune", base=job.base_model)
+        how = t(locale, "job.how_finetune", base=model_name(job.base_model))
     else:
         how = t(locale, "job.how_scratch")
     icon = icon or STATUS_ICON.get(job.status, "")
@@ -61,7 +68,7 @@ def reason_text(
 ) -> str:
     """A failure or retry reason in the reader's language: the message of its ``code``, else
     the worker's ``english`` sentence (a code this bot doesn't know, or none)."""
-    if code and f"reason.{code}" in CATALOGUES[ENGLISH]:
+    if code and has_message(f"reason.{code}"):
         params = dict(params or {})
         problem = params.pop("problem", None)  # bad_text: the model store's problem code
         if isinstance(problem, dict):
@@ -179,21 +186,13 @@ def result_embed(job: Job, payload: dict[str, Any]) -> discord.Embed:
     value = figures(outcome, locale) if outcome is not None else "?"
     embed.add_field(name=t(locale, "field.heldout"), value=value, inline=False)
     corpus = card.get("corpus", {})
-    chars = t(locale, "result.chars", chars=Num(corpus.get("chars", 0)))
-    if corpus.get("new_chars"):
-        chars += t(locale, "result.new_chars", count=corpus["new_chars"])
-    embed.add_field(name=t(locale, "field.corpus"), value=chars)
-    steps = card.get("training", {}).get("steps_run")
-    embed.add_field(
-        name=t(locale, "field.training"),
-        value=t(
-            locale,
-            "result.training",
-            epochs=payload.get("epochs_run", "?"),
-            steps=t(locale, "result.steps", steps=Num(steps)) if steps else "",
-            duration=duration(payload.get("seconds")),
-        ),
-    )
+    chars, new = Num(corpus.get("chars", 0)), corpus.get("new_chars")
+    if new:
+        corpus_text = t(locale, "result.chars_new", count=chars, new=Num(new))
+    else:
+        corpus_text = t(locale, "result.chars", count=chars)
+    embed.add_field(name=t(locale, "field.corpus"), value=corpus_text)
+    embed.add_field(name=t(locale, "field.training"), value=training_text(payload, card, locale))
     sample = payload.get("sample")
     if sample:
         embed.add_field(
@@ -202,15 +201,6 @@ def result_embed(job: Job, payload: dict[str, Any]) -> discord.Embed:
             inline=False,
         )
     return embed
-
-
-def figures(outcome: Outcome, locale: object = None) -> str:
-    """'1.234 nats/char (base model: 1.456, uniform guess: 4.443)', in the reader's language."""
-    others = []
-    if outcome.base is not None:
-        others.append(t(locale, "outcome.base", loss=Num(outcome.base, ".3f")))
-    others.append(t(locale, "outcome.uniform", loss=Num(outcome.uniform, ".3f")))
-    return t(locale, "outcome.figures", loss=Num(outcome.loss, ".3f"), others=", ".join(others))
 
 
 def shortfall(outcome: Outcome, locale: object = None) -> str:
@@ -234,3 +224,12 @@ def advice(job: Job, outcome: Outcome) -> str:
     if job.params.get("effort") == "thorough":
         return t(locale, "advice.enough_effort", more=more)
     return t(locale, "advice.effort", more=more)
+
+
+def training_text(payload: dict[str, Any], card: dict[str, Any], locale: object) -> str:
+    """How long the training ran: epochs (and optimisation steps, when known) and time."""
+    epochs, steps = payload.get("epochs_run") or 0, card.get("training", {}).get("steps_run")
+    took = duration(payload.get("seconds"))
+    if steps:
+        return t(locale, "result.training_steps", count=epochs, steps=Num(steps), duration=took)
+    return t(locale, "result.training", count=epochs, duration=took)

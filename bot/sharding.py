@@ -1,0 +1,170 @@
+"""Shards: which servers this process serves, and agreement with the other bot processes.
+
+Discord sends a server's events only to shard ``(guild_id >> 22) % shard_count``; events
+outside a server (DMs) to shard 0. A bot process holds some shards (by default all of them);
+several processes on one database split them. Each process records its shards in the
+``bot_shards`` table (with its host, pid and shard count) and refreshes the row every
+``HEARTBEAT_SECONDS``: a process whose shard count differs from a running one's, or that asks
+for a shard another running process holds, refuses to start with :class:`ShardConflict`
+(saying which). A row is not "running" any more when its process is gone or a zombie (same
+host), or has not been refreshed for ``STALE_SECONDS``.
+
+Discord lets one IDENTIFY per 5 s per bucket (``shard_id % max_concurrency``), per bot: the
+``identify_slots`` table hands out the slots across processes (:func:`identify_slot`).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from jobs.config import SettingsError
+from jobs.db import Database
+
+HEARTBEAT_SECONDS = 5.0
+STALE_SECONDS = 30.0
+IDENTIFY_SECONDS = 5.0
+
+
+class ShardConflict(SettingsError):
+    """This process's shard settings disagree with a running bot process's."""
+
+
+def shard_of(guild_id: int | None, shard_count: int) -> int:
+    return 0 if not guild_id else (guild_id >> 22) % shard_count
+
+
+def parse_shard_ids(text: str) -> tuple[int, ...]:
+    """``"0,2,4-6"`` -> ``(0, 2, 4, 5, 6)``; ``ValueError`` when malformed."""
+    ids: list[int] = []
+    for part in text.replace(" ", "").split(","):
+        low, sep, high = part.partition("-")
+        first, last = int(low), int(high) if sep else int(low)
+        if first < 0 or last < first:
+            raise ValueError(f"bad shard range {part!r}")
+        ids.extend(range(first, last + 1))
+    if len(set(ids)) != len(ids):
+        raise ValueError("a shard id is given twice")
+    return tuple(sorted(ids))
+
+
+def format_shard_ids(ids: tuple[int, ...] | list[int]) -> str:
+    return ",".join(str(i) for i in ids)
+
+
+def split_shards(shard_count: int, processes: int) -> list[tuple[int, ...]]:
+    """The shards of each of ``processes`` processes (round robin, so that servers spread)."""
+    if processes < 1 or processes > shard_count:
+        raise ValueError(f"{processes} processes can't split {shard_count} shard(s)")
+    return [tuple(range(i, shard_count, processes)) for i in range(processes)]
+
+
+@dataclass(frozen=True)
+class Claim:
+    shard_id: int
+    shard_count: int
+    host: str
+    pid: int
+    seen_at: float
+
+    def describe(self) -> str:
+        return f"the bot process {self.pid} on {self.host}"
+
+
+def _alive(claim: Claim, host: str, now: float) -> bool:
+    if now - claim.seen_at > STALE_SECONDS:
+        return False
+    if claim.host != host:
+        return True
+    try:
+        os.kill(claim.pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return not _zombie(claim.pid)
+
+
+def _zombie(pid: int) -> bool:
+    """A process that has ended but not been reaped by its parent yet (Linux)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[-1].split()[:1] == ["Z"]
+
+
+class ShardClaims:
+    """This process's rows in ``bot_shards``."""
+
+    def __init__(self, db: Database, *, host: str | None = None, pid: int | None = None):
+        self.db = db
+        self.host = host or socket.gethostname()
+        self.pid = pid or os.getpid()
+
+    async def claim(self, shard_count: int, shard_ids: tuple[int, ...]) -> None:
+        """Record this process's shards; :class:`ShardConflict` when a running process
+        disagrees (another shard count, or one of these shards)."""
+        now = time.time()
+        async with self.db.transaction() as conn:
+            async with conn.execute("SELECT * FROM bot_shards ORDER BY shard_id") as cursor:
+                rows = [Claim(*row) for row in await cursor.fetchall()]
+            others = [
+                c
+                for c in rows
+                if (c.host, c.pid) != (self.host, self.pid) and _alive(c, self.host, now)
+            ]
+            for other in others:
+                if other.shard_count != shard_count:
+                    raise ShardConflict(
+                        f"this process's shard count ({shard_count}) disagrees with "
+                        f"{other.describe()}, which runs with {other.shard_count} shards: "
+                        "give every bot process the same LSTM_BOT_SHARD_COUNT"
+                    )
+                if other.shard_id in shard_ids:
+                    raise ShardConflict(
+                        f"shard {other.shard_id} is already held by {other.describe()}: "
+                        "give each bot process its own LSTM_BOT_SHARD_IDS"
+                    )
+            live = {c.shard_id for c in others}
+            await conn.execute(
+                f"DELETE FROM bot_shards WHERE shard_id NOT IN ({','.join('?' * len(live))})",
+                tuple(live),
+            )
+            await conn.executemany(
+                "INSERT INTO bot_shards (shard_id, shard_count, host, pid, seen_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                [(i, shard_count, self.host, self.pid, now) for i in shard_ids],
+            )
+
+    async def refresh(self) -> None:
+        await self.db.execute(
+            "UPDATE bot_shards SET seen_at = ? WHERE host = ? AND pid = ?",
+            (time.time(), self.host, self.pid),
+        )
+
+    async def release(self) -> None:
+        await self.db.execute(
+            "DELETE FROM bot_shards WHERE host = ? AND pid = ?", (self.host, self.pid)
+        )
+
+
+async def identify_slot(db: Database, shard_id: int, max_concurrency: int) -> float:
+    """Reserve this shard's next IDENTIFY slot; the seconds to wait before using it."""
+    bucket = shard_id % max(1, max_concurrency)
+    now = time.time()
+    async with db.transaction() as conn:
+        async with conn.execute(
+            "SELECT next_at FROM identify_slots WHERE bucket = ?", (bucket,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        at = max(now, float(row[0])) if row else now
+        await conn.execute(
+            "INSERT INTO identify_slots (bucket, next_at) VALUES (?, ?)"
+            " ON CONFLICT (bucket) DO UPDATE SET next_at = excluded.next_at",
+            (bucket, at + IDENTIFY_SECONDS),
+        )
+    return at - now

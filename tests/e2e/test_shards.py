@@ -1,0 +1,125 @@
+"""Two shards served by two bots on one database file (one process here, for speed; the
+several-process story is in test_shard_processes.py): each server's commands reach only the
+bot holding its shard; a delete through one closes the other's engine of that model."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+
+import discord
+import pytest
+
+from bot.client import LSTMBot
+from fake_discord import FakeDiscord
+from fake_discord.testing import running_bot
+from model_store import ModelStore
+
+from .helpers import answered, reply, wait_until
+from .test_models import _custom_id, confirmed
+
+
+@pytest.fixture
+async def two_bots(settings, builtin_dir) -> AsyncIterator[tuple]:
+    async with FakeDiscord(quiet_period=0.05) as fake, AsyncExitStack() as stack:
+        fake.sharding.max_concurrency = 2  # both shards may identify at once
+        guilds = [fake.add_guild("zero", shard=(0, 2)), fake.add_guild("one", shard=(1, 2))]
+        alice = fake.add_user("alice")
+        for guild in guilds:
+            fake.add_member(guild, alice)
+        bots = []
+        for shard in ("0", "1"):
+            shard_settings = settings.replace(shard_count=2, shard_ids=shard)
+            bot = LSTMBot(shard_settings, sync_commands=True, builtin_root=builtin_dir)
+            bots.append(await stack.enter_async_context(running_bot(fake, bot)))
+        yield fake, bots, guilds, alice
+    fake.assert_no_violations()
+
+
+async def test_each_server_is_served_by_the_bot_holding_its_shard(two_bots) -> None:
+    fake, bots, guilds, alice = two_bots
+    assert [[g.id for g in bot.guilds] for bot in bots] == [[guilds[0].id], [guilds[1].id]]
+    handled: list[list[int]] = [[], []]
+    for i, bot in enumerate(bots):
+
+        async def on_interaction(ix: discord.Interaction, i: int = i) -> None:
+            handled[i].append(ix.guild_id or 0)
+
+        bot.add_listener(on_interaction)
+    for guild in guilds:
+        ix = await fake.invoke(guild, alice, "generate", {"seed": "The ", "temperature": 0.5})
+        await ix.wait_content(lambda c: c and "characters" in c and "writing" not in c, 30)
+        assert ix.content.startswith("**The **")
+    assert handled == [[guilds[0].id], [guilds[1].id]]
+    assert all(
+        bot.holds_guild(g.id) == (i == j)
+        for i, bot in enumerate(bots)
+        for j, g in enumerate(guilds)
+    )
+
+
+async def test_a_delete_through_one_bot_closes_the_others_engine(two_bots, tiny_model) -> None:
+    fake, (bot0, bot1), (_, guild1), alice = two_bots
+    store = ModelStore(bot1.settings.guild_model_path / str(guild1.id))
+    path = store.save(dataclasses.replace(tiny_model.artifact, name="gone"))
+    record = await bot1.registry.add(
+        name="gone",
+        guild_id=guild1.id,
+        owner_id=alice.id,
+        card=tiny_model.artifact.card,
+        path=str(path),
+    )
+    engine = await bot0.generation.engine(record.path, record.checksum, record.name)
+
+    chosen = await fake.invoke(guild1, fake.owner, "model default", {"name": "gone"})
+    await answered(chosen)
+    assert await bot0.guild_settings.default_model(guild1.id) == "gone"  # one database
+
+    ix = await fake.invoke(guild1, alice, "model delete", {"name": "gone"})
+    await answered(ix)
+    await confirmed(await fake.click(ix, alice, _custom_id(ix, "Delete")), ix)
+    await wait_until(lambda: record.path not in bot0.generation.loaded_paths(), 5, "closed")
+    assert engine.closed and "Deleted" in reply(ix)
+    assert await bot0.registry.get(guild1.id, "gone") is None
+    assert await bot0.guild_settings.default_model(guild1.id) == bot0.settings.default_model
+
+
+async def test_a_jobs_progress_is_reported_by_the_bot_holding_its_server(
+    two_bots, monkeypatch
+) -> None:
+    from cogs.training import job_reporter, reporter_for
+
+    monkeypatch.setattr(job_reporter, "EDIT_INTERVAL", 0.0)
+    fake, bots, guilds, alice = two_bots
+    # Shard 0's process is away: its server's jobs wait.
+    await bots[0].get_cog("Training").reporter.stop()
+    queue = bots[1].jobs
+    jobs = []
+    for guild in guilds:
+        job, _ = await queue.submit(
+            guild_id=guild.id,
+            channel_id=guild.default_channel.id,
+            user_id=alice.id,
+            model_name=f"m{len(jobs)}",
+            corpus=b"some text " * 300,
+            params={"effort": "quick"},
+        )
+        jobs.append(job)
+    for _ in jobs:
+        lease = await queue.claim("w")
+        await queue.add_event(lease, "started", {"resumed_from_epoch": 0, "device": "CPU"})
+    bots[1].get_cog("Training").reporter.poke()
+
+    def progress(guild) -> list:
+        return [m for m in fake.channel_messages(guild.default_channel) if m.embeds]
+
+    # Job 1 (shard 0's server) comes first in every pass: by the time shard 1's reporter
+    # has shown job 2, it has passed job 1 over.
+    await fake.wait_until(lambda: len(progress(guilds[1])) == 1, 10)
+    assert progress(guilds[0]) == [] and len(progress(guilds[1])) == 1
+    assert (await queue.get(jobs[0].id)).progress_message_id is None
+    reporter = reporter_for(bots[0], 0.1)  # back: it catches up
+    bots[0].get_cog("Training").reporter = reporter
+    reporter.start()
+    await fake.wait_until(lambda: len(progress(guilds[0])) == 1, 10)

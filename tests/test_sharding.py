@@ -1,0 +1,152 @@
+"""Shard settings and the agreement between bot processes on one database (real SQLite)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from bot.db import bot_database
+from bot.settings import SettingsError, load_settings
+from bot.sharding import (
+    STALE_SECONDS,
+    ShardClaims,
+    ShardConflict,
+    identify_slot,
+    parse_shard_ids,
+    shard_of,
+    split_shards,
+)
+
+
+def test_parse_and_split_shard_ids() -> None:
+    assert parse_shard_ids("0,2,4-6") == (0, 2, 4, 5, 6)
+    assert parse_shard_ids(" 3 ") == (3,)
+    for bad in ("", "a", "1-0", "1,1", "-1"):
+        with pytest.raises(ValueError):
+            parse_shard_ids(bad)
+    assert split_shards(4, 2) == [(0, 2), (1, 3)]
+    assert split_shards(3, 3) == [(0,), (1,), (2,)]
+    with pytest.raises(ValueError):
+        split_shards(1, 2)
+    assert shard_of(None, 4) == 0 and shard_of(5 << 22, 4) == 1
+
+
+def test_shard_settings_are_checked(monkeypatch) -> None:
+    assert load_settings(None).shard_id_list is None
+    monkeypatch.setenv("LSTM_BOT_SHARD_COUNT", "4")
+    monkeypatch.setenv("LSTM_BOT_SHARD_IDS", "1,3")
+    settings = load_settings(None)
+    assert settings.shard_id_list == (1, 3) and settings.shard_count == 4
+    cases = {
+        "LSTM_BOT_SHARD_IDS needs LSTM_BOT_SHARD_COUNT": {"LSTM_BOT_SHARD_IDS": "0"},
+        "names shard 4, but LSTM_BOT_SHARD_COUNT is 4": {
+            "LSTM_BOT_SHARD_COUNT": "4",
+            "LSTM_BOT_SHARD_IDS": "0,4",
+        },
+        "LSTM_BOT_SHARD_IDS is malformed": {"LSTM_BOT_SHARD_COUNT": "2", "LSTM_BOT_SHARD_IDS": "x"},
+        "LSTM_BOT_SHARD_COUNT must be at least 1": {"LSTM_BOT_SHARD_COUNT": "0"},
+    }
+    for said, env in cases.items():
+        with monkeypatch.context() as patch:
+            patch.delenv("LSTM_BOT_SHARD_COUNT")
+            patch.delenv("LSTM_BOT_SHARD_IDS")
+            for name, value in env.items():
+                patch.setenv(name, value)
+            with pytest.raises(SettingsError, match=said):
+                load_settings(None)
+
+
+def _dead_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+async def test_a_process_that_disagrees_with_a_running_one_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "bot.sqlite3"
+    async with bot_database(path) as db1, bot_database(path) as db2:
+        first = ShardClaims(db1, pid=os.getppid())  # a live process on this host
+        await first.claim(2, (0,))
+        with pytest.raises(ShardConflict, match=r"shard count \(4\) disagrees with .* 2 shards"):
+            await ShardClaims(db2).claim(4, (1, 3))
+        with pytest.raises(ShardConflict, match="shard 0 is already held by the bot process"):
+            await ShardClaims(db2).claim(2, (0, 1))
+        await ShardClaims(db2).claim(2, (1,))  # the other shard: fine
+        rows = await db1.fetchall("SELECT shard_id, pid FROM bot_shards ORDER BY shard_id")
+        assert [tuple(r) for r in rows] == [(0, os.getppid()), (1, os.getpid())]
+
+        await first.release()
+        with pytest.raises(ShardConflict):  # the process holding shard 1 still runs with 2
+            await ShardClaims(db1, pid=os.getppid()).claim(4, (0, 2))
+        await ShardClaims(db2).release()
+        await ShardClaims(db1, pid=os.getppid()).claim(4, (0, 2))  # none runs: a new count
+
+
+async def test_a_killed_process_not_yet_reaped_does_not_bind(tmp_path: Path) -> None:
+    zombie = subprocess.Popen([sys.executable, "-c", "pass"])  # ends; not waited for yet
+    async with bot_database(tmp_path / "bot.sqlite3") as db:
+        await ShardClaims(db, pid=zombie.pid).claim(2, (1,))
+        while Path(f"/proc/{zombie.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
+            time.sleep(0.01)
+        await ShardClaims(db).claim(2, (1,))  # its shard is free again
+    zombie.wait()
+
+
+async def test_dead_and_silent_processes_do_not_bind(tmp_path: Path) -> None:
+    async with bot_database(tmp_path / "bot.sqlite3") as db:
+        await ShardClaims(db, pid=_dead_pid()).claim(2, (0, 1))  # killed -9: rows left
+        await ShardClaims(db, pid=os.getppid()).claim(2, (0, 1))  # its pid is gone: taken over
+        await db.execute("UPDATE bot_shards SET host = 'elsewhere'")
+        with pytest.raises(ShardConflict, match="on elsewhere"):
+            await ShardClaims(db).claim(3, (0, 1, 2))
+        await db.execute("UPDATE bot_shards SET seen_at = ?", (time.time() - STALE_SECONDS - 1,))
+        await ShardClaims(db).claim(3, (0, 1, 2))  # the other host went silent
+        rows = await db.fetchall("SELECT DISTINCT shard_count FROM bot_shards")
+        assert [r[0] for r in rows] == [3]
+
+
+async def test_identify_slots_are_five_seconds_apart_per_bucket(tmp_path: Path) -> None:
+    async with bot_database(tmp_path / "bot.sqlite3") as db:
+        assert await identify_slot(db, 0, 2) == 0
+        assert await identify_slot(db, 1, 2) == 0  # another bucket
+        assert 4 < await identify_slot(db, 2, 2) <= 5  # bucket 0 again
+        assert 9 < await identify_slot(db, 0, 2) <= 10
+
+
+def test_the_launchers_plan() -> None:
+    from bot.launcher import plan
+    from bot.settings import Settings
+
+    assert plan(Settings(), 2, lambda: 1) == (2, [(0,), (1,)])  # at least one shard each
+    assert plan(Settings(), 2, lambda: 5) == (5, [(0, 2, 4), (1, 3)])
+    assert plan(Settings(shard_count=4), 3, lambda: 99) == (4, [(0, 3), (1,), (2,)])
+    with pytest.raises(SettingsError, match="leave LSTM_BOT_SHARD_IDS empty"):
+        plan(Settings(shard_count=2, shard_ids="0"), 2, lambda: 1)
+    with pytest.raises(SettingsError, match="at least 1"):
+        plan(Settings(), 0, lambda: 1)
+
+
+def test_run_with_processes_refuses_bad_shard_settings_in_one_line(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LSTM_BOT_", "DISCORD_"))}
+    env.update(DISCORD_TOKEN="t", LSTM_BOT_DATA_DIR=str(tmp_path))
+    root = Path(__file__).resolve().parents[1]
+    env["PYTHONPATH"] = str(root)
+
+    def run(*args: str, **more: str) -> subprocess.CompletedProcess:
+        command = [sys.executable, "-m", "bot", "--env-file", "none", "run", *args]
+        return subprocess.run(command, env=env | more, capture_output=True, text=True, cwd=tmp_path)
+
+    done = run("--processes", "0")
+    assert done.returncode == 1 and done.stderr.strip().endswith(
+        "error: --processes must be at least 1"
+    )
+    done = run("--processes", "2", LSTM_BOT_SHARD_COUNT="2", LSTM_BOT_SHARD_IDS="0")
+    assert done.returncode == 1 and "leave LSTM_BOT_SHARD_IDS empty" in done.stderr
+    done = run(LSTM_BOT_SHARD_IDS="0")
+    assert done.returncode == 1 and "LSTM_BOT_SHARD_IDS needs LSTM_BOT_SHARD_COUNT" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -1,0 +1,29 @@
+"""The test suite's own rules (tests/conftest.py): a test not marked slow can't start a worker
+or a training run, and the slow ones are marked from what they use."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+
+@pytest.mark.parametrize("command", [["-m", "worker", "--once"], ["-m", "bot", "train", "x"]])
+def test_a_fast_test_cannot_start_a_worker_or_training(command: list[str]) -> None:
+    with pytest.raises(AssertionError, match="mark it slow"):
+        subprocess.Popen([sys.executable, *command])
+
+
+def test_other_processes_may_start() -> None:
+    done = subprocess.run([sys.executable, "-c", "print('ok')"], capture_output=True, text=True)
+    assert done.stdout == "ok\n"
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgres"])
+def test_a_postgres_parameter_makes_a_test_slow(request: pytest.FixtureRequest, engine: str):
+    assert bool(request.node.get_closest_marker("slow")) == (engine == "postgres")
+
+
+def test_a_slow_fixture_makes_a_test_slow(request: pytest.FixtureRequest, trained_model) -> None:
+    assert request.node.get_closest_marker("slow")
