@@ -72,6 +72,7 @@ GREEK = str.maketrans("abcdefghiklmnoprstuvwy", "αβψδεφγηιχλμνοπ�
 
 
 @pytest.mark.slow  # trains
+@pytest.mark.slow  # trains
 def test_a_small_upload_of_an_unseen_language_learns_through_the_command_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
