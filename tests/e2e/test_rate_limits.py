@@ -104,11 +104,12 @@ async def test_results_of_two_queues_with_the_same_job_id_both_show(env, monkeyp
         corpus=b"some text " * 300,
         params={"effort": "quick"},
     )
-    await env.bot.reporter._post_result(job, {"card": {}})
+    reporter = env.bot.get_cog("Training").reporter
+    await reporter._post_result(job, {"card": {}})
 
     async def other_identity() -> str:
         return "f" * 32
 
     monkeypatch.setattr(queue, "identity", other_identity)
-    await env.bot.reporter._post_result(job, {"card": {}})
+    await reporter._post_result(job, {"card": {}})
     assert len([m for m in env.fake.channel_messages(general) if m.embeds]) == 2
