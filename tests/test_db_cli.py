@@ -220,6 +220,7 @@ def test_procrastinates_schema_made_elsewhere_is_one_line(tmp_path: Path, empty_
     )
 
 
+@pytest.mark.slow  # starts a worker
 @pytest.mark.parametrize("component", ["registry", "jobs"])
 def test_a_sqlite_database_of_a_newer_lstm_bot_is_refused(tmp_path: Path, component: str) -> None:
     """As on PostgreSQL: a schema newer than this code is refused, saying what to do."""
