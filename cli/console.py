@@ -50,7 +50,7 @@ NO_TRAIN_EXTRA = (
     "directory, or restart the console."
 )
 NO_WORKER = "The console runs no worker (--no-worker): start one with `lstm-bot worker`."
-CONTINUE_THIS_TEXT = "Continue this text"  # the message command (cogs/generate.py)
+CONTINUE_THIS_TEXT = "Continue this text"  # the message command (cogs/writing/generate.py)
 ATTACHMENT = 11
 _UNESCAPE = re.compile(r"\\([\\*_~`|>#\-\[\]()<@:.!])")
 

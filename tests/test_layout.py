@@ -26,9 +26,6 @@ FORBIDDEN = {
     "fake_discord": PROJECT - {"fake_discord"},
 }
 FEATURE_CODE = ("bot", "cogs")  # where nothing may import bot.client under TYPE_CHECKING
-# The writing feature (generate, buttons, Continue, the writer, finishing replies after a
-# restart) still lives in bot/ and is handed the whole bot: the last of issue 15 item 1.
-NOT_YET_MOVED = {"bot/writer.py", "bot/repair.py"}
 
 
 def imports(path: Path, *, module_level_only: bool) -> set[str]:
@@ -80,14 +77,10 @@ def test_packages_import_only_downwards(package: str) -> None:
 @pytest.mark.parametrize("package", FEATURE_CODE)
 def test_no_feature_imports_the_client_behind_type_checking(package: str) -> None:
     """Services are handed what they use; a cog that needs the bot imports bot.client openly."""
-    hiding = set()
     for path in (ROOT / package).rglob("*.py"):
         source = path.read_text(encoding="utf-8")
-        if "bot.client" in type_checking_imports(source, _package_of(path)):
-            hiding.add(str(path.relative_to(ROOT)))
-    known = {p for p in NOT_YET_MOVED if p.startswith(f"{package}/")}
-    assert hiding - known == set(), "these import bot.client under TYPE_CHECKING"
-    assert known - hiding == set(), "no longer hidden: take them off NOT_YET_MOVED"
+        bad = type_checking_imports(source, _package_of(path)) & {"bot.client"}
+        assert not bad, f"{path.relative_to(ROOT)} imports bot.client under TYPE_CHECKING"
 
 
 def test_every_package_has_a_rule() -> None:

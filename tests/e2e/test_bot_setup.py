@@ -30,7 +30,7 @@ async def test_broken_cog_is_logged_and_others_load(
         fake.add_member(guild, user)
         bot = LSTMBot(
             settings,
-            extensions=("brokencog", "cogs.generate", "cogs.models"),
+            extensions=("brokencog", "cogs.writing", "cogs.models"),
             sync_commands=True,
             builtin_root=builtin_dir,
         )

@@ -5,9 +5,9 @@ from __future__ import annotations
 import aiohttp
 import pytest
 
-from bot import writer
 from bot.pacing import Pacing, channel_edit_key, deliver, route_key
 from cogs.training.job_reporter import result_nonce
+from cogs.writing import writer
 from fake_discord.faults import Faults
 
 
