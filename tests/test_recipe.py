@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import build_parser, main, train_recipe
+from cli.main import build_parser, main, train_recipe
 from model_store.backend import CPU, GPU
 from model_store.config import NetworkConfig, TrainConfig
 from model_store.recipe import EFFORTS, PRESETS, UNTIL_TIME, recipe
