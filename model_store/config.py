@@ -2,8 +2,8 @@
 
 The defaults are the first layer of the one training recipe (:func:`model_store.recipe.recipe`
 adds the preset, the device, the effort and explicit options): ``lstm-bot train`` without
-options, ``/train from_scratch:true`` and the built-in model all use them (README, "The
-default model", says why this size).
+options, ``/train from_scratch:true`` and the built-in model all use them (docs/training.md,
+"The default model", says why this size).
 """
 
 from __future__ import annotations

@@ -99,16 +99,16 @@ def test_a_small_upload_of_an_unseen_language_learns_through_the_command_line(
     assert card["heldout_loss_nats"] < card["uniform_loss_nats"] / 2
 
 
-def test_the_readme_command_gives_the_built_in_model_s_recipe() -> None:
-    """README, "The default model": the command that trained ``nietzsche`` still gives the
+def test_the_documented_command_gives_the_built_in_model_s_recipe() -> None:
+    """docs/training.md, "The default model": the command that trained ``nietzsche`` still gives the
     recipe its card records (one pass an epoch, until 24 minutes or no progress)."""
     import re
 
     from model_store import ModelStore
     from model_store.store import BUILTIN_DIR, DEFAULT_MODEL
 
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-    command = re.search(r"lstm-bot train \S*nietzsche\.txt (.*?)#", readme, re.S)
+    guide = (Path(__file__).resolve().parents[1] / "docs" / "training.md").read_text()
+    command = re.search(r"lstm-bot train \S*nietzsche\.txt (.*?)#", guide, re.S)
     assert command is not None
     options = command.group(1).replace("\\\n", " ").split()
     args = build_parser().parse_args(["train", "nietzsche.txt", *options])
