@@ -6,6 +6,7 @@ import asyncio
 import logging
 import signal
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import discord
@@ -22,19 +23,18 @@ from .db import bot_database
 from .generation import GenerationService
 from .guild_settings import GuildSettings
 from .i18n.translator import CatalogueTranslator
+from .in_flight import Flights
 from .pacing import Pacing
 from .registry import ModelRegistry
-from .repair import repair_unfinished
 from .settings import Settings
 from .sharding import HEARTBEAT_SECONDS, ShardClaims, format_shard_ids, identify_slot, shard_of
 from .transfer import ResultImporter, sweep_orphans
 from .tree import BotTree
-from .writer import ReplyWriter
 
 log = logging.getLogger(__name__)
 
 EXTENSIONS = (
-    "cogs.generate",
+    "cogs.writing",
     "cogs.models",
     "cogs.training",
     "cogs.privacy",
@@ -76,7 +76,7 @@ class LSTMBot(commands.AutoShardedBot):
             settings.model_cache_size, on_load_error=self.registry.mark_broken
         )
         self.cooldown = WritingCooldown(lambda: self.settings.generate_cooldown)
-        self.writer = ReplyWriter(self)
+        self.flights = Flights()  # the work in flight (replies being written): shutdowns wait
         self.jobs: JobQueue  # opened in setup_hook
         self.importer: ResultImporter
         self.shard_claims = ShardClaims(self.db)
@@ -92,7 +92,9 @@ class LSTMBot(commands.AutoShardedBot):
         self.worker_hint: str | None = None
         self.failed_extensions: dict[str, str] = {}
         self.started_at = time.monotonic()
-        self._repairing: asyncio.Task[int] | None = None
+        # Run once the shards are claimed, before connecting (the writing feature finishes the
+        # replies an earlier process left mid-write).
+        self.after_claim: list[Callable[[], Awaitable[None]]] = []
         self._closing: asyncio.Future[None] | None = None
 
     async def setup_hook(self) -> None:
@@ -138,7 +140,8 @@ class LSTMBot(commands.AutoShardedBot):
         """Only when connecting (not for ``lstm-bot sync``): claim the shards, then tidy."""
         await self.claim_shards()
         await sweep_orphans(self.registry, self.settings.guild_model_path, self.holds_guild)
-        await self.repair_replies()
+        for hook in self.after_claim:
+            await hook()
         await super().launch_shards()
 
     async def claim_shards(self) -> None:
@@ -152,13 +155,6 @@ class LSTMBot(commands.AutoShardedBot):
             self.shard_ids = list(range(self.shard_count))
         await self.shard_claims.claim(self.shard_count, tuple(self.shard_ids))
         log.info("shards %s of %d", format_shard_ids(self.shard_ids), self.shard_count)
-
-    async def repair_replies(self) -> None:
-        """Finish, in the background, the replies of this process's servers that an earlier
-        process left mid-write (read now: this process has written none yet)."""
-        rows = [r for r in await self.writer.unfinished.all() if self.holds_guild(r.guild_id)]
-        if rows and self._repairing is None:
-            self._repairing = asyncio.create_task(repair_unfinished(self, rows))
 
     def holds_guild(self, guild_id: int | None) -> bool:
         """Whether this process serves that server (DMs: shard 0's process)."""
@@ -194,9 +190,7 @@ class LSTMBot(commands.AutoShardedBot):
 
     async def _close(self) -> None:
         try:
-            await self.writer.flights.land(self.settings.shutdown_grace)
-            if self._repairing is not None:
-                self._repairing.cancel()  # what is left is finished by the next start
+            await self.flights.land(self.settings.shutdown_grace)
             await self.changes.stop()
             await super().close()
             self.generation.close()
@@ -217,7 +211,7 @@ async def serve(bot: LSTMBot, token: str) -> None:
 
     def stop() -> None:
         if closing:
-            bot.writer.flights.hurry()
+            bot.flights.hurry()
         else:
             closing.append(asyncio.create_task(bot.close()))
 

@@ -101,4 +101,4 @@ def launch(
 
 def bot_command(env_file: str) -> list[str]:
     """The command of one shard process: ``lstm-bot run`` with the same settings file."""
-    return [sys.executable, "-m", "bot", "--env-file", env_file, "run"]
+    return [sys.executable, "-m", "cli", "--env-file", env_file, "run"]

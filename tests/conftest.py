@@ -35,7 +35,16 @@ os.environ.setdefault("TF_NUM_INTEROP_THREADS", "1")
 
 # Fixtures that train, start worker processes or use PostgreSQL (their users are slow).
 SLOW_FIXTURES = frozenset(
-    {"trained_model", "pg_server_url", "pg_template", "pg_url", "empty_pg", "worker", "machines"}
+    {
+        "trained_model",
+        "pg_server_url",
+        "pg_template",
+        "pg_url",
+        "empty_pg",
+        "own_pg",  # a PostgreSQL server of the test's own (tests/jobs/test_pg_fleet.py)
+        "worker",
+        "machines",
+    }
 )
 # Modules whose every test trains or starts workers: all slow, and test-fast does not even
 # import them (test_train.py imports Keras, about 6 s).
@@ -88,6 +97,16 @@ def _fast_tests_stay_fast(
     yield
     if not had_keras and "keras" in sys.modules:
         pytest.fail("a test not marked slow imported Keras: mark it slow, or serve without it")
+
+
+@pytest.fixture(autouse=True)
+def _feature_modules_stay() -> Iterator[None]:
+    """A closing bot unloads its extensions, and discord.py then drops their modules from
+    ``sys.modules``: the next bot would load fresh copies, and a test's patch of a feature
+    module (``monkeypatch.setattr(writer, ...)``) would miss it. Put them back."""
+    kept = {n: m for n, m in sys.modules.items() if n == "cogs" or n.startswith("cogs.")}
+    yield
+    sys.modules.update(kept)
 
 
 @pytest.fixture(autouse=True)

@@ -138,7 +138,7 @@ def test_run_with_processes_refuses_bad_shard_settings_in_one_line(tmp_path: Pat
     env["PYTHONPATH"] = str(root)
 
     def run(*args: str, **more: str) -> subprocess.CompletedProcess:
-        command = [sys.executable, "-m", "bot", "--env-file", "none", "run", *args]
+        command = [sys.executable, "-m", "cli", "--env-file", "none", "run", *args]
         return subprocess.run(command, env=env | more, capture_output=True, text=True, cwd=tmp_path)
 
     done = run("--processes", "0")

@@ -9,8 +9,8 @@ import threading
 import pytest
 
 from bot.client import LSTMBot
-from bot.reply_buttons import ContinueButton
-from bot.reply_text import ReplyState, parse_whole
+from cogs.writing.reply_buttons import ContinueButton
+from cogs.writing.reply_text import ReplyState, parse_whole
 from fake_discord import FakeDiscord
 from fake_discord.testing import running_bot
 from model_store.sampling import BatchSampler

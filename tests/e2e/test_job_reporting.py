@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import logging
+import sys
 
 import pytest
 
-from cogs.training import job_reporter
 from jobs.reasons import Reason
 
 from ..jobs.procs import wait_for
 
 
 @pytest.fixture
-def fast_reporter(monkeypatch):
+def fast_reporter(env, monkeypatch):
+    # The module the running bot loaded: discord.py drops an extension's modules from
+    # sys.modules when a bot closes, so an earlier test's bot leaves a stale one behind.
+    job_reporter = sys.modules["cogs.training.job_reporter"]
     monkeypatch.setattr(job_reporter, "EDIT_INTERVAL", 0.0)
     monkeypatch.setattr(job_reporter, "BACKOFF_SECONDS", 0.1)
     monkeypatch.setattr(job_reporter, "GIVE_UP_SECONDS", 1.0)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import aiohttp
 import pytest
 
-from bot import writer
 from bot.pacing import Pacing, channel_edit_key, deliver, route_key
 from cogs.training.job_reporter import result_nonce
+from cogs.writing import writer
 from fake_discord.faults import Faults
 
 
@@ -104,11 +104,12 @@ async def test_results_of_two_queues_with_the_same_job_id_both_show(env, monkeyp
         corpus=b"some text " * 300,
         params={"effort": "quick"},
     )
-    await env.bot.reporter._post_result(job, {"card": {}})
+    reporter = env.bot.get_cog("Training").reporter
+    await reporter._post_result(job, {"card": {}})
 
     async def other_identity() -> str:
         return "f" * 32
 
     monkeypatch.setattr(queue, "identity", other_identity)
-    await env.bot.reporter._post_result(job, {"card": {}})
+    await reporter._post_result(job, {"card": {}})
     assert len([m for m in env.fake.channel_messages(general) if m.embeds]) == 2

@@ -7,7 +7,6 @@ queued) on the embedded one."""
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import subprocess
 import sys
@@ -39,8 +38,7 @@ def engine() -> str:
 def settings(request, settings, engine, monkeypatch):
     monkeypatch.setattr(job_reporter, "EDIT_INTERVAL", 0.3)
     queue_url = request.getfixturevalue("pg_url") if engine == "postgres" else None
-    return dataclasses.replace(
-        settings,
+    return settings.replace(
         poll_seconds=0.2,
         min_corpus_chars=2000,
         max_upload_bytes=3_000_000,
