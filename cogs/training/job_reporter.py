@@ -36,6 +36,7 @@ import discord
 from bot.i18n import t
 from bot.pacing import Pacing, channel_edit_key
 from bot.transfer import ResultImporter, plot_path
+from jobs import backoff
 from jobs.queue import JobQueue
 from jobs.records import SUCCEEDED, Job
 
@@ -44,7 +45,7 @@ from .job_views import progress_embed, reason_text, result_embed
 log = logging.getLogger(__name__)
 
 EDIT_INTERVAL = 5.0
-BACKOFF_SECONDS = 5.0  # first retry of a job that failed to report; doubles, up to the max
+BACKOFF_SECONDS = 5.0  # first retry of a job that failed to report (jobs.backoff.delay)
 MAX_BACKOFF_SECONDS = 300.0
 GIVE_UP_SECONDS = 3600.0  # a channel refusing for this long is given up
 
@@ -162,8 +163,9 @@ class JobReporter:
         now = time.monotonic()
         trouble = self._trouble.setdefault(key, _Trouble(since=now))
         trouble.failures += 1
-        delay = min(MAX_BACKOFF_SECONDS, BACKOFF_SECONDS * 2 ** (trouble.failures - 1))
-        trouble.next_try = now + delay
+        trouble.next_try = now + backoff.delay(
+            trouble.failures, BACKOFF_SECONDS, MAX_BACKOFF_SECONDS
+        )
         refused = isinstance(exc, discord.Forbidden | discord.NotFound)
         if trouble.failures == 1:
             if refused:
