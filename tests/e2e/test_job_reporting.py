@@ -7,7 +7,9 @@ import sys
 
 import pytest
 
+from bot.transfer import plot_path
 from jobs.reasons import Reason
+from model_store.artifact import write_artifact
 
 from ..jobs.procs import wait_for
 
@@ -108,3 +110,36 @@ async def test_a_job_that_ends_while_the_reporter_looks_is_shown_ended(env, fast
         lambda m: bool(m.embeds) and m.embeds[0].get("description") == "Cancelled.",
         timeout=10,
     )
+
+
+async def test_a_loss_plot_is_deleted_once_its_result_is_posted(
+    env, fast_reporter, tiny_model, tmp_path
+):
+    queue, general = env.bot.jobs, env.guild_a.default_channel
+    reporter = env.bot.get_cog("Training").reporter
+    job, _ = await queue.submit(
+        guild_id=env.guild_a.id,
+        channel_id=general.id,
+        user_id=env.alice.id,
+        model_name="plotted",
+        corpus=b"some text " * 300,
+        params={"effort": "quick"},
+    )
+    write_artifact(tmp_path / "result", tiny_model.artifact)
+    files = {p.name: p.read_bytes() for p in (tmp_path / "result").iterdir()}
+    lease = await queue.claim("w")
+    await queue.complete(lease, files | {"loss.png": b"\x89PNG\r\n\x1a\n fake"}, {"card": {}})
+    reporter.poke()
+    result = await env.fake.wait_for_message(
+        general,
+        lambda m: bool(m.attachments) and m.attachments[0].filename == "loss.png",
+        timeout=15,
+    )
+    assert result.attachments[0].data.startswith(b"\x89PNG")
+    plot = plot_path(reporter.data_dir, await queue.identity(), job.id)
+
+    async def deleted() -> bool:
+        return not plot.exists()
+
+    await wait_for(deleted, 10, "the posted plot to be deleted")
+    assert not any(plot.parent.iterdir())
