@@ -341,6 +341,7 @@ def test_a_worker_without_a_queue_creates_none(tmp_path: Path, monkeypatch, caps
     assert "lstm-bot.sqlite3" in err and not (tmp_path / "data").exists()
 
 
+@pytest.mark.slow  # model_store.train imports Keras
 def test_a_checkpoint_is_uploaded_when_it_pays_or_when_the_job_is_handed_back() -> None:
     from model_store.train import EpochEnd
     from worker.control import JobControl
