@@ -195,7 +195,7 @@ async def propagation_step(bot, step: str, guild_id: int) -> object:
         return record.path
     if step == "delete":  # what /model delete's confirmation does
         started = time.time()
-        await bot.get_cog("Models").delete_model(record)
+        await bot.get_cog("Models").deletion.delete(record)
         return started
     path = step.split(":", 1)[1]  # "wait:PATH"
     while path in bot.generation.loaded_paths():

@@ -142,7 +142,7 @@ def part_device() -> None:
 
 def part_shakespeare() -> None:
     configure_keras()
-    from bot.cli import build_parser, train_recipe
+    from cli.main import build_parser, train_recipe
     from model_store import ModelStore, evaluate_text, load_artifact
     from model_store.backend import training_device
     from model_store.corpus import split_heldout

@@ -100,7 +100,7 @@ class Soak:
         return " ".join(self.rng.choice(WORDS) for _ in range(words))
 
     async def user(self, guild, person, end: float) -> None:
-        from cogs.generate import CONTINUE_THIS_TEXT
+        from cogs.writing.generate import CONTINUE_THIS_TEXT
 
         fake, rng = self.fake, self.rng
         channels = list(guild.channels.values())

@@ -1,4 +1,4 @@
-"""lstm-bot's Discord process: CLI, settings, client, database, services."""
+"""lstm-bot's shared Discord core: settings, client, database, registry, services."""
 
 import os
 

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol, cast
 
 import discord
 from discord import app_commands
 
 from .errors import UserFacingError
 from .formatting import code, loss_text, shorten
+from .guild_settings import GuildSettings
 from .i18n import t
-from .registry import ModelRecord
+from .registry import ModelRecord, ModelRegistry
 
-if TYPE_CHECKING:
-    from .client import LSTMBot
+
+class HoldsModels(Protocol):
+    """What these lookups need of the client (``interaction.client``): no more."""
+
+    registry: ModelRegistry
+    guild_settings: GuildSettings
+
 
 MAX_CHOICES = 25
 
@@ -22,7 +28,7 @@ async def model_choices(
     interaction: discord.Interaction, current: str
 ) -> list[app_commands.Choice[str]]:
     """Models this server may use whose name contains what was typed (prefix matches first)."""
-    bot: LSTMBot = interaction.client  # type: ignore[assignment]
+    bot = cast(HoldsModels, interaction.client)
     needle = current.strip().lower()
     records = await bot.registry.visible(interaction.guild_id)
     matches = [r for r in records if needle in r.name]
@@ -34,7 +40,7 @@ async def model_choices(
     ]
 
 
-def _describe(bot: LSTMBot, record: ModelRecord, locale: object) -> str:
+def _describe(bot: HoldsModels, record: ModelRecord, locale: object) -> str:
     where = t(locale, "model.builtin") if record.builtin else t(locale, "model.server")
     problem = bot.registry.problem(record)
     quality = t(locale, "model.unavailable") if problem else loss_text(record.card, locale)
@@ -48,7 +54,7 @@ async def resolve_model(
 
     ``usable``: also refuse a model whose files are broken (it can still be deleted). No name:
     the server's default model (``/model default``), else the bot's."""
-    bot: LSTMBot = interaction.client  # type: ignore[assignment]
+    bot = cast(HoldsModels, interaction.client)
     if name is None or not name.strip():
         name = await bot.guild_settings.default_model(interaction.guild_id)
     name = name.strip().lower()
@@ -60,7 +66,7 @@ async def resolve_model(
     return record
 
 
-def check_usable(bot: LSTMBot, record: ModelRecord) -> None:
+def check_usable(bot: HoldsModels, record: ModelRecord) -> None:
     """Refuse a model whose files are damaged, saying who can fix it."""
     problem = bot.registry.problem(record)
     if problem is not None and record.builtin:

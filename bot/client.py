@@ -6,6 +6,7 @@ import asyncio
 import logging
 import signal
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import discord
@@ -22,23 +23,20 @@ from .db import bot_database
 from .generation import GenerationService
 from .guild_settings import GuildSettings
 from .i18n.translator import CatalogueTranslator
-from .job_reporter import JobReporter
+from .in_flight import Flights
 from .pacing import Pacing
 from .registry import ModelRegistry
-from .repair import repair_unfinished
 from .settings import Settings
 from .sharding import HEARTBEAT_SECONDS, ShardClaims, format_shard_ids, identify_slot, shard_of
 from .transfer import ResultImporter, sweep_orphans
 from .tree import BotTree
-from .writer import ReplyWriter
 
 log = logging.getLogger(__name__)
 
 EXTENSIONS = (
-    "cogs.generate",
+    "cogs.writing",
     "cogs.models",
     "cogs.training",
-    "cogs.jobs",
     "cogs.privacy",
 )
 
@@ -78,10 +76,9 @@ class LSTMBot(commands.AutoShardedBot):
             settings.model_cache_size, on_load_error=self.registry.mark_broken
         )
         self.cooldown = WritingCooldown(lambda: self.settings.generate_cooldown)
-        self.writer = ReplyWriter(self)
+        self.flights = Flights()  # the work in flight (replies being written): shutdowns wait
         self.jobs: JobQueue  # opened in setup_hook
         self.importer: ResultImporter
-        self.reporter = JobReporter(self, settings.poll_seconds)
         self.shard_claims = ShardClaims(self.db)
         self.max_concurrency = 1
         self.changes = ChangeWatcher(
@@ -95,7 +92,9 @@ class LSTMBot(commands.AutoShardedBot):
         self.worker_hint: str | None = None
         self.failed_extensions: dict[str, str] = {}
         self.started_at = time.monotonic()
-        self._repairing: asyncio.Task[int] | None = None
+        # Run once the shards are claimed, before connecting (the writing feature finishes the
+        # replies an earlier process left mid-write).
+        self.after_claim: list[Callable[[], Awaitable[None]]] = []
         self._closing: asyncio.Future[None] | None = None
 
     async def setup_hook(self) -> None:
@@ -127,7 +126,6 @@ class LSTMBot(commands.AutoShardedBot):
                 log.exception("could not load extension %s", name)
         if self.sync_commands:
             await self.tree.sync()
-        self.reporter.start()
         self.changes.start()
         default = await self.registry.get(None, self.settings.default_model)
         if default is None:
@@ -142,7 +140,8 @@ class LSTMBot(commands.AutoShardedBot):
         """Only when connecting (not for ``lstm-bot sync``): claim the shards, then tidy."""
         await self.claim_shards()
         await sweep_orphans(self.registry, self.settings.guild_model_path, self.holds_guild)
-        await self.repair_replies()
+        for hook in self.after_claim:
+            await hook()
         await super().launch_shards()
 
     async def claim_shards(self) -> None:
@@ -157,13 +156,6 @@ class LSTMBot(commands.AutoShardedBot):
         await self.shard_claims.claim(self.shard_count, tuple(self.shard_ids))
         log.info("shards %s of %d", format_shard_ids(self.shard_ids), self.shard_count)
 
-    async def repair_replies(self) -> None:
-        """Finish, in the background, the replies of this process's servers that an earlier
-        process left mid-write (read now: this process has written none yet)."""
-        rows = [r for r in await self.writer.unfinished.all() if self.holds_guild(r.guild_id)]
-        if rows and self._repairing is None:
-            self._repairing = asyncio.create_task(repair_unfinished(self, rows))
-
     def holds_guild(self, guild_id: int | None) -> bool:
         """Whether this process serves that server (DMs: shard 0's process)."""
         if self.shard_count is None or self.shard_ids is None:
@@ -171,7 +163,11 @@ class LSTMBot(commands.AutoShardedBot):
         return shard_of(guild_id, self.shard_count) in self.shard_ids
 
     async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
-        """One IDENTIFY per 5 s per bucket, over every process of the bot."""
+        """One IDENTIFY per 5 s per bucket, over every process of the bot (one process
+        holding every shard: discord.py's own pacing, as for the small bot)."""
+        if self.shard_count is None or len(self.shard_ids or ()) == self.shard_count:
+            await super().before_identify_hook(shard_id, initial=initial)
+            return
         wait = await identify_slot(self.db, shard_id or 0, self.max_concurrency)
         if wait > 0:
             await asyncio.sleep(wait)
@@ -194,10 +190,7 @@ class LSTMBot(commands.AutoShardedBot):
 
     async def _close(self) -> None:
         try:
-            await self.writer.flights.land(self.settings.shutdown_grace)
-            if self._repairing is not None:
-                self._repairing.cancel()  # what is left is finished by the next start
-            await self.reporter.stop()
+            await self.flights.land(self.settings.shutdown_grace)
             await self.changes.stop()
             await super().close()
             self.generation.close()
@@ -218,7 +211,7 @@ async def serve(bot: LSTMBot, token: str) -> None:
 
     def stop() -> None:
         if closing:
-            bot.writer.flights.hurry()
+            bot.flights.hurry()
         else:
             closing.append(asyncio.create_task(bot.close()))
 

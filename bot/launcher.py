@@ -15,6 +15,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from types import FrameType
 
@@ -80,12 +81,18 @@ def launch(
     old = {sig: signal.signal(sig, forward) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         worst = 0
-        for shards, child in children:
-            rc = child.wait()
-            if rc != 0:
-                shown = format_shard_ids(shards)
-                log.error("the bot process for shards %s ended with %d", shown, rc)
-            worst = max(worst, abs(rc))
+        running = list(children)
+        while running:  # reap each as it ends (a dead one must not linger as a zombie)
+            for shards, child in list(running):
+                rc = child.poll()
+                if rc is None:
+                    continue
+                running.remove((shards, child))
+                if rc != 0:
+                    shown = format_shard_ids(shards)
+                    log.error("the bot process for shards %s ended with %d", shown, rc)
+                worst = max(worst, abs(rc))
+            time.sleep(0.2)
         return worst
     finally:
         for sig, handler in old.items():
@@ -94,4 +101,4 @@ def launch(
 
 def bot_command(env_file: str) -> list[str]:
     """The command of one shard process: ``lstm-bot run`` with the same settings file."""
-    return [sys.executable, "-m", "bot", "--env-file", env_file, "run"]
+    return [sys.executable, "-m", "cli", "--env-file", env_file, "run"]

@@ -6,8 +6,8 @@ several processes on one database split them. Each process records its shards in
 ``bot_shards`` table (with its host, pid and shard count) and refreshes the row every
 ``HEARTBEAT_SECONDS``: a process whose shard count differs from a running one's, or that asks
 for a shard another running process holds, refuses to start with :class:`ShardConflict`
-(saying which). A row is not "running" any more when its process is gone (same host), or has
-not been refreshed for ``STALE_SECONDS``.
+(saying which). A row is not "running" any more when its process is gone or a zombie (same
+host), or has not been refreshed for ``STALE_SECONDS``.
 
 Discord lets one IDENTIFY per 5 s per bucket (``shard_id % max_concurrency``), per bot: the
 ``identify_slots`` table hands out the slots across processes (:func:`identify_slot`).
@@ -19,6 +19,7 @@ import os
 import socket
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from jobs.config import SettingsError
 from jobs.db import Database
@@ -84,7 +85,16 @@ def _alive(claim: Claim, host: str, now: float) -> bool:
         return False
     except PermissionError:
         return True
-    return True
+    return not _zombie(claim.pid)
+
+
+def _zombie(pid: int) -> bool:
+    """A process that has ended but not been reaped by its parent yet (Linux)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[-1].split()[:1] == ["Z"]
 
 
 class ShardClaims:

@@ -76,8 +76,8 @@ class BotTree(app_commands.CommandTree):
 
     async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
         """Once the bot is stopping, every command is answered "restarting, try again"."""
-        writer = getattr(interaction.client, "writer", None)
-        if writer is None or not writer.closing:
+        flights = getattr(interaction.client, "flights", None)
+        if flights is None or not flights.closing:
             return True
         if interaction.type is not discord.InteractionType.autocomplete:
             try:

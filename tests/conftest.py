@@ -35,7 +35,16 @@ os.environ.setdefault("TF_NUM_INTEROP_THREADS", "1")
 
 # Fixtures that train, start worker processes or use PostgreSQL (their users are slow).
 SLOW_FIXTURES = frozenset(
-    {"trained_model", "pg_server_url", "pg_template", "pg_url", "empty_pg", "worker", "machines"}
+    {
+        "trained_model",
+        "pg_server_url",
+        "pg_template",
+        "pg_url",
+        "empty_pg",
+        "own_pg",  # a PostgreSQL server of the test's own (tests/jobs/test_pg_fleet.py)
+        "worker",
+        "machines",
+    }
 )
 # Modules whose every test trains or starts workers: all slow, and test-fast does not even
 # import them (test_train.py imports Keras, about 6 s).

@@ -28,7 +28,7 @@ def test_backend_choice_is_predictable(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_one_default_network_size() -> None:
-    from bot.cli import build_parser, train_recipe
+    from cli.main import build_parser, train_recipe
     from model_store.backend import CPU
     from worker.params import make_params, parse_params
 

@@ -29,7 +29,7 @@ def run(args, cwd: Path, **kw):
     env = {k: v for k, v in os.environ.items() if not k.startswith("LSTM_BOT_")}
     env["LSTM_BOT_DATA_DIR"] = str(cwd / "data")
     return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
+        [sys.executable, "-m", "cli", *args],
         cwd=cwd,
         env=env,
         capture_output=True,

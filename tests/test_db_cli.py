@@ -23,7 +23,7 @@ def lstm_bot(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("LSTM_BOT_")}
     clean.update(PYTHONPATH=str(ROOT), LSTM_BOT_DATA_DIR=str(cwd / "data"), **env)
     return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
+        [sys.executable, "-m", "cli", *args],
         cwd=cwd,
         env=clean,
         capture_output=True,
@@ -98,7 +98,7 @@ def without(*modules: str, argv: list[str], cwd: Path, **env: str) -> subprocess
     code = (
         "import sys\n"
         f"for name in {modules!r}: sys.modules[name] = None\n"
-        "from bot.cli import main\n"
+        "from cli.main import main\n"
         "code = main(sys.argv[1:])\n"
         "print('imported:', sorted(m for m in ('keras', 'tensorflow') if sys.modules.get(m)))\n"
         "sys.exit(code)\n"
@@ -220,7 +220,10 @@ def test_procrastinates_schema_made_elsewhere_is_one_line(tmp_path: Path, empty_
     )
 
 
-@pytest.mark.parametrize("component", ["registry", "jobs"])
+@pytest.mark.parametrize(
+    "component",
+    ["registry", pytest.param("jobs", marks=pytest.mark.slow)],  # jobs: a worker
+)
 def test_a_sqlite_database_of_a_newer_lstm_bot_is_refused(tmp_path: Path, component: str) -> None:
     """As on PostgreSQL: a schema newer than this code is refused, saying what to do."""
     import sqlite3

@@ -64,7 +64,7 @@ cards = st.fixed_dictionaries(
 @given(card=cards, sample=texts, base=st.none() | st.text(max_size=32))
 def test_model_embeds_fit_discords_limits(card, sample, base):
     from bot.registry import ModelRecord
-    from cogs.models import PAGE_SIZE, card_embed, list_page
+    from cogs.models.embeds import PAGE_SIZE, card_embed, list_page
     from fake_discord.rules import check_message
 
     record = ModelRecord(1, "a" * 32, 5, 2**63 - 1, base, "ready", card, "/x", "9" * 40)

@@ -17,13 +17,12 @@ from jobs.records import FINISHED, QUEUED, RUNNING
 from model_store.errors import PROBLEMS
 
 ROOT = Path(__file__).resolve().parents[1]
-# Modules that talk to a terminal, not to Discord users.
-TERMINAL = {"bot/cli.py", "bot/console.py", "bot/progress.py", "bot/__main__.py"}
+# What Discord users see is written in bot/ and cogs/ (cli/ talks to a terminal).
 SOURCES = sorted(
     p
     for folder in ("bot", "cogs")
     for p in (ROOT / folder).rglob("*.py")
-    if str(p.relative_to(ROOT)) not in TERMINAL and "i18n" not in p.relative_to(ROOT).parts
+    if "i18n" not in p.relative_to(ROOT).parts
 )
 _KEY_USE = re.compile(
     r"""(?:\bt\(\s*[\w.]+\s*,\s*|UserFacingError\(\s*|Message\(\s*)(f?)["']([a-z_{][\w.{}]*)["']"""

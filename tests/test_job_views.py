@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from bot.job_views import progress_embed, reason_text, result_embed, status_line
+from cogs.training.job_views import progress_embed, reason_text, result_embed, status_line
 from jobs.records import Job
 
 

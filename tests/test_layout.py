@@ -1,6 +1,9 @@
-"""The arrows point one way: cogs -> bot -> jobs, model_store; worker -> jobs, model_store;
-fake_discord (a fake of Discord for tests and the console) stands apart and imports none of
-them. Every top-level package has a rule."""
+"""The arrows point one way: cli -> cogs -> bot -> jobs, model_store; worker -> jobs,
+model_store. ``cli`` (the command line and the console) may import everything; the bot loads
+the feature extensions in ``cogs`` by name and never imports them; fake_discord (a fake of
+Discord for tests and the console) stands apart and imports none of them. Every top-level
+package has a rule, and no feature module reaches back to the bot object's module under
+``TYPE_CHECKING`` (an import circle hidden from the interpreter is still a circle)."""
 
 from __future__ import annotations
 
@@ -11,17 +14,18 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# package -> top-level packages it must never import (``lazy``: not at module level only)
-PROJECT = {"bot", "cogs", "jobs", "model_store", "worker", "fake_discord"}
+# package -> top-level packages it must never import, at module level or inside functions
+PROJECT = {"cli", "bot", "cogs", "jobs", "model_store", "worker", "fake_discord"}
 FORBIDDEN = {
-    "bot": {"cogs"},  # the bot loads the cogs as extensions by name, never imports them
+    "cli": set(),  # the room above all others: it starts the bot, the worker and the console
+    "bot": {"cli", "cogs", "worker", "fake_discord"},
+    "cogs": {"cli", "worker", "fake_discord"},
+    "worker": {"cli", "bot", "cogs", "discord", "fake_discord"},
+    "jobs": {"cli", "bot", "cogs", "worker", "discord", "fake_discord", "model_store"},
+    "model_store": {"cli", "bot", "cogs", "worker", "jobs", "discord", "fake_discord"},
     "fake_discord": PROJECT - {"fake_discord"},
-    "worker": {"bot", "cogs", "discord", "fake_discord"},
-    "cogs": {"worker", "fake_discord"},
-    "jobs": {"bot", "cogs", "worker", "discord", "fake_discord", "model_store"},
-    "model_store": {"bot", "cogs", "worker", "jobs", "discord", "fake_discord"},
 }
-LAZY_ONLY = {"bot": {"worker"}}
+FEATURE_CODE = ("bot", "cogs")  # where nothing may import bot.client under TYPE_CHECKING
 
 
 def imports(path: Path, *, module_level_only: bool) -> set[str]:
@@ -36,6 +40,33 @@ def imports(path: Path, *, module_level_only: bool) -> set[str]:
     return found
 
 
+def _is_type_checking(test: ast.expr) -> bool:
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def type_checking_imports(source: str, package: str) -> set[str]:
+    """The modules imported under ``if TYPE_CHECKING:`` in ``source``, a module of ``package``
+    (dotted), with relative imports written out (``.client`` in ``bot`` is ``bot.client``)."""
+    here = package.split(".")
+    found = set()
+    for node in ast.walk(ast.parse(source)):
+        if not (isinstance(node, ast.If) and _is_type_checking(node.test)):
+            continue
+        for inner in (n for stmt in node.body for n in ast.walk(stmt)):
+            if isinstance(inner, ast.Import):
+                found |= {alias.name for alias in inner.names}
+            elif isinstance(inner, ast.ImportFrom):
+                base = here[: len(here) - inner.level + 1] if inner.level else []
+                found.add(".".join([*base, *([inner.module] if inner.module else [])]))
+    return found
+
+
+def _package_of(path: Path) -> str:
+    return ".".join(path.relative_to(ROOT).parent.parts)
+
+
 @pytest.mark.parametrize("package", sorted(FORBIDDEN))
 def test_packages_import_only_downwards(package: str) -> None:
     for path in (ROOT / package).rglob("*.py"):
@@ -43,11 +74,13 @@ def test_packages_import_only_downwards(package: str) -> None:
         assert not bad, f"{path.relative_to(ROOT)} imports {sorted(bad)}"
 
 
-@pytest.mark.parametrize("package", sorted(LAZY_ONLY))
-def test_bot_never_imports_the_worker_at_module_level(package: str) -> None:
+@pytest.mark.parametrize("package", FEATURE_CODE)
+def test_no_feature_imports_the_client_behind_type_checking(package: str) -> None:
+    """Services are handed what they use; a cog that needs the bot imports bot.client openly."""
     for path in (ROOT / package).rglob("*.py"):
-        bad = imports(path, module_level_only=True) & LAZY_ONLY[package]
-        assert not bad, f"{path.relative_to(ROOT)} imports {sorted(bad)} at module level"
+        source = path.read_text(encoding="utf-8")
+        bad = type_checking_imports(source, _package_of(path)) & {"bot.client"}
+        assert not bad, f"{path.relative_to(ROOT)} imports bot.client under TYPE_CHECKING"
 
 
 def test_every_package_has_a_rule() -> None:
@@ -62,3 +95,19 @@ def test_a_forbidden_import_is_found(tmp_path: Path) -> None:
     path.write_text("import os\nfrom bot.client import LSTMBot\ndef f():\n    import cogs.jobs\n")
     assert imports(path, module_level_only=False) == {"os", "bot", "cogs"}
     assert imports(path, module_level_only=True) == {"os", "bot"}
+
+
+@pytest.mark.parametrize(
+    ("package", "line", "found"),
+    [
+        ("bot", "from .client import LSTMBot", "bot.client"),
+        ("cogs.writing", "from bot.client import LSTMBot", "bot.client"),
+        ("cogs.writing", "from ..models import embeds", "cogs.models"),
+        ("bot", "import bot.client", "bot.client"),
+    ],
+)
+def test_a_type_checking_import_is_found(package: str, line: str, found: str) -> None:
+    """The TYPE_CHECKING rule can fail, relative imports included."""
+    source = f"from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    {line}\n"
+    assert type_checking_imports(source, package) == {found}
+    assert type_checking_imports(line + "\n", package) == set()  # an open import is no secret

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import build_parser, main, train_recipe
+from cli.main import build_parser, main, train_recipe
 from model_store.backend import CPU, GPU
 from model_store.config import NetworkConfig, TrainConfig
 from model_store.recipe import EFFORTS, PRESETS, UNTIL_TIME, recipe
@@ -71,6 +71,7 @@ def test_explicit_options_override_the_recipe() -> None:
 GREEK = str.maketrans("abcdefghiklmnoprstuvwy", "αβψδεφγηιχλμνοπρστυωςθ")
 
 
+@pytest.mark.slow  # trains
 @pytest.mark.slow  # trains
 def test_a_small_upload_of_an_unseen_language_learns_through_the_command_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch

@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.formatting import FOOTER_LIMIT, MESSAGE_LIMIT, generated_message
-from bot.reply_buttons import ContinueButton, RegenerateButton, reply_view
-from bot.reply_text import (
+from cogs.writing.reply_buttons import ContinueButton, RegenerateButton, reply_view
+from cogs.writing.reply_text import (
     ATTACHMENT,
     ReplyState,
     Unreadable,
@@ -20,7 +20,7 @@ from bot.reply_text import (
     text_so_far,
     word_start,
 )
-from bot.writer import _grows_within_limits
+from cogs.writing.writer import _grows_within_limits
 from fake_discord.rules import check_message
 
 WORST = "_*~`|\\>#-[]()<@&!:.\n "

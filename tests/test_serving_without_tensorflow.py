@@ -27,7 +27,7 @@ class NoTraining(MetaPathFinder):
 sys.meta_path.insert(0, NoTraining())
 for name in {TRAINING!r}:
     sys.modules[name] = None
-from bot.cli import main
+from cli.main import main
 code = main(sys.argv[1:])
 loaded = sorted(m for m in sys.modules if m.split(".")[0] in {TRAINING!r} and sys.modules[m])
 print("training modules:", loaded)

@@ -131,7 +131,7 @@ def test_every_setting_is_read_by_the_code(cls):
     """A setting documented in .env.example but read by nothing makes a false promise."""
     code = "\n".join(
         p.read_text()
-        for package in ("bot", "cogs", "worker", "jobs", "model_store")
+        for package in ("cli", "bot", "cogs", "worker", "jobs", "model_store")
         for p in (ROOT / package).rglob("*.py")
         if p.name != "settings.py"
     )
@@ -166,7 +166,7 @@ def test_every_range_error_is_one_line_naming_the_variable(monkeypatch):
 
 
 def test_sync_defaults_to_the_test_guild():
-    from bot.cli import build_parser, sync_target
+    from cli.main import build_parser, sync_target
 
     parser = build_parser()
     dev = Settings(test_guild_id=42)
@@ -201,9 +201,9 @@ def test_the_queue_password_is_never_shown(caplog, monkeypatch):
 
 
 def test_run_without_token_is_one_clear_line(tmp_path):
-    env = {"PATH": "/usr/bin:/bin", "LSTM_BOT_DATA_DIR": str(tmp_path)}
+    env = {"PATH": "/usr/bin:/bin", "LSTM_BOT_DATA_DIR": str(tmp_path), "PYTHONPATH": str(ROOT)}
     proc = subprocess.run(
-        [sys.executable, "-m", "bot", "run"],
+        [sys.executable, "-m", "cli", "run"],
         cwd=tmp_path,
         env=env,
         capture_output=True,
@@ -214,7 +214,7 @@ def test_run_without_token_is_one_clear_line(tmp_path):
     assert proc.stderr.strip().startswith("error: DISCORD_TOKEN is not set")
     assert "Traceback" not in proc.stderr
     proc = subprocess.run(
-        [sys.executable, "-m", "bot", "run"],
+        [sys.executable, "-m", "cli", "run"],
         cwd=tmp_path,
         env={**env, "LSTM_BOT_MAX_LENGTH": "x"},
         capture_output=True,

@@ -87,6 +87,16 @@ async def test_a_process_that_disagrees_with_a_running_one_is_refused(tmp_path: 
         await ShardClaims(db1, pid=os.getppid()).claim(4, (0, 2))  # none runs: a new count
 
 
+async def test_a_killed_process_not_yet_reaped_does_not_bind(tmp_path: Path) -> None:
+    zombie = subprocess.Popen([sys.executable, "-c", "pass"])  # ends; not waited for yet
+    async with bot_database(tmp_path / "bot.sqlite3") as db:
+        await ShardClaims(db, pid=zombie.pid).claim(2, (1,))
+        while Path(f"/proc/{zombie.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
+            time.sleep(0.01)
+        await ShardClaims(db).claim(2, (1,))  # its shard is free again
+    zombie.wait()
+
+
 async def test_dead_and_silent_processes_do_not_bind(tmp_path: Path) -> None:
     async with bot_database(tmp_path / "bot.sqlite3") as db:
         await ShardClaims(db, pid=_dead_pid()).claim(2, (0, 1))  # killed -9: rows left
@@ -119,3 +129,24 @@ def test_the_launchers_plan() -> None:
         plan(Settings(shard_count=2, shard_ids="0"), 2, lambda: 1)
     with pytest.raises(SettingsError, match="at least 1"):
         plan(Settings(), 0, lambda: 1)
+
+
+def test_run_with_processes_refuses_bad_shard_settings_in_one_line(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LSTM_BOT_", "DISCORD_"))}
+    env.update(DISCORD_TOKEN="t", LSTM_BOT_DATA_DIR=str(tmp_path))
+    root = Path(__file__).resolve().parents[1]
+    env["PYTHONPATH"] = str(root)
+
+    def run(*args: str, **more: str) -> subprocess.CompletedProcess:
+        command = [sys.executable, "-m", "cli", "--env-file", "none", "run", *args]
+        return subprocess.run(command, env=env | more, capture_output=True, text=True, cwd=tmp_path)
+
+    done = run("--processes", "0")
+    assert done.returncode == 1 and done.stderr.strip().endswith(
+        "error: --processes must be at least 1"
+    )
+    done = run("--processes", "2", LSTM_BOT_SHARD_COUNT="2", LSTM_BOT_SHARD_IDS="0")
+    assert done.returncode == 1 and "leave LSTM_BOT_SHARD_IDS empty" in done.stderr
+    done = run(LSTM_BOT_SHARD_IDS="0")
+    assert done.returncode == 1 and "LSTM_BOT_SHARD_IDS needs LSTM_BOT_SHARD_COUNT" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 
-@pytest.mark.parametrize("command", [["-m", "worker", "--once"], ["-m", "bot", "train", "x"]])
+@pytest.mark.parametrize("command", [["-m", "worker", "--once"], ["-m", "cli", "train", "x"]])
 def test_a_fast_test_cannot_start_a_worker_or_training(command: list[str]) -> None:
     with pytest.raises(AssertionError, match="mark it slow"):
         subprocess.Popen([sys.executable, *command])

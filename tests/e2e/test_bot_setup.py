@@ -8,8 +8,8 @@ import logging
 import pytest
 
 from bot.client import LSTMBot, sync_tree
-from bot.console import run_console
 from bot.db import bot_database, migrations
+from cli.console import run_console
 from fake_discord import FakeDiscord
 from fake_discord.rules import pinged_mentions
 from fake_discord.testing import running_bot
@@ -30,7 +30,7 @@ async def test_broken_cog_is_logged_and_others_load(
         fake.add_member(guild, user)
         bot = LSTMBot(
             settings,
-            extensions=("brokencog", "cogs.generate", "cogs.models"),
+            extensions=("brokencog", "cogs.writing", "cogs.models"),
             sync_commands=True,
             builtin_root=builtin_dir,
         )
@@ -217,7 +217,7 @@ async def test_console_trains_with_its_worker_then_generates(settings, builtin_d
 async def test_console_without_the_train_extra_says_how_to_train(
     settings, builtin_dir, tmp_path, monkeypatch
 ):
-    from bot import console
+    from cli import console
 
     monkeypatch.setattr(console, "training_installed", lambda: False)
     corpus = tmp_path / "mine.txt"

@@ -9,8 +9,8 @@ import threading
 import pytest
 
 from bot.client import LSTMBot
-from bot.reply_buttons import ContinueButton
-from bot.reply_text import ReplyState, parse_whole
+from cogs.writing.reply_buttons import ContinueButton
+from cogs.writing.reply_text import ReplyState, parse_whole
 from fake_discord import FakeDiscord
 from fake_discord.testing import running_bot
 from model_store.sampling import BatchSampler
@@ -145,7 +145,7 @@ async def test_the_buttons_work_after_a_restart(settings, builtin_dir):
 async def test_a_deleted_model_says_so_and_its_buttons_go(env, tiny_model, label):
     record = await env.add_guild_model(env.guild_a, env.alice, "going", tiny_model.artifact)
     ix = await generated(env, model="going")
-    await env.bot.get_cog("Models").delete_model(record)
+    await env.bot.get_cog("Models").deletion.delete(record)
     click = await answer(await pressed(env, ix.original, label))
     assert told_privately(click) and "has been deleted" in reply(click)
     await settled(env, ix.original, lambda m: m.components == [])
@@ -233,7 +233,7 @@ async def test_a_new_model_that_takes_a_deleted_ones_place_is_not_used(env, tiny
     reply written with the deleted model must still say it is gone."""
     record = await env.add_guild_model(env.guild_a, env.alice, "going", tiny_model.artifact)
     ix = await generated(env, model="going")
-    await env.bot.get_cog("Models").delete_model(record)
+    await env.bot.get_cog("Models").deletion.delete(record)
     newer = await env.add_guild_model(env.guild_a, env.alice, "going", tiny_model.artifact)
     assert newer.id != record.id
     click = await answer(await pressed(env, ix.original, "Continue"))

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from bot.console import Console, ConsoleError, run_console
+from cli.console import Console, ConsoleError, run_console
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from bot import writer
+from cogs.writing import writer
 from model_store.sampling import BatchSampler
 
 from ..conftest import HOLD

@@ -87,7 +87,7 @@ async def test_refused_commands_cost_no_cooldown(env):
 async def test_a_refused_press_costs_no_cooldown(env, tiny_model):
     record = await env.add_guild_model(env.guild_a, env.alice, "going", tiny_model.artifact)
     replies = [await generated(env, model="going"), await generated(env, model="going")]
-    await env.bot.get_cog("Models").delete_model(record)
+    await env.bot.get_cog("Models").deletion.delete(record)
     on_cooldown(env)
     for ix, label in zip(replies, ("Continue", "Regenerate"), strict=True):
         click = await answer(await pressed(env, ix.original, label, env.carol))

@@ -3,24 +3,27 @@
 from __future__ import annotations
 
 import logging
+import sys
 
 import pytest
 
-from bot import job_reporter
 from jobs.reasons import Reason
 
 from ..jobs.procs import wait_for
 
 
 @pytest.fixture
-def fast_reporter(monkeypatch):
+def fast_reporter(env, monkeypatch):
+    # The module the running bot loaded: discord.py drops an extension's modules from
+    # sys.modules when a bot closes, so an earlier test's bot leaves a stale one behind.
+    job_reporter = sys.modules["cogs.training.job_reporter"]
     monkeypatch.setattr(job_reporter, "EDIT_INTERVAL", 0.0)
     monkeypatch.setattr(job_reporter, "BACKOFF_SECONDS", 0.1)
     monkeypatch.setattr(job_reporter, "GIVE_UP_SECONDS", 1.0)
 
 
 async def test_a_deleted_channel_holds_up_no_other_job(env, fast_reporter, caplog):
-    caplog.set_level(logging.INFO, logger="bot.job_reporter")
+    caplog.set_level(logging.INFO, logger="cogs.training.job_reporter")
     queue, general = env.bot.jobs, env.guild_a.default_channel
     doomed = env.fake.add_channel(env.guild_a, "doomed")
 
@@ -45,7 +48,7 @@ async def test_a_deleted_channel_holds_up_no_other_job(env, fast_reporter, caplo
     await queue.fail(lease, Reason("bad_text", {"detail": detail}), retryable=False)
     lease = await queue.claim("w")
     await queue.add_event(lease, "started", {"resumed_from_epoch": 0, "device": "CPU"})
-    env.bot.reporter.poke()
+    env.bot.get_cog("Training").reporter.poke()
 
     # The second job's progress message appears although the first job's channel is gone.
     await env.fake.wait_for_message(
@@ -59,10 +62,10 @@ async def test_a_deleted_channel_holds_up_no_other_job(env, fast_reporter, caplo
 
     await wait_for(given_up, 15, "the reporter to give the unreachable job up")
     assert [j.id for j in await queue.jobs_to_report()] == [shown.id]
-    messages = [r.getMessage() for r in caplog.records if r.name == "bot.job_reporter"]
+    messages = [r.getMessage() for r in caplog.records if r.name == "cogs.training.job_reporter"]
     assert sum("refuses the bot's messages" in m for m in messages) == 1, messages
     assert sum("gave up reporting" in m for m in messages) == 1, messages
-    assert not any(r.exc_info for r in caplog.records if r.name == "bot.job_reporter")
+    assert not any(r.exc_info for r in caplog.records if r.name == "cogs.training.job_reporter")
 
     # Its owner still sees how it ended.
     status = await env.fake.invoke(env.guild_a, env.alice, "job status", {"id": lost.id})
@@ -84,7 +87,7 @@ async def test_a_job_that_ends_while_the_reporter_looks_is_shown_ended(env, fast
     lease = await queue.claim("w")
     await queue.add_event(lease, "started", {"resumed_from_epoch": 0, "device": "CPU"})
     await queue.request_cancel(job.id)
-    env.bot.reporter.poke()
+    env.bot.get_cog("Training").reporter.poke()
     await env.fake.wait_for_message(
         general, lambda m: bool(m.embeds) and "racer" in m.embeds[0]["title"], timeout=10
     )
@@ -99,7 +102,7 @@ async def test_a_job_that_ends_while_the_reporter_looks_is_shown_ended(env, fast
         return jobs
 
     queue.jobs_to_report = worker_finishes_meanwhile
-    env.bot.reporter.poke()
+    env.bot.get_cog("Training").reporter.poke()
     await env.fake.wait_for_message(
         general,
         lambda m: bool(m.embeds) and m.embeds[0].get("description") == "Cancelled.",

@@ -132,7 +132,7 @@ async def test_why_an_upload_is_refused_follows_the_users_language(env, turkish,
 
 
 async def test_a_jobs_messages_follow_the_language_of_who_started_it(env, turkish):
-    env.bot.reporter.poll_seconds = 0.1
+    env.bot.get_cog("Training").reporter.poll_seconds = 0.1
     text = "Bir zamanlar bir kedi vardı. " * 400
     file = env.fake.add_attachment("metin.txt", text.encode(), "text/plain")
     ix = await env.fake.invoke(env.guild_a, turkish, "train", {"file": file, "name": "kedi"})
@@ -143,20 +143,20 @@ async def test_a_jobs_messages_follow_the_language_of_who_started_it(env, turkis
     queue = env.bot.jobs
     lease = await queue.claim("w")
     await queue.add_event(lease, "started", {"resumed_from_epoch": 0, "device": "CPU"})
-    env.bot.reporter.poke()
+    env.bot.get_cog("Training").reporter.poke()
     channel = env.guild_a.default_channel
     message = await env.fake.wait_for_message(
         channel, lambda m: bool(m.embeds) and "`kedi` eğitiliyor" in m.embeds[0]["title"], 15
     )
     await queue.release(lease)  # a worker shut down: the job is tried again
-    env.bot.reporter.poke()
+    env.bot.get_cog("Training").reporter.poke()
     await env.fake.wait_until(
         lambda: "Yeniden deneniyor: " in (message.embeds[0].get("description") or ""), 15
     )
     assert "shut down" not in message.embeds[0]["description"]
     lease = await queue.claim("w")
     await queue.fail(lease, Reason("base_unloadable", {"name": "poe"}), retryable=False)
-    env.bot.reporter.poke()
+    env.bot.get_cog("Training").reporter.poke()
     await env.fake.wait_until(
         lambda: "Eğitim başarısız oldu" in (message.embeds[0].get("description") or ""), 15
     )

@@ -231,7 +231,7 @@ async def test_on_a_reply_whose_model_was_deleted_it_reads_the_text(env, tiny_mo
     )
     await ix.wait_for(finished, 30, "the reply")
     seed, text = shown(ix.original)
-    await env.bot.get_cog("Models").delete_model(record)
+    await env.bot.get_cog("Models").deletion.delete(record)
     await answer(await pressed(env, ix.original, "Continue"))
     await env.fake.wait_until(lambda: ix.original.components == [], 30)
     menu = await continued(env, ix.original)

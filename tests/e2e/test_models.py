@@ -136,7 +136,7 @@ async def test_delete_removes_a_kept_corpus_too(env, tiny_model):
         path=str(path),
         job=(await env.bot.jobs.identity(), job.id),
     )
-    await env.bot.get_cog("Models").delete_model(record)
+    await env.bot.get_cog("Models").deletion.delete(record)
     assert await env.bot.registry.get(env.guild_a.id, "kept-corpus") is None
     assert not path.exists()
     assert (await env.bot.jobs.get(job.id)).corpus_deleted
@@ -145,7 +145,7 @@ async def test_delete_removes_a_kept_corpus_too(env, tiny_model):
 
 async def test_deleting_a_model_mid_generation_ends_every_reply(env, tiny_model, gate, monkeypatch):
     """Issue 7.1: requests in flight on a deleted model end with a clear, private message."""
-    from cogs import models
+    from cogs.models import commands as models
 
     monkeypatch.setattr(models, "SAMPLE_SEED", HOLD)
     await env.add_guild_model(env.guild_a, env.alice, "going", tiny_model.artifact)

@@ -42,7 +42,7 @@ async def trained(bot: LSTMBot, guild, name: str, files: dict[str, bytes]) -> in
         lease = await queue.start(job.id, "w")
     assert lease is not None and lease.job_id == job.id
     await queue.complete(lease, files, {"card": {}})
-    bot.reporter.poke()
+    bot.get_cog("Training").reporter.poke()
     await wait_for(lambda: _imported(bot, guild.id, name), 15, f"'{name}' to be imported")
     return job.id
 
@@ -73,11 +73,11 @@ async def test_moving_to_postgres_loses_and_deletes_nothing(
             assert new is not None and old_model is not None and new.id != old_model.id
             assert await bot.registry.get(guild.id, "keeper") is not None
             # Deleting the old model touches nothing of the new queue's job 1.
-            await bot.get_cog("Models").delete_model(old_model)
+            await bot.get_cog("Models").deletion.delete(old_model)
             assert not (await bot.jobs.get(1)).corpus_deleted
             assert set(await bot.jobs.files(1, "corpus")) == {"corpus.txt"}
             assert await bot.registry.get(guild.id, "newstyle") == new
             # Deleting the new model removes its own upload.
-            await bot.get_cog("Models").delete_model(new)
+            await bot.get_cog("Models").deletion.delete(new)
             assert (await bot.jobs.get(1)).corpus_deleted
         fake.assert_no_violations()

@@ -5,9 +5,9 @@ from __future__ import annotations
 import aiohttp
 import pytest
 
-from bot import writer
-from bot.job_reporter import result_nonce
 from bot.pacing import Pacing, channel_edit_key, deliver, route_key
+from cogs.training.job_reporter import result_nonce
+from cogs.writing import writer
 from fake_discord.faults import Faults
 
 
@@ -39,12 +39,13 @@ async def test_a_job_result_whose_answer_was_lost_is_posted_once(env) -> None:
         params={"effort": "quick"},
     )
     env.fake.faults = Faults(rate=1.0, kinds=("lost",))
+    reporter = env.bot.get_cog("Training").reporter
     with pytest.raises(aiohttp.ClientError):  # posted, but the bot never heard
-        await env.bot.reporter._post_result(job, {"card": {}})
+        await reporter._post_result(job, {"card": {}})
     env.fake.faults.rate = 0
-    await env.bot.reporter._post_result(job, {"card": {}})  # the reporter's next try
+    await reporter._post_result(job, {"card": {}})  # the reporter's next try
     posted = [m for m in env.fake.channel_messages(general) if m.embeds]
-    assert len(posted) == 1 and posted[0].nonce == result_nonce(job.id)
+    assert len(posted) == 1 and posted[0].nonce == result_nonce(await queue.identity(), job.id)
     env.fake.assert_no_violations()
 
 
@@ -89,3 +90,26 @@ async def test_deliver_tries_again_after_an_outage_only() -> None:
     with pytest.raises(ValueError):
         await deliver(refused, "test", first_delay=0.01)
     assert len(calls) == 1
+
+
+async def test_results_of_two_queues_with_the_same_job_id_both_show(env, monkeypatch) -> None:
+    """Job ids start at 1 in every queue database (a move to PostgreSQL): the nonce names the
+    queue too, or Discord would hand back the first queue's result for the second's."""
+    queue, general = env.bot.jobs, env.guild_a.default_channel
+    job, _ = await queue.submit(
+        guild_id=env.guild_a.id,
+        channel_id=general.id,
+        user_id=env.alice.id,
+        model_name="first",
+        corpus=b"some text " * 300,
+        params={"effort": "quick"},
+    )
+    reporter = env.bot.get_cog("Training").reporter
+    await reporter._post_result(job, {"card": {}})
+
+    async def other_identity() -> str:
+        return "f" * 32
+
+    monkeypatch.setattr(queue, "identity", other_identity)
+    await reporter._post_result(job, {"card": {}})
+    assert len([m for m in env.fake.channel_messages(general) if m.embeds]) == 2

@@ -168,7 +168,7 @@ async def test_a_reply_finishing_within_the_grace_period_is_whole(env, monkeypat
     env.bot.settings = env.settings.replace(shutdown_grace=60)
     ix = await a_slow_reply(env.fake, env.guild_a, env.alice)
     closing = asyncio.create_task(env.bot.close())
-    await env.fake.wait_until(lambda: env.bot.writer.closing, 10)
+    await env.fake.wait_until(lambda: env.bot.flights.closing, 10)
     late = await env.fake.invoke(env.guild_a, env.carol, "generate", SHORT)
     await answered(late)
     assert private(late) and "restarting" in reply(late)

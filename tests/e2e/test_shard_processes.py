@@ -1,20 +1,28 @@
 """``--processes 2`` on the embedded SQLite file: two real bot processes split the shards of a
-fake Discord (in the test's process); servers on both shards are served, each by its own
-process; ``kill -9`` of one leaves its servers unanswered while the other keeps serving; a
-process started with another shard count is refused while they run, saying why."""
+fake Discord (in the test's process), with one worker on the same file; servers on both
+shards are served, each by its own process (commands and buttons); a ``/train`` in shard 1's
+server is imported and announced once; ``kill -9`` of one process leaves its servers
+unanswered while the other keeps serving, until it is started again by hand; a process
+started with another shard count is refused while they run, saying why."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from fake_discord import FakeDiscord
 
 from ..jobs.procs import wait_exit
+from .test_machines import results, train
+from .test_models import _custom_id
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -26,15 +34,24 @@ def _env(data_dir: Path) -> dict[str, str]:
         LSTM_BOT_DATA_DIR=str(data_dir),
         LSTM_BOT_DEFAULT_MODEL="basic",
         LSTM_BOT_GENERATE_COOLDOWN="0",
+        LSTM_BOT_POLL_SECONDS="0.2",
+        LSTM_BOT_MIN_CORPUS_CHARS="2000",
+        TF_CPP_MIN_LOG_LEVEL="2",
+        TF_NUM_INTRAOP_THREADS="1",
+        TF_NUM_INTEROP_THREADS="1",
     )
     return env
 
 
 def _start(fake: FakeDiscord, tmp_path: Path, builtin: Path, name: str, *extra: str, **env):
     args = ["--api", fake.api_url, "--gateway", fake.ws_url, "--builtin", str(builtin)]
+    return _run(tmp_path, name, "tests.remote_bot", *args, *extra, **env)
+
+
+def _run(tmp_path: Path, name: str, *args: str, **env: str) -> subprocess.Popen:
     with open(tmp_path / f"{name}.log", "ab") as log:
         return subprocess.Popen(
-            [sys.executable, "-m", "tests.remote_bot", *args, *extra],
+            [sys.executable, "-m", *args],
             cwd=tmp_path,
             env=_env(tmp_path / "data") | env,
             stdout=log,
@@ -46,12 +63,13 @@ def _ready_shards(fake: FakeDiscord) -> list[list[int]]:
     return sorted(s.shard for s in fake._sessions if s.ready)
 
 
-async def _generate(fake: FakeDiscord, guild, user) -> str:
+async def _generate(fake: FakeDiscord, guild, user):
     ix = await fake.invoke(guild, user, "generate", {"seed": "The ", "temperature": 0.5})
     await ix.wait_content(lambda c: c and "characters" in c and "writing" not in c, 30)
-    return ix.content
+    return ix
 
 
+@pytest.mark.slow  # a worker process
 async def test_two_shard_processes_on_one_sqlite_file(tmp_path: Path, builtin_dir: Path) -> None:
     async with FakeDiscord(quiet_period=0.05, ack_timeout=1.0) as fake:
         fake.sharding.recommended, fake.sharding.max_concurrency = 2, 2
@@ -60,13 +78,31 @@ async def test_two_shard_processes_on_one_sqlite_file(tmp_path: Path, builtin_di
         for guild in (g0, g1):
             fake.add_member(guild, alice)
         parent = _start(fake, tmp_path, builtin_dir, "launcher", "--processes", "2")
+        others: list[subprocess.Popen] = []
         try:
             await fake.wait_until(
                 lambda: _ready_shards(fake) == [[0, 2], [1, 2]] and fake.find_command("generate"),
                 90,
             )
-            for guild in (g0, g1):
-                assert (await _generate(fake, guild, alice)).startswith("**The **")
+            replies = [await _generate(fake, guild, alice) for guild in (g0, g1)]
+            assert all(ix.content.startswith("**The **") for ix in replies)
+            again = await fake.click(replies[1], alice, _custom_id(replies[1], "Regenerate"))
+            await again.wait_done(timeout=30)
+            assert again.acked and not again.ack_violation
+
+            # A /train in shard 1's server: imported and announced once, by its process.
+            worker = _run(tmp_path, "worker", "worker", "--progress-seconds", "0.3")
+            job = await train(fake, g1, alice, "sharded", 3000, "quick")
+            await fake.wait_until(lambda: bool(results(fake, g1, "sharded")), 180)
+            worker.send_signal(signal.SIGTERM)
+            await wait_exit(worker, 60)
+            await asyncio.sleep(1.0)  # a few more passes of both reporters
+            assert len(results(fake, g1, "sharded")) == 1
+            assert results(fake, g0, "sharded") == []
+            data = tmp_path / "data"
+            with sqlite3.connect(data / "lstm-bot.sqlite3") as conn:
+                rows = conn.execute("SELECT id FROM models WHERE job_id = ?", (job,)).fetchall()
+            assert len(rows) == 1
 
             # A third process with another shard count is refused, and says why.
             odd = _start(fake, tmp_path, builtin_dir, "odd", LSTM_BOT_SHARD_COUNT="3")
@@ -83,11 +119,22 @@ async def test_two_shard_processes_on_one_sqlite_file(tmp_path: Path, builtin_di
 
             options = {"seed": "Hi", "temperature": 0.5}
             unanswered = await fake.invoke(g1, alice, "generate", options)
-            assert (await _generate(fake, g0, alice)).startswith("**The **")
+            assert (await _generate(fake, g0, alice)).content.startswith("**The **")
             await fake.wait_until(lambda: unanswered.ack_violation, 10)
             assert not unanswered.acked
             assert [v.split(":")[0] for v in fake.take_violations()] == ["ack_timeout"]
+
+            # Started again by hand (its claim's process is gone): it serves its server again.
+            shard1 = {"LSTM_BOT_SHARD_COUNT": "2", "LSTM_BOT_SHARD_IDS": "1"}
+            back = _start(fake, tmp_path, builtin_dir, "back", **shard1)
+            others.append(back)
+            await fake.wait_until(lambda: _ready_shards(fake) == [[0, 2], [1, 2]], 90)
+            assert (await _generate(fake, g1, alice)).content.startswith("**The **")
         finally:
+            for proc in others:
+                if proc.poll() is None:
+                    proc.send_signal(signal.SIGTERM)
+                    await wait_exit(proc, 30)
             parent.send_signal(signal.SIGTERM)
             try:
                 await wait_exit(parent, 30)

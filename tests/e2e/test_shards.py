@@ -88,11 +88,12 @@ async def test_a_delete_through_one_bot_closes_the_others_engine(two_bots, tiny_
 async def test_a_jobs_progress_is_reported_by_the_bot_holding_its_server(
     two_bots, monkeypatch
 ) -> None:
-    from bot import job_reporter
+    from cogs.training import job_reporter, reporter_for
 
     monkeypatch.setattr(job_reporter, "EDIT_INTERVAL", 0.0)
     fake, bots, guilds, alice = two_bots
-    await bots[0].reporter.stop()  # shard 0's process is away: its server's jobs wait
+    # Shard 0's process is away: its server's jobs wait.
+    await bots[0].get_cog("Training").reporter.stop()
     queue = bots[1].jobs
     jobs = []
     for guild in guilds:
@@ -108,7 +109,7 @@ async def test_a_jobs_progress_is_reported_by_the_bot_holding_its_server(
     for _ in jobs:
         lease = await queue.claim("w")
         await queue.add_event(lease, "started", {"resumed_from_epoch": 0, "device": "CPU"})
-    bots[1].reporter.poke()
+    bots[1].get_cog("Training").reporter.poke()
 
     def progress(guild) -> list:
         return [m for m in fake.channel_messages(guild.default_channel) if m.embeds]
@@ -118,6 +119,7 @@ async def test_a_jobs_progress_is_reported_by_the_bot_holding_its_server(
     await fake.wait_until(lambda: len(progress(guilds[1])) == 1, 10)
     assert progress(guilds[0]) == [] and len(progress(guilds[1])) == 1
     assert (await queue.get(jobs[0].id)).progress_message_id is None
-    bots[0].reporter = job_reporter.JobReporter(bots[0], 0.1)  # back: it catches up
-    bots[0].reporter.start()
+    reporter = reporter_for(bots[0], 0.1)  # back: it catches up
+    bots[0].get_cog("Training").reporter = reporter
+    reporter.start()
     await fake.wait_until(lambda: len(progress(guilds[0])) == 1, 10)

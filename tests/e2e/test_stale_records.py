@@ -50,7 +50,7 @@ async def test_a_stale_delete_confirmation_deletes_nothing_else(env, tiny_model)
 
 async def test_model_ids_are_never_reused(env, tiny_model):
     record = await env.add_guild_model(env.guild_a, env.alice, "one", tiny_model.artifact)
-    await env.bot.get_cog("Models").delete_model(record)
+    await env.bot.get_cog("Models").deletion.delete(record)
     newer = await env.add_guild_model(env.guild_b, env.bob, "two", tiny_model.artifact)
     assert newer.id > record.id
 
@@ -124,7 +124,7 @@ async def test_a_model_being_deleted_never_becomes_the_default(env, tiny_model, 
     monkeypatch.setattr(ModelRegistry, "get", held_get)
     ix = await env.fake.invoke(env.guild_a, env.admin, "model default", {"name": "mine"})
     await asyncio.wait_for(looked_up.wait(), 15)
-    await env.bot.get_cog("Models").delete_model(record)
+    await env.bot.get_cog("Models").deletion.delete(record)
     go.set()
     await answered(ix)
     assert private(ix) and "has just been deleted" in reply(ix)

@@ -7,7 +7,6 @@ queued) on the embedded one."""
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import subprocess
 import sys
@@ -15,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from bot import job_reporter
 from bot.client import LSTMBot
+from cogs.training import job_reporter
 from fake_discord import FakeDiscord
 from fake_discord.testing import running_bot
 
@@ -39,8 +38,7 @@ def engine() -> str:
 def settings(request, settings, engine, monkeypatch):
     monkeypatch.setattr(job_reporter, "EDIT_INTERVAL", 0.3)
     queue_url = request.getfixturevalue("pg_url") if engine == "postgres" else None
-    return dataclasses.replace(
-        settings,
+    return settings.replace(
         poll_seconds=0.2,
         min_corpus_chars=2000,
         max_upload_bytes=3_000_000,

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from bot.settings import Settings, SettingsError, load_settings
 from jobs.errors import JobQueueError
 from model_store import (
     DEFAULT_MODEL,
@@ -23,8 +24,6 @@ from model_store.backend import Device
 from model_store.corpus import read_corpus
 from model_store.outcome import Outcome
 from model_store.recipe import DEFAULT_EFFORT, DEFAULT_PRESET, EFFORTS, PRESETS, Recipe, recipe
-
-from .settings import Settings, SettingsError, load_settings
 
 
 def _catalog(settings: Settings, store: str | None = None) -> ModelCatalog:
@@ -215,12 +214,12 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     """Run the bot; SIGTERM and Ctrl-C stop it cleanly (:func:`bot.client.serve`)."""
     import asyncio
 
-    from .client import LSTMBot, serve
+    from bot.client import LSTMBot, serve
 
     token = settings.require_token()
     setup_logging(settings)
     if args.processes is not None:
-        from .launcher import bot_command, launch, recommended_shards
+        from bot.launcher import bot_command, launch, recommended_shards
 
         return launch(
             settings, args.processes, bot_command(args.env_file), lambda: recommended_shards(token)
@@ -232,7 +231,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
     import asyncio
 
-    from .client import LSTMBot, sync_tree
+    from bot.client import LSTMBot, sync_tree
 
     token = settings.require_token()
     setup_logging(settings)
@@ -413,7 +412,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
 def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
     import asyncio
 
-    from .db import migrate_all
+    from bot.db import migrate_all
 
     for line in asyncio.run(migrate_all(settings, post=args.post)):
         print(line)

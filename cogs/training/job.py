@@ -9,15 +9,17 @@ from discord.ext import commands
 from bot.client import LSTMBot
 from bot.errors import UserFacingError
 from bot.i18n import Message, t
-from bot.job_views import status_line
 from bot.permissions import may_manage, server_only
 from bot.tree import defer
 from jobs.records import Job
 
+from .job_reporter import JobReporter
+from .job_views import status_line
+
 
 class Jobs(commands.GroupCog, group_name="job", group_description="Training jobs"):
-    def __init__(self, bot: LSTMBot):
-        self.bot = bot
+    def __init__(self, bot: LSTMBot, reporter: JobReporter):
+        self.bot, self.reporter = bot, reporter
         super().__init__()
 
     async def _job(self, interaction: discord.Interaction, job_id: int) -> Job:
@@ -80,8 +82,4 @@ class Jobs(commands.GroupCog, group_name="job", group_description="Training jobs
         else:
             message = t(interaction.locale, "job.stopping", id=job.id)
         await interaction.edit_original_response(content=message)
-        self.bot.reporter.poke()
-
-
-async def setup(bot: LSTMBot) -> None:
-    await bot.add_cog(Jobs(bot))
+        self.reporter.poke()

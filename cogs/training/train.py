@@ -25,14 +25,22 @@ from jobs.records import Limits
 from model_store import CorpusError, InvalidNameError, check_name
 from model_store.corpus import decode_corpus
 
+from .job_reporter import JobReporter
+
 log = logging.getLogger(__name__)
 
 ACCEPTED_SUFFIXES = (".txt",)
 
 
 class Training(commands.Cog):
-    def __init__(self, bot: LSTMBot):
-        self.bot = bot
+    def __init__(self, bot: LSTMBot, reporter: JobReporter):
+        self.bot, self.reporter = bot, reporter
+
+    async def cog_load(self) -> None:
+        self.reporter.start()
+
+    async def cog_unload(self) -> None:
+        await self.reporter.stop()
 
     @app_commands.command(name="train", description="Train a new model on a .txt file")
     @app_commands.describe(
@@ -97,7 +105,7 @@ class Training(commands.Cog):
         if self.bot.worker_hint:  # the offline console's note, in English
             content += f"\n{self.bot.worker_hint}"
         await interaction.edit_original_response(content=content)
-        self.bot.reporter.poke()
+        self.reporter.poke()
 
 
 def _checked_name(name: str) -> str:
@@ -166,7 +174,3 @@ async def _download(file: discord.Attachment, shown: str) -> bytes:
         if exc.gone:
             raise UserFacingError("train.download_failed", file=shown, why=exc.why) from None
         raise UserFacingError("train.download_try_again", file=shown, why=exc.why) from None
-
-
-async def setup(bot: LSTMBot) -> None:
-    await bot.add_cog(Training(bot))

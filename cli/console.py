@@ -32,6 +32,8 @@ from typing import Any, TextIO
 
 import discord
 
+from bot.client import LSTMBot
+from bot.settings import Settings
 from fake_discord import FakeDiscord
 from fake_discord.render import render_components, render_interaction, render_message
 from fake_discord.rules import LOCALES
@@ -39,9 +41,6 @@ from fake_discord.testing import running_bot
 from jobs.config import QUEUE_URL_ENV
 from model_store.backend import training_installed
 from model_store.store import BUILTIN_DIR
-
-from .client import LSTMBot
-from .settings import Settings
 
 OPTION_TYPES = {3: str, 4: int, 5: bool, 10: float}
 WAIT_SECONDS = 600.0
@@ -51,7 +50,7 @@ NO_TRAIN_EXTRA = (
     "directory, or restart the console."
 )
 NO_WORKER = "The console runs no worker (--no-worker): start one with `lstm-bot worker`."
-CONTINUE_THIS_TEXT = "Continue this text"  # the message command (cogs/generate.py)
+CONTINUE_THIS_TEXT = "Continue this text"  # the message command (cogs/writing/generate.py)
 ATTACHMENT = 11
 _UNESCAPE = re.compile(r"\\([\\*_~`|>#\-\[\]()<@:.!])")
 

@@ -2,11 +2,11 @@
 
 Every way to get text goes through :class:`ReplyWriter`: ``/generate``, the "Continue this
 text" message command, and the Continue and Regenerate buttons under a reply
-(:mod:`bot.reply_buttons`). A reply is edited about once a second while it is written (more
+(:mod:`.reply_buttons`). A reply is edited about once a second while it is written (more
 rarely the more replies are streaming at once) and always fits Discord's 2000 characters:
 past them, a preview comes with the whole text as ``generated.txt``.
 
-- **Continue** reads the reply back (:mod:`bot.reply_text`) and writes the next part after
+- **Continue** reads the reply back (:mod:`.reply_text`) and writes the next part after
   its last :data:`MAX_SEED` characters, with the same model and options. The reply grows
   when even the most escaped new part would fit; otherwise the next part is a new message
   that starts with the end of the text so far, and the old message loses its buttons.
@@ -25,16 +25,15 @@ import logging
 import time
 from collections.abc import Awaitable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 import discord
 
-from model_store import SampleOptions, SeedError
-
-from .autocomplete import check_usable
-from .downloads import DownloadFailed
-from .errors import UserFacingError
-from .formatting import (
+from bot.autocomplete import check_usable
+from bot.client import LSTMBot
+from bot.downloads import DownloadFailed
+from bot.errors import UserFacingError
+from bot.formatting import (
     FOOTER_LIMIT,
     MESSAGE_LIMIT,
     escape_within,
@@ -42,11 +41,13 @@ from .formatting import (
     model_name,
     store_problem,
 )
-from .generation import Generated
-from .i18n import Num, t
-from .in_flight import Flight, Flights
-from .pacing import deliver, try_once, webhook_edit_key
-from .registry import ModelRecord
+from bot.generation import Generated
+from bot.i18n import Num, t
+from bot.in_flight import Flight
+from bot.pacing import deliver, try_once, webhook_edit_key
+from bot.registry import ModelRecord
+from model_store import SampleOptions, SeedError
+
 from .reply_buttons import reply_language, reply_state, reply_view
 from .reply_text import (
     ATTACHMENT,
@@ -61,9 +62,6 @@ from .reply_text import (
     word_start,
 )
 from .unfinished import Unfinished, UnfinishedReplies
-
-if TYPE_CHECKING:
-    from .client import LSTMBot
 
 log = logging.getLogger(__name__)
 
@@ -149,7 +147,7 @@ class ReplyWriter:
     def __init__(self, bot: LSTMBot):
         self.bot = bot
         self.cooldown = bot.cooldown
-        self.flights = Flights()  # the replies being written (a shutdown stops them)
+        self.flights = bot.flights  # the replies being written (a shutdown stops them)
         self.unfinished = UnfinishedReplies(bot.db)  # the same, by message id, on disk
         self._continuing: set[int] = set()  # messages a Continue is writing into
 
@@ -392,7 +390,7 @@ class ReplyWriter:
 
 
 class Shown(Protocol):
-    """Where a final reply is shown: a :class:`Target`, or a message (:mod:`bot.repair`)."""
+    """Where a final reply is shown: a :class:`Target`, or a message (:mod:`.repair`)."""
 
     async def show(
         self,

@@ -14,11 +14,18 @@ from typing import Any
 
 import discord
 
+from bot.formatting import (
+    duration,
+    escape,
+    figures,
+    model_name,
+    progress_bar,
+    shorten,
+    store_problem,
+)
+from bot.i18n import Num, has_message, t
 from jobs.records import Job
 from model_store.outcome import SMALL_TEXT, Outcome
-
-from .formatting import duration, escape, model_name, progress_bar, shorten, store_problem
-from .i18n import Num, has_message, t
 
 STATUS_ICON = {
     "queued": "⏳",
@@ -194,15 +201,6 @@ def result_embed(job: Job, payload: dict[str, Any]) -> discord.Embed:
             inline=False,
         )
     return embed
-
-
-def figures(outcome: Outcome, locale: object = None) -> str:
-    """'1.234 nats/char (base model: 1.456, uniform guess: 4.443)', in the reader's language."""
-    others = []
-    if outcome.base is not None:
-        others.append(t(locale, "outcome.base", loss=Num(outcome.base, ".3f")))
-    others.append(t(locale, "outcome.uniform", loss=Num(outcome.uniform, ".3f")))
-    return t(locale, "outcome.figures", loss=Num(outcome.loss, ".3f"), others=", ".join(others))
 
 
 def shortfall(outcome: Outcome, locale: object = None) -> str:

@@ -2,8 +2,8 @@
 
 They are discord.py dynamic items: the state lives in the custom id
 (``lstm:c:<model id>:<model name>:<temperature>:<length>:<top_p>:<seed length>:<rng seed>``, see
-:class:`bot.reply_text.ReplyState`), so they keep working after the bot restarts. Anyone who
-can see the reply may press them. The work is :class:`bot.writer.ReplyWriter`'s; an error is
+:class:`.reply_text.ReplyState`), so they keep working after the bot restarts. Anyone who
+can see the reply may press them. The work is :class:`.writer.ReplyWriter`'s; an error is
 told privately, in the presser's language, by the command tree's handler.
 """
 
@@ -14,7 +14,8 @@ from typing import Any
 
 import discord
 
-from .i18n import LANGUAGES, t
+from bot.i18n import LANGUAGES, t
+
 from .reply_text import STATE_PATTERN, ReplyState
 
 CONTINUE, REGENERATE = "c", "r"
@@ -41,7 +42,7 @@ class _ReplyButton(discord.ui.DynamicItem[discord.ui.Button], template=r"lstm:[c
     async def callback(self, interaction: discord.Interaction) -> None:
         bot: Any = interaction.client
         try:
-            await self.act(bot.writer, interaction)
+            await self.act(bot.get_cog("Generate").writer, interaction)
         except Exception as exc:  # told privately; a bug is logged
             await bot.tree.report(interaction, exc)
 

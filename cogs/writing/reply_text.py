@@ -15,11 +15,10 @@ from dataclasses import dataclass
 
 import discord
 
+from bot.downloads import DownloadFailed, download
+from bot.formatting import CURSOR, MESSAGE_LIMIT, generated_message
+from bot.i18n import LANGUAGES, t
 from model_store import SampleOptions
-
-from .downloads import DownloadFailed, download
-from .formatting import CURSOR, MESSAGE_LIMIT, generated_message
-from .i18n import LANGUAGES, t
 
 ATTACHMENT = "generated.txt"
 FOOTER = "\n-# "

@@ -6,9 +6,8 @@ import sys
 import time
 from typing import TextIO
 
+from bot.formatting import duration, progress_bar
 from model_store.train import EpochEnd, Progress, TrainingCallback
-
-from .formatting import duration, progress_bar
 
 
 class ConsoleProgress(TrainingCallback):

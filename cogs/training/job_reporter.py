@@ -5,7 +5,7 @@ the bot is the only writer of its registry), then looks at jobs with unreported 
 still unfinished): one progress message per job, edited at most every ``EDIT_INTERVAL``
 seconds, on the channel because jobs outlive the 15-minute interaction token, and the result
 when the job ends, in the language of the member who started it (``Job.locale``), why it failed
-or is retried included (:func:`bot.job_views.reason_text`). What has been shown is recorded in
+or is retried included (:func:`.job_views.reason_text`). What has been shown is recorded in
 the queue (``progress_message_id``, ``reported_event_id``), so a restarted bot carries on where
 it stopped.
 
@@ -26,20 +26,20 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any
 
 import discord
 
+from bot.i18n import t
+from bot.pacing import Pacing, channel_edit_key
+from bot.transfer import ResultImporter, plot_path
+from jobs.queue import JobQueue
 from jobs.records import SUCCEEDED, Job
 
-from .i18n import t
 from .job_views import progress_embed, reason_text, result_embed
-from .pacing import channel_edit_key
-from .transfer import plot_path
-
-if TYPE_CHECKING:
-    from .client import LSTMBot
 
 log = logging.getLogger(__name__)
 
@@ -49,9 +49,10 @@ MAX_BACKOFF_SECONDS = 300.0
 GIVE_UP_SECONDS = 3600.0  # a channel refusing for this long is given up
 
 
-def result_nonce(job_id: int) -> str:
-    """The nonce of a job's result message (Discord allows 25 characters)."""
-    return f"job-result-{job_id}"[:25]
+def result_nonce(identity: str, job_id: int) -> str:
+    """The nonce of a job's result message: the queue's identity too, since job ids start at
+    1 in every queue database (Discord allows 25 characters)."""
+    return f"{identity[:12]}-{job_id}"[:25]
 
 
 @dataclass
@@ -62,8 +63,23 @@ class _Trouble:
 
 
 class JobReporter:
-    def __init__(self, bot: LSTMBot, poll_seconds: float):
-        self.bot = bot
+    """Reports the jobs of the servers ``holds_guild`` accepts (this process's shards) through
+    ``client`` (channels, readiness), pacing its edits with ``pacing``."""
+
+    def __init__(
+        self,
+        client: discord.Client,
+        jobs: JobQueue,
+        importer: ResultImporter,
+        pacing: Pacing,
+        *,
+        holds_guild: Callable[[int | None], bool],
+        keep_corpora: bool,
+        data_dir: Path,
+        poll_seconds: float,
+    ):
+        self.client, self.jobs, self.importer, self.pacing = client, jobs, importer, pacing
+        self.holds_guild, self.keep_corpora, self.data_dir = holds_guild, keep_corpora, data_dir
         self.poll_seconds = poll_seconds
         self._states: dict[int, dict[str, Any]] = {}
         self._last_edit: dict[int, float] = {}
@@ -74,7 +90,7 @@ class JobReporter:
 
     def start(self) -> None:
         if self._task is None:
-            self.bot.jobs.subscribe(self.poke)
+            self.jobs.subscribe(self.poke)
             self._task = asyncio.create_task(self._run(), name="job-reporter")
 
     async def stop(self) -> None:
@@ -83,7 +99,7 @@ class JobReporter:
             return
         self._stopping = True
         self._wake.set()
-        if not self.bot.is_ready():
+        if not self.client.is_ready():
             self._task.cancel()
         try:
             await asyncio.wait_for(asyncio.shield(self._task), timeout=10)
@@ -96,7 +112,7 @@ class JobReporter:
         self._wake.set()
 
     async def _run(self) -> None:
-        await self.bot.wait_until_ready()
+        await self.client.wait_until_ready()
         while not self._stopping:
             try:
                 await self.report_once()
@@ -113,15 +129,15 @@ class JobReporter:
             self._wake.clear()
 
     async def report_once(self) -> None:
-        queue = self.bot.jobs
-        holds = self.bot.holds_guild  # another process reports its own servers' jobs
+        queue = self.jobs
+        holds = self.holds_guild  # another process reports its own servers' jobs
         for job in await queue.jobs_to_import():
             if holds(job.guild_id) and self._due("import", job.id):
-                await self._guarded("import", job, self.bot.importer.import_job(job))
+                await self._guarded("import", job, self.importer.import_job(job))
         for job in await queue.jobs_to_report():
             if holds(job.guild_id) and self._due("report", job.id):
                 await self._guarded("report", job, self._report(job))
-        if not self.bot.settings.keep_corpora:
+        if not self.keep_corpora:
             for job in await queue.finished_with_corpus():
                 await queue.delete_corpus(job.id)
 
@@ -160,7 +176,7 @@ class JobReporter:
             else:
                 log.exception("job %d: %s failed; retrying with backoff", job.id, key[0])
         if refused and key[0] == "report" and now - trouble.since >= GIVE_UP_SECONDS:
-            await self.bot.jobs.give_up_reporting(job.id)
+            await self.jobs.give_up_reporting(job.id)
             self._trouble.pop(key, None)
             self._forget(job.id)
             log.warning(
@@ -174,10 +190,10 @@ class JobReporter:
         self._last_edit.pop(job_id, None)
 
     async def _report(self, job: Job) -> None:
-        events = await self.bot.jobs.events_after(job.id, job.reported_event_id)
+        events = await self.jobs.events_after(job.id, job.reported_event_id)
         # The job as it is now, at least as new as these events: read before them, a job that
         # ended meanwhile would be shown running and its final event marked as reported.
-        fresh = await self.bot.jobs.get(job.id)
+        fresh = await self.jobs.get(job.id)
         if fresh is None:
             return
         job = fresh
@@ -214,7 +230,7 @@ class JobReporter:
         now = time.monotonic()
         due = now - self._last_edit.get(job.id, 0.0) >= EDIT_INTERVAL
         # A progress edit waits while its channel's edit bucket is nearly spent (bot.pacing).
-        due = due and self.bot.pacing.may_edit(channel_edit_key(job.channel_id))
+        due = due and self.pacing.may_edit(channel_edit_key(job.channel_id))
         if job.progress_message_id is None or job.finished or (changed and due):
             await self._show_progress(job, state)
             self._last_edit[job.id] = now
@@ -223,12 +239,12 @@ class JobReporter:
         if job.finished and final is not None:
             await self._post_result(job, final)
         if events:
-            await self.bot.jobs.mark_reported(job.id, events[-1].id)
+            await self.jobs.mark_reported(job.id, events[-1].id)
         if job.finished:
             self._forget(job.id)
 
     async def _show_progress(self, job: Job, state: dict[str, Any]) -> None:
-        channel = self.bot.get_partial_messageable(job.channel_id)
+        channel = self.client.get_partial_messageable(job.channel_id)
         embed = progress_embed(job, state)
         if job.progress_message_id is not None:
             try:
@@ -238,16 +254,17 @@ class JobReporter:
                 if exc.code != 10008:  # 10008 Unknown Message: someone deleted it, post anew
                     raise
         message = await channel.send(embed=embed)
-        await self.bot.jobs.set_progress_message(job.id, message.id)
+        await self.jobs.set_progress_message(job.id, message.id)
 
     async def _post_result(self, job: Job, payload: dict[str, Any]) -> None:
-        channel = self.bot.get_partial_messageable(job.channel_id)
+        channel = self.client.get_partial_messageable(job.channel_id)
         embed = result_embed(job, payload)
-        plot = plot_path(self.bot.settings.data_dir, await self.bot.jobs.identity(), job.id)
+        identity = await self.jobs.identity()
+        plot = plot_path(self.data_dir, identity, job.id)
         files = []
         if plot.is_file():
             files.append(discord.File(plot, filename="loss.png"))
             embed.set_image(url="attachment://loss.png")
         # The nonce makes Discord return the result already posted instead of a second one
         # (a send whose answer was lost, tried again; within Discord's few minutes).
-        await channel.send(embed=embed, files=files, nonce=result_nonce(job.id))
+        await channel.send(embed=embed, files=files, nonce=result_nonce(identity, job.id))

@@ -5,7 +5,7 @@ A reply's row is written when its message first shows (the first streamed edit) 
 once its final text shows. Only ids (message, channel, server), the buttons' state (model id
 and name, options: what the custom id holds) and the writer's language are stored, never
 text (README, "Privacy").
-:func:`bot.repair.repair_unfinished` finishes the rows left by an earlier process, when a
+:func:`.repair.repair_unfinished` finishes the rows left by an earlier process, when a
 process starts (each process those of the servers its shards hold: several processes share
 the database).
 """

@@ -1,5 +1,5 @@
 """/generate and the "Continue this text" message command: a model continues a text,
-streamed into the reply, with Continue and Regenerate buttons under it (bot/writer.py)."""
+streamed into the reply, with Continue and Regenerate buttons under it (``writer.py``)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,12 @@ from bot.autocomplete import model_choices, resolve_model
 from bot.client import LSTMBot
 from bot.cooldown import writing_cooldown
 from bot.errors import UserFacingError
-from bot.reply_buttons import BUTTONS
-from bot.reply_text import reply_options, word_start
 from bot.tree import defer
-from bot.writer import MAX_SEED
+
+from .repair import ReplyRepair
+from .reply_buttons import BUTTONS
+from .reply_text import reply_options, word_start
+from .writer import MAX_SEED, ReplyWriter
 
 CONTINUE_THIS_TEXT = "Continue this text"
 MESSAGE_TEMPERATURE = 0.7
@@ -22,8 +24,9 @@ DEFAULT_LENGTH = 400
 
 
 class Generate(commands.Cog):
-    def __init__(self, bot: LSTMBot):
-        self.bot = bot
+    def __init__(self, bot: LSTMBot, writer: ReplyWriter):
+        self.bot, self.writer = bot, writer
+        self.repair = ReplyRepair(bot, writer, bot.holds_guild)
         self.menu = app_commands.ContextMenu(
             name=CONTINUE_THIS_TEXT, callback=self.continue_this_text
         )
@@ -31,10 +34,13 @@ class Generate(commands.Cog):
     async def cog_load(self) -> None:
         self.bot.tree.add_command(self.menu)
         self.bot.add_dynamic_items(*BUTTONS)
+        self.bot.after_claim.append(self.repair.start)
 
     async def cog_unload(self) -> None:
         self.bot.tree.remove_command(self.menu.name, type=self.menu.type)
         self.bot.remove_dynamic_items(*BUTTONS)
+        self.bot.after_claim.remove(self.repair.start)
+        self.repair.cancel()
 
     @app_commands.command(name="generate", description="Continue your text in a learned style")
     @app_commands.describe(
@@ -68,7 +74,7 @@ class Generate(commands.Cog):
             raise UserFacingError("generate.out_of_range") from None
         await defer(interaction)  # before any database or model work
         record = await resolve_model(interaction, model, usable=True)
-        await self.bot.writer.new_reply(interaction, record, seed, options)
+        await self.writer.new_reply(interaction, record, seed, options)
 
     @writing_cooldown()
     async def continue_this_text(
@@ -87,11 +93,7 @@ class Generate(commands.Cog):
             MESSAGE_TEMPERATURE, min(DEFAULT_LENGTH, self.bot.settings.max_length)
         )
         await defer(interaction)  # before any database, model or download work
-        text = await self.bot.writer.text_of(message)
+        text = await self.writer.text_of(message)
         seed = text if len(text) <= MAX_SEED else word_start(text[-MAX_SEED:])
         record = await resolve_model(interaction, None, usable=True)
-        await self.bot.writer.new_reply(interaction, record, seed, options)
-
-
-async def setup(bot: LSTMBot) -> None:
-    await bot.add_cog(Generate(bot))
+        await self.writer.new_reply(interaction, record, seed, options)
