@@ -100,6 +100,16 @@ def _fast_tests_stay_fast(
 
 
 @pytest.fixture(autouse=True)
+def _feature_modules_stay() -> Iterator[None]:
+    """A closing bot unloads its extensions, and discord.py then drops their modules from
+    ``sys.modules``: the next bot would load fresh copies, and a test's patch of a feature
+    module (``monkeypatch.setattr(writer, ...)``) would miss it. Put them back."""
+    kept = {n: m for n, m in sys.modules.items() if n == "cogs" or n.startswith("cogs.")}
+    yield
+    sys.modules.update(kept)
+
+
+@pytest.fixture(autouse=True)
 def _no_settings_from_the_caller(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every test starts without the caller's ``LSTM_BOT_*`` settings and Discord token (they
     could point a test's subprocess at a real data directory or queue); the test server's URL
