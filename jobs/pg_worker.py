@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 
 # What a database outage raises, through procrastinate or directly.
 DB_ERRORS = (procrastinate_errors.ConnectorException, psycopg.Error, OSError, QueueUnavailable)
+UNREGISTER_SECONDS = 5.0
 _TAKEOVER_LOCK = 74_021_634  # pg_advisory_xact_lock key: one takeover check at a time
 
 _REGISTER = (
@@ -90,6 +91,14 @@ class FleetManager(JobManager):
             query=_REGISTER, name=self.name, lease=self.lease_seconds, dead_after=self.dead_after
         )
         return int(row["worker_id"])
+
+    async def unregister_worker(self, worker_id: int) -> None:
+        """Bounded: a worker stopping while the database is down exits soon (the others
+        prune its row once the database is back)."""
+        try:
+            await asyncio.wait_for(super().unregister_worker(worker_id), UNREGISTER_SECONDS)
+        except TimeoutError:
+            raise procrastinate_errors.ConnectorException("unregistering timed out") from None
 
     async def prune_stalled_workers(self, seconds_since_heartbeat: float) -> list[int]:
         return []  # judged by each worker's own lease: see take_over_dead

@@ -36,6 +36,7 @@ from .failures import classify, expected
 from .inputs import fetch_inputs, read_checkpoint
 from .params import parse_params
 from .plot import plot_losses
+from .plot import warm_up as warm_up_plots
 from .settings import WorkerSettings
 from .training import JobFailure, train_job
 
@@ -348,6 +349,7 @@ async def serve(args: Namespace, settings: WorkerSettings, queue: JobQueue) -> i
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, pending_signals.append, sig)
     device = await asyncio.to_thread(describe_device)
+    await asyncio.to_thread(warm_up_plots)
     log.info(
         "worker %s starting: training on %s; queue %s", worker_id, device, settings.queue_shown
     )
