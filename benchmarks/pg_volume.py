@@ -41,6 +41,7 @@ import psycopg  # noqa: E402
 from jobs.postgres import PostgresQueue, migrate  # noqa: E402
 from tests.pg_server import PgServer  # noqa: E402
 from tests.textgen import make_text  # noqa: E402
+from worker.process import start_worker  # noqa: E402
 
 
 class Fleet:
@@ -62,14 +63,7 @@ class Fleet:
             TF_NUM_INTRAOP_THREADS="1",
             TF_NUM_INTEROP_THREADS="1",
         )
-        with open(self.root / f"{name}.log", "ab") as log:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "worker", "--worker-id", name],
-                cwd=ROOT,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
+        proc = start_worker(env, self.root / f"{name}.log", "--worker-id", name, cwd=ROOT)
         self.procs[name] = proc
         return proc
 

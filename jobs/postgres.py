@@ -43,10 +43,11 @@ from procrastinate.job_context import JobContext
 from procrastinate.worker import Worker as ProcrastinateWorker
 from psycopg_pool import AsyncConnectionPool
 
+from .backoff import Backoff
 from .errors import JobQueueError, LeaseLost, NameTaken, QueueUnavailable
 from .pg import PgStore, PgTx, make_pool
 from .pg_schema import SchemaError, check_schema, connection_problem, migrate
-from .pg_worker import DB_ERRORS, Backoff, FleetManager, FleetWorker, take_over_dead, trouble
+from .pg_worker import DB_ERRORS, FleetManager, FleetWorker, take_over_dead, trouble
 from .queue import Handler
 from .records import QUEUED, Heartbeat, Job, Lease
 from .store import Tx

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import random
 import signal
 import socket
 import time
@@ -23,6 +22,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
 
+from jobs.backoff import Backoff
 from jobs.errors import CancelRequested, LeaseLost, QueueUnavailable
 from jobs.queue import JobQueue
 from jobs.records import EPOCH, Job, Lease
@@ -219,7 +219,7 @@ class Worker:
     async def _written(self, ctl: JobControl | None, write: Callable[[], Awaitable[T]]) -> T:
         """Do ``write``, again and again with a jittered backoff while the queue's database
         can't be reached (a restart, a failover), unless told to stop at once."""
-        delay = 0.5
+        retry = Backoff(first=0.5, most=MAX_RETRY_SECONDS)
         while True:
             try:
                 return await write()
@@ -227,8 +227,7 @@ class Worker:
                 if ctl is not None and ctl.abort:
                     raise
                 log.warning("%s; trying again", exc)
-                await asyncio.sleep(random.uniform(delay / 2, delay))
-                delay = min(MAX_RETRY_SECONDS, delay * 2)
+                await asyncio.sleep(retry.next())
 
     # ---- the lease, checkpoints and events, while training runs --------------------------
 
