@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/pg_volume.py                 # a throwaway server, ~5 minutes
     .venv/bin/python benchmarks/pg_volume.py --lease 10      # faster takeovers, same shape
     .venv/bin/python benchmarks/pg_volume.py --pg-url postgresql://...  # a server of yours
+    .venv/bin/python benchmarks/pg_volume.py --parts upload            # one measurement
 
 Real worker processes (``python -m worker``, each with a data directory of its own) on a
 fresh database; the benchmark plays the bot's part (submits, cancels, reads the tables).
@@ -40,6 +41,7 @@ import psycopg  # noqa: E402
 from jobs.postgres import PostgresQueue, migrate  # noqa: E402
 from tests.pg_server import PgServer  # noqa: E402
 from tests.textgen import make_text  # noqa: E402
+from worker.process import start_worker  # noqa: E402
 
 
 class Fleet:
@@ -61,14 +63,7 @@ class Fleet:
             TF_NUM_INTRAOP_THREADS="1",
             TF_NUM_INTEROP_THREADS="1",
         )
-        with open(self.root / f"{name}.log", "ab") as log:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "worker", "--worker-id", name],
-                cwd=ROOT,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
+        proc = start_worker(env, self.root / f"{name}.log", "--worker-id", name, cwd=ROOT)
         self.procs[name] = proc
         return proc
 
@@ -126,7 +121,6 @@ WAL_NOW = "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint AS n"
 
 
 async def quick_job(fleet: Fleet) -> None:
-    fleet.start("w1")
     wal0 = await fleet.scalar(WAL_NOW)
     job = await fleet.submit("quick", 20_000, "quick")
     biggest = 0
@@ -152,7 +146,7 @@ async def largest_upload(fleet: Fleet, megabytes: float) -> None:
     async def running() -> bool:
         return await fleet.status(job) == "running"
 
-    await until(running, 120, "the big job's start", interval=0.02)
+    await until(running, 600, "the big job's start", interval=0.02)
     cancelled_at = time.monotonic()
     await fleet.queue.request_cancel(job)
 
@@ -173,12 +167,12 @@ async def takeover(fleet: Fleet, *, busy: bool) -> None:
     names = ["t1", "t2"] if not busy else ["b1", "b2"]
     for name in names:
         fleet.start(name)
-    victim_job = await fleet.submit(f"victim-{busy}", 200_000, "thorough")
-    await until(lambda: _started(fleet, victim_job), 120, "the victim job's start")
+    victim_job = await fleet.submit(f"victim-{'busy' if busy else 'idle'}", 200_000, "thorough")
+    await until(lambda: _started(fleet, victim_job), 600, "the victim job's start")
     other_job = None
     if busy:
-        other_job = await fleet.submit(f"other-{busy}", 200_000, "thorough")
-        await until(lambda: _started(fleet, other_job), 120, "the survivor's own job")
+        other_job = await fleet.submit("other", 200_000, "thorough")
+        await until(lambda: _started(fleet, other_job), 600, "the survivor's own job")
     (victim,) = await fleet.starts(victim_job)
     await asyncio.sleep(2)
     killed = time.monotonic()
@@ -228,11 +222,17 @@ async def main(args: argparse.Namespace) -> None:
     try:
         await migrate(url)
         fleet.queue = await PostgresQueue.connect(url)
-        await quick_job(fleet)
-        await largest_upload(fleet, args.upload_mb)
+        parts = set(args.parts.split(","))
+        if parts & {"quick", "upload"}:
+            fleet.start("w1")
+        if "quick" in parts:
+            await quick_job(fleet)
+        if "upload" in parts:
+            await largest_upload(fleet, args.upload_mb)
         fleet.stop()
-        await takeover(fleet, busy=False)
-        await takeover(fleet, busy=True)
+        if "takeover" in parts:
+            await takeover(fleet, busy=False)
+            await takeover(fleet, busy=True)
     finally:
         fleet.stop()
         if getattr(fleet, "queue", None) is not None:
@@ -249,4 +249,7 @@ if __name__ == "__main__":
     parser.add_argument("--pg-url", help="a PostgreSQL server (default: a throwaway one)")
     parser.add_argument("--lease", type=float, default=60.0, help="LSTM_BOT_LEASE_SECONDS")
     parser.add_argument("--upload-mb", type=float, default=5.0, help="the largest upload")
+    parser.add_argument(
+        "--parts", default="quick,upload,takeover", help="which measurements (comma-separated)"
+    )
     asyncio.run(main(parser.parse_args()))

@@ -76,14 +76,10 @@ def start_worker(data_dir: Path) -> subprocess.Popen:
         TF_NUM_INTRAOP_THREADS="1",
         TF_NUM_INTEROP_THREADS="1",
     )
-    with open(data_dir / "worker.log", "ab") as log:
-        return subprocess.Popen(
-            [sys.executable, "-m", "worker", "--worker-id", "soak", "--progress-seconds", "1"],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
+    from worker import process
+
+    args = ("--worker-id", "soak", "--progress-seconds", "1")
+    return process.start_worker(env, data_dir / "worker.log", *args)
 
 
 # -- the users --------------------------------------------------------------------------------

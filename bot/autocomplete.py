@@ -62,13 +62,13 @@ async def resolve_model(
     if record is None:
         raise UserFacingError("model.not_found", name=code(shorten(name, 40)))
     if usable:
-        check_usable(bot, record)
+        check_usable(bot.registry, record)
     return record
 
 
-def check_usable(bot: HoldsModels, record: ModelRecord) -> None:
+def check_usable(registry: ModelRegistry, record: ModelRecord) -> None:
     """Refuse a model whose files are damaged, saying who can fix it."""
-    problem = bot.registry.problem(record)
+    problem = registry.problem(record)
     if problem is not None and record.builtin:
         raise UserFacingError(
             "model.damaged_builtin", name=record.name, problem=shorten(problem, 300)

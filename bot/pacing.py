@@ -28,6 +28,8 @@ from typing import TypeVar
 import aiohttp
 import discord
 
+from jobs import backoff
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -134,16 +136,15 @@ async def deliver(
     """``await send()`` until it works, trying again after an outage (``transient``) with
     backoff; other errors, and the last outage, are raised. ``send`` builds its request
     anew each time (a ``discord.File`` is spent once sent)."""
-    delay = first_delay
     for attempt in range(1, attempts + 1):
         try:
             return await send()
         except Exception as exc:
             if attempt == attempts or not transient(exc):
                 raise
-            log.info("%s failed (%s); trying again in %.0f s", what, _describe(exc), delay)
-        await asyncio.sleep(delay)
-        delay *= 2
+            wait = backoff.delay(attempt, first_delay, first_delay * 2**attempts)
+            log.info("%s failed (%s); trying again in %.1f s", what, _describe(exc), wait)
+        await asyncio.sleep(wait)
     raise AssertionError("unreachable")
 
 

@@ -24,8 +24,8 @@ from jobs.blobs import BlobError, expect_names
 from jobs.queue import JobQueue
 from jobs.reasons import Reason
 from jobs.records import BaseModel, Job
-from model_store import InvalidNameError, ModelStoreError, check_name, load_artifact
-from model_store.artifact import CARD_FILE, CHARSET_FILE, WEIGHTS_FILE
+from model_store import InvalidNameError, ModelStoreError, check_name
+from model_store.artifact import CARD_FILE, CHARSET_FILE, WEIGHTS_FILE, decode_artifact
 from model_store.store import BUILTIN_DIR
 
 from .registry import ModelRecord, ModelRegistry, NameInUse
@@ -133,8 +133,9 @@ class ResultImporter:
             raise
 
     def _write(self, queue: str, job: Job, files: dict[str, bytes]) -> tuple[Path, dict]:
-        """Stage, check (checksums, shapes; no pickles), rename into place; returns the
-        final path and the model's card."""
+        """Check the fetched bytes (checksums, shapes; no pickles; decoded once, here), then
+        stage and rename into place; returns the final path and the model's card."""
+        card = decode_artifact(files, job.model_name).card
         guild_dir = self.model_root / str(job.guild_id)
         guild_dir.mkdir(parents=True, exist_ok=True)
         final = guild_dir / f"{job.model_name}-j{job.id}-{secrets.token_hex(4)}"
@@ -143,7 +144,6 @@ class ResultImporter:
         try:
             for name in MODEL_FILES:
                 (staging / name).write_bytes(files[name])
-            card = load_artifact(staging, job.model_name).card
             staging.rename(final)
         finally:
             shutil.rmtree(staging, ignore_errors=True)

@@ -41,6 +41,7 @@ from fake_discord.testing import running_bot
 from jobs.config import QUEUE_URL_ENV
 from model_store.backend import training_installed
 from model_store.store import BUILTIN_DIR
+from worker import process
 
 OPTION_TYPES = {3: str, 4: int, 5: bool, 10: float}
 WAIT_SECONDS = 600.0
@@ -396,14 +397,8 @@ def start_worker(settings: Settings) -> subprocess.Popen:
     if settings.queue_conninfo:
         env[QUEUE_URL_ENV] = settings.queue_conninfo
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    with open(settings.data_dir / "console-worker.log", "ab") as log:
-        return subprocess.Popen(
-            [sys.executable, "-m", "worker", "--worker-id", "console", "--progress-seconds", "2"],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
+    log = settings.data_dir / "console-worker.log"
+    return process.start_worker(env, log, "--worker-id", "console", "--progress-seconds", "2")
 
 
 def stop_worker(proc: subprocess.Popen) -> None:

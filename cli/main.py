@@ -195,19 +195,16 @@ def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def setup_logging(settings: Any, *, quiet: bool = False) -> None:
-    """Log to stderr (discord.py's format); the queue URL's password is masked."""
+    """Log to stderr (:func:`jobs.logs.setup_logging`, the worker's too); the queue URL's
+    password is masked."""
     import logging
 
-    import discord
+    from jobs.logs import setup_logging as setup
 
-    from jobs.masking import mask_logs
-
-    level = logging.WARNING if quiet else getattr(logging, settings.log_level.upper())
-    discord.utils.setup_logging(level=level, root=True)
+    setup(logging.WARNING if quiet else settings.log_level, settings.queue_conninfo)
     logging.getLogger("discord.http").setLevel(logging.WARNING)
     if quiet:
         logging.getLogger("discord").setLevel(logging.ERROR)
-    mask_logs(settings.queue_conninfo)
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:

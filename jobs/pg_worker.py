@@ -3,8 +3,9 @@
 What procrastinate's own worker does not do, and this one does (:class:`FleetWorker`):
 
 - **Database trouble is passing trouble.** A failed heartbeat, fetch, listener or status
-  write is logged and tried again with a growing, jittered delay (:class:`Backoff`) instead of
-  stopping the worker; the worker takes the next job once the database is back.
+  write is logged and tried again with a growing, jittered delay
+  (:class:`jobs.backoff.Backoff`) instead of stopping the worker; the worker takes the next
+  job once the database is back.
 - **Each worker's own lease.** A worker records in ``worker_leases`` after how many silent
   seconds it counts as dead (from its own ``LSTM_BOT_LEASE_SECONDS``); the others judge it by
   that figure, never by theirs, and no worker is judged by the time the database itself was
@@ -21,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -35,6 +35,7 @@ from procrastinate.manager import JobManager
 from procrastinate.retry import RetryDecision
 from procrastinate.worker import Worker
 
+from .backoff import Backoff
 from .errors import QueueUnavailable
 from .pg import PgStore
 
@@ -42,6 +43,7 @@ log = logging.getLogger(__name__)
 
 # What a database outage raises, through procrastinate or directly.
 DB_ERRORS = (procrastinate_errors.ConnectorException, psycopg.Error, OSError, QueueUnavailable)
+UNREGISTER_SECONDS = 5.0
 _TAKEOVER_LOCK = 74_021_634  # pg_advisory_xact_lock key: one takeover check at a time
 
 _REGISTER = (
@@ -62,22 +64,6 @@ _ORPHAN_TASKS = (
     " AND queue_name = ? ORDER BY id FOR UPDATE SKIP LOCKED"
 )
 _RETRY_TASK = "SELECT procrastinate_retry_job_v2(?, NULL, NULL, NULL, NULL)"
-
-
-class Backoff:
-    """Delays that double from ``first`` up to ``most``, each drawn from its upper half
-    (jitter: workers that lost the database together don't come back in step)."""
-
-    def __init__(self, first: float = 0.5, most: float = 15.0):
-        self.first, self.most, self.tries = first, most, 0
-
-    def next(self) -> float:
-        delay = min(self.most, self.first * 2**self.tries)
-        self.tries += 1
-        return random.uniform(delay / 2, delay)
-
-    def reset(self) -> None:
-        self.tries = 0
 
 
 def trouble(exc: BaseException) -> str:
@@ -105,6 +91,14 @@ class FleetManager(JobManager):
             query=_REGISTER, name=self.name, lease=self.lease_seconds, dead_after=self.dead_after
         )
         return int(row["worker_id"])
+
+    async def unregister_worker(self, worker_id: int) -> None:
+        """Bounded: a worker stopping while the database is down exits soon (the others
+        prune its row once the database is back)."""
+        try:
+            await asyncio.wait_for(super().unregister_worker(worker_id), UNREGISTER_SECONDS)
+        except TimeoutError:
+            raise procrastinate_errors.ConnectorException("unregistering timed out") from None
 
     async def prune_stalled_workers(self, seconds_since_heartbeat: float) -> list[int]:
         return []  # judged by each worker's own lease: see take_over_dead

@@ -43,10 +43,11 @@ from procrastinate.job_context import JobContext
 from procrastinate.worker import Worker as ProcrastinateWorker
 from psycopg_pool import AsyncConnectionPool
 
+from .backoff import Backoff
 from .errors import JobQueueError, LeaseLost, NameTaken, QueueUnavailable
 from .pg import PgStore, PgTx, make_pool
 from .pg_schema import SchemaError, check_schema, connection_problem, migrate
-from .pg_worker import DB_ERRORS, Backoff, FleetManager, FleetWorker, take_over_dead, trouble
+from .pg_worker import DB_ERRORS, FleetManager, FleetWorker, take_over_dead, trouble
 from .queue import Handler
 from .records import QUEUED, Heartbeat, Job, Lease
 from .store import Tx
@@ -84,8 +85,9 @@ class _RetryWhenQueued(procrastinate.BaseRetryStrategy):
 @dataclasses.dataclass(frozen=True)
 class Timings:
     """From ``LSTM_BOT_LEASE_SECONDS``: how often a worker says it is alive, when it counts
-    as dead, how often the workers look for dead ones (with the default 60 s: 15, 30, 15, so
-    a killed worker's job moves within about 45 s)."""
+    as dead (three heartbeats missed: a busy or slow machine is not taken for dead), how often
+    the workers look for dead ones (with the default 60 s: 10, 30, 15, so a killed worker's
+    job moves within about 45 s)."""
 
     heartbeat: float
     stalled_after: float
@@ -94,7 +96,7 @@ class Timings:
     @classmethod
     def from_lease(cls, lease_seconds: float) -> Timings:
         return cls(
-            max(0.5, lease_seconds / 4),
+            max(0.3, lease_seconds / 6),
             max(1.0, lease_seconds / 2),
             max(1, round(lease_seconds / 4)),
         )

@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from . import backoff
 from .blobs import Blob, BlobError, check_name, check_size
 from .errors import CancelRequested, DownloadStopped, LeaseLost, NameTaken, QuotaExceeded
 from .queue import JobQueue
@@ -58,11 +59,6 @@ _ACTIVE_COUNT = "SELECT COUNT(*) AS n FROM jobs WHERE status IN ('queued', 'runn
 _CORPUS_BYTES = (
     "SELECT COALESCE(SUM(corpus_bytes), 0) AS n FROM jobs WHERE guild_id = ? AND corpus_deleted = 0"
 )
-
-
-def retry_delay(attempts: int, backoff: float, most: float) -> float:
-    """Seconds before retry number ``attempts`` (1, 2, ...): doubling, capped."""
-    return min(most, backoff * 2 ** (attempts - 1))
 
 
 class TableQueue(JobQueue):
@@ -409,7 +405,7 @@ class TableQueue(JobQueue):
             job = await self._fenced(tx, lease)
             attempts, most = job["attempts"], job["max_attempts"]
             if retryable and attempts < most:
-                delay = retry_delay(attempts, self.backoff_seconds, self.max_backoff_seconds)
+                delay = backoff.delay(attempts, self.backoff_seconds, self.max_backoff_seconds)
                 row = await tx.one(
                     f"UPDATE jobs SET status = 'queued', not_before = ?, {SET_ERROR},"
                     f" {CLEAR_LEASE} WHERE id = ? RETURNING *",
@@ -419,7 +415,7 @@ class TableQueue(JobQueue):
                     "attempt": attempts,
                     "max_attempts": most,
                     **reason.payload(),
-                    "retry_in": delay,
+                    "retry_in": round(delay),
                 }
                 await _event(tx, lease.job_id, RETRY, payload, now)
             else:

@@ -18,6 +18,7 @@ import hashlib
 import io
 import json
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -88,9 +89,15 @@ def read_card(directory: Path, name: str | None = None) -> dict[str, Any]:
     """Read and check just the model card (cheap: for listings)."""
     label = name or directory.name
     try:
-        card = json.loads((directory / CARD_FILE).read_text(encoding="utf-8"))
+        data = (directory / CARD_FILE).read_bytes()
     except FileNotFoundError:
         raise ArtifactError(f"model '{label}' is incomplete: {CARD_FILE} is missing") from None
+    return _card(data, label)
+
+
+def _card(data: bytes, label: str) -> dict[str, Any]:
+    try:
+        card = json.loads(data.decode("utf-8"))
     except (ValueError, UnicodeDecodeError):
         raise ArtifactError(
             f"model '{label}' is corrupted: {CARD_FILE} is not valid JSON"
@@ -104,22 +111,32 @@ def load_artifact(directory: Path, name: str | None = None) -> ModelArtifact:
     """Load and validate a model directory, raising :class:`ArtifactError` naming the model."""
     directory = Path(directory)
     label = name or directory.name
-    card = read_card(directory, label)
-    checksums = card.get("checksums", {})
-    blobs: dict[str, bytes] = {}
-    for fname in (WEIGHTS_FILE, CHARSET_FILE):
+    files: dict[str, bytes] = {}
+    for fname in (CARD_FILE, WEIGHTS_FILE, CHARSET_FILE):
         try:
-            blobs[fname] = (directory / fname).read_bytes()
+            files[fname] = (directory / fname).read_bytes()
         except FileNotFoundError:
             raise ArtifactError(f"model '{label}' is incomplete: {fname} is missing") from None
-        if _sha256(blobs[fname]) != checksums.get(fname):
+    return decode_artifact(files, label)
+
+
+def decode_artifact(files: Mapping[str, bytes], label: str) -> ModelArtifact:
+    """Check and decode a model's files held in memory (card, weights, charset), e.g. a
+    trained result fetched from the job queue, raising :class:`ArtifactError`."""
+    for fname in (CARD_FILE, WEIGHTS_FILE, CHARSET_FILE):
+        if fname not in files:
+            raise ArtifactError(f"model '{label}' is incomplete: {fname} is missing")
+    card = _card(files[CARD_FILE], label)
+    checksums = card.get("checksums", {})
+    for fname in (WEIGHTS_FILE, CHARSET_FILE):
+        if _sha256(files[fname]) != checksums.get(fname):
             raise ArtifactError(
                 f"model '{label}' is corrupted: {fname} does not match its checksum"
             )
     try:
         config = NetworkConfig.from_dict(card["network"])
-        charset = Charset.from_json(blobs[CHARSET_FILE].decode("utf-8"))
-        with np.load(io.BytesIO(blobs[WEIGHTS_FILE]), allow_pickle=False) as npz:
+        charset = Charset.from_json(files[CHARSET_FILE].decode("utf-8"))
+        with np.load(io.BytesIO(files[WEIGHTS_FILE]), allow_pickle=False) as npz:
             weights = {k: npz[k].astype(np.float32) for k in npz.files}
     except (KeyError, TypeError, ValueError, zipfile.BadZipFile, OSError) as exc:
         raise ArtifactError(f"model '{label}' is corrupted: {exc}") from None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import unicodedata
+from collections import Counter
 from pathlib import Path
 
 from .errors import CorpusError
@@ -40,13 +41,18 @@ def decode_corpus(data: bytes, *, what: str = "the text", min_chars: int = MIN_C
     text = normalize_text(_decode(data, what))
     if not text.strip():
         raise CorpusError(f"{what} is empty", "empty")
-    junk = sum(1 for c in text if c not in "\n\t" and unicodedata.category(c) in _JUNK_CATEGORIES)
+    counts = Counter(text)  # by distinct character: a 5 MB text in a fraction of a second
+    junk = sum(
+        n
+        for c, n in counts.items()
+        if c not in "\n\t" and unicodedata.category(c) in _JUNK_CATEGORIES
+    )
     if junk > 0.05 * len(text):
         raise CorpusError(
             f"{what} is mostly unprintable characters, not plain text: upload a .txt file",
             "unprintable",
         )
-    distinct = set(text)
+    distinct = set(counts)
     if len(distinct) < 2:
         raise CorpusError(
             f"{what} has only one distinct character ({next(iter(distinct))!r}); "

@@ -140,11 +140,19 @@ def train(
     """
     config = config or TrainConfig()
     keras.utils.set_random_seed(config.seed)
+    callback = callback or TrainingCallback()
     data = prepare(text, network, config, base)
-    run = start(name, data, config, base, callback or TrainingCallback(), checkpoint_dir)
+    _stop_if_asked(callback, name)  # a cancel while preparing a big text: stop before building
+    run = start(name, data, config, base, callback, checkpoint_dir)
+    _stop_if_asked(callback, name)
     stopped = train_epochs(run)
     run.state.seconds = run.clock.total()
     return finish(run, base, stopped, text, corpus_name)
+
+
+def _stop_if_asked(callback: TrainingCallback, name: str) -> None:
+    if callback.should_stop():
+        raise TrainingCancelled(f"training of '{name}' was cancelled")
 
 
 # ---------------------------------------------------------------------------- 1. prepare

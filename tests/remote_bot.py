@@ -20,16 +20,13 @@ from bot.client import LSTMBot, serve
 from bot.launcher import recommended_shards
 from bot.settings import load_settings
 from fake_discord.server import point_discord_at
-from jobs.masking import mask_logs
+from jobs.logs import setup_logging
 
 
 async def run(args: argparse.Namespace) -> int:
     settings = load_settings(dotenv=None)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    setup_logging(logging.INFO, settings.queue_conninfo)
     logging.getLogger("discord").setLevel(logging.WARNING)
-    mask_logs(settings.queue_conninfo)
     with point_discord_at(args.api, args.gateway, "zlib-stream"):
         bot = LSTMBot(settings, sync_commands=True, builtin_root=Path(args.builtin))
         bot._connection.guild_ready_timeout = 0.05
@@ -40,7 +37,7 @@ async def run(args: argparse.Namespace) -> int:
 def launch(args: argparse.Namespace) -> int:
     """``--processes N``: what ``lstm-bot run --processes N`` does (bot.launcher), with this
     helper as each process's command."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    setup_logging(logging.INFO)
     command = [sys.executable, "-m", "tests.remote_bot", "--api", args.api]
     command += ["--gateway", args.gateway, "--builtin", args.builtin]
 

@@ -39,14 +39,6 @@ def run(args, cwd: Path, **kw):
     )
 
 
-def test_no_setting_of_the_caller_reaches_the_commands():
-    """tests/conftest.py clears the caller's LSTM_BOT_* (a real data directory, a queue URL)."""
-    from .pg_server import ENV
-
-    assert [k for k in os.environ if k.startswith("LSTM_BOT_") and k != ENV] == []
-    assert "DISCORD_TOKEN" not in os.environ
-
-
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     from .textgen import make_text

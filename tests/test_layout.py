@@ -1,9 +1,10 @@
 """The arrows point one way: cli -> cogs -> bot -> jobs, model_store; worker -> jobs,
 model_store. ``cli`` (the command line and the console) may import everything; the bot loads
 the feature extensions in ``cogs`` by name and never imports them; fake_discord (a fake of
-Discord for tests and the console) stands apart and imports none of them. Every top-level
-package has a rule, and no feature module reaches back to the bot object's module under
-``TYPE_CHECKING`` (an import circle hidden from the interpreter is still a circle)."""
+Discord for tests and the console) stands apart and imports none of them; the features in
+``cogs`` never import one another. Every top-level package has a rule, and no feature module
+reaches back to the bot object's module under ``TYPE_CHECKING`` (an import circle hidden from
+the interpreter is still a circle)."""
 
 from __future__ import annotations
 
@@ -81,6 +82,32 @@ def test_no_feature_imports_the_client_behind_type_checking(package: str) -> Non
         source = path.read_text(encoding="utf-8")
         bad = type_checking_imports(source, _package_of(path)) & {"bot.client"}
         assert not bad, f"{path.relative_to(ROOT)} imports bot.client under TYPE_CHECKING"
+
+
+def feature_imports(source: str) -> set[str]:
+    """The features (``cogs.X``) a module imports by absolute name."""
+    found = set()
+    for node in ast.walk(ast.parse(source)):
+        names = []
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names = [node.module]
+        found |= {n.split(".")[1] for n in names if n.startswith("cogs.") and n.count(".") >= 1}
+    return found
+
+
+def test_features_never_import_one_another() -> None:
+    """Each extension under cogs/ stands alone on what bot/ shares (loaded, unloaded alone)."""
+    for path in (ROOT / "cogs").rglob("*.py"):
+        parts = path.relative_to(ROOT / "cogs").parts
+        own = parts[0].removesuffix(".py") if len(parts) > 1 or parts[0] != "__init__.py" else ""
+        others = feature_imports(path.read_text(encoding="utf-8")) - {own}
+        assert not others, f"{path.relative_to(ROOT)} imports the features {sorted(others)}"
+    assert feature_imports("from cogs.models.embeds import card_embed\nimport cogs.writing") == {
+        "models",
+        "writing",
+    }
 
 
 def test_every_package_has_a_rule() -> None:

@@ -1,12 +1,23 @@
-"""The test suite's own rules (tests/conftest.py): a test not marked slow can't start a worker
-or a training run, and the slow ones are marked from what they use."""
+"""The test suite's own rules (tests/conftest.py): no test sees the caller's settings; a test
+not marked slow can't start a worker or a training run, and the slow ones are marked from what
+they use."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
 import pytest
+
+from .pg_server import ENV
+
+
+def test_no_setting_of_the_caller_reaches_a_test() -> None:
+    """LSTM_BOT_* (a real data directory, a queue URL) and the token are cleared for each test,
+    so the commands tests run in subprocesses never see them."""
+    assert [k for k in os.environ if k.startswith("LSTM_BOT_") and k != ENV] == []
+    assert "DISCORD_TOKEN" not in os.environ
 
 
 @pytest.mark.parametrize("command", [["-m", "worker", "--once"], ["-m", "cli", "train", "x"]])

@@ -17,7 +17,7 @@ from pathlib import Path
 from jobs.config import SettingsError
 from jobs.engine import open_queue
 from jobs.errors import JobQueueError
-from jobs.masking import mask_logs
+from jobs.logs import setup_logging
 from model_store.backend import configure, require_training
 from model_store.errors import ModelStoreError
 
@@ -53,12 +53,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, settings: WorkerSettings) -> int:
     """Run the worker with parsed arguments; returns the exit status."""
-    if not logging.getLogger().handlers:
-        logging.basicConfig(
-            level=settings.log_level.upper(),
-            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        )
-    mask_logs(settings.queue_conninfo)
+    setup_logging(settings.log_level, settings.queue_conninfo)
     if settings.log_level.upper() != "DEBUG":  # a line per job start/end, periodic checks too
         logging.getLogger("procrastinate").setLevel(logging.WARNING)
     if args.poll is not None:

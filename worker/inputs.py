@@ -8,6 +8,7 @@ ignored (training starts over rather than from a damaged state).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import shutil
@@ -92,12 +93,16 @@ async def _corpus(queue: JobQueue, job: Job, directory: Path, stop: Callable[[],
         raise JobFailure(Reason("upload_damaged")) from None
     if path is None:
         raise JobFailure(Reason("upload_gone"))
-    data = path.read_bytes()
-    shutil.rmtree(directory, ignore_errors=True)
-    try:
-        return decode_corpus(data, what="the uploaded text", min_chars=2)
+    try:  # in a thread: a big upload takes seconds, and the heartbeat must go on (cancel)
+        return await asyncio.to_thread(_decode, path)
     except CorpusError as exc:
         raise JobFailure(bad_text(exc)) from None
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def _decode(path: Path) -> str:
+    return decode_corpus(path.read_bytes(), what="the uploaded text", min_chars=2)
 
 
 async def _base(

@@ -6,6 +6,13 @@ import os
 from pathlib import Path
 
 
+def warm_up() -> None:
+    """Import matplotlib now (seconds on a busy machine): imported at a job's end, in a
+    thread, it would starve the event loop's heartbeats."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: F401
+    from matplotlib.figure import Figure  # noqa: F401
+
+
 def plot_losses(history: list[dict[str, float]], path: Path, title: str) -> Path:
     """Training and held-out loss per epoch, written atomically to ``path``."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import random
 import signal
 import socket
 import time
@@ -23,6 +22,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
 
+from jobs.backoff import Backoff
 from jobs.errors import CancelRequested, LeaseLost, QueueUnavailable
 from jobs.queue import JobQueue
 from jobs.records import EPOCH, Job, Lease
@@ -36,6 +36,7 @@ from .failures import classify, expected
 from .inputs import fetch_inputs, read_checkpoint
 from .params import parse_params
 from .plot import plot_losses
+from .plot import warm_up as warm_up_plots
 from .settings import WorkerSettings
 from .training import JobFailure, train_job
 
@@ -218,7 +219,7 @@ class Worker:
     async def _written(self, ctl: JobControl | None, write: Callable[[], Awaitable[T]]) -> T:
         """Do ``write``, again and again with a jittered backoff while the queue's database
         can't be reached (a restart, a failover), unless told to stop at once."""
-        delay = 0.5
+        retry = Backoff(first=0.5, most=MAX_RETRY_SECONDS)
         while True:
             try:
                 return await write()
@@ -226,8 +227,7 @@ class Worker:
                 if ctl is not None and ctl.abort:
                     raise
                 log.warning("%s; trying again", exc)
-                await asyncio.sleep(random.uniform(delay / 2, delay))
-                delay = min(MAX_RETRY_SECONDS, delay * 2)
+                await asyncio.sleep(retry.next())
 
     # ---- the lease, checkpoints and events, while training runs --------------------------
 
@@ -349,6 +349,7 @@ async def serve(args: Namespace, settings: WorkerSettings, queue: JobQueue) -> i
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, pending_signals.append, sig)
     device = await asyncio.to_thread(describe_device)
+    await asyncio.to_thread(warm_up_plots)
     log.info(
         "worker %s starting: training on %s; queue %s", worker_id, device, settings.queue_shown
     )

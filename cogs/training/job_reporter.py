@@ -5,13 +5,15 @@ the bot is the only writer of its registry), then looks at jobs with unreported 
 still unfinished): one progress message per job, edited at most every ``EDIT_INTERVAL``
 seconds, on the channel because jobs outlive the 15-minute interaction token, and the result
 when the job ends, in the language of the member who started it (``Job.locale``), why it failed
-or is retried included (:func:`.job_views.reason_text`). What has been shown is recorded in
-the queue (``progress_message_id``, ``reported_event_id``), so a restarted bot carries on where
-it stopped.
+or is retried included (:func:`.job_views.reason_text`). The loss plot waits on disk until the
+result is posted (or the job is given up or ends without one) and is deleted then. What has
+been shown is recorded in the queue (``progress_message_id``, ``reported_event_id``), so a
+restarted bot carries on where it stopped.
 
 Jobs are reported independently: one that fails (its channel deleted, access lost) is retried
-with exponential backoff while the others go on, logged once, and given up after
-``GIVE_UP_SECONDS`` of its channel refusing (its owner still has ``/job status``).
+with a jittered exponential backoff (:mod:`jobs.backoff`) while the others go on, logged
+once, and given up after ``GIVE_UP_SECONDS`` of its channel refusing (its owner still has
+``/job status``).
 
 The queue wakes the reporter when a job event is written (PostgreSQL: LISTEN/NOTIFY); it also
 polls every ``poll_seconds``.
@@ -36,6 +38,7 @@ import discord
 from bot.i18n import t
 from bot.pacing import Pacing, channel_edit_key
 from bot.transfer import ResultImporter, plot_path
+from jobs import backoff
 from jobs.queue import JobQueue
 from jobs.records import SUCCEEDED, Job
 
@@ -44,7 +47,7 @@ from .job_views import progress_embed, reason_text, result_embed
 log = logging.getLogger(__name__)
 
 EDIT_INTERVAL = 5.0
-BACKOFF_SECONDS = 5.0  # first retry of a job that failed to report; doubles, up to the max
+BACKOFF_SECONDS = 5.0  # first retry of a job that failed to report (jobs.backoff.delay)
 MAX_BACKOFF_SECONDS = 300.0
 GIVE_UP_SECONDS = 3600.0  # a channel refusing for this long is given up
 
@@ -162,8 +165,9 @@ class JobReporter:
         now = time.monotonic()
         trouble = self._trouble.setdefault(key, _Trouble(since=now))
         trouble.failures += 1
-        delay = min(MAX_BACKOFF_SECONDS, BACKOFF_SECONDS * 2 ** (trouble.failures - 1))
-        trouble.next_try = now + delay
+        trouble.next_try = now + backoff.delay(
+            trouble.failures, BACKOFF_SECONDS, MAX_BACKOFF_SECONDS
+        )
         refused = isinstance(exc, discord.Forbidden | discord.NotFound)
         if trouble.failures == 1:
             if refused:
@@ -178,16 +182,19 @@ class JobReporter:
         if refused and key[0] == "report" and now - trouble.since >= GIVE_UP_SECONDS:
             await self.jobs.give_up_reporting(job.id)
             self._trouble.pop(key, None)
-            self._forget(job.id)
+            await self._forget(job.id)
             log.warning(
                 "job %d: gave up reporting to channel %d; /job status still shows it",
                 job.id,
                 job.channel_id,
             )
 
-    def _forget(self, job_id: int) -> None:
+    async def _forget(self, job_id: int) -> None:
+        """Drop what is kept for a job no longer reported, its loss plot included (posted
+        with the result by now, or never to be)."""
         self._states.pop(job_id, None)
         self._last_edit.pop(job_id, None)
+        plot_path(self.data_dir, await self.jobs.identity(), job_id).unlink(missing_ok=True)
 
     async def _report(self, job: Job) -> None:
         events = await self.jobs.events_after(job.id, job.reported_event_id)
@@ -241,7 +248,7 @@ class JobReporter:
         if events:
             await self.jobs.mark_reported(job.id, events[-1].id)
         if job.finished:
-            self._forget(job.id)
+            await self._forget(job.id)
 
     async def _show_progress(self, job: Job, state: dict[str, Any]) -> None:
         channel = self.client.get_partial_messageable(job.channel_id)

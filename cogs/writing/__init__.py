@@ -13,8 +13,23 @@ from __future__ import annotations
 from bot.client import LSTMBot
 
 from .generate import Generate
+from .unfinished import UnfinishedReplies
 from .writer import ReplyWriter
 
 
+def writer_for(bot: LSTMBot) -> ReplyWriter:
+    """The reply writer of ``bot``, handed only what it uses."""
+    return ReplyWriter(
+        bot,
+        registry=bot.registry,
+        generation=bot.generation,
+        cooldown=bot.cooldown,
+        flights=bot.flights,
+        unfinished=UnfinishedReplies(bot.db),
+        pacing=bot.pacing,
+        max_length=lambda: bot.settings.max_length,
+    )
+
+
 async def setup(bot: LSTMBot) -> None:
-    await bot.add_cog(Generate(bot, ReplyWriter(bot)))
+    await bot.add_cog(Generate(bot, writer_for(bot)))

@@ -23,14 +23,14 @@ import dataclasses
 import io
 import logging
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import discord
 
 from bot.autocomplete import check_usable
-from bot.client import LSTMBot
+from bot.cooldown import WritingCooldown
 from bot.downloads import DownloadFailed
 from bot.errors import UserFacingError
 from bot.formatting import (
@@ -41,11 +41,11 @@ from bot.formatting import (
     model_name,
     store_problem,
 )
-from bot.generation import Generated
+from bot.generation import Generated, GenerationService
 from bot.i18n import Num, t
-from bot.in_flight import Flight
-from bot.pacing import deliver, try_once, webhook_edit_key
-from bot.registry import ModelRecord
+from bot.in_flight import Flight, Flights
+from bot.pacing import Pacing, deliver, try_once, webhook_edit_key
+from bot.registry import ModelRecord, ModelRegistry
 from model_store import SampleOptions, SeedError
 
 from .reply_buttons import reply_language, reply_state, reply_view
@@ -144,11 +144,26 @@ class Target:
 
 
 class ReplyWriter:
-    def __init__(self, bot: LSTMBot):
-        self.bot = bot
-        self.cooldown = bot.cooldown
-        self.flights = bot.flights  # the replies being written (a shutdown stops them)
-        self.unfinished = UnfinishedReplies(bot.db)  # the same, by message id, on disk
+    """Handed what it uses: the Discord client (who the bot is), the models and the service
+    that writes with them, the writing cooldown, the shutdown gate (``flights``: the replies
+    being written; a shutdown stops them), the same replies by message id on disk
+    (``unfinished``), the rate-limit pacing and the longest reply (read at each request)."""
+
+    def __init__(
+        self,
+        client: discord.Client,
+        *,
+        registry: ModelRegistry,
+        generation: GenerationService,
+        cooldown: WritingCooldown,
+        flights: Flights,
+        unfinished: UnfinishedReplies,
+        pacing: Pacing,
+        max_length: Callable[[], int],
+    ):
+        self.client, self.registry, self.generation = client, registry, generation
+        self.cooldown, self.flights, self.unfinished = cooldown, flights, unfinished
+        self.pacing, self.max_length = pacing, max_length
         self._continuing: set[int] = set()  # messages a Continue is writing into
 
     @property
@@ -206,7 +221,7 @@ class ReplyWriter:
     ) -> Generated:
         """Edit the reply as the text grows (the more replies are streaming at once, the
         rarer each one's edits)."""
-        service, record = self.bot.generation, writing.record
+        service, record = self.generation, writing.record
         writing_footer = footer + " · " + t(locale, "generate.writing")
         last_edit = time.monotonic()
         prime = writing.prime if writing.prime is not None else writing.seed
@@ -221,7 +236,7 @@ class ReplyWriter:
                 if flight.stopping:
                     break
                 due = now - last_edit >= interval and not progress.done
-                if due and self.bot.pacing.may_edit(target.edit_key):  # (else: skip this one)
+                if due and self.pacing.may_edit(target.edit_key):  # (else: skip this one)
                     text = writing.before + progress.text
                     content, _ = generated_message(writing.seed, text, writing_footer, cursor=True)
                     flight.editing = True
@@ -306,7 +321,7 @@ class ReplyWriter:
     def _options(self, state: ReplyState, *, rng_seed: int | None) -> SampleOptions:
         """The reply's options, its length within today's ``LSTM_BOT_MAX_LENGTH``."""
         options = state.options(rng_seed=rng_seed)
-        length = min(options.length, self.bot.settings.max_length)
+        length = min(options.length, self.max_length())
         return dataclasses.replace(options, length=length)
 
     async def _grow(
@@ -338,11 +353,11 @@ class ReplyWriter:
             raise
 
     async def _model(self, interaction: discord.Interaction, state: ReplyState) -> ModelRecord:
-        record = await self.bot.registry.by_id(interaction.guild_id, state.model_id)
+        record = await self.registry.by_id(interaction.guild_id, state.model_id)
         if record is None or record.name != state.model_name:  # (a newer one took its id)
             await self._drop_buttons(interaction)
             raise UserFacingError("buttons.model_gone")
-        check_usable(self.bot, record)
+        check_usable(self.registry, record)
         return record
 
     async def _read(self, interaction: discord.Interaction, state: ReplyState) -> Reply:
@@ -364,7 +379,7 @@ class ReplyWriter:
         deleted), is read back as the buttons read it: no markdown, no footer, from
         ``generated.txt`` when the text was attached; one still being written is refused as
         busy. Any other message: its content. Nothing of it is kept."""
-        me = self.bot.user
+        me = self.client.user
         if me is None or message.author.id != me.id:
             return message.content or ""
         try:

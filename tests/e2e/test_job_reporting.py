@@ -7,7 +7,9 @@ import sys
 
 import pytest
 
+from bot.transfer import plot_path
 from jobs.reasons import Reason
+from model_store.artifact import write_artifact
 
 from ..jobs.procs import wait_for
 
@@ -22,24 +24,25 @@ def fast_reporter(env, monkeypatch):
     monkeypatch.setattr(job_reporter, "GIVE_UP_SECONDS", 1.0)
 
 
+async def submit(env, name: str, channel_id: int | None = None):
+    """A job of alice's in guild A (its general channel unless told)."""
+    job, _ = await env.bot.jobs.submit(
+        guild_id=env.guild_a.id,
+        channel_id=channel_id or env.guild_a.default_channel.id,
+        user_id=env.alice.id,
+        model_name=name,
+        corpus=b"some text " * 300,
+        params={"effort": "quick"},
+    )
+    return job
+
+
 async def test_a_deleted_channel_holds_up_no_other_job(env, fast_reporter, caplog):
     caplog.set_level(logging.INFO, logger="cogs.training.job_reporter")
     queue, general = env.bot.jobs, env.guild_a.default_channel
     doomed = env.fake.add_channel(env.guild_a, "doomed")
-
-    async def submit(name: str, channel_id: int):
-        job, _ = await queue.submit(
-            guild_id=env.guild_a.id,
-            channel_id=channel_id,
-            user_id=env.alice.id,
-            model_name=name,
-            corpus=b"some text " * 300,
-            params={"effort": "quick"},
-        )
-        return job
-
-    lost = await submit("lost", doomed.id)
-    shown = await submit("shown", general.id)
+    lost = await submit(env, "lost", doomed.id)
+    shown = await submit(env, "shown")
     env.fake.delete_channel(doomed)
     # A worker fails the first job (so it has a final event to report) and starts the second.
     lease = await queue.claim("w")
@@ -76,14 +79,7 @@ async def test_a_deleted_channel_holds_up_no_other_job(env, fast_reporter, caplo
 
 async def test_a_job_that_ends_while_the_reporter_looks_is_shown_ended(env, fast_reporter):
     queue, general = env.bot.jobs, env.guild_a.default_channel
-    job, _ = await queue.submit(
-        guild_id=env.guild_a.id,
-        channel_id=general.id,
-        user_id=env.alice.id,
-        model_name="racer",
-        corpus=b"some text " * 300,
-        params={"effort": "quick"},
-    )
+    job = await submit(env, "racer")
     lease = await queue.claim("w")
     await queue.add_event(lease, "started", {"resumed_from_epoch": 0, "device": "CPU"})
     await queue.request_cancel(job.id)
@@ -108,3 +104,29 @@ async def test_a_job_that_ends_while_the_reporter_looks_is_shown_ended(env, fast
         lambda m: bool(m.embeds) and m.embeds[0].get("description") == "Cancelled.",
         timeout=10,
     )
+
+
+async def test_a_loss_plot_is_deleted_once_its_result_is_posted(
+    env, fast_reporter, tiny_model, tmp_path
+):
+    queue, general = env.bot.jobs, env.guild_a.default_channel
+    reporter = env.bot.get_cog("Training").reporter
+    job = await submit(env, "plotted")
+    write_artifact(tmp_path / "result", tiny_model.artifact)
+    files = {p.name: p.read_bytes() for p in (tmp_path / "result").iterdir()}
+    lease = await queue.claim("w")
+    await queue.complete(lease, files | {"loss.png": b"\x89PNG\r\n\x1a\n fake"}, {"card": {}})
+    reporter.poke()
+    result = await env.fake.wait_for_message(
+        general,
+        lambda m: bool(m.attachments) and m.attachments[0].filename == "loss.png",
+        timeout=15,
+    )
+    assert result.attachments[0].data.startswith(b"\x89PNG")
+    plot = plot_path(reporter.data_dir, await queue.identity(), job.id)
+
+    async def deleted() -> bool:
+        return not plot.exists()
+
+    await wait_for(deleted, 10, "the posted plot to be deleted")
+    assert not any(plot.parent.iterdir())

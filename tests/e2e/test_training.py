@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,7 @@ from bot.client import LSTMBot
 from cogs.training import job_reporter
 from fake_discord import FakeDiscord
 from fake_discord.testing import running_bot
+from worker import process
 
 from ..textgen import make_text
 from .helpers import answered, private, reply
@@ -58,14 +58,8 @@ def start_worker(settings, log: Path) -> subprocess.Popen:
         TF_CPP_MIN_LOG_LEVEL="2",
         **({"LSTM_BOT_QUEUE_URL": settings.queue_conninfo} if settings.queue_conninfo else {}),
     )
-    with open(log, "ab") as out:
-        return subprocess.Popen(
-            [sys.executable, "-m", "worker", "--poll", "0.2", "--progress-seconds", "0.3"],
-            cwd=settings.data_dir.parent,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    args = ("--poll", "0.2", "--progress-seconds", "0.3")
+    return process.start_worker(env, log, *args, cwd=settings.data_dir.parent)
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import os
 import subprocess
-import sys
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -20,6 +19,7 @@ from jobs.engine import open_queue
 from jobs.records import Job
 from jobs.tables import TableQueue
 from model_store import ModelCatalog
+from worker.process import start_worker
 
 from ..textgen import make_text
 
@@ -146,26 +146,12 @@ class Env:
         ]
 
     def start_worker(self, name: str, *args: str, **env: str) -> subprocess.Popen:
-        log = open(self.root / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "worker",
-                "--worker-id",
-                name,
-                "--progress-seconds",
-                "0.3",
-                "--poll",
-                "0.2",
-                *args,
-            ],
+        proc = start_worker(
+            {**self.vars, "LSTM_BOT_DATA_DIR": str(self.worker_data(name)), **env},
+            self.root / f"{name}.log",
+            *("--worker-id", name, "--progress-seconds", "0.3", "--poll", "0.2", *args),
             cwd=self.root,
-            env={**self.vars, "LSTM_BOT_DATA_DIR": str(self.worker_data(name)), **env},
-            stdout=log,
-            stderr=subprocess.STDOUT,
         )
-        log.close()
         self.procs.append(proc)
         return proc
 

@@ -164,3 +164,23 @@ async def test_a_result_the_bot_refuses_fails_the_job_once(
     assert not (tmp_path / "guild-models").exists() or not any(
         (tmp_path / "guild-models").rglob("*.npz")
     )
+
+
+async def test_a_result_is_decoded_once_from_the_fetched_bytes(
+    queue, importer, tiny_model, tmp_path, monkeypatch
+):
+    """The files fetched from the queue are checked and decoded where they are; nothing is
+    read back from the disk they were written to."""
+    job = await finished_job(queue, result_files(tiny_model, tmp_path))
+    reads: list[Path] = []
+    for method in ("read_bytes", "read_text"):
+        real = getattr(Path, method)
+
+        def spy(self, *args, _real=real, **kwargs):
+            reads.append(self)
+            return _real(self, *args, **kwargs)
+
+        monkeypatch.setattr(Path, method, spy)
+    record = await importer.import_job(job)
+    assert record is not None and record.card["name"] == tiny_model.artifact.card["name"]
+    assert [p for p in reads if (tmp_path / "guild-models") in p.parents] == []

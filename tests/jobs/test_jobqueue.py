@@ -101,20 +101,21 @@ async def test_retry_with_backoff_then_failed_with_reason(queue, clock) -> None:
     job = await submit(queue)
     lease = await queue.claim("w")
     after = await queue.fail(lease, Reason("temporary"), retryable=True)
-    assert after.status == "queued" and after.not_before == clock.now + 10
+    assert after.status == "queued" and clock.now + 5 <= after.not_before <= clock.now + 10
     assert await queue.claim("w") is None  # backoff not over
     clock.advance(10)
     lease = await queue.claim("w")
     assert lease is not None and lease.attempt == 2
     after = await queue.fail(lease, Reason("temporary"), retryable=True)
-    assert after.not_before == clock.now + 20  # doubled
+    assert clock.now + 10 <= after.not_before <= clock.now + 20  # doubled
     clock.advance(20)
     lease = await queue.claim("w")
     after = await queue.fail(lease, Reason("temporary"), retryable=True)
     assert after.status == "failed" and after.error == Reason("temporary").english()
     assert after.error_code == "temporary"
-    kinds = [(e.kind, e.payload.get("retry_in")) for e in await queue.events_after(job.id)]
-    assert kinds == [("retry", 10), ("retry", 20), ("failed", None)]
+    events = await queue.events_after(job.id)
+    assert [e.kind for e in events] == ["retry", "retry", "failed"]
+    assert 5 <= events[0].payload["retry_in"] <= 10 and 10 <= events[1].payload["retry_in"] <= 20
 
 
 async def test_dead_worker_out_of_attempts_fails_with_reason(queue, clock) -> None:

@@ -20,6 +20,8 @@ from jobs.postgres import migrate
 from ..pg_server import PgServer
 from .procs import Env, params, wait_exit, wait_for
 
+pytestmark = pytest.mark.slow  # worker processes, PostgreSQL servers
+
 STALE_TASK = "never retrieved"
 
 

@@ -89,7 +89,7 @@ async def test_jobs_no_task_would_run_get_a_new_one(queue) -> None:
 
 def test_a_dead_worker_is_noticed_within_a_minute_by_default() -> None:
     t = Timings.from_lease(60)
-    assert (t.heartbeat, t.stalled_after, t.check_every) == (15, 30, 15)
+    assert (t.heartbeat, t.stalled_after, t.check_every) == (10, 30, 15)
     assert t.stalled_after + t.check_every < 60
 
 

@@ -29,11 +29,13 @@ async def test_worker_trains_then_the_bot_imports_and_fine_tunes(
 ) -> None:
     async with Env(tmp_path, queue_url) as env:
         first = await env.submit("poet", params(2))
-        proc = env.start_worker("w1", "--max-idle", "1")
+        # a short job: no checkpoint is worth storing (at most one per 600 s of training here)
+        proc = env.start_worker("w1", "--max-idle", "1", LSTM_BOT_CHECKPOINT_SECONDS="600")
         assert await wait_exit(proc, 120) == 0, env.log("w1")
 
         job = await env.job(first.id)
         assert job.status == "succeeded" and job.model_id is None, (job.error, env.log("w1"))
+        assert job.checkpoint_epoch == 0  # nothing stored before the result
         assert model_dirs(env.data) == []  # the worker publishes nothing itself
         (record,) = await env.import_results()
         assert (record.name, record.guild_id, record.owner_id) == ("poet", 7, 9)
@@ -176,7 +178,7 @@ async def test_sigterm_releases_the_job_after_the_epoch_checkpoint(
 ) -> None:
     async with Env(tmp_path, queue_url) as env:
         job = await env.submit("paused", params(50, slow=True), chars=24000)
-        proc = env.start_worker("w1", "--once")
+        proc = env.start_worker("w1", "--once", LSTM_BOT_CHECKPOINT_SECONDS="3600")  # not due
 
         async def in_first_epoch() -> bool:
             return any(k == "progress" for k, _ in await env.events(job.id))
