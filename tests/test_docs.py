@@ -95,3 +95,26 @@ def test_slug_follows_github():
 def test_readme_stays_short():
     lines = len((ROOT / "README.md").read_text(encoding="utf-8").splitlines())
     assert lines <= README_MAX_LINES, f"README.md has {lines} lines: move detail into docs/"
+
+
+def _tracked_folders() -> set[str] | None:
+    """The top-level folders git tracks files in (None outside a git checkout)."""
+    import subprocess
+
+    try:
+        listed = subprocess.run(
+            ["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return {line.split("/")[0] for line in listed.splitlines() if "/" in line} - {".ci"}
+
+
+def test_readme_layout_names_every_folder():
+    folders = _tracked_folders()
+    if folders is None:
+        pytest.skip("not a git checkout")
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    layout = text.split("## Layout", 1)[1].split("\n## ", 1)[0]
+    named = set(re.findall(r"^\| `([\w.-]+)/` \|", layout, re.M))
+    assert named == folders, f"README's layout: missing {folders - named}, extra {named - folders}"
