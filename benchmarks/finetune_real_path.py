@@ -24,6 +24,7 @@ from bot.client import LSTMBot
 from bot.settings import Settings
 from fake_discord import FakeDiscord
 from fake_discord.testing import running_bot
+from worker.process import clean_env
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -32,7 +33,7 @@ async def main(corpus: Path, effort: str, name: str, seed: str) -> None:
     data = Path(tempfile.mkdtemp()) / "data"
     data.mkdir()
     settings = Settings(data_dir=data, poll_seconds=1.0, generate_cooldown=0)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LSTM_BOT_")}
+    env = clean_env()
     path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
     env.update(
         PYTHONPATH=path,

@@ -41,7 +41,7 @@ import psycopg  # noqa: E402
 from jobs.postgres import PostgresQueue, migrate  # noqa: E402
 from tests.pg_server import PgServer  # noqa: E402
 from tests.textgen import make_text  # noqa: E402
-from worker.process import start_worker  # noqa: E402
+from worker.process import clean_env, start_worker  # noqa: E402
 
 
 class Fleet:
@@ -52,7 +52,7 @@ class Fleet:
         self.n = 0
 
     def start(self, name: str) -> subprocess.Popen:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("LSTM_BOT_")}
+        env = clean_env()
         env.update(
             PYTHONPATH=str(ROOT),
             LSTM_BOT_QUEUE_URL=self.url,

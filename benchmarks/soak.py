@@ -23,7 +23,6 @@ import argparse
 import asyncio
 import logging
 import multiprocessing as mp
-import os
 import random
 import subprocess
 import sys
@@ -32,6 +31,8 @@ import time
 from pathlib import Path
 
 from bot_harness import builtin_root
+
+from worker.process import clean_env
 
 ROOT = Path(__file__).resolve().parents[1]
 WORDS = (
@@ -67,7 +68,7 @@ async def _bot_main(conn, address, data_dir: Path, root: Path) -> None:
 
 
 def start_worker(data_dir: Path) -> subprocess.Popen:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("LSTM_BOT_", "DISCORD_"))}
+    env = clean_env()
     env.update(
         PYTHONPATH=str(ROOT),
         LSTM_BOT_DATA_DIR=str(data_dir),

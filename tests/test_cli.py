@@ -1,12 +1,13 @@
 """The CLI end to end, as a user runs it (subprocesses, a tiny corpus, a temporary store)."""
 
-import os
 import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from worker.process import clean_env
 
 TRAIN_TINY = [
     "--units",
@@ -26,7 +27,7 @@ TRAIN_TINY = [
 
 def run(args, cwd: Path, **kw):
     # Also for the module's fixture, set up before conftest's clearing of LSTM_BOT_*.
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LSTM_BOT_")}
+    env = clean_env()
     env["LSTM_BOT_DATA_DIR"] = str(cwd / "data")
     return subprocess.run(
         [sys.executable, "-m", "cli", *args],

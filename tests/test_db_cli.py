@@ -13,6 +13,7 @@ from bot.db import REGISTRY_MIGRATIONS
 from jobs.engine import open_queue
 from jobs.postgres import SchemaError
 from jobs.sqlite import SQLITE_MIGRATIONS
+from worker.process import clean_env
 
 from .conftest import _admin, with_database
 
@@ -20,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def lstm_bot(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("LSTM_BOT_")}
+    clean = clean_env()
     clean.update(PYTHONPATH=str(ROOT), LSTM_BOT_DATA_DIR=str(cwd / "data"), **env)
     return subprocess.run(
         [sys.executable, "-m", "cli", *args],
@@ -103,7 +104,7 @@ def without(*modules: str, argv: list[str], cwd: Path, **env: str) -> subprocess
         "print('imported:', sorted(m for m in ('keras', 'tensorflow') if sys.modules.get(m)))\n"
         "sys.exit(code)\n"
     )
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("LSTM_BOT_")}
+    clean = clean_env()
     clean.update(PYTHONPATH=str(ROOT), LSTM_BOT_DATA_DIR=str(cwd / "data"), **env)
     return subprocess.run(
         [sys.executable, "-c", code, *argv],

@@ -4,10 +4,11 @@ machine without the train extra."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
+
+from worker.process import clean_env
 
 ROOT = Path(__file__).resolve().parents[1]
 TRAINING = ("keras", "tensorflow", "jax", "torch")
@@ -44,7 +45,7 @@ SCRIPT = (
 
 def test_the_console_serves_without_any_training_library(tmp_path: Path) -> None:
     (tmp_path / "corpus.txt").write_text("The cat sees the moon. A dog likes a tree. " * 200)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LSTM_BOT_")}
+    env = clean_env()
     env.update(PYTHONPATH=str(ROOT), LSTM_BOT_DATA_DIR=str(tmp_path / "data"))
     done = subprocess.run(
         [sys.executable, "-c", BLOCK, "console"],

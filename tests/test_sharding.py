@@ -21,6 +21,7 @@ from bot.sharding import (
     shard_of,
     split_shards,
 )
+from worker.process import clean_env
 
 
 def test_parse_and_split_shard_ids() -> None:
@@ -132,7 +133,7 @@ def test_the_launchers_plan() -> None:
 
 
 def test_run_with_processes_refuses_bad_shard_settings_in_one_line(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("LSTM_BOT_", "DISCORD_"))}
+    env = clean_env()
     env.update(DISCORD_TOKEN="t", LSTM_BOT_DATA_DIR=str(tmp_path))
     root = Path(__file__).resolve().parents[1]
     env["PYTHONPATH"] = str(root)

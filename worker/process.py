@@ -3,10 +3,18 @@ itself, tests and benchmarks start theirs, all with this."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+
+
+def clean_env(**settings: str) -> dict[str, str]:
+    """This process's environment without its lstm-bot settings and Discord token, plus
+    ``settings``: a process started with it sees only the settings it is given."""
+    kept = {k: v for k, v in os.environ.items() if not k.startswith(("LSTM_BOT_", "DISCORD_"))}
+    return {**kept, **settings}
 
 
 def worker_command(*args: str) -> list[str]:

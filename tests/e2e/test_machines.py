@@ -21,6 +21,7 @@ import pytest
 
 from fake_discord import FakeDiscord, FakeGuild, FakeUser
 from jobs.postgres import PostgresQueue
+from worker.process import clean_env
 
 from ..jobs.procs import wait_exit, wait_for
 from ..textgen import make_text
@@ -38,7 +39,7 @@ class Machines:
         self.queue: PostgresQueue
 
     def env(self, name: str) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("LSTM_BOT_", "DISCORD_"))}
+        env = clean_env()
         env.update(
             PYTHONPATH=str(ROOT),
             LSTM_BOT_QUEUE_URL=self.url,

@@ -11,7 +11,6 @@ fake Discord in the test's process, or in the test's process where it needs no s
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import sqlite3
 import subprocess
@@ -23,6 +22,7 @@ from bot.client import LSTMBot
 from fake_discord import FakeDiscord
 from fake_discord.testing import running_bot
 from model_store.sampling import BatchSampler
+from worker.process import clean_env
 
 from ..jobs.procs import wait_exit
 from .helpers import answered, private, reply
@@ -50,7 +50,7 @@ def stopped(message) -> bool:
 
 def start_bot(fake: FakeDiscord, data_dir: Path, builtin: Path, **env: str) -> subprocess.Popen:
     """``tests.remote_bot`` writing a character every 50 ms, its log in ``data_dir``."""
-    environ = {k: v for k, v in os.environ.items() if not k.startswith(("LSTM_BOT_", "DISCORD_"))}
+    environ = clean_env()
     environ.update(
         PYTHONPATH=str(ROOT),
         LSTM_BOT_DATA_DIR=str(data_dir),

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from fake_discord import FakeDiscord
+from worker.process import clean_env
 
 from ..jobs.procs import wait_exit
 from .test_machines import results, train
@@ -28,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _env(data_dir: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("LSTM_BOT_", "DISCORD_"))}
+    env = clean_env()
     env.update(
         PYTHONPATH=str(ROOT),
         LSTM_BOT_DATA_DIR=str(data_dir),

@@ -7,7 +7,6 @@ queued) on the embedded one."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from cogs.training import job_reporter
 from fake_discord import FakeDiscord
 from fake_discord.testing import running_bot
 from worker import process
+from worker.process import clean_env
 
 from ..textgen import make_text
 from .helpers import answered, private, reply
@@ -48,7 +48,7 @@ def settings(request, settings, engine, monkeypatch):
 
 def start_worker(settings, log: Path) -> subprocess.Popen:
     """A worker process: with PostgreSQL on a data directory of its own (another machine)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LSTM_BOT_")}
+    env = clean_env()
     remote = settings.queue_conninfo is not None
     data = settings.data_dir.parent / "worker-machine" if remote else settings.data_dir
     env.update(

@@ -4,7 +4,6 @@ with the bot's side (its database, registry and result importer) in the test pro
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
 import time
 from collections.abc import Awaitable, Callable
@@ -19,7 +18,7 @@ from jobs.engine import open_queue
 from jobs.records import Job
 from jobs.tables import TableQueue
 from model_store import ModelCatalog
-from worker.process import start_worker
+from worker.process import clean_env, start_worker
 
 from ..textgen import make_text
 
@@ -62,9 +61,7 @@ class Env:
         self.root = tmp_path
         self.data = tmp_path / "data"
         self.data.mkdir(parents=True)
-        self.vars = {
-            k: v for k, v in os.environ.items() if not k.startswith(("LSTM_BOT_", "DISCORD_"))
-        }
+        self.vars = clean_env()
         self.vars.update(
             PYTHONPATH=str(ROOT),
             LSTM_BOT_DATA_DIR=str(self.data),
