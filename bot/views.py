@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import discord
 
-from .i18n import t
+from .i18n import Message
 from .tree import refused_while_stopping
 
 
 class OwnedView(discord.ui.View):
-    """A view for ``user_id`` alone; anyone else is told ``not_yours`` (a message key)."""
+    """A view for ``user_id`` alone; anyone else is told ``not_yours``."""
 
-    def __init__(self, user_id: int, not_yours: str, *, timeout: float):
+    def __init__(self, user_id: int, not_yours: Message, *, timeout: float):
         super().__init__(timeout=timeout)
         self.user_id, self.not_yours = user_id, not_yours
 
@@ -21,7 +21,7 @@ class OwnedView(discord.ui.View):
             return False
         if interaction.user.id != self.user_id:
             await interaction.response.send_message(
-                t(interaction.locale, self.not_yours), ephemeral=True
+                self.not_yours.text(interaction.locale), ephemeral=True
             )
             return False
         return True

@@ -6,7 +6,7 @@ import logging
 
 import discord
 
-from bot.i18n import t
+from bot.i18n import Message, t
 from bot.registry import ModelGone, ModelRecord
 from bot.views import OwnedView
 
@@ -25,7 +25,7 @@ class Pager(OwnedView):
         locale: object,
         default: str | None,
     ):
-        super().__init__(user_id, "list.not_yours", timeout=300)
+        super().__init__(user_id, Message("list.not_yours"), timeout=300)
         self.records, self.broken, self.page = records, broken, 0
         self.locale, self.default = locale, default
         self.pages = max(1, -(-len(records) // PAGE_SIZE))
@@ -61,7 +61,7 @@ class ConfirmDelete(OwnedView):
         user_id: int,
         locale: object,
     ):
-        super().__init__(user_id, "delete.not_yours", timeout=60)
+        super().__init__(user_id, Message("delete.not_yours"), timeout=60)
         self.deletion, self.fallback = deletion, fallback
         self.record, self.locale = record, locale
         self.confirm.label = t(locale, "delete.confirm")
