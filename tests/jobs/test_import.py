@@ -6,11 +6,14 @@ from pathlib import Path
 
 import pytest
 
+from bot.model_files import ModelFilesError, PostgresModelFiles
 from bot.registry import ModelRegistry
 from bot.transfer import ResultImporter, sweep_orphans
 from jobs.sqlite import SqliteQueue
-from model_store import ModelCatalog
+from model_store import ModelCatalog, load_artifact
 from model_store.artifact import write_artifact
+
+from ..test_model_files import MIGRATION, execute
 
 
 @pytest.fixture
@@ -184,3 +187,32 @@ async def test_a_result_is_decoded_once_from_the_fetched_bytes(
     record = await importer.import_job(job)
     assert record is not None and record.card["name"] == tiny_model.artifact.card["name"]
     assert [p for p in reads if (tmp_path / "guild-models") in p.parents] == []
+
+
+async def test_a_result_is_stored_as_blobs_with_model_files_in_postgres(
+    queue, registry, tiny_model, tmp_path, pg_url
+):
+    """With the bot's state in PostgreSQL the result goes through :mod:`bot.model_files`:
+    blobs any machine can fetch, nothing left in the data folder; deleting removes them."""
+    execute(pg_url, MIGRATION.read_text(encoding="utf-8"))
+    here = PostgresModelFiles(pg_url, tmp_path / "cache-here")
+    there = PostgresModelFiles(pg_url, tmp_path / "cache-there")
+    await here.open()
+    await there.open()
+    try:
+        registry.files = here
+        importer = ResultImporter(queue, registry, tmp_path / "guild-models", tmp_path, here)
+        record = await importer.import_job(
+            await finished_job(queue, result_files(tiny_model, tmp_path))
+        )
+        assert record is not None and record.path.startswith("blob:7/poet-j1-")
+        assert model_dirs(tmp_path) == []  # staged there, then stored and moved to the cache
+        folder = await there.local_path(record.path, record.checksum, record.name)
+        assert load_artifact(folder).card == record.card
+        await registry.hide(record)
+        await registry.remove(record)
+        with pytest.raises(ModelFilesError):
+            await there.local_path(record.path, record.checksum, record.name)
+    finally:
+        await here.close()
+        await there.close()
