@@ -14,6 +14,7 @@ from discord.ext import commands
 
 from jobs.engine import open_queue
 from jobs.queue import JobQueue
+from jobs.records import Servers
 from model_store import ModelCatalog, ModelStoreError
 from model_store.store import BUILTIN_DIR
 
@@ -28,7 +29,7 @@ from .model_files import model_files_for
 from .pacing import Pacing
 from .registry import ModelRegistry
 from .settings import Settings
-from .sharding import HEARTBEAT_SECONDS, ShardClaims, format_shard_ids, identify_slot, shard_of
+from .sharding import HEARTBEAT_SECONDS, ShardClaims, format_shard_ids, identify_slot
 from .transfer import ResultImporter, sweep_orphans
 from .tree import BotTree
 
@@ -163,11 +164,18 @@ class LSTMBot(commands.AutoShardedBot):
         await self.shard_claims.claim(self.shard_count, tuple(self.shard_ids))
         log.info("shards %s of %d", format_shard_ids(self.shard_ids), self.shard_count)
 
+    @property
+    def servers(self) -> Servers | None:
+        """The servers this process serves (its shards'); None: every server."""
+        count, ids = self.shard_count, self.shard_ids
+        if count is None or ids is None or len(ids) == count:
+            return None
+        return Servers(count, tuple(ids))
+
     def holds_guild(self, guild_id: int | None) -> bool:
         """Whether this process serves that server (DMs: shard 0's process)."""
-        if self.shard_count is None or self.shard_ids is None:
-            return True
-        return shard_of(guild_id, self.shard_count) in self.shard_ids
+        servers = self.servers
+        return servers is None or servers.holds(guild_id)
 
     async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
         """One IDENTIFY per 5 s per bucket, over every process of the bot (one process

@@ -43,6 +43,7 @@ from .records import (
     JobEvent,
     Lease,
     Limits,
+    Servers,
 )
 from .store import Store, Tx
 
@@ -209,12 +210,14 @@ class TableQueue(JobQueue):
             "UPDATE jobs SET progress_message_id = ? WHERE id = ?", (message_id, job_id)
         )
 
-    async def jobs_to_report(self, limit: int = 100) -> list[Job]:
+    async def jobs_to_report(self, limit: int = 100, servers: Servers | None = None) -> list[Job]:
+        where, params = _of_servers(servers)
         rows = await self.store.all(
             "SELECT * FROM jobs WHERE report_failed_at IS NULL AND (status IN"
             " ('queued', 'running') OR EXISTS (SELECT 1 FROM job_events e"
-            " WHERE e.job_id = jobs.id AND e.id > jobs.reported_event_id)) ORDER BY id LIMIT ?",
-            (limit,),
+            " WHERE e.job_id = jobs.id AND e.id > jobs.reported_event_id))"
+            f"{where} ORDER BY id LIMIT ?",
+            (*params, limit),
         )
         return [Job.from_row(r) for r in rows]
 
@@ -223,11 +226,12 @@ class TableQueue(JobQueue):
             "UPDATE jobs SET report_failed_at = ? WHERE id = ?", (self.clock(), job_id)
         )
 
-    async def jobs_to_import(self, limit: int = 20) -> list[Job]:
+    async def jobs_to_import(self, limit: int = 20, servers: Servers | None = None) -> list[Job]:
+        where, params = _of_servers(servers)
         rows = await self.store.all(
-            "SELECT * FROM jobs WHERE status = 'succeeded' AND model_id IS NULL"
+            f"SELECT * FROM jobs WHERE status = 'succeeded' AND model_id IS NULL{where}"
             " ORDER BY id LIMIT ?",
-            (limit,),
+            (*params, limit),
         )
         return [Job.from_row(r) for r in rows]
 
@@ -608,3 +612,11 @@ async def _event(tx: Tx, job_id: int, kind: str, payload: dict[str, Any], now: f
         (job_id, kind, json.dumps(payload), now),
     )
     return int(row["id"])
+
+
+def _of_servers(servers: Servers | None) -> tuple[str, list[int]]:
+    """`` AND <condition>`` choosing the jobs of ``servers`` (nothing for every server)."""
+    if servers is None:
+        return "", []
+    condition, params = servers.sql()
+    return f" AND {condition}", params
