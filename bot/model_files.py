@@ -30,7 +30,7 @@ import re
 import shutil
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 
 BLOB_PREFIX = "blob:"
 CHUNK_BYTES = 1 << 20
+ORPHAN_SECONDS = 3600  # stored files without a row this long: left by a crash mid-import
 _RELATIVE_RE = re.compile(r"^[0-9]{1,20}/[a-z0-9][a-z0-9_-]{0,127}$")
 _HIDDEN = (".fetch-", ".trash-")
 
@@ -61,6 +62,10 @@ class ModelFiles(Protocol):
 
     async def delete(self, key: str) -> None:
         """Remove the model's files, wherever they are."""
+
+    async def sweep_orphans(self, known: set[str], holds: Callable[[int], bool]) -> None:
+        """Remove stored models of the servers ``holds`` says this process imports for that
+        no key in ``known`` names (the bot stopped between storing and the row)."""
 
     async def open(self) -> None: ...
 
@@ -84,6 +89,9 @@ class LocalModelFiles:
 
     async def delete(self, key: str) -> None:
         await asyncio.to_thread(remove_folder, Path(key))
+
+    async def sweep_orphans(self, known: set[str], holds: Callable[[int], bool]) -> None:
+        return None  # the folders: bot.transfer.sweep_orphans, over the data folder
 
     async def open(self) -> None:
         return None
@@ -110,6 +118,7 @@ class PostgresModelFiles:
         for entry in [*self.cache.glob(".*"), *self.cache.glob("*/.*")]:  # a crash's leftovers
             if entry.name.startswith(_HIDDEN):
                 shutil.rmtree(entry, ignore_errors=True)
+        await self.sweep_cache()
 
     async def close(self) -> None:
         await self._pool.close()
@@ -154,6 +163,18 @@ class PostgresModelFiles:
         relative = _checked(key.removeprefix(BLOB_PREFIX))
         await self.store.exec("DELETE FROM model_files WHERE model = ?", (relative,))
         await asyncio.to_thread(remove_folder, self.cache / relative)
+
+    async def sweep_orphans(self, known: set[str], holds: Callable[[int], bool]) -> None:
+        """Only models stored over ``ORPHAN_SECONDS`` ago: one being imported has no row yet."""
+        rows = await self.store.all(
+            "SELECT DISTINCT model FROM model_files WHERE created_at < ?",
+            (time.time() - ORPHAN_SECONDS,),
+        )
+        for row in rows:
+            key = BLOB_PREFIX + row["model"]
+            if key not in known and holds(int(row["model"].split("/", 1)[0])):
+                log.info("removing %s: stored model files no model row refers to", key)
+                await self.delete(key)
 
     async def sweep_cache(self) -> None:
         """Remove cached copies of models no longer in the database."""

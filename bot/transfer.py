@@ -172,12 +172,15 @@ class ResultImporter:
 async def sweep_orphans(
     registry: ModelRegistry, model_root: Path, holds: Callable[[int], bool] = lambda _: True
 ) -> None:
-    """Remove model directories of imported jobs that never got their row (the bot stopped
-    between the two). Run at start, before anything imports; only in the servers ``holds``
-    says this process serves (another process may be importing into the others)."""
+    """Remove model directories (and stored files: :meth:`ModelFiles.sweep_orphans`) of
+    imported jobs that never got their row (the bot stopped between the two). Run at start,
+    before anything imports; only in the servers ``holds`` says this process serves (another
+    process may be importing into the others)."""
+    rows = await registry.all_rows()
+    await registry.files.sweep_orphans({r.path for r in rows}, holds)
     if not model_root.is_dir():
         return
-    known = {Path(r.path).resolve() for r in await registry.all_rows()}
+    known = {Path(r.path).resolve() for r in rows}
     for guild_dir in model_root.iterdir():
         if not (guild_dir.is_dir() and guild_dir.name.isdigit() and holds(int(guild_dir.name))):
             continue

@@ -13,7 +13,7 @@ from jobs.sqlite import SqliteQueue
 from model_store import ModelCatalog, load_artifact
 from model_store.artifact import write_artifact
 
-from ..test_model_files import MIGRATION, execute
+from ..test_model_files import MIGRATION, execute, rows
 
 
 @pytest.fixture
@@ -216,3 +216,33 @@ async def test_a_result_is_stored_as_blobs_with_model_files_in_postgres(
     finally:
         await here.close()
         await there.close()
+
+
+async def test_orphan_blobs_are_swept_in_the_servers_this_process_holds(
+    queue, registry, tiny_model, tmp_path, pg_url
+):
+    """Blobs stored for a result whose row never came (the bot stopped between the two) go at
+    the next start, in this process's servers, once older than an import can take."""
+    execute(pg_url, MIGRATION.read_text(encoding="utf-8"))
+    files = PostgresModelFiles(pg_url, tmp_path / "cache")
+    await files.open()
+    try:
+        registry.files = files
+        importer = ResultImporter(queue, registry, tmp_path / "guild-models", tmp_path, files)
+        kept = await importer.import_job(
+            await finished_job(queue, result_files(tiny_model, tmp_path))
+        )
+        orphans = {}
+        for guild in (7, 8):
+            staged = tmp_path / f"staged-{guild}"
+            write_artifact(staged, tiny_model.artifact)
+            orphans[guild] = await files.publish(staged, f"{guild}/poet-j9{guild}-0123abcd")
+        await sweep_orphans(registry, tmp_path / "guild-models", lambda guild: guild == 7)
+        assert rows(pg_url, "SELECT count(DISTINCT model) FROM model_files") == [(3,)]
+        execute(pg_url, "UPDATE model_files SET created_at = created_at - 7200")
+        await sweep_orphans(registry, tmp_path / "guild-models", lambda guild: guild == 7)
+        stored = {key for (key,) in rows(pg_url, "SELECT DISTINCT model FROM model_files")}
+        assert stored == {kept.path.removeprefix("blob:"), orphans[8].removeprefix("blob:")}
+        assert not (files.cache / "7" / "poet-j97-0123abcd").exists()
+    finally:
+        await files.close()
