@@ -25,6 +25,7 @@ from .generation import GenerationService
 from .guild_settings import GuildSettings
 from .i18n.translator import CatalogueTranslator
 from .in_flight import Flights
+from .model_files import model_files_for
 from .pacing import Pacing
 from .registry import ModelRegistry
 from .settings import Settings
@@ -71,10 +72,15 @@ class LSTMBot(commands.AutoShardedBot):
         self.sync_commands = sync_commands
         self.db = bot_database(settings.database_path, embedded_queue=not settings.queue_conninfo)
         self.catalog = ModelCatalog(settings.model_path, builtin_root)
-        self.registry = ModelRegistry(self.db, self.catalog)
+        # Where servers' models live: the data folder; blobs in PostgreSQL once the bot's
+        # state is there (LSTM_BOT_DATABASE_URL: not read here yet, so always local for now).
+        self.model_files = model_files_for(settings, None)
+        self.registry = ModelRegistry(self.db, self.catalog, self.model_files)
         self.guild_settings = GuildSettings(self.db, self.registry, settings.default_model)
         self.generation = GenerationService(
-            settings.model_cache_size, on_load_error=self.registry.mark_broken
+            settings.model_cache_size,
+            on_load_error=self.registry.mark_broken,
+            resolve=self.model_files.local_path,
         )
         self.cooldown = WritingCooldown(lambda: self.settings.generate_cooldown)
         self.flights = Flights()  # the work in flight (replies being written): shutdowns wait
@@ -100,6 +106,7 @@ class LSTMBot(commands.AutoShardedBot):
 
     async def setup_hook(self) -> None:
         await self.db.open()
+        await self.model_files.open()
         settings = self.settings
         self.jobs = await open_queue(
             queue_url=settings.queue_conninfo,
@@ -108,7 +115,7 @@ class LSTMBot(commands.AutoShardedBot):
             max_attempts=settings.max_attempts,
         )
         self.importer = ResultImporter(
-            self.jobs, self.registry, settings.guild_model_path, settings.data_dir
+            self.jobs, self.registry, settings.guild_model_path, settings.data_dir, self.model_files
         )
         builtins = await self.registry.sync_builtins()
         await sweep_orphans(self.registry, settings.guild_model_path)
@@ -204,6 +211,7 @@ class LSTMBot(commands.AutoShardedBot):
             self.generation.close()
             if hasattr(self, "jobs"):
                 await self.jobs.close()
+            await self.model_files.close()
         finally:
             if self.db._conn is not None:
                 await self.shard_claims.release()

@@ -9,7 +9,6 @@ worker that lost the job, however alive, can change nothing (:class:`LeaseLost`)
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import secrets
@@ -19,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from . import backoff
-from .blobs import Blob, BlobError, check_name, check_size
+from .blobs import Blob, BlobError, check_name, check_size, receive
 from .errors import CancelRequested, DownloadStopped, LeaseLost, NameTaken, QuotaExceeded
 from .queue import JobQueue
 from .reasons import WORKER_STOPPED, Reason
@@ -321,27 +320,29 @@ class TableQueue(JobQueue):
         path: Path,
         stop: Callable[[], bool],
     ) -> None:
-        digest, done = hashlib.sha256(), 0
         chunk = self.store.chunk_bytes or size
+
+        async def read(offset: int) -> bytes:
+            row = await self.store.one(
+                "SELECT substr(data, CAST(? AS INTEGER), CAST(? AS INTEGER)) AS part"
+                " FROM job_blobs WHERE job_id = ? AND kind = ? AND name = ?",
+                (offset + 1, chunk, job_id, kind, name),
+            )
+            return bytes(row["part"]) if row is not None and row["part"] is not None else b""
+
+        def before_slice() -> None:
+            if stop():
+                raise DownloadStopped(f"job {job_id}: download of {name} stopped")
+
         with path.open("wb") as out:
-            while True:
-                if stop():
-                    raise DownloadStopped(f"job {job_id}: download of {name} stopped")
-                row = await self.store.one(
-                    "SELECT substr(data, CAST(? AS INTEGER), CAST(? AS INTEGER)) AS part"
-                    " FROM job_blobs WHERE job_id = ? AND kind = ? AND name = ?",
-                    (done + 1, chunk, job_id, kind, name),
-                )
-                part = bytes(row["part"]) if row is not None and row["part"] is not None else b""
-                digest.update(part)
-                out.write(part)
-                done += len(part)
-                if len(part) < chunk or done >= size:
-                    break
-        if done != size:
-            raise BlobError(f"{kind} file {name} is truncated")
-        if digest.hexdigest() != expected:
-            raise BlobError(f"{kind} file {name} does not match its checksum")
+            await receive(
+                read,
+                out,
+                size=size,
+                expected=expected,
+                what=f"{kind} file {name}",
+                before_slice=before_slice,
+            )
 
     async def heartbeat(self, lease: Lease) -> Heartbeat:
         async with self.store.transaction() as tx:
