@@ -11,7 +11,8 @@ training process fails, saying so: the fast subset stays fast.
 
 The suite runs in parallel (pytest-xdist, ``make test``): every test keeps to its own
 ``tmp_path``, free ports and databases of its own; with ``-n N`` the slow tests are handed out
-first, and the in-process Keras tests share one worker (:data:`KERAS_MODULES`)."""
+first, the in-process Keras tests share one worker (:data:`KERAS_MODULES`) and the tests of
+worker processes keep to two lanes (:data:`PROCESS_LANES`)."""
 
 from __future__ import annotations
 
@@ -60,6 +61,18 @@ KERAS_MODULES = frozenset(
     {"test_train.py", "test_worker_unit.py", "test_parity_artifact.py", "test_recipe.py"}
 )
 KERAS_GROUP = "keras"
+# Modules whose slow tests run worker, training or bot processes against deadlines (a job's
+# progress within 60 s...): with ``-n N --dist loadgroup`` they keep to two lanes, so that on
+# a 2-core machine no more than two such tests (and the Keras group) compete for the CPU.
+PROCESS_LANES = {
+    "test_worker_process.py": "processes-1",
+    "test_shard_processes.py": "processes-1",
+    "test_machines.py": "processes-1",
+    "test_pg_fleet.py": "processes-2",
+    "test_training.py": "processes-2",
+    "test_bot_setup.py": "processes-2",
+    "test_machines_move.py": "processes-2",
+}
 # Command-line words that start a worker or a training run (``-m worker``, ``lstm-bot train``).
 SLOW_COMMANDS = frozenset({"worker", "train"})
 
@@ -85,10 +98,28 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         fixtures = set(getattr(item, "fixturenames", ()))
         if postgres or SLOW_FIXTURES & fixtures or item.path.name in SLOW_MODULES:
             item.add_marker(pytest.mark.slow)
-        if item.path.name in KERAS_MODULES and item.get_closest_marker("slow"):
-            item.add_marker(pytest.mark.xdist_group(KERAS_GROUP))
+        group = _xdist_group(item)
+        if group:
+            item.add_marker(pytest.mark.xdist_group(group))
     if _parallel(config):  # the long tests first, so that none is left running alone at the end
         items.sort(key=lambda item: not item.get_closest_marker("slow"))
+
+
+def _xdist_group(item: pytest.Item) -> str | None:
+    """The pytest-xdist worker group of a test (``--dist loadgroup``): the in-process Keras
+    tests share one; the tests of worker processes keep to their lanes; a module's tests that
+    share a module-scoped fixture (``test_cli.py``'s trained model) run in one worker, which
+    makes it once."""
+    slow = item.get_closest_marker("slow") is not None
+    if item.path.name in KERAS_MODULES and slow:
+        return KERAS_GROUP
+    if item.path.name in PROCESS_LANES and slow:
+        return PROCESS_LANES[item.path.name]
+    info = getattr(item, "_fixtureinfo", None)
+    defs = info.name2fixturedefs.values() if info else ()
+    if any(d.scope == "module" for chain in defs for d in chain):
+        return item.path.name
+    return None
 
 
 def _parallel(config: pytest.Config) -> bool:
