@@ -1,5 +1,6 @@
 """The real bot in a process of its own, connected to a fake Discord running in the test's
-process: ``python -m tests.remote_bot --api URL --gateway URL --builtin DIR [--processes N]``.
+process: ``python -m tests.remote_bot --api URL --gateway URL --builtin DIR [--processes N]``
+(``--slow-generation S``, ``--job-params JSON``: see :func:`slow_generation`, :func:`job_params`).
 
 Settings come from the environment, as for ``lstm-bot run``. A test helper, not part of the
 product's command line. SIGTERM closes the bot cleanly, as ``lstm-bot run`` does
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import sys
 import time
@@ -62,6 +64,20 @@ def slow_generation(seconds: float) -> None:
     BatchSampler.step = slow_step  # type: ignore[method-assign]
 
 
+def job_params(extra: dict) -> None:
+    """Every job the bot queues carries ``extra`` in its params too: the internal overrides
+    of :mod:`worker.params` (a tiny network, short sequences), so that a test's workers train
+    through the real path in seconds."""
+    from jobs.tables import TableQueue
+
+    submit = TableQueue.submit
+
+    async def submit_with_extra(self, *, params, **kw):
+        return await submit(self, params={**params, **extra}, **kw)
+
+    TableQueue.submit = submit_with_extra  # type: ignore[method-assign]
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.remote_bot")
     parser.add_argument("--api", required=True, help="the fake's REST base URL")
@@ -71,11 +87,14 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "--slow-generation", type=float, default=0.0, help="seconds added to each character"
     )
+    parser.add_argument("--job-params", type=json.loads, help="JSON added to every job's params")
     args = parser.parse_args(argv)
     if args.processes is not None:
         return launch(args)
     if args.slow_generation:
         slow_generation(args.slow_generation)
+    if args.job_params:
+        job_params(args.job_params)
     return asyncio.run(run(args))
 
 

@@ -23,10 +23,14 @@ from fake_discord import FakeDiscord, FakeGuild, FakeUser
 from jobs.postgres import PostgresQueue
 from worker.process import clean_env
 
-from ..jobs.procs import wait_exit, wait_for
+from ..jobs.procs import SLOW_TRAIN, TINY_NETWORK, wait_exit, wait_for
 from ..textgen import make_text
 
 ROOT = Path(__file__).resolve().parents[2]
+# The bot adds these to every job's params: short sequences in small batches and short samples
+# (and a tiny network for a model trained from scratch). The efforts' step budgets stay; each
+# step costs little: an epoch of "normal" lasts about a second or two.
+JOB_PARAMS = {"network": TINY_NETWORK, "train": SLOW_TRAIN}
 
 
 class Machines:
@@ -78,6 +82,8 @@ class Machines:
             self.fake.ws_url,
             "--builtin",
             str(self.builtin),
+            "--job-params",
+            json.dumps(JOB_PARAMS),
         )
         await self.fake.wait_connected(timeout=60)
         await self.fake.wait_until(lambda: self.fake.find_command("train") is not None, 30)
