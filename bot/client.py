@@ -68,7 +68,11 @@ class LSTMBot(commands.AutoShardedBot):
         self.pacing = pacing
         self.extensions_to_load = extensions
         self.sync_commands = sync_commands
-        self.db = bot_database(settings.database_path, embedded_queue=not settings.queue_conninfo)
+        self.db = bot_database(
+            settings.database_path,
+            embedded_queue=not settings.queue_conninfo,
+            url=settings.state_conninfo,
+        )
         self.catalog = ModelCatalog(settings.model_path, builtin_root)
         self.registry = ModelRegistry(self.db, self.catalog)
         self.guild_settings = GuildSettings(self.db, self.registry, settings.default_model)
@@ -197,7 +201,7 @@ class LSTMBot(commands.AutoShardedBot):
             if hasattr(self, "jobs"):
                 await self.jobs.close()
         finally:
-            if self.db._conn is not None:
+            if self.db.is_open:
                 await self.shard_claims.release()
             await self.db.close()
 

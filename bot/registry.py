@@ -117,10 +117,10 @@ class ModelRegistry:
                         card.get("created_at", ""),
                     ),
                 )
-            marks = ",".join("?" * len(names))
-            await conn.execute(
-                f"DELETE FROM models WHERE guild_id = 0 AND name NOT IN ({marks})", names
-            )
+            async with conn.execute("SELECT name FROM models WHERE guild_id = 0") as cursor:
+                gone = {row[0] for row in await cursor.fetchall()} - set(names)
+            for name in gone:
+                await conn.execute("DELETE FROM models WHERE guild_id = 0 AND name = ?", (name,))
         for row in await self.db.fetchall("SELECT * FROM models WHERE status = 'deleting'"):
             await self.remove(ModelRecord.from_row(row))
         return names

@@ -130,10 +130,8 @@ class ShardClaims:
                         "give each bot process its own LSTM_BOT_SHARD_IDS"
                     )
             live = {c.shard_id for c in others}
-            await conn.execute(
-                f"DELETE FROM bot_shards WHERE shard_id NOT IN ({','.join('?' * len(live))})",
-                tuple(live),
-            )
+            for gone in {c.shard_id for c in rows} - live:
+                await conn.execute("DELETE FROM bot_shards WHERE shard_id = ?", (gone,))
             await conn.executemany(
                 "INSERT INTO bot_shards (shard_id, shard_count, host, pid, seen_at)"
                 " VALUES (?, ?, ?, ?, ?)",

@@ -195,13 +195,14 @@ def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def setup_logging(settings: Any, *, quiet: bool = False) -> None:
-    """Log to stderr (:func:`jobs.logs.setup_logging`, the worker's too); the queue URL's
-    password is masked."""
+    """Log to stderr (:func:`jobs.logs.setup_logging`, the worker's too); the passwords of
+    the queue's and the state's URLs are masked."""
     import logging
 
     from jobs.logs import setup_logging as setup
 
-    setup(logging.WARNING if quiet else settings.log_level, settings.queue_conninfo)
+    level = logging.WARNING if quiet else settings.log_level
+    setup(level, settings.queue_conninfo, settings.state_conninfo)
     logging.getLogger("discord.http").setLevel(logging.WARNING)
     if quiet:
         logging.getLogger("discord").setLevel(logging.ERROR)

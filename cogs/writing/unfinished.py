@@ -38,8 +38,10 @@ class UnfinishedReplies:
 
     async def begin(self, reply: Unfinished) -> None:
         await self.db.execute(
-            "INSERT OR REPLACE INTO unfinished_replies (message_id, channel_id, guild_id, state,"
-            " locale, started_at) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO unfinished_replies (message_id, channel_id, guild_id, state, locale,"
+            " started_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (message_id) DO UPDATE SET"
+            " channel_id = excluded.channel_id, guild_id = excluded.guild_id,"
+            " state = excluded.state, locale = excluded.locale, started_at = excluded.started_at",
             (
                 reply.message_id,
                 reply.channel_id,
