@@ -76,9 +76,9 @@ class LSTMBot(commands.AutoShardedBot):
             url=settings.state_conninfo,
         )
         self.catalog = ModelCatalog(settings.model_path, builtin_root)
-        # Where servers' models live: the data folder; blobs in PostgreSQL once the bot's
-        # state is there (LSTM_BOT_DATABASE_URL: not read here yet, so always local for now).
-        self.model_files = model_files_for(settings, None)
+        # Where servers' models live: the data folder; blobs in PostgreSQL when the bot's
+        # state is there (LSTM_BOT_DATABASE_URL).
+        self.model_files = model_files_for(settings, settings.state_conninfo)
         self.registry = ModelRegistry(self.db, self.catalog, self.model_files)
         self.guild_settings = GuildSettings(self.db, self.registry, settings.default_model)
         self.generation = GenerationService(

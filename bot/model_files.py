@@ -106,9 +106,11 @@ class PostgresModelFiles:
     def __init__(self, conninfo: str, cache: Path, *, chunk_bytes: int = CHUNK_BYTES):
         from jobs.pg import PgStore, make_pool  # the postgres extra: only where it is used
 
+        from .pg_state import use_state_schema
+
         self.cache = Path(cache)
         self.chunk_bytes = chunk_bytes
-        self._pool = make_pool(conninfo)
+        self._pool = make_pool(conninfo, configure=use_state_schema)  # the bot's own schema
         self.store = PgStore(self._pool)
         self._fetching: dict[str, asyncio.Lock] = {}
 

@@ -31,7 +31,7 @@ from psycopg_pool import AsyncConnectionPool
 from jobs.backoff import Backoff
 from jobs.errors import QueueUnavailable
 from jobs.masking import mask_conninfo
-from jobs.pg import to_psycopg
+from jobs.pg import make_pool, to_psycopg
 
 from .pg_migrate import SCHEMA, check_state
 
@@ -132,14 +132,7 @@ class PgDatabase:
         """Check the schema (one line saying what to run when it isn't this code's), then
         open the pool."""
         await check_state(self.url)
-        pool = AsyncConnectionPool(
-            conninfo=self.url,
-            min_size=1,
-            max_size=self.max_size,
-            open=False,
-            configure=_use_schema,
-            check=AsyncConnectionPool.check_connection,
-        )
+        pool = make_pool(self.url, max_size=self.max_size, configure=use_state_schema)
         await pool.open(wait=True, timeout=15)
         self._pool = pool
         return self
@@ -205,7 +198,8 @@ async def _fetch(conn: AsyncConnection, sql: str, params: Iterable[Any], *, one:
         return await cursor.fetchone() if one else await cursor.fetchall()
 
 
-async def _use_schema(conn: AsyncConnection) -> None:
+async def use_state_schema(conn: AsyncConnection) -> None:
+    """A new connection's set-up: the bot's tables are found in their own schema."""
     await conn.execute(f"SET search_path TO {SCHEMA}")
     await conn.commit()
 
@@ -217,4 +211,4 @@ def _unavailable(url: str, exc: BaseException) -> StateUnavailable:
     )
 
 
-__all__ = ["PgDatabase", "Row", "StateUnavailable"]
+__all__ = ["PgDatabase", "Row", "StateUnavailable", "use_state_schema"]

@@ -21,7 +21,7 @@ from .make_tiny_model import DIRECTORY as TINY
 
 FILES = (CARD_FILE, CHARSET_FILE, WEIGHTS_FILE)
 KEY = "7/tiny-j1-0a1b2c3d"
-MIGRATION = Path(__file__).parents[1] / "bot" / "migrations" / "postgres" / "0002_model_files.sql"
+STATE = "-c search_path=lstm_bot"  # the bot's tables' schema (bot/pg_migrate.py)
 
 
 def staged(tmp_path: Path, name: str = "staged") -> Path:
@@ -40,10 +40,9 @@ def checksum() -> str:
 
 
 @pytest.fixture
-async def model_pg(pg_url: str) -> str:
-    """A fresh database with the model files' tables (their migration, applied as it is)."""
-    execute(pg_url, MIGRATION.read_text(encoding="utf-8"))
-    return pg_url
+def model_pg(pg_state_url: str) -> str:
+    """A fresh database with the bot's state schema (the model files' tables among it)."""
+    return pg_state_url
 
 
 @pytest.fixture
@@ -60,12 +59,12 @@ async def machines(model_pg: str, tmp_path: Path) -> AsyncIterator[list[Postgres
 
 
 def rows(url: str, sql: str, params: tuple = ()) -> list[tuple]:
-    with psycopg.connect(url) as conn:
+    with psycopg.connect(url, options=STATE) as conn:
         return conn.execute(sql, params).fetchall()
 
 
 def execute(url: str, sql: str, params: tuple = ()) -> None:
-    with psycopg.connect(url, autocommit=True) as conn:
+    with psycopg.connect(url, autocommit=True, options=STATE) as conn:
         conn.execute(sql, params)
 
 
