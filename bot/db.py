@@ -68,6 +68,17 @@ async def migrate_all(settings: Any, *, post: bool = False) -> list[str]:
     return lines
 
 
+async def move_from_sqlite(settings: Any, path: Path) -> list[str]:
+    """``db migrate --from-sqlite``: the single bot's state in ``path`` into PostgreSQL."""
+    url = settings.state_conninfo
+    files = _postgres("model_files").model_files_for(settings, url)
+    await files.open()
+    try:
+        return await _postgres("state_move").copy_from_sqlite(path, url, files)
+    finally:
+        await files.close()
+
+
 def _postgres(module: str) -> ModuleType:
     """``bot.<module>`` (it needs psycopg), or one line saying to install the postgres extra."""
     try:
@@ -81,4 +92,11 @@ def _postgres(module: str) -> ModuleType:
         ) from None
 
 
-__all__ = ["Database", "REGISTRY_MIGRATIONS", "bot_database", "migrate_all", "migrations"]
+__all__ = [
+    "Database",
+    "REGISTRY_MIGRATIONS",
+    "bot_database",
+    "migrate_all",
+    "migrations",
+    "move_from_sqlite",
+]
