@@ -3,8 +3,9 @@
 Every lookup (models, a server's default) reads the database, so a model trained, chosen or
 deleted through another process is seen at once; what lives in this process is the loaded
 engines. When the database changed, the engines of models that are no longer ready (deleted,
-or being deleted) are closed, as a delete through this process closes them. How a change is
-seen is the one thing that differs between the engines:
+or being deleted) are closed, as a delete through this process closes them (never this
+machine's built-in models: on several machines each syncs the shared rows to its own folders).
+How a change is seen is the one thing that differs between the engines:
 
 - SQLite: its own change counter (``PRAGMA data_version``: it moves when another connection
   commits), polled every ``POLL_SECONDS``;
@@ -47,9 +48,11 @@ class ChangeWatcher:
         heartbeat: Callable[[], Awaitable[None]] | None = None,
         heartbeat_seconds: float = 5.0,
         poll_seconds: float = POLL_SECONDS,
+        keep: Callable[[str], bool] = lambda path: False,
     ):
         self.db = db
         self.generation = generation
+        self.keep = keep  # paths never closed here: this machine's built-in models
         self.heartbeat = heartbeat
         self.heartbeat_seconds = heartbeat_seconds
         self.poll_seconds = poll_seconds
@@ -94,7 +97,7 @@ class ChangeWatcher:
             await signal.close()
 
     async def close_gone(self) -> None:
-        for path in self.generation.loaded_paths():
+        for path in [p for p in self.generation.loaded_paths() if not self.keep(p)]:
             row = await self.db.fetchone(
                 "SELECT 1 FROM models WHERE path = ? AND status = 'ready'", (path,)
             )

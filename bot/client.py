@@ -97,6 +97,7 @@ class LSTMBot(commands.AutoShardedBot):
             self.generation,
             heartbeat=self.shard_claims.refresh,
             heartbeat_seconds=HEARTBEAT_SECONDS,
+            keep=self.registry.is_builtin_path,
         )
         # Said after "Queued job #N" when no worker will take it (the console without the
         # train extra); None on a real deployment, whose workers run elsewhere.
@@ -124,7 +125,7 @@ class LSTMBot(commands.AutoShardedBot):
         builtins = await self.registry.sync_builtins()
         await sweep_orphans(self.registry, settings.guild_model_path)
         await self.importer.adopt_legacy()
-        log.info("database ready at %s; built-in models: %s", self.db.path, ", ".join(builtins))
+        log.info("bot state in %s; built-in models: %s", settings.state_shown, ", ".join(builtins))
         log.info("training jobs queue: %s", settings.queue_shown)
         broken = await self.registry.check_builtins()
         if broken:  # logged one by one; the bot serves every other model

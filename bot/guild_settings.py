@@ -29,7 +29,7 @@ class GuildSettings:
             " WHERE s.guild_id = ? AND m.status = 'ready' AND m.guild_id IN (0, ?)",
             (guild_id, guild_id),
         )
-        return ModelRecord.from_row(row) if row else None
+        return self.registry.record(row) if row else None
 
     async def default_model(self, guild_id: int | None) -> str:
         """The model name to use when none is named: the server's choice while it exists."""

@@ -105,7 +105,7 @@ class Settings(CommonSettings):
     def state_shown(self) -> str:
         """Where the bot's state is, for logs: the URL with its password masked, or the file."""
         if self.database_url is None:
-            return f"the SQLite file {self.database_path}"
+            return f"the SQLite file {self.database_path}"  # (also the embedded queue's)
         return mask_conninfo(self.database_url.get_secret_value())
 
     @property

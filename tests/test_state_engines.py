@@ -188,3 +188,39 @@ async def test_postgres_state_without_its_schema_says_what_to_run(tmp_path, pg_u
     ):
         await state(tmp_path, pg_url).open()
     assert STATE_MIGRATIONS.component == "bot"
+
+
+def builtins_at(root: Path, tiny_model) -> ModelCatalog:
+    ModelStore(root / "builtin").save(dataclasses.replace(tiny_model.artifact, name="basic"))
+    return ModelCatalog(root / "models", root / "builtin")
+
+
+async def test_machines_installed_in_other_folders_keep_their_own_builtins(
+    tmp_path, pg_state_url, tiny_model
+) -> None:
+    """Each machine syncs its built-in models' folders into the shared rows: a machine still
+    finds its own copy, and another's sync never closes its engine as if it were deleted."""
+    from bot.change_watch import ChangeWatcher
+
+    here, there = builtins_at(tmp_path / "a", tiny_model), builtins_at(tmp_path / "b", tiny_model)
+    async with state(tmp_path, pg_state_url) as one, state(tmp_path, pg_state_url) as two:
+        first, second = ModelRegistry(one, here), ModelRegistry(two, there)
+        await first.sync_builtins()
+        mine = await add(first, "mine")
+        basic = await first.get(None, "basic")
+        engines = Engines(basic.path, mine.path)
+        watcher = ChangeWatcher(one, engines, poll_seconds=0.05, keep=first.is_builtin_path)
+        watcher.start()
+        try:
+            await watcher.ready.wait()
+            await second.sync_builtins()  # rewrites the shared row with the other folder
+            assert (await second.get(GUILD, "basic")).path.startswith(str(tmp_path / "b"))
+            assert (await first.get(GUILD, "basic")).path == basic.path
+            await second.hide(mine)
+            await asyncio.wait_for(engines.closed.wait(), 10)
+        finally:
+            await watcher.stop()
+        assert engines.loaded_paths() == [basic.path]
+        settings = GuildSettings(one, first, "basic")
+        await settings.set_default_model(GUILD, basic)
+        assert (await settings.chosen_model(GUILD)).path == basic.path
