@@ -224,3 +224,32 @@ async def test_machines_installed_in_other_folders_keep_their_own_builtins(
         settings = GuildSettings(one, first, "basic")
         await settings.set_default_model(GUILD, basic)
         assert (await settings.chosen_model(GUILD)).path == basic.path
+
+
+def drop_connections(url: str) -> None:
+    """What a PostgreSQL restart or failover does to a client: every connection cut."""
+    _admin(
+        url,
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+
+
+async def test_lost_connections_are_made_again(tmp_path, pg_state_url, catalog) -> None:
+    """Reads come back on new connections; the change watch listens again, and a delete
+    made after is still seen."""
+    from bot.change_watch import ChangeWatcher
+
+    async with state(tmp_path, pg_state_url) as one, state(tmp_path, pg_state_url) as two:
+        mine = await add(ModelRegistry(one, catalog), "mine")
+        engines = Engines(mine.path)
+        watcher = ChangeWatcher(two, engines, poll_seconds=0.05)
+        watcher.start()
+        try:
+            await watcher.ready.wait()
+            drop_connections(pg_state_url)
+            assert await ModelRegistry(two, catalog).get(GUILD, "mine") == mine
+            await ModelRegistry(one, catalog).hide(mine)
+            await asyncio.wait_for(engines.closed.wait(), 20)
+        finally:
+            await watcher.stop()
