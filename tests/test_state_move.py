@@ -16,6 +16,7 @@ from bot.db import bot_database
 from bot.guild_settings import GuildSettings
 from bot.model_files import PostgresModelFiles
 from bot.registry import ModelRegistry
+from bot.transfer import sweep_orphans
 from model_store import ModelCatalog, ModelStore, load_artifact
 
 from .test_db_cli import lstm_bot
@@ -36,7 +37,8 @@ async def a_small_bot(tmp_path: Path, tiny_model) -> dict:
         made = {}
         for guild, name in ((GUILD, "mine"), (OTHER, "theirs"), (GUILD, "gone")):
             store = ModelStore(data / "guild-models" / str(guild))
-            path = store.save(dataclasses.replace(tiny_model.artifact, name=name))
+            saved = store.save(dataclasses.replace(tiny_model.artifact, name=name))
+            path = saved.rename(saved.with_name(f"{name}-j{len(made) + 1}-0a1b2c3d"))  # imported
             made[name] = await registry.add(
                 name=name, guild_id=guild, owner_id=5, card=tiny_model.artifact.card, path=str(path)
             )
@@ -82,6 +84,9 @@ async def test_a_bot_moves_to_postgres_and_can_go_back(tmp_path, pg_url, tiny_mo
         folder = await files.local_path(moved[theirs.id][7], theirs.checksum, "theirs")
         card = load_artifact(folder, "theirs").card
         assert card["name"] == "theirs" and card["checksums"] == theirs.card["checksums"]
+        async with bot_database(sqlite, url=pg_url) as db:  # the bot's start on PostgreSQL
+            registry = ModelRegistry(db, ModelCatalog(tmp_path / "m", tmp_path / "b"), files)
+            await sweep_orphans(registry, bot["data"] / "guild-models")
     finally:
         await files.close()
 
