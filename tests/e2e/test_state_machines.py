@@ -70,7 +70,8 @@ async def test_two_machines_share_one_postgres(tmp_path, builtin_dir, pg_state_u
             )
             for guild in (g0, g1):
                 assert (await _generate(fake, guild, alice)).content.startswith("**The **")
-            ix = await fake.invoke(g1, alice, "generate", {"seed": "The ", "temperature": 0.5, "model": "mine"})
+            options = {"seed": "The ", "temperature": 0.5, "model": "mine"}
+            ix = await fake.invoke(g1, alice, "generate", options)
             await ix.wait_content(lambda c: c and "characters" in c and "writing" not in c, 30)
             assert "mine" in ix.content
             assert (tmp_path / "machine1/data/model-cache" / str(g1.id)).is_dir()
