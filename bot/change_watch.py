@@ -28,6 +28,8 @@ from typing import Any, Protocol
 from jobs.backoff import Backoff
 from jobs.db import Database
 
+from .state_db import StateDatabase
+
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.25
@@ -42,7 +44,7 @@ class Engines(Protocol):
 class ChangeWatcher:
     def __init__(
         self,
-        db: Any,
+        db: StateDatabase,
         generation: Engines,
         *,
         heartbeat: Callable[[], Awaitable[None]] | None = None,

@@ -8,13 +8,12 @@ is gone (deleted, or a built-in the operator removed) counts as unset, and the b
 
 from __future__ import annotations
 
-from jobs.db import Database
-
 from .registry import ModelGone, ModelRecord, ModelRegistry
+from .state_db import StateDatabase
 
 
 class GuildSettings:
-    def __init__(self, db: Database, registry: ModelRegistry, bot_default: str):
+    def __init__(self, db: StateDatabase, registry: ModelRegistry, bot_default: str):
         self.db = db
         self.registry = registry
         self.bot_default = bot_default

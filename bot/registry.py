@@ -22,10 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from jobs.db import Database
 from model_store import ModelCatalog, ModelStoreError, load_artifact
 
 from .model_files import LocalModelFiles, ModelFiles
+from .state_db import StateDatabase
 
 BUILTIN_GUILD = 0
 log = logging.getLogger(__name__)
@@ -76,7 +76,7 @@ class ModelRecord:
 
 
 class ModelRegistry:
-    def __init__(self, db: Database, catalog: ModelCatalog, files: ModelFiles | None = None):
+    def __init__(self, db: StateDatabase, catalog: ModelCatalog, files: ModelFiles | None = None):
         self.db = db
         self.catalog = catalog
         self.files = files or LocalModelFiles(catalog.user.root)

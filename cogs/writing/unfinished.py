@@ -16,7 +16,7 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from jobs.db import Database
+from bot.state_db import StateDatabase
 
 from .reply_text import ReplyState
 
@@ -33,7 +33,7 @@ class Unfinished:
 
 
 class UnfinishedReplies:
-    def __init__(self, db: Database):
+    def __init__(self, db: StateDatabase):
         self.db = db
 
     async def begin(self, reply: Unfinished) -> None:
