@@ -38,7 +38,8 @@ from .pg_migrate import SCHEMA, check_state
 log = logging.getLogger(__name__)
 
 RETRY_SECONDS = 30.0
-TRANSACTION_LOCK = 74_021_634  # pg_advisory_xact_lock key: one state transaction at a time
+TRANSACTION_LOCK = 74_021_635  # advisory lock key (jobs: 74_021_633 and ...634): one state
+# transaction at a time
 T = TypeVar("T")
 
 

@@ -253,3 +253,13 @@ async def test_lost_connections_are_made_again(tmp_path, pg_state_url, catalog) 
             await asyncio.wait_for(engines.closed.wait(), 20)
         finally:
             await watcher.stop()
+
+
+def test_the_state_lock_is_no_other_lock() -> None:
+    """State and queue share one database: their advisory lock keys must differ (the state's
+    once took the queue's takeover key, so a state transaction could hold a takeover back)."""
+    from bot.pg_state import TRANSACTION_LOCK
+    from jobs.pg_schema import MIGRATE_LOCK
+    from jobs.pg_worker import _TAKEOVER_LOCK
+
+    assert len({TRANSACTION_LOCK, MIGRATE_LOCK, _TAKEOVER_LOCK}) == 3
