@@ -70,7 +70,7 @@ async def check_state(url: str) -> None:
         )
     if version < latest:
         raise StateSchemaError(
-            f"{WHAT} at {where} has a schema older than this lstm-bot: run `lstm-bot db migrate`"
+            f"{WHAT} at {where}: its schema is older than this lstm-bot: run `lstm-bot db migrate`"
         )
 
 
