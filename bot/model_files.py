@@ -103,20 +103,12 @@ class LocalModelFiles:
 class PostgresModelFiles:
     """Model files as blobs in PostgreSQL, materialised on first use in a cache folder."""
 
-    def __init__(
-        self,
-        conninfo: str,
-        cache: Path,
-        *,
-        schema: str | None = None,
-        chunk_bytes: int = CHUNK_BYTES,
-    ):
-        """``schema``: the PostgreSQL schema of the tables (the bot state's own)."""
+    def __init__(self, conninfo: str, cache: Path, *, chunk_bytes: int = CHUNK_BYTES):
         from jobs.pg import PgStore, make_pool  # the postgres extra: only where it is used
 
         self.cache = Path(cache)
         self.chunk_bytes = chunk_bytes
-        self._pool = make_pool(conninfo, schema=schema)
+        self._pool = make_pool(conninfo)
         self.store = PgStore(self._pool)
         self._fetching: dict[str, asyncio.Lock] = {}
 

@@ -24,13 +24,11 @@ def to_psycopg(sql: str) -> str:
     return _PLACEHOLDER.sub("%s", sql.replace("%", "%%"))
 
 
-def make_pool(url: str, *, max_size: int = 4, schema: str | None = None) -> AsyncConnectionPool:
+def make_pool(url: str, *, max_size: int = 4) -> AsyncConnectionPool:
     """A pool of connections; each use of one commits when it is given back (psycopg_pool),
-    and our multi-statement work is one explicit ``transaction()``. ``schema``: unqualified
-    names are that schema's (its ``search_path``)."""
+    and our multi-statement work is one explicit ``transaction()``."""
     return AsyncConnectionPool(
         conninfo=url,
-        kwargs={"options": f"-c search_path={schema}"} if schema else None,
         min_size=1,
         max_size=max_size,
         open=False,

@@ -21,7 +21,6 @@ from .make_tiny_model import DIRECTORY as TINY
 
 FILES = (CARD_FILE, CHARSET_FILE, WEIGHTS_FILE)
 KEY = "7/tiny-j1-0a1b2c3d"
-SCHEMA = "lstm_bot"
 MIGRATION = Path(__file__).parents[1] / "bot" / "migrations" / "postgres" / "0002_model_files.sql"
 
 
@@ -40,23 +39,17 @@ def checksum() -> str:
     return load_artifact(TINY).card["checksums"][WEIGHTS_FILE]
 
 
-def make_model_tables(url: str) -> None:
-    """The model files' tables in a schema of their own, as the bot's state migrations make
-    them (their migration, applied as it is)."""
-    execute(url, f"CREATE SCHEMA {SCHEMA}; SET search_path TO {SCHEMA};" + MIGRATION.read_text())
-
-
 @pytest.fixture
 async def model_pg(pg_url: str) -> str:
-    """A fresh database with the model files' tables."""
-    make_model_tables(pg_url)
+    """A fresh database with the model files' tables (their migration, applied as it is)."""
+    execute(pg_url, MIGRATION.read_text(encoding="utf-8"))
     return pg_url
 
 
 @pytest.fixture
 async def machines(model_pg: str, tmp_path: Path) -> AsyncIterator[list[PostgresModelFiles]]:
     """Two "machines": the same database, each with its own cache folder."""
-    stores = [PostgresModelFiles(model_pg, tmp_path / f"cache-{i}", schema=SCHEMA) for i in (1, 2)]
+    stores = [PostgresModelFiles(model_pg, tmp_path / f"cache-{i}") for i in (1, 2)]
     for store in stores:
         await store.open()
     try:
@@ -67,12 +60,12 @@ async def machines(model_pg: str, tmp_path: Path) -> AsyncIterator[list[Postgres
 
 
 def rows(url: str, sql: str, params: tuple = ()) -> list[tuple]:
-    with psycopg.connect(url, options=f"-c search_path={SCHEMA}") as conn:
+    with psycopg.connect(url) as conn:
         return conn.execute(sql, params).fetchall()
 
 
 def execute(url: str, sql: str, params: tuple = ()) -> None:
-    with psycopg.connect(url, autocommit=True, options=f"-c search_path={SCHEMA}") as conn:
+    with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(sql, params)
 
 
@@ -223,10 +216,8 @@ async def test_a_cached_copy_of_a_deleted_model_is_swept_at_start(machines, tmp_
 
 async def test_files_travel_in_chunks_never_whole(model_pg, tmp_path, monkeypatch):
     chunk = 4096
-    store = PostgresModelFiles(model_pg, tmp_path / "cache", schema=SCHEMA, chunk_bytes=chunk)
-    reader = PostgresModelFiles(
-        model_pg, tmp_path / "other-cache", schema=SCHEMA, chunk_bytes=chunk
-    )
+    store = PostgresModelFiles(model_pg, tmp_path / "cache", chunk_bytes=chunk)
+    reader = PostgresModelFiles(model_pg, tmp_path / "other-cache", chunk_bytes=chunk)
     sent: list[int] = []
     received: list[int] = []
     write_part, read_part = PostgresModelFiles._write_part, PostgresModelFiles._read_part

@@ -13,7 +13,7 @@ from jobs.sqlite import SqliteQueue
 from model_store import ModelCatalog, load_artifact
 from model_store.artifact import write_artifact
 
-from ..test_model_files import SCHEMA, execute, make_model_tables, rows
+from ..test_model_files import MIGRATION, execute, rows
 
 
 @pytest.fixture
@@ -194,9 +194,9 @@ async def test_a_result_is_stored_as_blobs_with_model_files_in_postgres(
 ):
     """With the bot's state in PostgreSQL the result goes through :mod:`bot.model_files`:
     blobs any machine can fetch, nothing left in the data folder; deleting removes them."""
-    make_model_tables(pg_url)
-    here = PostgresModelFiles(pg_url, tmp_path / "cache-here", schema=SCHEMA)
-    there = PostgresModelFiles(pg_url, tmp_path / "cache-there", schema=SCHEMA)
+    execute(pg_url, MIGRATION.read_text(encoding="utf-8"))
+    here = PostgresModelFiles(pg_url, tmp_path / "cache-here")
+    there = PostgresModelFiles(pg_url, tmp_path / "cache-there")
     await here.open()
     await there.open()
     try:
@@ -223,8 +223,8 @@ async def test_orphan_blobs_are_swept_in_the_servers_this_process_holds(
 ):
     """Blobs stored for a result whose row never came (the bot stopped between the two) go at
     the next start, in this process's servers, once older than an import can take."""
-    make_model_tables(pg_url)
-    files = PostgresModelFiles(pg_url, tmp_path / "cache", schema=SCHEMA)
+    execute(pg_url, MIGRATION.read_text(encoding="utf-8"))
+    files = PostgresModelFiles(pg_url, tmp_path / "cache")
     await files.open()
     try:
         registry.files = files
