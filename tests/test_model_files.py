@@ -3,7 +3,9 @@ PostgreSQL with a read-through cache folder per machine, checked by SHA-256."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -251,3 +253,17 @@ async def test_files_travel_in_chunks_never_whole(model_pg, tmp_path, monkeypatc
     )
     assert parts == [(-(-size // chunk), chunk)]
     assert (folder / WEIGHTS_FILE).read_bytes() == original(WEIGHTS_FILE)
+
+
+async def test_opening_sweeps_what_a_crash_left_but_not_a_fetch_under_way(model_pg, tmp_path):
+    """Processes of one machine may share a cache folder: one starting must not remove the
+    temporary folder another is fetching into; one left by a crash goes once it is old."""
+    cache = tmp_path / "cache"
+    old, busy, trash = cache / ".fetch-old", cache / ".fetch-busy", cache / "7" / ".trash-x"
+    for folder in (old, busy, trash):
+        folder.mkdir(parents=True)
+    os.utime(old, (time.time() - 7200, time.time() - 7200))
+    store = PostgresModelFiles(model_pg, cache)
+    await store.open()
+    await store.close()
+    assert busy.exists() and not old.exists() and not trash.exists()
