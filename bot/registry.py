@@ -7,6 +7,9 @@ to that server only; every lookup is scoped by guild.
 A model whose files can't be read is *broken*: start-up checks the built-in models, and any
 model that fails to load later is marked then. Broken models stay listed (as unavailable) and
 deletable; the mark lives in memory, so a model fixed on disk is tried again after a restart.
+
+A row's ``path`` is the key of its files in :mod:`bot.model_files` (a folder, or blobs in
+PostgreSQL); deleting a model deletes them there.
 """
 
 from __future__ import annotations
@@ -14,14 +17,14 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import shutil
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from jobs.db import Database
 from model_store import ModelCatalog, ModelStoreError, load_artifact
+
+from .model_files import LocalModelFiles, ModelFiles
 
 BUILTIN_GUILD = 0
 log = logging.getLogger(__name__)
@@ -36,7 +39,7 @@ class ModelRecord:
     base: str | None
     status: str
     card: dict[str, Any]
-    path: str
+    path: str  # the key of its files (bot.model_files): a folder, or blobs in PostgreSQL
     created_at: str
     job_id: int | None = None  # the training job it came from: job job_id ...
     job_queue: str | None = None  # ... of the queue database of this identity
@@ -72,9 +75,10 @@ class ModelRecord:
 
 
 class ModelRegistry:
-    def __init__(self, db: Database, catalog: ModelCatalog):
+    def __init__(self, db: Database, catalog: ModelCatalog, files: ModelFiles | None = None):
         self.db = db
         self.catalog = catalog
+        self.files = files or LocalModelFiles(catalog.user.root)
         self._broken: dict[tuple[str, str], str] = {}  # (path, checksum) -> what is wrong
 
     def mark_broken(self, path: str, checksum: str, error: Exception) -> None:
@@ -249,12 +253,8 @@ class ModelRegistry:
             raise ModelGone(f"the model '{record.name}' has already been deleted")
 
     async def remove(self, record: ModelRecord) -> None:
-        """Finish deleting a hidden model: files first, then the row."""
-        path = Path(record.path)
-        if path.exists():
-            trash = path.with_name(f".trash-{uuid.uuid4().hex}")
-            path.rename(trash)
-            shutil.rmtree(trash, ignore_errors=True)
+        """Finish deleting a hidden model: files first (wherever they are), then the row."""
+        await self.files.delete(record.path)
         await self.db.execute(
             "DELETE FROM models WHERE id = ? AND guild_id = ? AND name = ? AND status = 'deleting'",
             (record.id, record.guild_id, record.name),

@@ -30,6 +30,8 @@ class Settings(CommonSettings):
     max_length: int = Field(1000, ge=1, le=5000)
     generate_cooldown: float = Field(5.0, ge=0, le=3600)
     model_cache_size: int = Field(4, ge=1)
+    # this machine's copies of models stored in PostgreSQL (bot/model_files.py)
+    model_cache: Path | None = None
     # stopping (SIGTERM): seconds the replies being written get to finish before they are
     # ended with "stopped: press Continue"
     shutdown_grace: float = Field(5.0, ge=0, le=600)
@@ -79,6 +81,11 @@ class Settings(CommonSettings):
     def guild_model_path(self) -> Path:
         """Models trained from Discord, one folder per server."""
         return self.data_dir / "guild-models"
+
+    @property
+    def model_cache_path(self) -> Path:
+        """This machine's read-through cache of models stored as blobs in PostgreSQL."""
+        return self.model_cache or self.data_dir / "model-cache"
 
     @property
     def shard_id_list(self) -> tuple[int, ...] | None:

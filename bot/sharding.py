@@ -33,10 +33,6 @@ class ShardConflict(SettingsError):
     """This process's shard settings disagree with a running bot process's."""
 
 
-def shard_of(guild_id: int | None, shard_count: int) -> int:
-    return 0 if not guild_id else (guild_id >> 22) % shard_count
-
-
 def parse_shard_ids(text: str) -> tuple[int, ...]:
     """``"0,2,4-6"`` -> ``(0, 2, 4, 5, 6)``; ``ValueError`` when malformed."""
     ids: list[int] = []

@@ -48,7 +48,9 @@ class CommonSettings(BaseSettings):
     poll_seconds: float = Field(2.0, ge=0.01, le=3600)
     log_level: str = "INFO"
 
-    @field_validator("data_dir", "database", "model_dir", "scratch_dir", check_fields=False)
+    @field_validator(
+        "data_dir", "database", "model_dir", "model_cache", "scratch_dir", check_fields=False
+    )
     @classmethod
     def _expand_user(cls, value: Path | None) -> Path | None:
         return value.expanduser() if value is not None else None

@@ -18,9 +18,9 @@ from bot.sharding import (
     ShardConflict,
     identify_slot,
     parse_shard_ids,
-    shard_of,
     split_shards,
 )
+from jobs.records import shard_of
 from worker.process import clean_env
 
 
