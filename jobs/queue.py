@@ -164,6 +164,12 @@ class JobQueue(ABC):
         """Say the worker is alive; learn whether it still holds the job and whether the
         user asked to cancel it."""
 
+    def cancel_seen(self, lease: Lease) -> bool:
+        """Whether a cancel of the job already reached this process (no database round trip;
+        asked often between heartbeats). ``False`` when the engine learns it only from
+        :meth:`heartbeat`."""
+        return False
+
     @abstractmethod
     async def add_event(self, lease: Lease, kind: str, payload: dict[str, Any]) -> int: ...
 
