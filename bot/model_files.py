@@ -44,6 +44,7 @@ BLOB_PREFIX = "blob:"
 CHUNK_BYTES = 1 << 20
 ORPHAN_SECONDS = 3600  # stored files without a row this long: left by a crash mid-import
 _RELATIVE_RE = re.compile(r"^[0-9]{1,20}/[a-z0-9][a-z0-9_-]{0,127}$")
+_INSTALL_TRIES = 3
 STALE_SECONDS = 3600  # a temporary folder this old was left by a crash
 
 
@@ -136,7 +137,7 @@ class PostgresModelFiles:
         machine's cached copy."""
         relative = _checked(relative)
         files = sorted(p for p in folder.iterdir() if p.is_file())
-        sums = {p.name: await asyncio.to_thread(_sha256_of, p) for p in files}
+        blobs = {p.name: (await asyncio.to_thread(_sha256_of, p), p.stat().st_size) for p in files}
         now = time.time()
         async with self.store.transaction() as tx:
             await tx.exec("DELETE FROM model_files WHERE model = ?", (relative,))
@@ -144,14 +145,13 @@ class PostgresModelFiles:
                 await tx.exec(
                     "INSERT INTO model_files (model, name, sha256, size, created_at)"
                     " VALUES (?, ?, ?, ?, ?)",
-                    (relative, path.name, sums[path.name], path.stat().st_size, now),
+                    (relative, path.name, *blobs[path.name], now),
                 )
                 start = 0
                 for part in _slices(path, self.chunk_bytes):
                     await self._write_part(tx, relative, path.name, start, part)
                     start += len(part)
-        final = self.cache / relative
-        await asyncio.to_thread(_replace, folder, final, self.cache)
+        await asyncio.to_thread(_install, folder, self.cache / relative, self.cache, blobs)
         return BLOB_PREFIX + relative
 
     async def _write_part(self, tx: Any, relative: str, name: str, start: int, data: bytes) -> None:
@@ -232,7 +232,7 @@ class PostgresModelFiles:
             for name, (sha256, size) in sorted(blobs.items()):
                 await self._fetch_file(relative, name, sha256, size, temporary / name, label)
             _check_card(temporary, blobs, label)
-            await asyncio.to_thread(_replace, temporary, folder, self.cache)
+            await asyncio.to_thread(_install, temporary, folder, self.cache, blobs)
         finally:
             await asyncio.to_thread(remove_folder, temporary)
 
@@ -314,22 +314,30 @@ def _check_card(folder: Path, blobs: dict[str, tuple[str, int]], label: str) -> 
             )
 
 
-def _replace(source: Path, final: Path, root: Path) -> None:
-    """Rename the complete folder ``source`` to ``final`` (an older ``final`` first moved aside
-    and removed); from another file system, copied into ``root`` first."""
+def _install(source: Path, final: Path, root: Path, blobs: dict[str, tuple[str, int]]) -> None:
+    """Rename the complete, checked folder ``source`` to ``final`` (from another file system,
+    copied into ``root`` first). A ``final`` already there that matches ``blobs`` is kept (another
+    process of this machine put it there, and may be reading it): ``source`` is dropped; one
+    that does not is moved aside first."""
     final.parent.mkdir(parents=True, exist_ok=True)
     if source.stat().st_dev != root.stat().st_dev:
         staging = root / f".fetch-{uuid.uuid4().hex}"
         shutil.copytree(source, staging)
         remove_folder(source)
         source = staging
-    remove_folder(final)
-    try:
-        source.rename(final)
-    except OSError:
-        if not final.is_dir():
-            raise
-        remove_folder(source)  # another process of this machine put its checked copy there
+    for _ in range(_INSTALL_TRIES):
+        try:
+            source.rename(final)  # atomic; refused while a non-empty ``final`` is there
+            break
+        except OSError:
+            if not final.is_dir():
+                raise
+            if _matches(final, blobs):
+                remove_folder(source)
+                return
+            remove_folder(final)
+    else:
+        raise ModelFilesError(f"can't put the model's files in place at {final}")
     _fsync(final.parent)
 
 
