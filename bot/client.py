@@ -98,6 +98,7 @@ class LSTMBot(commands.AutoShardedBot):
             heartbeat=self.shard_claims.refresh,
             heartbeat_seconds=HEARTBEAT_SECONDS,
             keep=self.registry.is_builtin_path,
+            after_change=self.model_files.sweep_cache,
         )
         # Said after "Queued job #N" when no worker will take it (the console without the
         # train extra); None on a real deployment, whose workers run elsewhere.

@@ -64,6 +64,9 @@ class ModelFiles(Protocol):
     async def delete(self, key: str) -> None:
         """Remove the model's files, wherever they are."""
 
+    async def sweep_cache(self) -> None:
+        """Remove this machine's copies of models deleted meanwhile (by any process)."""
+
     async def sweep_orphans(self, known: set[str], holds: Callable[[int], bool]) -> None:
         """Remove stored models of the servers ``holds`` says this process imports for that
         no key in ``known`` names (the bot stopped between storing and the row)."""
@@ -93,6 +96,9 @@ class LocalModelFiles:
 
     async def sweep_orphans(self, known: set[str], holds: Callable[[int], bool]) -> None:
         return None  # the folders: bot.transfer.sweep_orphans, over the data folder
+
+    async def sweep_cache(self) -> None:
+        return None  # no copies
 
     async def open(self) -> None:
         return None
@@ -162,7 +168,7 @@ class PostgresModelFiles:
 
     async def delete(self, key: str) -> None:
         """The blobs (their parts go with them) and this machine's cached copy; the other
-        machines' copies go when next asked for, or at their start (:meth:`sweep_cache`)."""
+        machines' copies go when they see the change (:meth:`sweep_cache`)."""
         if not key.startswith(BLOB_PREFIX):
             await asyncio.to_thread(remove_folder, Path(key))
             return
@@ -183,14 +189,22 @@ class PostgresModelFiles:
                 await self.delete(key)
 
     async def sweep_cache(self) -> None:
-        """Remove cached copies of models no longer in the database."""
+        """Remove cached copies of models no longer in the database: at start, and after
+        every change to the bot's state (:class:`bot.change_watch.ChangeWatcher`)."""
+        # The folders first: one put there after a store is committed, so its row is seen.
+        cached = {
+            f"{guild.name}/{folder.name}": folder
+            for guild in self.cache.iterdir()
+            if guild.is_dir() and guild.name.isdigit()
+            for folder in guild.iterdir()
+            if not folder.name.startswith(".")
+        }
+        if not cached:
+            return
         rows = await self.store.all("SELECT DISTINCT model FROM model_files")
-        stored = {r["model"] for r in rows}
-        for guild in [p for p in self.cache.iterdir() if p.is_dir() and p.name.isdigit()]:
-            for folder in guild.iterdir():
-                if f"{guild.name}/{folder.name}" not in stored:
-                    log.info("removing the cached copy of a deleted model: %s", folder)
-                    await asyncio.to_thread(remove_folder, folder)
+        for relative in cached.keys() - {r["model"] for r in rows}:
+            log.info("removing the cached copy of a deleted model: %s", cached[relative])
+            await asyncio.to_thread(remove_folder, cached[relative])
 
     # ---- reading ------------------------------------------------------------------------
 
