@@ -44,7 +44,7 @@ BLOB_PREFIX = "blob:"
 CHUNK_BYTES = 1 << 20
 ORPHAN_SECONDS = 3600  # stored files without a row this long: left by a crash mid-import
 _RELATIVE_RE = re.compile(r"^[0-9]{1,20}/[a-z0-9][a-z0-9_-]{0,127}$")
-_HIDDEN = (".fetch-", ".trash-")
+STALE_SECONDS = 3600  # a temporary folder this old was left by a crash
 
 
 class ModelFilesError(ArtifactError):
@@ -106,17 +106,23 @@ class PostgresModelFiles:
     def __init__(self, conninfo: str, cache: Path, *, chunk_bytes: int = CHUNK_BYTES):
         from jobs.pg import PgStore, make_pool  # the postgres extra: only where it is used
 
+        from .pg_state import use_state_schema
+
         self.cache = Path(cache)
         self.chunk_bytes = chunk_bytes
-        self._pool = make_pool(conninfo)
+        self._pool = make_pool(conninfo, configure=use_state_schema)  # the bot's own schema
         self.store = PgStore(self._pool)
         self._fetching: dict[str, asyncio.Lock] = {}
 
     async def open(self) -> None:
         await self._pool.open()
         self.cache.mkdir(parents=True, exist_ok=True)
-        for entry in [*self.cache.glob(".*"), *self.cache.glob("*/.*")]:  # a crash's leftovers
-            if entry.name.startswith(_HIDDEN):
+        # A crash's leftovers; a fetch of another process of this machine (a shared cache
+        # folder) may be under way in a recent temporary folder.
+        for entry in [*self.cache.glob(".*"), *self.cache.glob("*/.*")]:
+            trash = entry.name.startswith(".trash-")
+            old = entry.name.startswith(".fetch-") and _age(entry) > STALE_SECONDS
+            if trash or old:
                 shutil.rmtree(entry, ignore_errors=True)
         await self.sweep_cache()
 
@@ -256,6 +262,13 @@ def model_files_for(settings: Any, conninfo: str | None) -> ModelFiles:
     if conninfo:
         return PostgresModelFiles(conninfo, settings.model_cache_path)
     return LocalModelFiles(settings.guild_model_path)
+
+
+def _age(path: Path) -> float:
+    try:
+        return time.time() - path.stat().st_mtime
+    except OSError:
+        return 0.0
 
 
 def _checked(relative: str) -> str:

@@ -175,10 +175,12 @@ async def sweep_orphans(
     """Remove model directories (and stored files: :meth:`ModelFiles.sweep_orphans`) of
     imported jobs that never got their row (the bot stopped between the two). Run at start,
     before anything imports; only in the servers ``holds`` says this process serves (another
-    process may be importing into the others)."""
+    process may be importing into the others). With models stored as blobs the data folder's
+    model directories are not this state's (a bot moved from its SQLite file keeps them, to
+    go back to): they are left."""
     rows = await registry.all_rows()
     await registry.files.sweep_orphans({r.path for r in rows}, holds)
-    if not model_root.is_dir():
+    if not isinstance(registry.files, LocalModelFiles) or not model_root.is_dir():
         return
     known = {Path(r.path).resolve() for r in rows}
     for guild_dir in model_root.iterdir():

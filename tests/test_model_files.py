@@ -3,7 +3,9 @@ PostgreSQL with a read-through cache folder per machine, checked by SHA-256."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -21,7 +23,7 @@ from .make_tiny_model import DIRECTORY as TINY
 
 FILES = (CARD_FILE, CHARSET_FILE, WEIGHTS_FILE)
 KEY = "7/tiny-j1-0a1b2c3d"
-MIGRATION = Path(__file__).parents[1] / "bot" / "migrations" / "postgres" / "0002_model_files.sql"
+STATE = "-c search_path=lstm_bot"  # the bot's tables' schema (bot/pg_migrate.py)
 
 
 def staged(tmp_path: Path, name: str = "staged") -> Path:
@@ -40,10 +42,9 @@ def checksum() -> str:
 
 
 @pytest.fixture
-async def model_pg(pg_url: str) -> str:
-    """A fresh database with the model files' tables (their migration, applied as it is)."""
-    execute(pg_url, MIGRATION.read_text(encoding="utf-8"))
-    return pg_url
+def model_pg(pg_state_url: str) -> str:
+    """A fresh database with the bot's state schema (the model files' tables among it)."""
+    return pg_state_url
 
 
 @pytest.fixture
@@ -60,12 +61,12 @@ async def machines(model_pg: str, tmp_path: Path) -> AsyncIterator[list[Postgres
 
 
 def rows(url: str, sql: str, params: tuple = ()) -> list[tuple]:
-    with psycopg.connect(url) as conn:
+    with psycopg.connect(url, options=STATE) as conn:
         return conn.execute(sql, params).fetchall()
 
 
 def execute(url: str, sql: str, params: tuple = ()) -> None:
-    with psycopg.connect(url, autocommit=True) as conn:
+    with psycopg.connect(url, autocommit=True, options=STATE) as conn:
         conn.execute(sql, params)
 
 
@@ -252,3 +253,17 @@ async def test_files_travel_in_chunks_never_whole(model_pg, tmp_path, monkeypatc
     )
     assert parts == [(-(-size // chunk), chunk)]
     assert (folder / WEIGHTS_FILE).read_bytes() == original(WEIGHTS_FILE)
+
+
+async def test_opening_sweeps_what_a_crash_left_but_not_a_fetch_under_way(model_pg, tmp_path):
+    """Processes of one machine may share a cache folder: one starting must not remove the
+    temporary folder another is fetching into; one left by a crash goes once it is old."""
+    cache = tmp_path / "cache"
+    old, busy, trash = cache / ".fetch-old", cache / ".fetch-busy", cache / "7" / ".trash-x"
+    for folder in (old, busy, trash):
+        folder.mkdir(parents=True)
+    os.utime(old, (time.time() - 7200, time.time() - 7200))
+    store = PostgresModelFiles(model_pg, cache)
+    await store.open()
+    await store.close()
+    assert busy.exists() and not old.exists() and not trash.exists()

@@ -13,7 +13,7 @@ from jobs.sqlite import SqliteQueue
 from model_store import ModelCatalog, load_artifact
 from model_store.artifact import write_artifact
 
-from ..test_model_files import MIGRATION, execute, rows
+from ..test_model_files import execute, rows
 
 
 @pytest.fixture
@@ -190,11 +190,11 @@ async def test_a_result_is_decoded_once_from_the_fetched_bytes(
 
 
 async def test_a_result_is_stored_as_blobs_with_model_files_in_postgres(
-    queue, registry, tiny_model, tmp_path, pg_url
+    queue, registry, tiny_model, tmp_path, pg_state_url
 ):
     """With the bot's state in PostgreSQL the result goes through :mod:`bot.model_files`:
     blobs any machine can fetch, nothing left in the data folder; deleting removes them."""
-    execute(pg_url, MIGRATION.read_text(encoding="utf-8"))
+    pg_url = pg_state_url
     here = PostgresModelFiles(pg_url, tmp_path / "cache-here")
     there = PostgresModelFiles(pg_url, tmp_path / "cache-there")
     await here.open()
@@ -219,11 +219,11 @@ async def test_a_result_is_stored_as_blobs_with_model_files_in_postgres(
 
 
 async def test_orphan_blobs_are_swept_in_the_servers_this_process_holds(
-    queue, registry, tiny_model, tmp_path, pg_url
+    queue, registry, tiny_model, tmp_path, pg_state_url
 ):
     """Blobs stored for a result whose row never came (the bot stopped between the two) go at
     the next start, in this process's servers, once older than an import can take."""
-    execute(pg_url, MIGRATION.read_text(encoding="utf-8"))
+    pg_url = pg_state_url
     files = PostgresModelFiles(pg_url, tmp_path / "cache")
     await files.open()
     try:
