@@ -1,5 +1,5 @@
-"""The job tables (``jobs``, ``job_events``, ``job_blobs`` with ``job_blob_parts``): one implementation of the queue's
-operations for both engines, on a :class:`jobs.store.Store`.
+"""The job tables (``jobs``, ``job_events``, ``job_blobs`` with their ``job_blob_parts``): one
+implementation of the queue's operations for both engines, on a :class:`jobs.store.Store`.
 
 Engines add how work reaches a worker (:mod:`jobs.sqlite`: leases with expiry polled from the
 table; :mod:`jobs.postgres`: procrastinate) through the hooks at the end of the class. Every
