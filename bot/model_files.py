@@ -30,18 +30,18 @@ import re
 import shutil
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
-from jobs.blobs import BlobError, receive
+from jobs.blobs import PART_BYTES, BlobError, parts_of, receive
 from model_store.artifact import CARD_FILE, WEIGHTS_FILE, read_card
 from model_store.errors import ArtifactError
 
 log = logging.getLogger(__name__)
 
 BLOB_PREFIX = "blob:"
-CHUNK_BYTES = 1 << 20
+CHUNK_BYTES = PART_BYTES
 ORPHAN_SECONDS = 3600  # stored files without a row this long: left by a crash mid-import
 _RELATIVE_RE = re.compile(r"^[0-9]{1,20}/[a-z0-9][a-z0-9_-]{0,127}$")
 STALE_SECONDS = 3600  # a temporary folder this old was left by a crash
@@ -147,7 +147,7 @@ class PostgresModelFiles:
                     (relative, path.name, sums[path.name], path.stat().st_size, now),
                 )
                 start = 0
-                for part in _slices(path, self.chunk_bytes):
+                for part in parts_of(path, self.chunk_bytes):
                     await self._write_part(tx, relative, path.name, start, part)
                     start += len(part)
         final = self.cache / relative
@@ -277,15 +277,9 @@ def _checked(relative: str) -> str:
     return relative
 
 
-def _slices(path: Path, chunk: int) -> Iterator[bytes]:
-    with path.open("rb") as fh:
-        while part := fh.read(chunk):
-            yield part
-
-
 def _sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
-    for part in _slices(path, CHUNK_BYTES):
+    for part in parts_of(path, CHUNK_BYTES):
         digest.update(part)
     return digest.hexdigest()
 
