@@ -131,3 +131,25 @@ async def test_a_jobs_progress_is_reported_by_the_bot_holding_its_server(
     bots[0].get_cog("Training").reporter = reporter
     reporter.start()
     await fake.wait_until(lambda: len(progress(guilds[0])) == 1, 10)
+
+
+async def test_a_starting_process_leaves_the_other_shards_model_folders(
+    settings, builtin_dir
+) -> None:
+    """A folder without a row yet may be another process's import under way (published, row
+    not written): a process starting (after a kill -9, say) sweeps only its own servers'."""
+    async with FakeDiscord(quiet_period=0.05) as fake:
+        guilds = [fake.add_guild("zero", shard=(0, 2)), fake.add_guild("one", shard=(1, 2))]
+        folders = []
+        for guild in guilds:
+            folder = settings.guild_model_path / str(guild.id) / "mine-j7-0a1b2c3d"
+            folder.mkdir(parents=True)
+            folders.append(folder)
+        bot = LSTMBot(
+            settings.replace(shard_count=2, shard_ids="0"),
+            sync_commands=True,
+            builtin_root=builtin_dir,
+        )
+        async with running_bot(fake, bot):
+            assert not folders[0].exists()  # its own server's: a crash's leftover, swept
+            assert folders[1].is_dir()  # the other process's import under way: kept
