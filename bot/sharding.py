@@ -11,6 +11,9 @@ host), or has not been refreshed for ``STALE_SECONDS``.
 
 Discord lets one IDENTIFY per 5 s per bucket (``shard_id % max_concurrency``), per bot: the
 ``identify_slots`` table hands out the slots across processes (:func:`identify_slot`).
+
+Times (heartbeats, IDENTIFY slots) are the database's clock on PostgreSQL (:func:`db_time`):
+processes on several machines compare them, and machines' clocks differ.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from jobs.config import SettingsError
+from jobs.db import Database
 
 from .state_db import StateDatabase
 
@@ -94,6 +98,15 @@ def _zombie(pid: int) -> bool:
     return stat.rsplit(")", 1)[-1].split()[:1] == ["Z"]
 
 
+async def db_time(db: StateDatabase) -> float:
+    """Now, in seconds since the epoch: this machine's clock for the SQLite file (one
+    machine), the server's on PostgreSQL (one clock for every machine)."""
+    if isinstance(db, Database):
+        return time.time()
+    row = await db.fetchone("SELECT extract(epoch FROM clock_timestamp())")
+    return float(row[0])
+
+
 class ShardClaims:
     """This process's rows in ``bot_shards``."""
 
@@ -105,7 +118,7 @@ class ShardClaims:
     async def claim(self, shard_count: int, shard_ids: tuple[int, ...]) -> None:
         """Record this process's shards; :class:`ShardConflict` when a running process
         disagrees (another shard count, or one of these shards)."""
-        now = time.time()
+        now = await db_time(self.db)
         async with self.db.transaction() as conn:
             async with conn.execute("SELECT * FROM bot_shards ORDER BY shard_id") as cursor:
                 rows = [Claim(*row) for row in await cursor.fetchall()]
@@ -138,7 +151,7 @@ class ShardClaims:
     async def refresh(self) -> None:
         await self.db.execute(
             "UPDATE bot_shards SET seen_at = ? WHERE host = ? AND pid = ?",
-            (time.time(), self.host, self.pid),
+            (await db_time(self.db), self.host, self.pid),
         )
 
     async def release(self) -> None:
@@ -150,7 +163,7 @@ class ShardClaims:
 async def identify_slot(db: StateDatabase, shard_id: int, max_concurrency: int) -> float:
     """Reserve this shard's next IDENTIFY slot; the seconds to wait before using it."""
     bucket = shard_id % max(1, max_concurrency)
-    now = time.time()
+    now = await db_time(db)
     async with db.transaction() as conn:
         async with conn.execute(
             "SELECT next_at FROM identify_slots WHERE bucket = ?", (bucket,)

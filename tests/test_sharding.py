@@ -157,3 +157,27 @@ def test_run_with_processes_refuses_bad_shard_settings_in_one_line(tmp_path: Pat
     done = run(LSTM_BOT_SHARD_IDS="0")
     assert done.returncode == 1 and "LSTM_BOT_SHARD_IDS needs LSTM_BOT_SHARD_COUNT" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+async def test_claims_on_postgres_go_by_the_databases_clock(
+    tmp_path: Path, pg_state_url, monkeypatch
+) -> None:
+    """Machines' clocks differ: a running process on another host is not taken for silent
+    because this machine's clock is ahead, nor a silent one for running because it is behind."""
+    import bot.sharding
+
+    async with state(tmp_path, pg_state_url) as db:
+        await ShardClaims(db, host="elsewhere", pid=1).claim(2, (0,))
+        real = time.time
+        with monkeypatch.context() as patch:
+            patch.setattr(bot.sharding.time, "time", lambda: real() + STALE_SECONDS + 60)
+            with pytest.raises(ShardConflict, match="on elsewhere"):
+                await ShardClaims(db).claim(2, (0, 1))
+            assert 0 <= await identify_slot(db, 0, 1) <= 1  # the database's clock too
+        with monkeypatch.context() as patch:  # its clock behind: its refresh still counts
+            patch.setattr(bot.sharding.time, "time", lambda: real() - STALE_SECONDS - 60)
+            await ShardClaims(db, host="elsewhere", pid=1).refresh()
+        with pytest.raises(ShardConflict, match="on elsewhere"):
+            await ShardClaims(db).claim(2, (0, 1))
+        await db.execute("UPDATE bot_shards SET seen_at = seen_at - ?", (STALE_SECONDS + 1,))
+        await ShardClaims(db).claim(2, (0, 1))
