@@ -181,3 +181,33 @@ async def test_claims_on_postgres_go_by_the_databases_clock(
             await ShardClaims(db).claim(2, (0, 1))
         await db.execute("UPDATE bot_shards SET seen_at = seen_at - ?", (STALE_SECONDS + 1,))
         await ShardClaims(db).claim(2, (0, 1))
+
+
+async def test_machines_with_one_host_name_are_told_apart(tmp_path: Path, state_url) -> None:
+    """Cloned machines (all named ``ubuntu``) or containers sharing the host's name: a pid
+    that is not running here says nothing of a process there. A claim names this machine by
+    its host name and what tells it from another of that name (the boot id and the pid
+    namespace), the same for every process of this machine."""
+    import socket
+
+    from bot.sharding import this_machine
+
+    here = this_machine()
+    assert here.startswith(socket.gethostname() + "#") and len(here) > len(socket.gethostname())
+    code = "from bot.sharding import this_machine; print(this_machine())"
+    root = Path(__file__).resolve().parents[1]
+    other = subprocess.run(
+        [sys.executable, "-c", code],
+        env=clean_env() | {"PYTHONPATH": str(root)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert other.stdout.strip() == here  # another process of this machine
+    twin = f"{socket.gethostname()}#0123456789ab"  # same name, another machine
+    async with state(tmp_path, state_url) as db:
+        await ShardClaims(db, host=twin, pid=_dead_pid()).claim(2, (0,))
+        with pytest.raises(ShardConflict, match=f"on {socket.gethostname()} \\(machine 01234567"):
+            await ShardClaims(db).claim(2, (0, 1))
+        await ShardClaims(db, pid=_dead_pid()).claim(2, (1,))  # this machine's, pid gone
+        await ShardClaims(db).claim(2, (1,))
