@@ -7,9 +7,10 @@ and the keyword/value string (``host=db password=PASSWORD`` or ``password='it''s
 
 A password is masked where it stands (in a URL's user part, after ``password=``), so a password
 that is a common word (``job``) doesn't hide that word everywhere; a secret of at least
-:data:`BARE_MIN` characters, or of three or more holding more than letters and digits, is masked wherever it
-appears too (a library's message may quote it). A connection string that is a URL as a whole
-is read as one, spaces and all (libpq refuses a password with a space, quoting it).
+:data:`BARE_MIN` characters, or of three or more holding more than letters and digits, is
+masked wherever it appears too (a library's message may quote it). A connection string that
+is a URL as a whole is read as one, spaces and all (libpq refuses a password with a space,
+quoting it).
 """
 
 from __future__ import annotations
