@@ -328,10 +328,14 @@ def _replace(source: Path, final: Path, root: Path) -> None:
 
 
 def remove_folder(path: Path) -> None:
-    """Rename aside, then remove: a crash in between leaves a hidden folder, swept later."""
+    """Rename aside, then remove: a crash in between leaves a hidden folder, swept later.
+    Gone meanwhile (another process of this machine removed it: a shared cache) is done."""
     if path.exists():
         trash = path.with_name(f".trash-{uuid.uuid4().hex}")
-        path.rename(trash)
+        try:
+            path.rename(trash)
+        except FileNotFoundError:
+            return
         shutil.rmtree(trash, ignore_errors=True)
 
 
