@@ -110,7 +110,7 @@ class ChangeWatcher:
                 "SELECT 1 FROM models WHERE path = ? AND status = 'ready'", (path,)
             )
             if row is None:
-                log.info("model at %s was deleted by another bot process: closing it", path)
+                log.info("model at %s was deleted (seen in the database): closing it", path)
                 self.generation.evict(path)
 
 

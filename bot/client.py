@@ -124,7 +124,8 @@ class LSTMBot(commands.AutoShardedBot):
             self.jobs, self.registry, settings.guild_model_path, settings.data_dir, self.model_files
         )
         builtins = await self.registry.sync_builtins()
-        await sweep_orphans(self.registry, settings.guild_model_path)
+        # Orphaned model folders are swept once the shards are claimed (launch_shards), in
+        # this process's servers only: another process may be importing into the others.
         await self.importer.adopt_legacy()
         log.info("bot state in %s; built-in models: %s", settings.state_shown, ", ".join(builtins))
         log.info("training jobs queue: %s", settings.queue_shown)

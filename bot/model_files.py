@@ -30,18 +30,18 @@ import re
 import shutil
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
-from jobs.blobs import BlobError, receive
+from jobs.blobs import PART_BYTES, BlobError, parts_of, receive
 from model_store.artifact import CARD_FILE, WEIGHTS_FILE, read_card
 from model_store.errors import ArtifactError
 
 log = logging.getLogger(__name__)
 
 BLOB_PREFIX = "blob:"
-CHUNK_BYTES = 1 << 20
+CHUNK_BYTES = PART_BYTES
 ORPHAN_SECONDS = 3600  # stored files without a row this long: left by a crash mid-import
 _RELATIVE_RE = re.compile(r"^[0-9]{1,20}/[a-z0-9][a-z0-9_-]{0,127}$")
 _INSTALL_TRIES = 3
@@ -154,7 +154,7 @@ class PostgresModelFiles:
                     (relative, path.name, *blobs[path.name], now),
                 )
                 start = 0
-                for part in _slices(path, self.chunk_bytes):
+                for part in parts_of(path, self.chunk_bytes):
                     await self._write_part(tx, relative, path.name, start, part)
                     start += len(part)
         await asyncio.to_thread(_install, folder, self.cache / relative, self.cache, blobs)
@@ -291,15 +291,9 @@ def _checked(relative: str) -> str:
     return relative
 
 
-def _slices(path: Path, chunk: int) -> Iterator[bytes]:
-    with path.open("rb") as fh:
-        while part := fh.read(chunk):
-            yield part
-
-
 def _sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
-    for part in _slices(path, CHUNK_BYTES):
+    for part in parts_of(path, CHUNK_BYTES):
         digest.update(part)
     return digest.hexdigest()
 
@@ -356,10 +350,14 @@ def _install(source: Path, final: Path, root: Path, blobs: dict[str, tuple[str, 
 
 
 def remove_folder(path: Path) -> None:
-    """Rename aside, then remove: a crash in between leaves a hidden folder, swept later."""
+    """Rename aside, then remove: a crash in between leaves a hidden folder, swept later.
+    Gone meanwhile (another process of this machine removed it: a shared cache) is done."""
     if path.exists():
         trash = path.with_name(f".trash-{uuid.uuid4().hex}")
-        path.rename(trash)
+        try:
+            path.rename(trash)
+        except FileNotFoundError:
+            return
         shutil.rmtree(trash, ignore_errors=True)
 
 

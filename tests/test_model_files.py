@@ -301,3 +301,22 @@ async def test_processes_sharing_a_cache_folder_fetch_at_once(
     assert here == there == shared / KEY and replaced == []
     assert (here / WEIGHTS_FILE).read_bytes() == original(WEIGHTS_FILE)
     assert [p.name for p in shared.rglob(".*")] == []
+
+
+def test_a_folder_another_process_removes_meanwhile_is_no_error(tmp_path, monkeypatch):
+    """`lstm-bot run --processes N` on PostgreSQL: the processes open one cache folder at once
+    and each sweeps the same cached copies of deleted models."""
+    from bot.model_files import remove_folder
+
+    folder = tmp_path / "7" / "gone-j1-0a1b2c3d"
+    folder.mkdir(parents=True)
+    rename = Path.rename
+
+    def another_process_first(self: Path, target):
+        if self == folder:
+            rename(folder, tmp_path / "7" / ".trash-theirs")  # its remove_folder, just before
+        return rename(self, target)
+
+    monkeypatch.setattr(Path, "rename", another_process_first)
+    remove_folder(folder)
+    assert not folder.exists()

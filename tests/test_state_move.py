@@ -134,3 +134,25 @@ async def test_a_missing_file_is_refused_before_anything(tmp_path, pg_state_url)
     with pytest.raises(MoveRefused, match="no SQLite file at"):
         await copy_from_sqlite(tmp_path / "nothing.sqlite3", pg_state_url, None)
     assert not (tmp_path / "nothing.sqlite3").exists()
+
+
+async def test_a_model_whose_folder_is_missing_is_refused_before_anything(
+    tmp_path, pg_state_url, tiny_model
+) -> None:
+    """Planned before any upload: no blobs of the models before it are left behind."""
+    import shutil
+
+    from bot.state_move import MoveRefused, copy_from_sqlite
+
+    bot = await a_small_bot(tmp_path, tiny_model)
+    theirs = bot["made"]["theirs"]
+    shutil.rmtree(theirs.path)
+    files = PostgresModelFiles(pg_state_url, tmp_path / "cache")
+    await files.open()
+    try:
+        with pytest.raises(MoveRefused, match=f"model {theirs.id} \\('theirs' of server {OTHER}"):
+            await copy_from_sqlite(bot["data"] / "lstm-bot.sqlite3", pg_state_url, files)
+    finally:
+        await files.close()
+    assert pg_rows(pg_state_url, "SELECT count(*) FROM model_files") == [(0,)]
+    assert pg_rows(pg_state_url, "SELECT count(*) FROM models") == [(0,)]
