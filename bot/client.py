@@ -70,11 +70,15 @@ class LSTMBot(commands.AutoShardedBot):
         self.pacing = pacing
         self.extensions_to_load = extensions
         self.sync_commands = sync_commands
-        self.db = bot_database(settings.database_path, embedded_queue=not settings.queue_conninfo)
+        self.db = bot_database(
+            settings.database_path,
+            embedded_queue=not settings.queue_conninfo,
+            url=settings.state_conninfo,
+        )
         self.catalog = ModelCatalog(settings.model_path, builtin_root)
-        # Where servers' models live: the data folder; blobs in PostgreSQL once the bot's
-        # state is there (LSTM_BOT_DATABASE_URL: not read here yet, so always local for now).
-        self.model_files = model_files_for(settings, None)
+        # Where servers' models live: the data folder; blobs in PostgreSQL when the bot's
+        # state is there (LSTM_BOT_DATABASE_URL).
+        self.model_files = model_files_for(settings, settings.state_conninfo)
         self.registry = ModelRegistry(self.db, self.catalog, self.model_files)
         self.guild_settings = GuildSettings(self.db, self.registry, settings.default_model)
         self.generation = GenerationService(
@@ -93,6 +97,8 @@ class LSTMBot(commands.AutoShardedBot):
             self.generation,
             heartbeat=self.shard_claims.refresh,
             heartbeat_seconds=HEARTBEAT_SECONDS,
+            keep=self.registry.is_builtin_path,
+            after_change=self.model_files.sweep_cache,
         )
         # Said after "Queued job #N" when no worker will take it (the console without the
         # train extra); None on a real deployment, whose workers run elsewhere.
@@ -118,9 +124,10 @@ class LSTMBot(commands.AutoShardedBot):
             self.jobs, self.registry, settings.guild_model_path, settings.data_dir, self.model_files
         )
         builtins = await self.registry.sync_builtins()
-        await sweep_orphans(self.registry, settings.guild_model_path)
+        # Orphaned model folders are swept once the shards are claimed (launch_shards), in
+        # this process's servers only: another process may be importing into the others.
         await self.importer.adopt_legacy()
-        log.info("database ready at %s; built-in models: %s", self.db.path, ", ".join(builtins))
+        log.info("bot state in %s; built-in models: %s", settings.state_shown, ", ".join(builtins))
         log.info("training jobs queue: %s", settings.queue_shown)
         broken = await self.registry.check_builtins()
         if broken:  # logged one by one; the bot serves every other model
@@ -213,7 +220,7 @@ class LSTMBot(commands.AutoShardedBot):
                 await self.jobs.close()
             await self.model_files.close()
         finally:
-            if self.db._conn is not None:
+            if self.db.is_open:
                 await self.shard_claims.release()
             await self.db.close()
 

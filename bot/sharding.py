@@ -3,18 +3,24 @@
 Discord sends a server's events only to shard ``(guild_id >> 22) % shard_count``; events
 outside a server (DMs) to shard 0. A bot process holds some shards (by default all of them);
 several processes on one database split them. Each process records its shards in the
-``bot_shards`` table (with its host, pid and shard count) and refreshes the row every
+``bot_shards`` table (with its machine, pid and shard count) and refreshes the row every
 ``HEARTBEAT_SECONDS``: a process whose shard count differs from a running one's, or that asks
 for a shard another running process holds, refuses to start with :class:`ShardConflict`
 (saying which). A row is not "running" any more when its process is gone or a zombie (same
-host), or has not been refreshed for ``STALE_SECONDS``.
+machine), or has not been refreshed for ``STALE_SECONDS``. A machine is its host name and
+what tells it from another of that name (:func:`this_machine`: cloned machines, containers
+sharing the host's name): only on the same machine does a pid say whether a process runs.
 
 Discord lets one IDENTIFY per 5 s per bucket (``shard_id % max_concurrency``), per bot: the
 ``identify_slots`` table hands out the slots across processes (:func:`identify_slot`).
+
+Times (heartbeats, IDENTIFY slots) are the database's clock on PostgreSQL (:func:`db_time`):
+processes on several machines compare them, and machines' clocks differ.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import socket
 import time
@@ -23,6 +29,8 @@ from pathlib import Path
 
 from jobs.config import SettingsError
 from jobs.db import Database
+
+from .state_db import StateDatabase
 
 HEARTBEAT_SECONDS = 5.0
 STALE_SECONDS = 30.0
@@ -67,7 +75,27 @@ class Claim:
     seen_at: float
 
     def describe(self) -> str:
-        return f"the bot process {self.pid} on {self.host}"
+        name, _, token = self.host.partition("#")
+        return f"the bot process {self.pid} on {name}" + (
+            f" (machine {token[:8]})" if token else ""
+        )
+
+
+def this_machine() -> str:
+    """``<host name>#<token>``: the token hashes the boot id and the pid namespace, so that
+    two machines of one name (or containers sharing the host's name, each with its own pids)
+    differ, and every process of one machine (one pid namespace) agrees."""
+    parts = []
+    for read in (
+        lambda: Path("/proc/sys/kernel/random/boot_id").read_text().strip(),
+        lambda: os.readlink("/proc/self/ns/pid"),
+    ):
+        try:
+            parts.append(read())
+        except OSError:
+            parts.append("")
+    token = hashlib.sha256("\n".join(parts).encode()).hexdigest()[:12]
+    return f"{socket.gethostname()}#{token}"
 
 
 def _alive(claim: Claim, host: str, now: float) -> bool:
@@ -93,18 +121,27 @@ def _zombie(pid: int) -> bool:
     return stat.rsplit(")", 1)[-1].split()[:1] == ["Z"]
 
 
+async def db_time(db: StateDatabase) -> float:
+    """Now, in seconds since the epoch: this machine's clock for the SQLite file (one
+    machine), the server's on PostgreSQL (one clock for every machine)."""
+    if isinstance(db, Database):
+        return time.time()
+    row = await db.fetchone("SELECT extract(epoch FROM clock_timestamp())")
+    return float(row[0])
+
+
 class ShardClaims:
     """This process's rows in ``bot_shards``."""
 
-    def __init__(self, db: Database, *, host: str | None = None, pid: int | None = None):
+    def __init__(self, db: StateDatabase, *, host: str | None = None, pid: int | None = None):
         self.db = db
-        self.host = host or socket.gethostname()
+        self.host = host or this_machine()
         self.pid = pid or os.getpid()
 
     async def claim(self, shard_count: int, shard_ids: tuple[int, ...]) -> None:
         """Record this process's shards; :class:`ShardConflict` when a running process
         disagrees (another shard count, or one of these shards)."""
-        now = time.time()
+        now = await db_time(self.db)
         async with self.db.transaction() as conn:
             async with conn.execute("SELECT * FROM bot_shards ORDER BY shard_id") as cursor:
                 rows = [Claim(*row) for row in await cursor.fetchall()]
@@ -126,10 +163,8 @@ class ShardClaims:
                         "give each bot process its own LSTM_BOT_SHARD_IDS"
                     )
             live = {c.shard_id for c in others}
-            await conn.execute(
-                f"DELETE FROM bot_shards WHERE shard_id NOT IN ({','.join('?' * len(live))})",
-                tuple(live),
-            )
+            for gone in {c.shard_id for c in rows} - live:
+                await conn.execute("DELETE FROM bot_shards WHERE shard_id = ?", (gone,))
             await conn.executemany(
                 "INSERT INTO bot_shards (shard_id, shard_count, host, pid, seen_at)"
                 " VALUES (?, ?, ?, ?, ?)",
@@ -139,7 +174,7 @@ class ShardClaims:
     async def refresh(self) -> None:
         await self.db.execute(
             "UPDATE bot_shards SET seen_at = ? WHERE host = ? AND pid = ?",
-            (time.time(), self.host, self.pid),
+            (await db_time(self.db), self.host, self.pid),
         )
 
     async def release(self) -> None:
@@ -148,10 +183,10 @@ class ShardClaims:
         )
 
 
-async def identify_slot(db: Database, shard_id: int, max_concurrency: int) -> float:
+async def identify_slot(db: StateDatabase, shard_id: int, max_concurrency: int) -> float:
     """Reserve this shard's next IDENTIFY slot; the seconds to wait before using it."""
     bucket = shard_id % max(1, max_concurrency)
-    now = time.time()
+    now = await db_time(db)
     async with db.transaction() as conn:
         async with conn.execute(
             "SELECT next_at FROM identify_slots WHERE bucket = ?", (bucket,)

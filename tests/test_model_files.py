@@ -3,13 +3,17 @@ PostgreSQL with a read-through cache folder per machine, checked by SHA-256."""
 
 from __future__ import annotations
 
+import asyncio
+import os
 import shutil
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import psycopg
 import pytest
 
+from bot import model_files
 from bot.db import bot_database
 from bot.generation import GenerationService
 from bot.model_files import LocalModelFiles, ModelFilesError, PostgresModelFiles
@@ -21,7 +25,7 @@ from .make_tiny_model import DIRECTORY as TINY
 
 FILES = (CARD_FILE, CHARSET_FILE, WEIGHTS_FILE)
 KEY = "7/tiny-j1-0a1b2c3d"
-MIGRATION = Path(__file__).parents[1] / "bot" / "migrations" / "postgres" / "0002_model_files.sql"
+STATE = "-c search_path=lstm_bot"  # the bot's tables' schema (bot/pg_migrate.py)
 
 
 def staged(tmp_path: Path, name: str = "staged") -> Path:
@@ -40,10 +44,9 @@ def checksum() -> str:
 
 
 @pytest.fixture
-async def model_pg(pg_url: str) -> str:
-    """A fresh database with the model files' tables (their migration, applied as it is)."""
-    execute(pg_url, MIGRATION.read_text(encoding="utf-8"))
-    return pg_url
+def model_pg(pg_state_url: str) -> str:
+    """A fresh database with the bot's state schema (the model files' tables among it)."""
+    return pg_state_url
 
 
 @pytest.fixture
@@ -60,12 +63,12 @@ async def machines(model_pg: str, tmp_path: Path) -> AsyncIterator[list[Postgres
 
 
 def rows(url: str, sql: str, params: tuple = ()) -> list[tuple]:
-    with psycopg.connect(url) as conn:
+    with psycopg.connect(url, options=STATE) as conn:
         return conn.execute(sql, params).fetchall()
 
 
 def execute(url: str, sql: str, params: tuple = ()) -> None:
-    with psycopg.connect(url, autocommit=True) as conn:
+    with psycopg.connect(url, autocommit=True, options=STATE) as conn:
         conn.execute(sql, params)
 
 
@@ -252,3 +255,68 @@ async def test_files_travel_in_chunks_never_whole(model_pg, tmp_path, monkeypatc
     )
     assert parts == [(-(-size // chunk), chunk)]
     assert (folder / WEIGHTS_FILE).read_bytes() == original(WEIGHTS_FILE)
+
+
+async def test_opening_sweeps_what_a_crash_left_but_not_a_fetch_under_way(model_pg, tmp_path):
+    """Processes of one machine may share a cache folder: one starting must not remove the
+    temporary folder another is fetching into; one left by a crash goes once it is old."""
+    cache = tmp_path / "cache"
+    old, busy, trash = cache / ".fetch-old", cache / ".fetch-busy", cache / "7" / ".trash-x"
+    for folder in (old, busy, trash):
+        folder.mkdir(parents=True)
+    os.utime(old, (time.time() - 7200, time.time() - 7200))
+    store = PostgresModelFiles(model_pg, cache)
+    await store.open()
+    await store.close()
+    assert busy.exists() and not old.exists() and not trash.exists()
+
+
+async def test_processes_sharing_a_cache_folder_fetch_at_once(
+    machines, model_pg, tmp_path, monkeypatch
+):
+    """Two processes of one machine (one cache folder) fetching the same model at once: one
+    copy is kept, never replaced by the other's (a process may be reading it)."""
+    first, _ = machines
+    key = await first.publish(staged(tmp_path), KEY)
+    shared = tmp_path / "shared-cache"
+    a, b = (PostgresModelFiles(model_pg, shared) for _ in range(2))
+    replaced: list[Path] = []
+    real = model_files.remove_folder
+
+    def spy(path: Path) -> None:
+        if path.exists() and not path.name.startswith("."):
+            replaced.append(path)
+        real(path)
+
+    monkeypatch.setattr(model_files, "remove_folder", spy)
+    await a.open()
+    await b.open()
+    try:
+        here, there = await asyncio.gather(
+            a.local_path(key, checksum()), b.local_path(key, checksum())
+        )
+    finally:
+        await a.close()
+        await b.close()
+    assert here == there == shared / KEY and replaced == []
+    assert (here / WEIGHTS_FILE).read_bytes() == original(WEIGHTS_FILE)
+    assert [p.name for p in shared.rglob(".*")] == []
+
+
+def test_a_folder_another_process_removes_meanwhile_is_no_error(tmp_path, monkeypatch):
+    """`lstm-bot run --processes N` on PostgreSQL: the processes open one cache folder at once
+    and each sweeps the same cached copies of deleted models."""
+    from bot.model_files import remove_folder
+
+    folder = tmp_path / "7" / "gone-j1-0a1b2c3d"
+    folder.mkdir(parents=True)
+    rename = Path.rename
+
+    def another_process_first(self: Path, target):
+        if self == folder:
+            rename(folder, tmp_path / "7" / ".trash-theirs")  # its remove_folder, just before
+        return rename(self, target)
+
+    monkeypatch.setattr(Path, "rename", another_process_first)
+    remove_folder(folder)
+    assert not folder.exists()

@@ -1,4 +1,5 @@
-"""Shard settings and the agreement between bot processes on one database (real SQLite)."""
+"""Shard settings and the agreement between bot processes on one database (real SQLite, and
+real PostgreSQL for the bot's state on LSTM_BOT_DATABASE_URL)."""
 
 from __future__ import annotations
 
@@ -68,9 +69,14 @@ def _dead_pid() -> int:
     return proc.pid
 
 
-async def test_a_process_that_disagrees_with_a_running_one_is_refused(tmp_path: Path) -> None:
-    path = tmp_path / "bot.sqlite3"
-    async with bot_database(path) as db1, bot_database(path) as db2:
+def state(tmp_path: Path, url: str | None):
+    return bot_database(tmp_path / "bot.sqlite3", url=url)
+
+
+async def test_a_process_that_disagrees_with_a_running_one_is_refused(
+    tmp_path: Path, state_url: str | None
+) -> None:
+    async with state(tmp_path, state_url) as db1, state(tmp_path, state_url) as db2:
         first = ShardClaims(db1, pid=os.getppid())  # a live process on this host
         await first.claim(2, (0,))
         with pytest.raises(ShardConflict, match=r"shard count \(4\) disagrees with .* 2 shards"):
@@ -88,9 +94,9 @@ async def test_a_process_that_disagrees_with_a_running_one_is_refused(tmp_path: 
         await ShardClaims(db1, pid=os.getppid()).claim(4, (0, 2))  # none runs: a new count
 
 
-async def test_a_killed_process_not_yet_reaped_does_not_bind(tmp_path: Path) -> None:
+async def test_a_killed_process_not_yet_reaped_does_not_bind(tmp_path: Path, state_url) -> None:
     zombie = subprocess.Popen([sys.executable, "-c", "pass"])  # ends; not waited for yet
-    async with bot_database(tmp_path / "bot.sqlite3") as db:
+    async with state(tmp_path, state_url) as db:
         await ShardClaims(db, pid=zombie.pid).claim(2, (1,))
         while Path(f"/proc/{zombie.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
             time.sleep(0.01)
@@ -98,8 +104,8 @@ async def test_a_killed_process_not_yet_reaped_does_not_bind(tmp_path: Path) -> 
     zombie.wait()
 
 
-async def test_dead_and_silent_processes_do_not_bind(tmp_path: Path) -> None:
-    async with bot_database(tmp_path / "bot.sqlite3") as db:
+async def test_dead_and_silent_processes_do_not_bind(tmp_path: Path, state_url) -> None:
+    async with state(tmp_path, state_url) as db:
         await ShardClaims(db, pid=_dead_pid()).claim(2, (0, 1))  # killed -9: rows left
         await ShardClaims(db, pid=os.getppid()).claim(2, (0, 1))  # its pid is gone: taken over
         await db.execute("UPDATE bot_shards SET host = 'elsewhere'")
@@ -111,8 +117,8 @@ async def test_dead_and_silent_processes_do_not_bind(tmp_path: Path) -> None:
         assert [r[0] for r in rows] == [3]
 
 
-async def test_identify_slots_are_five_seconds_apart_per_bucket(tmp_path: Path) -> None:
-    async with bot_database(tmp_path / "bot.sqlite3") as db:
+async def test_identify_slots_are_five_seconds_apart_per_bucket(tmp_path: Path, state_url) -> None:
+    async with state(tmp_path, state_url) as db:
         assert await identify_slot(db, 0, 2) == 0
         assert await identify_slot(db, 1, 2) == 0  # another bucket
         assert 4 < await identify_slot(db, 2, 2) <= 5  # bucket 0 again
@@ -151,3 +157,57 @@ def test_run_with_processes_refuses_bad_shard_settings_in_one_line(tmp_path: Pat
     done = run(LSTM_BOT_SHARD_IDS="0")
     assert done.returncode == 1 and "LSTM_BOT_SHARD_IDS needs LSTM_BOT_SHARD_COUNT" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+async def test_claims_on_postgres_go_by_the_databases_clock(
+    tmp_path: Path, pg_state_url, monkeypatch
+) -> None:
+    """Machines' clocks differ: a running process on another host is not taken for silent
+    because this machine's clock is ahead, nor a silent one for running because it is behind."""
+    import bot.sharding
+
+    async with state(tmp_path, pg_state_url) as db:
+        await ShardClaims(db, host="elsewhere", pid=1).claim(2, (0,))
+        real = time.time
+        with monkeypatch.context() as patch:
+            patch.setattr(bot.sharding.time, "time", lambda: real() + STALE_SECONDS + 60)
+            with pytest.raises(ShardConflict, match="on elsewhere"):
+                await ShardClaims(db).claim(2, (0, 1))
+            assert 0 <= await identify_slot(db, 0, 1) <= 1  # the database's clock too
+        with monkeypatch.context() as patch:  # its clock behind: its refresh still counts
+            patch.setattr(bot.sharding.time, "time", lambda: real() - STALE_SECONDS - 60)
+            await ShardClaims(db, host="elsewhere", pid=1).refresh()
+        with pytest.raises(ShardConflict, match="on elsewhere"):
+            await ShardClaims(db).claim(2, (0, 1))
+        await db.execute("UPDATE bot_shards SET seen_at = seen_at - ?", (STALE_SECONDS + 1,))
+        await ShardClaims(db).claim(2, (0, 1))
+
+
+async def test_machines_with_one_host_name_are_told_apart(tmp_path: Path, state_url) -> None:
+    """Cloned machines (all named ``ubuntu``) or containers sharing the host's name: a pid
+    that is not running here says nothing of a process there. A claim names this machine by
+    its host name and what tells it from another of that name (the boot id and the pid
+    namespace), the same for every process of this machine."""
+    import socket
+
+    from bot.sharding import this_machine
+
+    here = this_machine()
+    assert here.startswith(socket.gethostname() + "#") and len(here) > len(socket.gethostname())
+    code = "from bot.sharding import this_machine; print(this_machine())"
+    root = Path(__file__).resolve().parents[1]
+    other = subprocess.run(
+        [sys.executable, "-c", code],
+        env=clean_env() | {"PYTHONPATH": str(root)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert other.stdout.strip() == here  # another process of this machine
+    twin = f"{socket.gethostname()}#0123456789ab"  # same name, another machine
+    async with state(tmp_path, state_url) as db:
+        await ShardClaims(db, host=twin, pid=_dead_pid()).claim(2, (0,))
+        with pytest.raises(ShardConflict, match=f"on {socket.gethostname()} \\(machine 01234567"):
+            await ShardClaims(db).claim(2, (0, 1))
+        await ShardClaims(db, pid=_dead_pid()).claim(2, (1,))  # this machine's, pid gone
+        await ShardClaims(db).claim(2, (1,))

@@ -18,6 +18,7 @@ import pytest
 from jobs.postgres import migrate
 
 from ..pg_server import PgServer
+from ..textgen import make_text
 from .procs import Env, params, wait_exit, wait_for
 
 pytestmark = pytest.mark.slow  # worker processes, PostgreSQL servers
@@ -120,22 +121,31 @@ async def own_pg() -> AsyncIterator[PgServer]:
         server.stop()
 
 
+# How long the database is down in the restart test: 7 s by default (longer than the 5 s after
+# which a silent worker counts as dead), e.g. 30 for the issue's outage (about a minute more).
+OUTAGE_SECONDS = float(os.environ.get("LSTM_BOT_TEST_OUTAGE_SECONDS", "7"))
+
+
 async def test_workers_outlive_a_database_restart(tmp_path: Path, own_pg: PgServer) -> None:
+    """The database stopped while one worker trains and the other idles: both wait it out
+    (backoff), the job ends once, both take the next jobs, and each exits 0 when told to."""
+    epochs = max(8, round(OUTAGE_SECONDS))  # a couple of seconds each: training outlasts it
     async with Env(tmp_path, own_pg.url) as env:
-        job = await env.submit("through", params(8, slow=True), chars=24000)
+        job = await env.submit("through", params(epochs, slow=True), chars=24000)
         procs = {name: env.start_worker(name) for name in ("w1", "w2")}  # one trains, one idles
 
         async def progressing() -> bool:
             return any(k == "progress" for k, _ in await env.events(job.id))
 
         await wait_for(progressing, 90, "training progress")
-        own_pg.halt()  # longer than the 5 s after which a silent worker counts as dead
+        own_pg.halt()
         try:
-            await asyncio.sleep(7)
+            await asyncio.sleep(OUTAGE_SECONDS)
+            assert all(proc.poll() is None for proc in procs.values())  # nobody gave up
         finally:
             own_pg.resume()
 
-        await wait_for(lambda: finished(env, job.id), 240, "the end of the job")
+        await wait_for(lambda: finished(env, job.id), 240 + 10 * epochs, "the end of the job")
         done = await env.job(job.id)
         assert done.status == "succeeded", (done.error, env.log("w1")[-3000:])
         assert done.attempts == 1 and len(await starts(env, job.id)) == 1  # kept its job
@@ -186,3 +196,24 @@ async def test_a_busy_survivor_puts_a_dead_workers_job_back_first_in_line(
             for j in (jobs[1], later)
         }
         assert events[jobs[1].id][-1] < events[later.id][0]  # the older job went first
+
+
+async def test_a_cancel_while_a_big_upload_is_fetched_or_prepared_stops_it(
+    tmp_path: Path, pg_url: str
+) -> None:
+    async with Env(tmp_path, pg_url) as env:
+        big = await env.submit("big", params(1), text=make_text(4_000_000, seed=5))
+        worker = env.start_worker("w1")
+
+        async def taken() -> bool:
+            return (await env.job(big.id)).status == "running"
+
+        await wait_for(taken, 120, "the worker to take the big job", interval=0.02)
+        await env.queue.request_cancel(big.id)
+        await wait_for(lambda: finished(env, big.id), 60, "the cancel")
+        assert (await env.job(big.id)).status == "cancelled", env.log("w1")[-3000:]
+        kinds = [k for k, _ in await env.events(big.id)]
+        assert "started" not in kinds  # stopped while fetching or preparing: nothing trained
+        await run_quick_jobs(env, ["next"])  # the worker takes the next job
+        assert worker.poll() is None
+        assert_clean_logs(env, "w1")
