@@ -9,6 +9,9 @@ PYTHON ?= python3
 # Test processes (pytest-xdist): more than the cores, as most tests wait (on the fake Discord,
 # on worker processes) more than they compute.
 TEST_JOBS ?= 4
+# The tests start a hundred Python processes: let them cache bytecode (and pytest its rewritten
+# test modules) even where the environment says not to (PYTHONDONTWRITEBYTECODE).
+TEST_ENV = PYTHONDONTWRITEBYTECODE=
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 
@@ -34,10 +37,10 @@ lint: $(VENV)/.test-installed
 	$(BIN)/ruff format --check .
 
 test: lint
-	$(BIN)/python -m tests.pg_server -- $(BIN)/pytest -n $(TEST_JOBS) --dist loadgroup
+	$(TEST_ENV) $(BIN)/python -m tests.pg_server -- $(BIN)/pytest -n $(TEST_JOBS) --dist loadgroup
 
 test-fast: $(VENV)/.test-installed
-	$(BIN)/pytest -m "not slow" -n $(TEST_JOBS)
+	$(TEST_ENV) $(BIN)/pytest -m "not slow" -n $(TEST_JOBS)
 
 worker: $(VENV)/.test-installed
 	$(BIN)/lstm-bot worker
