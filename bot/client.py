@@ -29,7 +29,14 @@ from .model_files import model_files_for
 from .pacing import Pacing
 from .registry import ModelRegistry
 from .settings import Settings
-from .sharding import HEARTBEAT_SECONDS, ShardClaims, format_shard_ids, identify_slot
+from .sharding import (
+    HEARTBEAT_SECONDS,
+    STALE_SECONDS,
+    ShardClaims,
+    ShardConflict,
+    format_shard_ids,
+    identify_slot,
+)
 from .transfer import ResultImporter, sweep_orphans
 from .tree import BotTree
 
@@ -95,7 +102,7 @@ class LSTMBot(commands.AutoShardedBot):
         self.changes = ChangeWatcher(
             self.db,
             self.generation,
-            heartbeat=self.shard_claims.refresh,
+            heartbeat=self._heartbeat,
             heartbeat_seconds=HEARTBEAT_SECONDS,
             keep=self.registry.is_builtin_path,
         )
@@ -108,6 +115,8 @@ class LSTMBot(commands.AutoShardedBot):
         # replies an earlier process left mid-write).
         self.after_claim: list[Callable[[], Awaitable[None]]] = []
         self._closing: asyncio.Future[None] | None = None
+        self.lost_shards: tuple[int, ...] = ()  # taken over by another process: it stopped
+        self._stop_task: asyncio.Task[None] | None = None
 
     async def setup_hook(self) -> None:
         await self.db.open()
@@ -183,6 +192,20 @@ class LSTMBot(commands.AutoShardedBot):
         servers = self.servers
         return servers is None or servers.holds(guild_id)
 
+    async def _heartbeat(self) -> None:
+        """Refresh the shard claims; stop when another process took them over (this one was
+        cut off from the database long enough to look gone): never answer a server twice."""
+        lost = await self.shard_claims.refresh()
+        if lost and not self.lost_shards:
+            self.lost_shards = lost
+            log.error(
+                "shards %s were taken over by another bot process (this one looked gone: cut "
+                "off from the database for %.0f s?): stopping",
+                format_shard_ids(lost),
+                STALE_SECONDS,
+            )
+            self._stop_task = asyncio.create_task(self.close())  # not awaited: it stops us
+
     async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
         """One IDENTIFY per 5 s per bucket, over every process of the bot (one process
         holding every shard: discord.py's own pacing, as for the small bot)."""
@@ -247,6 +270,11 @@ async def serve(bot: LSTMBot, token: str) -> None:
     finally:
         await asyncio.gather(*closing)
         await bot.close()
+    if bot.lost_shards:
+        raise ShardConflict(
+            f"shards {format_shard_ids(bot.lost_shards)} were taken over by another bot process"
+            " while this one was cut off from the database: it stopped"
+        )
 
 
 def _list(ids: tuple[int, ...] | None) -> list[int] | None:

@@ -6,10 +6,12 @@ several processes on one database split them. Each process records its shards in
 ``bot_shards`` table (with its machine, pid and shard count) and refreshes the row every
 ``HEARTBEAT_SECONDS``: a process whose shard count differs from a running one's, or that asks
 for a shard another running process holds, refuses to start with :class:`ShardConflict`
-(saying which). A row is not "running" any more when its process is gone or a zombie (same
-machine), or has not been refreshed for ``STALE_SECONDS``. A machine is its host name and
-what tells it from another of that name (:func:`this_machine`: cloned machines, containers
-sharing the host's name): only on the same machine does a pid say whether a process runs.
+(saying which); a running process whose rows another took over (it looked silent) stops
+(:meth:`ShardClaims.refresh`). A row is not "running" any more when its process is gone or a
+zombie (same machine), or has not been refreshed for ``STALE_SECONDS``. A machine is its host
+name and what tells it from another of that name (:func:`this_machine`: cloned machines,
+containers sharing the host's name): only on the same machine does a pid say whether a
+process runs.
 
 Discord lets one IDENTIFY per 5 s per bucket (``shard_id % max_concurrency``), per bot: the
 ``identify_slots`` table hands out the slots across processes (:func:`identify_slot`).
@@ -137,6 +139,7 @@ class ShardClaims:
         self.db = db
         self.host = host or this_machine()
         self.pid = pid or os.getpid()
+        self.shard_ids: tuple[int, ...] = ()  # claimed
 
     async def claim(self, shard_count: int, shard_ids: tuple[int, ...]) -> None:
         """Record this process's shards; :class:`ShardConflict` when a running process
@@ -170,12 +173,21 @@ class ShardClaims:
                 " VALUES (?, ?, ?, ?, ?)",
                 [(i, shard_count, self.host, self.pid, now) for i in shard_ids],
             )
+        self.shard_ids = tuple(shard_ids)
 
-    async def refresh(self) -> None:
-        await self.db.execute(
+    async def refresh(self) -> tuple[int, ...]:
+        """The heartbeat; returns the claimed shards that are no longer this process's: taken
+        over by a process that found this one silent (cut off from the database that long)."""
+        changed = await self.db.execute(
             "UPDATE bot_shards SET seen_at = ? WHERE host = ? AND pid = ?",
             (await db_time(self.db), self.host, self.pid),
         )
+        if changed >= len(self.shard_ids):
+            return ()
+        rows = await self.db.fetchall(
+            "SELECT shard_id FROM bot_shards WHERE host = ? AND pid = ?", (self.host, self.pid)
+        )
+        return tuple(sorted(set(self.shard_ids) - {int(r[0]) for r in rows}))
 
     async def release(self) -> None:
         await self.db.execute(
