@@ -195,6 +195,13 @@ class ShardClaims:
         )
 
 
+async def running_claims(db: StateDatabase) -> list[Claim]:
+    """The rows of processes running now (as :meth:`ShardClaims.claim` judges them)."""
+    now, here = await db_time(db), this_machine()
+    rows = [Claim(*row) for row in await db.fetchall("SELECT * FROM bot_shards")]
+    return [c for c in rows if _alive(c, here, now)]
+
+
 async def identify_slot(db: StateDatabase, shard_id: int, max_concurrency: int) -> float:
     """Reserve this shard's next IDENTIFY slot; the seconds to wait before using it."""
     bucket = shard_id % max(1, max_concurrency)
