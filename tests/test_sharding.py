@@ -136,6 +136,9 @@ def test_the_launchers_plan() -> None:
         plan(Settings(shard_count=2, shard_ids="0"), 2, lambda: 1)
     with pytest.raises(SettingsError, match="at least 1"):
         plan(Settings(), 0, lambda: 1)
+    # A count set by hand is kept (the other machines' processes run with it): never raised.
+    with pytest.raises(SettingsError, match=r"3 processes need at least 3 shards.*COUNT is 2"):
+        plan(Settings(shard_count=2), 3, lambda: 1)
 
 
 def test_run_with_processes_refuses_bad_shard_settings_in_one_line(tmp_path: Path) -> None:
