@@ -140,6 +140,7 @@ class ShardClaims:
         self.host = host or this_machine()
         self.pid = pid or os.getpid()
         self.shard_ids: tuple[int, ...] = ()  # claimed
+        self.shard_count = 0
 
     async def claim(self, shard_count: int, shard_ids: tuple[int, ...]) -> None:
         """Record this process's shards; :class:`ShardConflict` when a running process
@@ -173,21 +174,30 @@ class ShardClaims:
                 " VALUES (?, ?, ?, ?, ?)",
                 [(i, shard_count, self.host, self.pid, now) for i in shard_ids],
             )
-        self.shard_ids = tuple(shard_ids)
+        self.shard_ids, self.shard_count = tuple(shard_ids), shard_count
 
     async def refresh(self) -> tuple[int, ...]:
-        """The heartbeat; returns the claimed shards that are no longer this process's: taken
-        over by a process that found this one silent (cut off from the database that long)."""
+        """The heartbeat; returns the claimed shards another process holds now: it found this
+        one silent (cut off from the database, or stalled, that long) and took them over.
+        Rows removed as stale but taken by no one are written again."""
+        now = await db_time(self.db)
         changed = await self.db.execute(
             "UPDATE bot_shards SET seen_at = ? WHERE host = ? AND pid = ?",
-            (await db_time(self.db), self.host, self.pid),
+            (now, self.host, self.pid),
         )
         if changed >= len(self.shard_ids):
             return ()
-        rows = await self.db.fetchall(
-            "SELECT shard_id FROM bot_shards WHERE host = ? AND pid = ?", (self.host, self.pid)
-        )
-        return tuple(sorted(set(self.shard_ids) - {int(r[0]) for r in rows}))
+        async with self.db.transaction() as conn:
+            async with conn.execute("SELECT shard_id, host, pid FROM bot_shards") as cursor:
+                held = {int(r[0]): (r[1], int(r[2])) for r in await cursor.fetchall()}
+            me = (self.host, self.pid)
+            lost = tuple(i for i in self.shard_ids if held.get(i, me) != me)
+            await conn.executemany(
+                "INSERT INTO bot_shards (shard_id, shard_count, host, pid, seen_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                [(i, self.shard_count, *me, now) for i in self.shard_ids if i not in held],
+            )
+        return lost
 
     async def release(self) -> None:
         await self.db.execute(
