@@ -13,7 +13,8 @@ How a change is seen is the one thing that differs between the engines:
   tables notifies (``bot/migrations/postgres``); a lost listening connection is made again
   (with :class:`jobs.backoff.Backoff`), and counts as a change (one may have been missed).
 
-The same task refreshes this process's shard rows (:class:`bot.sharding.ShardClaims`).
+Then the cached copies of deleted models' files go too (:mod:`bot.model_files`). The same
+task refreshes this process's shard rows (:class:`bot.sharding.ShardClaims`).
 """
 
 from __future__ import annotations
@@ -51,10 +52,13 @@ class ChangeWatcher:
         heartbeat_seconds: float = 5.0,
         poll_seconds: float = POLL_SECONDS,
         keep: Callable[[str], bool] = lambda path: False,
+        after_change: Callable[[], Awaitable[None]] | None = None,
     ):
         self.db = db
         self.generation = generation
         self.keep = keep  # paths never closed here: this machine's built-in models
+        # run after each change: drop this machine's cached copies of deleted models
+        self.after_change = after_change
         self.heartbeat = heartbeat
         self.heartbeat_seconds = heartbeat_seconds
         self.poll_seconds = poll_seconds
@@ -85,6 +89,8 @@ class ChangeWatcher:
                 try:
                     if await signal.changed():
                         await self.close_gone()
+                        if self.after_change is not None:
+                            await self.after_change()
                     self.ready.set()
                     backoff.reset()
                 except asyncio.CancelledError:

@@ -105,6 +105,7 @@ class LSTMBot(commands.AutoShardedBot):
             heartbeat=self._heartbeat,
             heartbeat_seconds=HEARTBEAT_SECONDS,
             keep=self.registry.is_builtin_path,
+            after_change=self.model_files.sweep_cache,
         )
         # Said after "Queued job #N" when no worker will take it (the console without the
         # train extra); None on a real deployment, whose workers run elsewhere.
