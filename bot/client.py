@@ -58,7 +58,11 @@ class LSTMBot(commands.AutoShardedBot):
         extensions: tuple[str, ...] = EXTENSIONS,
         sync_commands: bool = False,
         builtin_root: Path = BUILTIN_DIR,
+        claims: bool = True,
     ):
+        """``claims``: take part in the bot's shards (record them with the other bot
+        processes, tidy what this process's servers left); False for a bot against a fake
+        Discord beside the real one (the console)."""
         pacing = Pacing()
         super().__init__(
             http_trace=pacing.trace_config(),  # learns the rate-limit buckets (bot.pacing)
@@ -77,6 +81,7 @@ class LSTMBot(commands.AutoShardedBot):
         self.pacing = pacing
         self.extensions_to_load = extensions
         self.sync_commands = sync_commands
+        self.claims = claims
         self.db = bot_database(
             settings.database_path,
             embedded_queue=not settings.queue_conninfo,
@@ -163,7 +168,8 @@ class LSTMBot(commands.AutoShardedBot):
     async def launch_shards(self) -> None:
         """Only when connecting (not for ``lstm-bot sync``): claim the shards, then tidy."""
         await self.claim_shards()
-        await sweep_orphans(self.registry, self.settings.guild_model_path, self.holds_guild)
+        if self.claims:  # (another bot may be importing into the real servers' folders)
+            await sweep_orphans(self.registry, self.settings.guild_model_path, self.holds_guild)
         for hook in self.after_claim:
             await hook()
         await super().launch_shards()
@@ -177,7 +183,8 @@ class LSTMBot(commands.AutoShardedBot):
             self.shard_count = count
         if self.shard_ids is None:
             self.shard_ids = list(range(self.shard_count))
-        await self.shard_claims.claim(self.shard_count, tuple(self.shard_ids))
+        if self.claims:
+            await self.shard_claims.claim(self.shard_count, tuple(self.shard_ids))
         log.info("shards %s of %d", format_shard_ids(self.shard_ids), self.shard_count)
 
     @property
