@@ -61,8 +61,8 @@ class LSTMBot(commands.AutoShardedBot):
         claims: bool = True,
     ):
         """``claims``: take part in the bot's shards (record them with the other bot
-        processes, tidy what this process's servers left); False for a bot against a fake
-        Discord beside the real one (the console)."""
+        processes, tidy what this process's servers left: orphaned model folders, replies left
+        mid-write); False for a bot against a fake Discord beside the real one (the console)."""
         pacing = Pacing()
         super().__init__(
             http_trace=pacing.trace_config(),  # learns the rate-limit buckets (bot.pacing)
@@ -168,10 +168,10 @@ class LSTMBot(commands.AutoShardedBot):
     async def launch_shards(self) -> None:
         """Only when connecting (not for ``lstm-bot sync``): claim the shards, then tidy."""
         await self.claim_shards()
-        if self.claims:  # (another bot may be importing into the real servers' folders)
+        if self.claims:  # not the console's to tidy: the real bot's, maybe running
             await sweep_orphans(self.registry, self.settings.guild_model_path, self.holds_guild)
-        for hook in self.after_claim:
-            await hook()
+            for hook in self.after_claim:
+                await hook()
         await super().launch_shards()
 
     async def claim_shards(self) -> None:
