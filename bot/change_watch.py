@@ -85,24 +85,36 @@ class ChangeWatcher:
         beat, backoff, signal = time.monotonic(), Backoff(self.poll_seconds, 5.0), self._signal()
         try:
             while True:
+                failed = False
                 try:
                     if await signal.changed():
                         await self.close_gone()
                         if self.after_change is not None:
                             await self.after_change()
                     self.ready.set()
-                    if self.heartbeat and time.monotonic() - beat >= self.heartbeat_seconds:
-                        beat = time.monotonic()
-                        await self.heartbeat()
                     backoff.reset()
                 except asyncio.CancelledError:
                     raise
                 except Exception:
                     log.exception("watching the database for changes failed; will retry")
                     await signal.close()
+                    failed = True
+                # Whether or not changes can be watched: a silent process loses its shards.
+                if self.heartbeat and time.monotonic() - beat >= self.heartbeat_seconds:
+                    beat = time.monotonic()
+                    await self._beat()
+                if failed:
                     await asyncio.sleep(backoff.next())
         finally:
             await signal.close()
+
+    async def _beat(self) -> None:
+        try:
+            await self.heartbeat()  # type: ignore[misc]
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("refreshing this process's shard claims failed; will retry")
 
     async def close_gone(self) -> None:
         for path in [p for p in self.generation.loaded_paths() if not self.keep(p)]:

@@ -6,10 +6,12 @@ several processes on one database split them. Each process records its shards in
 ``bot_shards`` table (with its machine, pid and shard count) and refreshes the row every
 ``HEARTBEAT_SECONDS``: a process whose shard count differs from a running one's, or that asks
 for a shard another running process holds, refuses to start with :class:`ShardConflict`
-(saying which). A row is not "running" any more when its process is gone or a zombie (same
-machine), or has not been refreshed for ``STALE_SECONDS``. A machine is its host name and
-what tells it from another of that name (:func:`this_machine`: cloned machines, containers
-sharing the host's name): only on the same machine does a pid say whether a process runs.
+(saying which); a running process whose rows another took over (it looked silent) stops
+(:meth:`ShardClaims.refresh`). A row is not "running" any more when its process is gone or a
+zombie (same machine), or has not been refreshed for ``STALE_SECONDS``. A machine is its host
+name and what tells it from another of that name (:func:`this_machine`: cloned machines,
+containers sharing the host's name): only on the same machine does a pid say whether a
+process runs.
 
 Discord lets one IDENTIFY per 5 s per bucket (``shard_id % max_concurrency``), per bot: the
 ``identify_slots`` table hands out the slots across processes (:func:`identify_slot`).
@@ -137,6 +139,8 @@ class ShardClaims:
         self.db = db
         self.host = host or this_machine()
         self.pid = pid or os.getpid()
+        self.shard_ids: tuple[int, ...] = ()  # claimed
+        self.shard_count = 0
 
     async def claim(self, shard_count: int, shard_ids: tuple[int, ...]) -> None:
         """Record this process's shards; :class:`ShardConflict` when a running process
@@ -170,17 +174,42 @@ class ShardClaims:
                 " VALUES (?, ?, ?, ?, ?)",
                 [(i, shard_count, self.host, self.pid, now) for i in shard_ids],
             )
+        self.shard_ids, self.shard_count = tuple(shard_ids), shard_count
 
-    async def refresh(self) -> None:
-        await self.db.execute(
+    async def refresh(self) -> tuple[int, ...]:
+        """The heartbeat; returns the claimed shards another process holds now: it found this
+        one silent (cut off from the database, or stalled, that long) and took them over.
+        Rows removed as stale but taken by no one are written again."""
+        now = await db_time(self.db)
+        changed = await self.db.execute(
             "UPDATE bot_shards SET seen_at = ? WHERE host = ? AND pid = ?",
-            (await db_time(self.db), self.host, self.pid),
+            (now, self.host, self.pid),
         )
+        if changed >= len(self.shard_ids):
+            return ()
+        async with self.db.transaction() as conn:
+            async with conn.execute("SELECT shard_id, host, pid FROM bot_shards") as cursor:
+                held = {int(r[0]): (r[1], int(r[2])) for r in await cursor.fetchall()}
+            me = (self.host, self.pid)
+            lost = tuple(i for i in self.shard_ids if held.get(i, me) != me)
+            await conn.executemany(
+                "INSERT INTO bot_shards (shard_id, shard_count, host, pid, seen_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                [(i, self.shard_count, *me, now) for i in self.shard_ids if i not in held],
+            )
+        return lost
 
     async def release(self) -> None:
         await self.db.execute(
             "DELETE FROM bot_shards WHERE host = ? AND pid = ?", (self.host, self.pid)
         )
+
+
+async def running_claims(db: StateDatabase) -> list[Claim]:
+    """The rows of processes running now (as :meth:`ShardClaims.claim` judges them)."""
+    now, here = await db_time(db), this_machine()
+    rows = [Claim(*row) for row in await db.fetchall("SELECT * FROM bot_shards")]
+    return [c for c in rows if _alive(c, here, now)]
 
 
 async def identify_slot(db: StateDatabase, shard_id: int, max_concurrency: int) -> float:

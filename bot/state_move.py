@@ -8,7 +8,8 @@ every server's settings. The id sequence is moved past every id the file ever ga
 models' too), so none comes back. Replies being written, shard claims and the embedded job
 queue stay behind (the bot is stopped while moving; workers drain the old queue first).
 
-Checked: the plan is made before anything is written: a server's model whose folder is
+Refused while a bot process still runs on the file (its shard claims). Checked: the plan is
+made before anything is written: a server's model whose folder is
 missing or incomplete, or a row already in PostgreSQL that differs from the file's, refuses the
 move (:class:`MoveRefused`, one line naming it); after the
 copy, every row and every uploaded file's checksum is compared. Idempotent: rows already
@@ -30,6 +31,7 @@ from jobs.config import SettingsError
 
 from .db import bot_database
 from .model_files import BLOB_PREFIX
+from .sharding import running_claims
 from .transfer import MODEL_FILES
 
 MODEL_COLUMNS = (
@@ -56,6 +58,12 @@ async def copy_from_sqlite(path: Path, url: str, files: Any) -> list[str]:
     if not Path(path).is_file():
         raise MoveRefused(f"no SQLite file at {path}: nothing to move")
     async with bot_database(path, embedded_queue=False) as old:
+        running = await running_claims(old)
+        if running:
+            raise MoveRefused(
+                f"the bot still runs on {path} ({running[0].describe()}): stop it first, "
+                "or what it does after the copy stays behind"
+            )
         source = await _read_sqlite(old)
     async with bot_database(path, url=url) as new:
         plan = await _plan(source, new)

@@ -136,6 +136,9 @@ def test_the_launchers_plan() -> None:
         plan(Settings(shard_count=2, shard_ids="0"), 2, lambda: 1)
     with pytest.raises(SettingsError, match="at least 1"):
         plan(Settings(), 0, lambda: 1)
+    # A count set by hand is kept (the other machines' processes run with it): never raised.
+    with pytest.raises(SettingsError, match=r"3 processes need at least 3 shards.*COUNT is 2"):
+        plan(Settings(shard_count=2), 3, lambda: 1)
 
 
 def test_run_with_processes_refuses_bad_shard_settings_in_one_line(tmp_path: Path) -> None:
@@ -211,3 +214,19 @@ async def test_machines_with_one_host_name_are_told_apart(tmp_path: Path, state_
             await ShardClaims(db).claim(2, (0, 1))
         await ShardClaims(db, pid=_dead_pid()).claim(2, (1,))  # this machine's, pid gone
         await ShardClaims(db).claim(2, (1,))
+
+
+async def test_a_silent_process_back_keeps_shards_no_one_took(tmp_path: Path, state_url) -> None:
+    """Its rows, stale, are removed by any process that starts meanwhile; only a shard another
+    process now holds is lost (the process then stops), the others are claimed again."""
+    async with state(tmp_path, state_url) as db:
+        silent = ShardClaims(db, host="elsewhere#1", pid=1)
+        await silent.claim(3, (0, 2))
+        await db.execute("UPDATE bot_shards SET seen_at = seen_at - ?", (STALE_SECONDS + 1,))
+        await ShardClaims(db, host="other#2", pid=2).claim(3, (1,))  # removes the stale rows
+        assert await silent.refresh() == ()  # back: no one took them
+        rows = await db.fetchall("SELECT shard_id FROM bot_shards WHERE pid = 1")
+        assert sorted(r[0] for r in rows) == [0, 2]
+        await db.execute("UPDATE bot_shards SET seen_at = seen_at - ? WHERE pid = 1", (99,))
+        await ShardClaims(db, host="other#3", pid=3).claim(3, (2,))
+        assert await silent.refresh() == (2,)

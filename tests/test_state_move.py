@@ -156,3 +156,28 @@ async def test_a_model_whose_folder_is_missing_is_refused_before_anything(
         await files.close()
     assert pg_rows(pg_state_url, "SELECT count(*) FROM model_files") == [(0,)]
     assert pg_rows(pg_state_url, "SELECT count(*) FROM models") == [(0,)]
+
+
+async def test_a_bot_still_running_on_the_file_is_refused(tmp_path, pg_state_url, tiny_model):
+    """What it did after the copy (a model trained, a default chosen) would stay behind."""
+    import os
+
+    from bot.sharding import ShardClaims
+    from bot.state_move import MoveRefused, copy_from_sqlite
+
+    bot = await a_small_bot(tmp_path, tiny_model)
+    sqlite = bot["data"] / "lstm-bot.sqlite3"
+    async with bot_database(sqlite) as db:
+        await ShardClaims(db, pid=os.getppid()).claim(1, (0,))  # a live process, this machine
+    files = PostgresModelFiles(pg_state_url, tmp_path / "cache")
+    await files.open()
+    try:
+        with pytest.raises(MoveRefused, match=f"still runs on .*process {os.getppid()}.*stop it"):
+            await copy_from_sqlite(sqlite, pg_state_url, files)
+        assert pg_rows(pg_state_url, "SELECT count(*) FROM models") == [(0,)]
+        async with bot_database(sqlite) as db:
+            await ShardClaims(db, pid=os.getppid()).release()  # it stopped
+        said = await copy_from_sqlite(sqlite, pg_state_url, files)
+        assert said[0].startswith("copied 3 models")
+    finally:
+        await files.close()

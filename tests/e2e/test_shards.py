@@ -194,3 +194,35 @@ async def test_discords_global_limit_is_shared_by_the_processes(two_bots, monkey
     assert said and all("global limit of 2/s" in v for v in said), said
     for job in jobs:
         assert (await queue.get(job.id)).progress_message_id is not None
+
+
+async def test_a_process_whose_shards_were_taken_over_stops(
+    settings, builtin_dir, state_url, monkeypatch
+) -> None:
+    """A process cut off from the database for over 30 s looked gone to the others, and one
+    on another machine took its shards: when its heartbeat finds that, it stops, rather than
+    answer its servers' commands a second time."""
+    import bot.client
+
+    monkeypatch.setattr(bot.client, "HEARTBEAT_SECONDS", 0.1)
+    if state_url:
+        settings = settings.replace(database_url=state_url, queue_url=state_url)
+    async with FakeDiscord(quiet_period=0.05) as fake:
+        fake.add_guild("zero", shard=(0, 2))
+        lstm = LSTMBot(
+            settings.replace(shard_count=2, shard_ids="0"),
+            sync_commands=True,
+            builtin_root=builtin_dir,
+        )
+        async with running_bot(fake, lstm):
+            await lstm.db.execute("UPDATE bot_shards SET host = 'elsewhere#0123456789ab', pid = 1")
+            await wait_until(lstm.is_closed, 10, "stopped")
+        assert await lstm_rows(settings, state_url) == [(0, "elsewhere#0123456789ab", 1)]
+
+
+async def lstm_rows(settings, url) -> list[tuple]:
+    from bot.db import bot_database
+
+    async with bot_database(settings.database_path, url=url) as db:
+        rows = await db.fetchall("SELECT shard_id, host, pid FROM bot_shards")
+    return [tuple(r) for r in rows]
