@@ -83,6 +83,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers", "slow: trains, starts a worker process or uses PostgreSQL (not in test-fast)"
     )
     config.addinivalue_line("markers", "xdist_group(name): run in one pytest-xdist worker")
+    config.pluginmanager.register(_GroupIds(), "lstm-bot-xdist-group-ids")
 
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
@@ -91,6 +92,7 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
     return None
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups, and -m the marks
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         callspec = getattr(item, "callspec", None)
@@ -104,6 +106,21 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.xdist_group(group))
     if _parallel(config):  # the long tests first, so that none is left running alone at the end
         items.sort(key=lambda item: not item.get_closest_marker("slow"))
+
+
+class _GroupIds:
+    """pytest-xdist 3.8 names an item's group by appending ``@group`` to ``item._nodeid``, which
+    pytest 9.2 no longer reads (its node ids are ``item._id``): without this, ``--dist
+    loadgroup`` silently runs every test on any worker. Does nothing once they agree."""
+
+    @pytest.hookimpl(trylast=True)  # after pytest-xdist named the groups
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        from _pytest.nodeid import NodeId
+
+        for item in items:
+            named = getattr(item, "_nodeid", None)
+            if isinstance(named, str) and "@" in named and "@" not in item.nodeid:
+                item._id = NodeId.parse(named)
 
 
 def _xdist_group(item: pytest.Item) -> str | None:
