@@ -12,7 +12,7 @@ training process fails, saying so: the fast subset stays fast.
 The suite runs in parallel (pytest-xdist, ``make test``): every test keeps to its own
 ``tmp_path``, free ports and databases of its own; with ``-n N`` the slow tests are handed out
 first, the in-process Keras tests share one worker (:data:`KERAS_MODULES`) and the tests of
-worker processes keep to two lanes (:data:`PROCESS_LANES`)."""
+worker processes keep to three lanes (:data:`PROCESS_LANES`)."""
 
 from __future__ import annotations
 
@@ -63,16 +63,17 @@ KERAS_MODULES = frozenset(
 )
 KERAS_GROUP = "keras"
 # Modules whose slow tests run worker, training or bot processes against deadlines (a job's
-# progress within 60 s...): with ``-n N --dist loadgroup`` they keep to two lanes, so that on
-# a 2-core machine no more than two such tests (and the Keras group) compete for the CPU.
+# progress within 60 s...): with ``-n N --dist loadgroup`` they keep to three lanes of about
+# the same length, so that on a 2-core machine no more than three such tests (and the Keras
+# group) compete for the CPU.
 PROCESS_LANES = {
     "test_worker_process.py": "processes-1",
-    "test_shard_processes.py": "processes-1",
-    "test_machines.py": "processes-1",
     "test_pg_fleet.py": "processes-2",
-    "test_training.py": "processes-2",
+    "test_shard_processes.py": "processes-2",
     "test_bot_setup.py": "processes-2",
     "test_machines_move.py": "processes-2",
+    "test_machines.py": "processes-3",
+    "test_training.py": "processes-3",
 }
 # Command-line words that start a worker or a training run (``-m worker``, ``lstm-bot train``).
 SLOW_COMMANDS = frozenset({"worker", "train"})
