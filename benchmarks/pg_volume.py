@@ -14,7 +14,8 @@ figures are the server's alone.
   (``pg_current_wal_lsn``) and the largest size of ``job_blobs`` (table, TOAST and indexes).
 - **largest upload** (``--upload-mb``, 5 MB: the bot's default limit): cancel latency when the
   cancel comes as soon as the worker has started the job (it is then fetching the upload or
-  preparing it), and the worker's peak resident memory (``VmHWM``).
+  preparing it), or ``--cancel-after`` seconds later (one job for each), and the worker's peak
+  resident memory (``VmHWM``).
 - **takeover**: a worker killed (``kill -9``) while training; time until the other worker
   starts the job when idle, and until the job is back in the queue when the other worker is
   busy with a job of its own (``--lease``, default 60 s as in production).
@@ -140,13 +141,27 @@ async def quick_job(fleet: Fleet) -> None:
     )
 
 
-async def largest_upload(fleet: Fleet, megabytes: float) -> None:
-    job = await fleet.submit("big", int(megabytes * 1e6), "normal")
+async def largest_upload(fleet: Fleet, megabytes: float, delays: list[float]) -> None:
+    """Cancel the big job ``delay`` seconds after the worker took it (fetching, decoding,
+    encoding, building or the first step), once per delay, each a job of its own."""
+    for delay in delays:
+        latency, when = await _cancel_big(fleet, megabytes, delay)
+        print(
+            f"largest upload ({megabytes:g} MB): cancelled {delay:g} s after the worker took it"
+            f" ({when}): stopped {latency:.1f} s later"
+        )
+    rss = vm_hwm_mb(fleet.procs["w1"].pid)
+    print(f"largest upload ({megabytes:g} MB): worker peak RSS {rss:.0f} MB")
+
+
+async def _cancel_big(fleet: Fleet, megabytes: float, delay: float) -> tuple[float, str]:
+    job = await fleet.submit(f"big-{fleet.n}", int(megabytes * 1e6), "normal")
 
     async def running() -> bool:
         return await fleet.status(job) == "running"
 
     await until(running, 600, "the big job's start", interval=0.02)
+    await asyncio.sleep(delay)
     cancelled_at = time.monotonic()
     await fleet.queue.request_cancel(job)
 
@@ -155,11 +170,8 @@ async def largest_upload(fleet: Fleet, megabytes: float) -> None:
 
     await until(cancelled, 300, "the cancel")
     latency = time.monotonic() - cancelled_at
-    rss = vm_hwm_mb(fleet.procs["w1"].pid)
-    print(
-        f"largest upload ({megabytes:g} MB): cancel {latency:.1f} s after the worker started it;"
-        f" worker peak RSS {rss:.0f} MB"
-    )
+    kinds = [e.kind for e in await fleet.queue.events_after(job, 0, 1000)]
+    return latency, "training" if "started" in kinds else "fetching or preparing"
 
 
 async def takeover(fleet: Fleet, *, busy: bool) -> None:
@@ -228,7 +240,8 @@ async def main(args: argparse.Namespace) -> None:
         if "quick" in parts:
             await quick_job(fleet)
         if "upload" in parts:
-            await largest_upload(fleet, args.upload_mb)
+            delays = [float(d) for d in args.cancel_after.split(",")]
+            await largest_upload(fleet, args.upload_mb, delays)
         fleet.stop()
         if "takeover" in parts:
             await takeover(fleet, busy=False)
@@ -249,6 +262,11 @@ if __name__ == "__main__":
     parser.add_argument("--pg-url", help="a PostgreSQL server (default: a throwaway one)")
     parser.add_argument("--lease", type=float, default=60.0, help="LSTM_BOT_LEASE_SECONDS")
     parser.add_argument("--upload-mb", type=float, default=5.0, help="the largest upload")
+    parser.add_argument(
+        "--cancel-after",
+        default="0",
+        help="seconds after the start to cancel the big job (comma-separated: one job each)",
+    )
     parser.add_argument(
         "--parts", default="quick,upload,takeover", help="which measurements (comma-separated)"
     )

@@ -2,11 +2,18 @@
 
 Every lookup (models, a server's default) reads the database, so a model trained, chosen or
 deleted through another process is seen at once; what lives in this process is the loaded
-engines. SQLite's own change counter (``PRAGMA data_version``: it moves when another
-connection commits) is polled every ``POLL_SECONDS``; when it moves, the engines of models
-that are no longer ready (deleted, or being deleted) are closed, as a delete through this
-process closes them. The same task refreshes this process's shard rows
-(:class:`bot.sharding.ShardClaims`).
+engines. When the database changed, the engines of models that are no longer ready (deleted,
+or being deleted) are closed, as a delete through this process closes them (never this
+machine's built-in models: on several machines each syncs the shared rows to its own folders).
+How a change is seen is the one thing that differs between the engines:
+
+- SQLite: its own change counter (``PRAGMA data_version``: it moves when another connection
+  commits), polled every ``POLL_SECONDS``;
+- PostgreSQL: LISTEN on :data:`CHANNEL`, which a trigger on the models and server settings
+  tables notifies (``bot/migrations/postgres``); a lost listening connection is made again
+  (with :class:`jobs.backoff.Backoff`), and counts as a change (one may have been missed).
+
+The same task refreshes this process's shard rows (:class:`bot.sharding.ShardClaims`).
 """
 
 from __future__ import annotations
@@ -16,32 +23,42 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
 
+from jobs.backoff import Backoff
 from jobs.db import Database
 
-from .generation import GenerationService
+from .state_db import StateDatabase
 
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.25
+CHANNEL = "lstm_bot_state"
+
+
+class Engines(Protocol):
+    def loaded_paths(self) -> list[str]: ...
+    def evict(self, path: str) -> None: ...
 
 
 class ChangeWatcher:
     def __init__(
         self,
-        db: Database,
-        generation: GenerationService,
+        db: StateDatabase,
+        generation: Engines,
         *,
         heartbeat: Callable[[], Awaitable[None]] | None = None,
         heartbeat_seconds: float = 5.0,
         poll_seconds: float = POLL_SECONDS,
+        keep: Callable[[str], bool] = lambda path: False,
     ):
         self.db = db
         self.generation = generation
+        self.keep = keep  # paths never closed here: this machine's built-in models
         self.heartbeat = heartbeat
         self.heartbeat_seconds = heartbeat_seconds
         self.poll_seconds = poll_seconds
-        self._version: int | None = None
+        self.ready = asyncio.Event()  # set once watching: later changes will be seen
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -55,34 +72,82 @@ class ChangeWatcher:
                 await self._task
             self._task = None
 
-    async def _run(self) -> None:
-        beat = time.monotonic()
-        while True:
-            try:
-                await self.check()
-                if self.heartbeat is not None and time.monotonic() - beat >= self.heartbeat_seconds:
-                    beat = time.monotonic()
-                    await self.heartbeat()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("watching the database for changes failed; will retry")
-            await asyncio.sleep(self.poll_seconds)
+    def _signal(self) -> _DataVersion | _Notifications:
+        if isinstance(self.db, Database):  # SQLite
+            return _DataVersion(self.db, self.poll_seconds)
+        return _Notifications(self.db.url, min(self.heartbeat_seconds, 1.0))
 
-    async def check(self) -> bool:
-        """Close the engines of models gone since the last look; whether anything changed."""
-        row = await self.db.fetchone("PRAGMA data_version")
-        version = int(row[0])
-        changed, self._version = version != self._version, version
-        if changed:
-            await self.close_gone()
-        return changed
+    async def _run(self) -> None:
+        beat, backoff, signal = time.monotonic(), Backoff(self.poll_seconds, 5.0), self._signal()
+        try:
+            while True:
+                try:
+                    if await signal.changed():
+                        await self.close_gone()
+                    self.ready.set()
+                    if self.heartbeat and time.monotonic() - beat >= self.heartbeat_seconds:
+                        beat = time.monotonic()
+                        await self.heartbeat()
+                    backoff.reset()
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("watching the database for changes failed; will retry")
+                    await signal.close()
+                    await asyncio.sleep(backoff.next())
+        finally:
+            await signal.close()
 
     async def close_gone(self) -> None:
-        for path in self.generation.loaded_paths():
+        for path in [p for p in self.generation.loaded_paths() if not self.keep(p)]:
             row = await self.db.fetchone(
                 "SELECT 1 FROM models WHERE path = ? AND status = 'ready'", (path,)
             )
             if row is None:
                 log.info("model at %s was deleted by another bot process: closing it", path)
                 self.generation.evict(path)
+
+
+class _DataVersion:
+    """SQLite: whether ``PRAGMA data_version`` moved since the last look (the first look:
+    yes), looking every ``seconds`` after the first."""
+
+    def __init__(self, db: Any, seconds: float):
+        self.db, self.seconds, self._version = db, seconds, None
+
+    async def changed(self) -> bool:
+        if self._version is not None:
+            await asyncio.sleep(self.seconds)
+        version = int((await self.db.fetchone("PRAGMA data_version"))[0])
+        changed, self._version = version != self._version, version
+        return changed
+
+    async def close(self) -> None:
+        self._version = None
+
+
+class _Notifications:
+    """PostgreSQL: whether a notification came within ``seconds`` (just after LISTEN: yes)."""
+
+    def __init__(self, url: str, seconds: float):
+        self.url, self.seconds = url, seconds
+        self._conn: Any = None  # a psycopg.AsyncConnection (psycopg: the postgres extra)
+
+    async def changed(self) -> bool:
+        import psycopg
+
+        if self._conn is None:
+            conn = await psycopg.AsyncConnection.connect(self.url, autocommit=True)
+            await conn.execute(f"LISTEN {CHANNEL}")
+            self._conn = conn
+            return True
+        came = False
+        async for _ in self._conn.notifies(timeout=self.seconds, stop_after=1):
+            came = True
+        return came
+
+    async def close(self) -> None:
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            with contextlib.suppress(Exception):  # psycopg's: the connection is gone anyway
+                await conn.close()

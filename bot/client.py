@@ -14,6 +14,7 @@ from discord.ext import commands
 
 from jobs.engine import open_queue
 from jobs.queue import JobQueue
+from jobs.records import Servers
 from model_store import ModelCatalog, ModelStoreError
 from model_store.store import BUILTIN_DIR
 
@@ -24,10 +25,11 @@ from .generation import GenerationService
 from .guild_settings import GuildSettings
 from .i18n.translator import CatalogueTranslator
 from .in_flight import Flights
+from .model_files import model_files_for
 from .pacing import Pacing
 from .registry import ModelRegistry
 from .settings import Settings
-from .sharding import HEARTBEAT_SECONDS, ShardClaims, format_shard_ids, identify_slot, shard_of
+from .sharding import HEARTBEAT_SECONDS, ShardClaims, format_shard_ids, identify_slot
 from .transfer import ResultImporter, sweep_orphans
 from .tree import BotTree
 
@@ -68,12 +70,21 @@ class LSTMBot(commands.AutoShardedBot):
         self.pacing = pacing
         self.extensions_to_load = extensions
         self.sync_commands = sync_commands
-        self.db = bot_database(settings.database_path, embedded_queue=not settings.queue_conninfo)
+        self.db = bot_database(
+            settings.database_path,
+            embedded_queue=not settings.queue_conninfo,
+            url=settings.state_conninfo,
+        )
         self.catalog = ModelCatalog(settings.model_path, builtin_root)
-        self.registry = ModelRegistry(self.db, self.catalog)
+        # Where servers' models live: the data folder; blobs in PostgreSQL when the bot's
+        # state is there (LSTM_BOT_DATABASE_URL).
+        self.model_files = model_files_for(settings, settings.state_conninfo)
+        self.registry = ModelRegistry(self.db, self.catalog, self.model_files)
         self.guild_settings = GuildSettings(self.db, self.registry, settings.default_model)
         self.generation = GenerationService(
-            settings.model_cache_size, on_load_error=self.registry.mark_broken
+            settings.model_cache_size,
+            on_load_error=self.registry.mark_broken,
+            resolve=self.model_files.local_path,
         )
         self.cooldown = WritingCooldown(lambda: self.settings.generate_cooldown)
         self.flights = Flights()  # the work in flight (replies being written): shutdowns wait
@@ -86,6 +97,7 @@ class LSTMBot(commands.AutoShardedBot):
             self.generation,
             heartbeat=self.shard_claims.refresh,
             heartbeat_seconds=HEARTBEAT_SECONDS,
+            keep=self.registry.is_builtin_path,
         )
         # Said after "Queued job #N" when no worker will take it (the console without the
         # train extra); None on a real deployment, whose workers run elsewhere.
@@ -99,6 +111,7 @@ class LSTMBot(commands.AutoShardedBot):
 
     async def setup_hook(self) -> None:
         await self.db.open()
+        await self.model_files.open()
         settings = self.settings
         self.jobs = await open_queue(
             queue_url=settings.queue_conninfo,
@@ -107,12 +120,12 @@ class LSTMBot(commands.AutoShardedBot):
             max_attempts=settings.max_attempts,
         )
         self.importer = ResultImporter(
-            self.jobs, self.registry, settings.guild_model_path, settings.data_dir
+            self.jobs, self.registry, settings.guild_model_path, settings.data_dir, self.model_files
         )
         builtins = await self.registry.sync_builtins()
         await sweep_orphans(self.registry, settings.guild_model_path)
         await self.importer.adopt_legacy()
-        log.info("database ready at %s; built-in models: %s", self.db.path, ", ".join(builtins))
+        log.info("bot state in %s; built-in models: %s", settings.state_shown, ", ".join(builtins))
         log.info("training jobs queue: %s", settings.queue_shown)
         broken = await self.registry.check_builtins()
         if broken:  # logged one by one; the bot serves every other model
@@ -156,11 +169,18 @@ class LSTMBot(commands.AutoShardedBot):
         await self.shard_claims.claim(self.shard_count, tuple(self.shard_ids))
         log.info("shards %s of %d", format_shard_ids(self.shard_ids), self.shard_count)
 
+    @property
+    def servers(self) -> Servers | None:
+        """The servers this process serves (its shards'); None: every server."""
+        count, ids = self.shard_count, self.shard_ids
+        if count is None or ids is None or len(ids) == count:
+            return None
+        return Servers(count, tuple(ids))
+
     def holds_guild(self, guild_id: int | None) -> bool:
         """Whether this process serves that server (DMs: shard 0's process)."""
-        if self.shard_count is None or self.shard_ids is None:
-            return True
-        return shard_of(guild_id, self.shard_count) in self.shard_ids
+        servers = self.servers
+        return servers is None or servers.holds(guild_id)
 
     async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
         """One IDENTIFY per 5 s per bucket, over every process of the bot (one process
@@ -196,8 +216,9 @@ class LSTMBot(commands.AutoShardedBot):
             self.generation.close()
             if hasattr(self, "jobs"):
                 await self.jobs.close()
+            await self.model_files.close()
         finally:
-            if self.db._conn is not None:
+            if self.db.is_open:
                 await self.shard_claims.release()
             await self.db.close()
 

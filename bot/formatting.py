@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import discord
@@ -118,10 +119,11 @@ def progress_bar(fraction: float, width: int = 20) -> str:
 
 
 def duration(seconds: float | None) -> str:
-    """``1 h 02 min``, ``3 min 05 s``, ``9 s`` (the same in every language the bot speaks)."""
+    """``1 h 02 min``, ``3 min 05 s``, ``9 s`` (the same in every language the bot speaks),
+    rounded up: a moment that is not zero never shows as "0 s"."""
     if seconds is None:
         return "?"
-    seconds = int(seconds)
+    seconds = math.ceil(seconds)
     h, rest = divmod(seconds, 3600)
     m, s = divmod(rest, 60)
     if h:

@@ -8,7 +8,8 @@ all of a step's updates in one call into the event loop; with many requests in t
 less often, so that the event loop wakes at most about ``UPDATES_PER_SECOND`` times a second
 for them. Between steps the thread lets the event loop take the GIL.
 
-Models are loaded in a thread and kept in an LRU cache keyed by path and checksum. The cache
+Models are loaded in a thread and kept in an LRU cache keyed by path and checksum (a path is
+a key of :mod:`bot.model_files`, made a folder on this machine by ``resolve`` first). The cache
 never evicts an engine that has requests in flight (it may hold more than ``cache_size``
 engines while they are all busy, and shrinks back when they go idle). Every request ends:
 with its text, its own error, or :class:`ModelUnavailable` when its engine is closed (the model
@@ -22,7 +23,7 @@ import logging
 import threading
 import time
 from collections import OrderedDict, deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -208,14 +209,21 @@ class _Engine:
         return sampler
 
 
+async def _as_folder(path: str, checksum: str, name: str) -> Path:
+    return Path(path)
+
+
 class GenerationService:
     def __init__(
         self,
         cache_size: int = 4,
         on_load_error: Callable[[str, str, ModelStoreError], None] | None = None,
+        resolve: Callable[[str, str, str], Awaitable[Path]] | None = None,
     ):
         self.cache_size = cache_size
         self.on_load_error = on_load_error  # (path, checksum, error): e.g. mark it broken
+        # (path, checksum, name) -> the model's folder here (bot.model_files.ModelFiles)
+        self.resolve = resolve or _as_folder
         self._engines: OrderedDict[tuple[str, str], _Engine] = OrderedDict()
         self._loading: dict[tuple[str, str], asyncio.Task[_Engine]] = {}
         self._closed = False
@@ -253,7 +261,8 @@ class GenerationService:
     async def _load(self, key: tuple[str, str], name: str) -> _Engine:
         started = time.perf_counter()
         try:
-            artifact = await asyncio.to_thread(load_artifact, Path(key[0]), name)
+            folder = await self.resolve(key[0], key[1], name)
+            artifact = await asyncio.to_thread(load_artifact, folder, name)
             generator = await asyncio.to_thread(Generator, artifact)
         except ModelStoreError as exc:
             if self.on_load_error is not None:

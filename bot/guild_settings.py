@@ -8,13 +8,12 @@ is gone (deleted, or a built-in the operator removed) counts as unset, and the b
 
 from __future__ import annotations
 
-from jobs.db import Database
-
 from .registry import ModelGone, ModelRecord, ModelRegistry
+from .state_db import StateDatabase
 
 
 class GuildSettings:
-    def __init__(self, db: Database, registry: ModelRegistry, bot_default: str):
+    def __init__(self, db: StateDatabase, registry: ModelRegistry, bot_default: str):
         self.db = db
         self.registry = registry
         self.bot_default = bot_default
@@ -29,7 +28,7 @@ class GuildSettings:
             " WHERE s.guild_id = ? AND m.status = 'ready' AND m.guild_id IN (0, ?)",
             (guild_id, guild_id),
         )
-        return ModelRecord.from_row(row) if row else None
+        return self.registry.record(row) if row else None
 
     async def default_model(self, guild_id: int | None) -> str:
         """The model name to use when none is named: the server's choice while it exists."""

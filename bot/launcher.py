@@ -2,10 +2,10 @@
 
 The shard count is ``LSTM_BOT_SHARD_COUNT``, else Discord's recommendation, and at least N;
 process ``i`` gets shards ``i, i + N, i + 2N, ...`` (``LSTM_BOT_SHARD_COUNT`` and
-``LSTM_BOT_SHARD_IDS`` in its environment). They share the database file and the data
-folder. SIGTERM or Ctrl-C is passed on to every process; a process that dies leaves the
-others serving (its servers go unanswered until it is started again). Exits when all have
-ended, with the worst exit status.
+``LSTM_BOT_SHARD_IDS`` in its environment). They share the database (the SQLite file, or
+PostgreSQL with ``LSTM_BOT_DATABASE_URL``) and the data folder. SIGTERM or Ctrl-C is passed
+on to every process; a process that dies leaves the others serving (its servers go unanswered
+until it is started again). Exits when all have ended, with the worst exit status.
 """
 
 from __future__ import annotations

@@ -7,21 +7,25 @@ to that server only; every lookup is scoped by guild.
 A model whose files can't be read is *broken*: start-up checks the built-in models, and any
 model that fails to load later is marked then. Broken models stay listed (as unavailable) and
 deletable; the mark lives in memory, so a model fixed on disk is tried again after a restart.
+
+A row's ``path`` is the key of its files in :mod:`bot.model_files` (a folder, or blobs in
+PostgreSQL); deleting a model deletes them there.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
-import shutil
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from jobs.db import Database
 from model_store import ModelCatalog, ModelStoreError, load_artifact
+
+from .model_files import LocalModelFiles, ModelFiles
+from .state_db import StateDatabase
 
 BUILTIN_GUILD = 0
 log = logging.getLogger(__name__)
@@ -36,7 +40,7 @@ class ModelRecord:
     base: str | None
     status: str
     card: dict[str, Any]
-    path: str
+    path: str  # the key of its files (bot.model_files): a folder, or blobs in PostgreSQL
     created_at: str
     job_id: int | None = None  # the training job it came from: job job_id ...
     job_queue: str | None = None  # ... of the queue database of this identity
@@ -72,10 +76,23 @@ class ModelRecord:
 
 
 class ModelRegistry:
-    def __init__(self, db: Database, catalog: ModelCatalog):
+    def __init__(self, db: StateDatabase, catalog: ModelCatalog, files: ModelFiles | None = None):
         self.db = db
         self.catalog = catalog
+        self.files = files or LocalModelFiles(catalog.user.root)
         self._broken: dict[tuple[str, str], str] = {}  # (path, checksum) -> what is wrong
+        self._builtins: dict[str, str] = {}  # built-in name -> its folder on this machine
+
+    def record(self, row: Any) -> ModelRecord:
+        """A row as a record; a built-in model's path is its folder on this machine (bot
+        processes on several machines share the rows, each syncs its own folders)."""
+        record = ModelRecord.from_row(row)
+        local = self._builtins.get(record.name) if record.builtin else None
+        return dataclasses.replace(record, path=local) if local else record
+
+    def is_builtin_path(self, path: str) -> bool:
+        """Whether ``path`` is one of this machine's built-in model folders."""
+        return path in self._builtins.values()
 
     def mark_broken(self, path: str, checksum: str, error: Exception) -> None:
         if (path, checksum) not in self._broken:
@@ -93,6 +110,7 @@ class ModelRegistry:
         A model whose card can't be read gets a row with an empty card, marked broken.
         """
         names = self.catalog.names()
+        self._builtins = {n: str(self.catalog.store_of(n).path(n)) for n in names}
         cards = {}
         for name in names:
             try:
@@ -103,7 +121,7 @@ class ModelRegistry:
         async with self.db.transaction() as conn:
             for name in names:
                 card = cards[name]
-                path = str(self.catalog.store_of(name).path(name))
+                path = self._builtins[name]
                 await conn.execute(
                     "INSERT INTO models (name, guild_id, owner_id, base, card, path, created_at)"
                     " VALUES (?, 0, NULL, ?, ?, ?, ?)"
@@ -117,12 +135,12 @@ class ModelRegistry:
                         card.get("created_at", ""),
                     ),
                 )
-            marks = ",".join("?" * len(names))
-            await conn.execute(
-                f"DELETE FROM models WHERE guild_id = 0 AND name NOT IN ({marks})", names
-            )
+            async with conn.execute("SELECT name FROM models WHERE guild_id = 0") as cursor:
+                gone = {row[0] for row in await cursor.fetchall()} - set(names)
+            for name in gone:
+                await conn.execute("DELETE FROM models WHERE guild_id = 0 AND name = ?", (name,))
         for row in await self.db.fetchall("SELECT * FROM models WHERE status = 'deleting'"):
-            await self.remove(ModelRecord.from_row(row))
+            await self.remove(self.record(row))
         return names
 
     async def check_builtins(self) -> list[str]:
@@ -145,7 +163,7 @@ class ModelRegistry:
             " ORDER BY guild_id != 0, name",
             (guild_id or 0,),
         )
-        return [ModelRecord.from_row(r) for r in rows]
+        return [self.record(r) for r in rows]
 
     async def get(self, guild_id: int | None, name: str) -> ModelRecord | None:
         row = await self.db.fetchone(
@@ -153,7 +171,7 @@ class ModelRegistry:
             " ORDER BY guild_id = 0 LIMIT 1",
             (name, guild_id or 0),
         )
-        return ModelRecord.from_row(row) if row else None
+        return self.record(row) if row else None
 
     async def by_id(self, guild_id: int | None, model_id: int) -> ModelRecord | None:
         """The model with this row id, if this server can see it (and it is not being
@@ -162,7 +180,7 @@ class ModelRegistry:
             "SELECT * FROM models WHERE id = ? AND status = 'ready' AND guild_id IN (0, ?)",
             (model_id, guild_id or 0),
         )
-        return ModelRecord.from_row(row) if row else None
+        return self.record(row) if row else None
 
     async def count(self, guild_id: int) -> int:
         row = await self.db.fetchone(
@@ -178,14 +196,14 @@ class ModelRegistry:
 
     async def all_rows(self) -> list[ModelRecord]:
         """Every row, built-in or not, ready or being deleted."""
-        return [ModelRecord.from_row(r) for r in await self.db.fetchall("SELECT * FROM models")]
+        return [self.record(r) for r in await self.db.fetchall("SELECT * FROM models")]
 
     async def by_job(self, queue: str, job_id: int) -> ModelRecord | None:
         """The model imported from job ``job_id`` of the queue named ``queue``."""
         row = await self.db.fetchone(
             "SELECT * FROM models WHERE job_queue = ? AND job_id = ?", (queue, job_id)
         )
-        return ModelRecord.from_row(row) if row else None
+        return self.record(row) if row else None
 
     async def adopt_results(self, queue: str, imported_as: dict[int, int | None]) -> int:
         """Give the queue named ``queue`` the models imported before results were keyed by
@@ -232,7 +250,7 @@ class ModelRegistry:
                         raise NameInUse(f"a model named '{name}' already exists")
                 model_id = await _insert(conn, name, guild_id, owner_id, card, path, job)
         row = await self.db.fetchone("SELECT * FROM models WHERE id = ?", (model_id,))
-        return ModelRecord.from_row(row)
+        return self.record(row)
 
     async def hide(self, record: ModelRecord) -> None:
         """Start deleting ``record``: hidden at once from every lookup. Only that very model
@@ -249,12 +267,8 @@ class ModelRegistry:
             raise ModelGone(f"the model '{record.name}' has already been deleted")
 
     async def remove(self, record: ModelRecord) -> None:
-        """Finish deleting a hidden model: files first, then the row."""
-        path = Path(record.path)
-        if path.exists():
-            trash = path.with_name(f".trash-{uuid.uuid4().hex}")
-            path.rename(trash)
-            shutil.rmtree(trash, ignore_errors=True)
+        """Finish deleting a hidden model: files first (wherever they are), then the row."""
+        await self.files.delete(record.path)
         await self.db.execute(
             "DELETE FROM models WHERE id = ? AND guild_id = ? AND name = ? AND status = 'deleting'",
             (record.id, record.guild_id, record.name),

@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from jobs.config import SettingsError
-from jobs.db import Database
+
+from .state_db import StateDatabase
 
 HEARTBEAT_SECONDS = 5.0
 STALE_SECONDS = 30.0
@@ -31,10 +32,6 @@ IDENTIFY_SECONDS = 5.0
 
 class ShardConflict(SettingsError):
     """This process's shard settings disagree with a running bot process's."""
-
-
-def shard_of(guild_id: int | None, shard_count: int) -> int:
-    return 0 if not guild_id else (guild_id >> 22) % shard_count
 
 
 def parse_shard_ids(text: str) -> tuple[int, ...]:
@@ -100,7 +97,7 @@ def _zombie(pid: int) -> bool:
 class ShardClaims:
     """This process's rows in ``bot_shards``."""
 
-    def __init__(self, db: Database, *, host: str | None = None, pid: int | None = None):
+    def __init__(self, db: StateDatabase, *, host: str | None = None, pid: int | None = None):
         self.db = db
         self.host = host or socket.gethostname()
         self.pid = pid or os.getpid()
@@ -130,10 +127,8 @@ class ShardClaims:
                         "give each bot process its own LSTM_BOT_SHARD_IDS"
                     )
             live = {c.shard_id for c in others}
-            await conn.execute(
-                f"DELETE FROM bot_shards WHERE shard_id NOT IN ({','.join('?' * len(live))})",
-                tuple(live),
-            )
+            for gone in {c.shard_id for c in rows} - live:
+                await conn.execute("DELETE FROM bot_shards WHERE shard_id = ?", (gone,))
             await conn.executemany(
                 "INSERT INTO bot_shards (shard_id, shard_count, host, pid, seen_at)"
                 " VALUES (?, ?, ?, ?, ?)",
@@ -152,7 +147,7 @@ class ShardClaims:
         )
 
 
-async def identify_slot(db: Database, shard_id: int, max_concurrency: int) -> float:
+async def identify_slot(db: StateDatabase, shard_id: int, max_concurrency: int) -> float:
     """Reserve this shard's next IDENTIFY slot; the seconds to wait before using it."""
     bucket = shard_id % max(1, max_concurrency)
     now = time.time()

@@ -82,15 +82,7 @@ class BotTree(app_commands.CommandTree):
         """Each command waits its turn (:mod:`bot.admission`); once the bot is stopping,
         every command is answered "restarting, try again"."""
         await self.admission.turn()
-        flights = getattr(interaction.client, "flights", None)
-        if flights is None or not flights.closing:
-            return True
-        if interaction.type is not discord.InteractionType.autocomplete:
-            try:
-                await reply_privately(interaction, t(interaction.locale, "bot.restarting"))
-            except discord.HTTPException:
-                log.warning("could not say 'restarting'", exc_info=True)
-        return False
+        return not await refused_while_stopping(interaction)
 
     async def on_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError
@@ -117,6 +109,20 @@ class BotTree(app_commands.CommandTree):
             await reply_privately(interaction, message)
         except discord.HTTPException:
             log.warning("could not report an error to the user", exc_info=True)
+
+
+async def refused_while_stopping(interaction: discord.Interaction) -> bool:
+    """Once the bot is stopping, every command and every view's button is answered
+    "restarting, try again" (privately) and does nothing: whether this one was refused."""
+    flights = getattr(interaction.client, "flights", None)
+    if flights is None or not flights.closing:
+        return False
+    if interaction.type is not discord.InteractionType.autocomplete:
+        try:
+            await reply_privately(interaction, t(interaction.locale, "bot.restarting"))
+        except discord.HTTPException:
+            log.warning("could not say 'restarting'", exc_info=True)
+    return True
 
 
 async def reply_privately(interaction: discord.Interaction, message: str) -> None:

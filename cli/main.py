@@ -195,13 +195,14 @@ def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def setup_logging(settings: Any, *, quiet: bool = False) -> None:
-    """Log to stderr (:func:`jobs.logs.setup_logging`, the worker's too); the queue URL's
-    password is masked."""
+    """Log to stderr (:func:`jobs.logs.setup_logging`, the worker's too); the passwords of
+    the queue's and the state's URLs are masked."""
     import logging
 
     from jobs.logs import setup_logging as setup
 
-    setup(logging.WARNING if quiet else settings.log_level, settings.queue_conninfo)
+    level = logging.WARNING if quiet else settings.log_level
+    setup(level, settings.queue_conninfo, settings.state_conninfo)
     logging.getLogger("discord.http").setLevel(logging.WARNING)
     if quiet:
         logging.getLogger("discord").setLevel(logging.ERROR)
@@ -381,6 +382,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="PostgreSQL: also apply procrastinate's post-migrations (once the bot and every "
         "worker run this version; see docs/deployment.md)",
     )
+    d.add_argument(
+        "--from-sqlite",
+        metavar="PATH",
+        type=Path,
+        help="then copy a single bot's SQLite state (models, their files, server settings) "
+        "into LSTM_BOT_DATABASE_URL; checked, idempotent, the file kept (docs/deployment.md)",
+    )
     c = sub.add_parser("console", help="offline console: the bot against a fake Discord")
     c.add_argument("--verbose", action="store_true", help="show the bot's log")
     c.add_argument(
@@ -409,10 +417,15 @@ def cmd_worker(args: argparse.Namespace) -> int:
 def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
     import asyncio
 
-    from bot.db import migrate_all
+    from bot.db import migrate_all, move_from_sqlite
 
+    if args.from_sqlite and not settings.state_conninfo:
+        raise SettingsError("--from-sqlite needs LSTM_BOT_DATABASE_URL: where to copy to")
     for line in asyncio.run(migrate_all(settings, post=args.post)):
         print(line)
+    if args.from_sqlite:
+        for line in asyncio.run(move_from_sqlite(settings, args.from_sqlite)):
+            print(line)
     return 0
 
 

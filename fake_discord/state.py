@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 
 #: The bot's own role in every fake guild (what ``app_permissions`` reports).
 DEFAULT_BOT_PERMISSIONS = DEFAULT_EVERYONE_PERMISSIONS | (1 << 13) | (1 << 4)  # +manage msgs/chans
+#: How often ``wait_until`` checks its predicate between changes of the fake (seconds).
+POLL = 0.02
 
 
 @dataclass
@@ -127,14 +129,17 @@ class FakeState:
             self._waiters.discard(fut)
 
     async def wait_until(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:
-        """Wait until ``predicate()`` is true; raise ``TimeoutError`` after ``timeout``."""
+        """Wait until ``predicate()`` is true; raise ``TimeoutError`` after ``timeout``.
+
+        Woken by every change of the fake, and checked every ``POLL`` seconds too: a predicate
+        may read what the fake can't see change (a bot's state, a session's counters)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while not predicate():
             left = deadline - loop.time()
             if left <= 0:
                 raise TimeoutError
-            await self.wait_changed(left)
+            await self.wait_changed(min(left, POLL))
 
     # -- world building ---------------------------------------------------------------------
     def _emit(self, event: str, data: dict[str, Any]) -> None:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from typing import BinaryIO
 
 from .errors import JobQueueError
 from .records import BASE, CHECKPOINT, CORPUS, RESULT
@@ -76,3 +77,32 @@ def expect_names(
         raise BlobError(f"{kind} files are incomplete: {', '.join(sorted(missing))} missing")
     if extra:
         raise BlobError(f"unexpected {kind} files: {', '.join(sorted(extra))}")
+
+
+async def receive(
+    read: Callable[[int], Awaitable[bytes]],
+    out: BinaryIO,
+    *,
+    size: int,
+    expected: str,
+    what: str,
+    before_slice: Callable[[], None] = lambda: None,
+) -> None:
+    """Write a stored file of ``size`` bytes into ``out`` one slice at a time, checked:
+    ``read(offset)`` returns the slice that starts at ``offset`` (empty past the end), so memory
+    holds one slice; ``before_slice()`` runs before each read (it may raise to stop). A file
+    that ends early or does not match ``expected`` (its SHA-256) raises :class:`BlobError`
+    naming ``what``."""
+    digest, done = hashlib.sha256(), 0
+    while True:
+        before_slice()
+        part = await read(done)
+        digest.update(part)
+        out.write(part)
+        done += len(part)
+        if not part or done >= size:
+            break
+    if done != size:
+        raise BlobError(f"{what} is truncated")
+    if digest.hexdigest() != expected:
+        raise BlobError(f"{what} does not match its checksum")

@@ -48,7 +48,9 @@ class CommonSettings(BaseSettings):
     poll_seconds: float = Field(2.0, ge=0.01, le=3600)
     log_level: str = "INFO"
 
-    @field_validator("data_dir", "database", "model_dir", "scratch_dir", check_fields=False)
+    @field_validator(
+        "data_dir", "database", "model_dir", "model_cache", "scratch_dir", check_fields=False
+    )
     @classmethod
     def _expand_user(cls, value: Path | None) -> Path | None:
         return value.expanduser() if value is not None else None
@@ -134,7 +136,8 @@ def settings_error(cls: type[BaseSettings], exc: ValidationError) -> SettingsErr
             return SettingsError(f"{name} must be at least {low:g} (got {float(given):g})")
         return SettingsError(f"{name} must be between {low:g} and {high:g} (got {float(given):g})")
     secret = "SecretStr" in str(info.annotation)
-    shown = mask_conninfo(str(given)) if field == "queue_url" else "***" if secret else given
+    url = field.endswith("_url")
+    shown = mask_conninfo(str(given)) if url else "***" if secret else given
     return SettingsError(f"{name} is malformed: {shown!r}")
 
 
@@ -146,9 +149,9 @@ QUEUE_URL_ENV = "LSTM_BOT_QUEUE_URL"
 _KEYWORDS = re.compile(r"^\s*(\w+\s*=\s*('(\\.|[^'\\])*'|[^\s']*)\s*)+$")
 
 
-def check_queue_url(url: str | None) -> str | None:
+def check_queue_url(url: str | None, env: str = QUEUE_URL_ENV) -> str | None:
     """``None``, a ``postgresql://`` URL or libpq's keyword/value string (``host=... dbname=...``);
-    anything else is a :class:`ValueError` (whose text never shows the password)."""
+    anything else is a :class:`ValueError` naming ``env`` (its text never shows the password)."""
     if not url:
         return None
     if _KEYWORDS.match(url) and re.search(r"\b(host|hostaddr|dbname|service)\s*=", url):
@@ -161,7 +164,6 @@ def check_queue_url(url: str | None) -> str | None:
     if not good:  # shown only as far as its password can be told apart
         shown = repr(mask_conninfo(url)) if "://" in url or "=" in url else "something else"
         raise ValueError(
-            f"{QUEUE_URL_ENV} must look like postgresql://USER:PASSWORD@HOST:PORT/DATABASE "
-            f"(got {shown})"
+            f"{env} must look like postgresql://USER:PASSWORD@HOST:PORT/DATABASE (got {shown})"
         )
     return url

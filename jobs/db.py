@@ -80,6 +80,10 @@ class Database:
             raise RuntimeError("database is not open")
         return self._conn
 
+    @property
+    def is_open(self) -> bool:
+        return self._conn is not None
+
     async def open(self) -> Database:
         """Connect and migrate. A file that isn't a database (or a path that can't be opened)
         raises :class:`DatabaseUnavailable` and leaves the file as it was; the connection's

@@ -14,10 +14,11 @@ class _Handler(logging.StreamHandler):
     """Ours, so that setting up twice adds no second handler."""
 
 
-def setup_logging(level: str | int, conninfo: str | None = None) -> None:
-    """Log records of ``level`` and above to stderr in :data:`FORMAT`; mask ``conninfo``'s
-    password in every handler of the process. A host that set up logging itself (a test
-    runner, a program embedding this one) keeps its handlers and level; they are masked."""
+def setup_logging(level: str | int, *conninfos: str | None) -> None:
+    """Log records of ``level`` and above to stderr in :data:`FORMAT`; mask the passwords of
+    ``conninfos`` (the queue's, the bot state's) in every handler of the process. A host that
+    set up logging itself (a test runner, a program embedding this one) keeps its handlers and
+    level; they are masked."""
     root = logging.getLogger()
     if not root.handlers:
         handler = _Handler()
@@ -25,4 +26,4 @@ def setup_logging(level: str | int, conninfo: str | None = None) -> None:
         root.addHandler(handler)
     if any(isinstance(h, _Handler) for h in root.handlers):
         root.setLevel(level.upper() if isinstance(level, str) else level)
-    mask_logs(conninfo)
+    mask_logs(*conninfos)

@@ -109,10 +109,10 @@ class MaskSecrets(logging.Filter):
         return True
 
 
-def mask_logs(conninfo: str | None) -> None:
-    """Keep ``conninfo``'s password (and any connection string's) out of every log handler
-    of this process."""
-    secrets = secrets_of(conninfo)
+def mask_logs(*conninfos: str | None) -> None:
+    """Keep the passwords of ``conninfos`` (and any connection string's) out of every log
+    handler of this process."""
+    secrets = sorted({s for c in conninfos for s in secrets_of(c)}, key=len, reverse=True)
     handlers = logging.getLogger().handlers or [logging.lastResort]
     for handler in handlers:
         if handler is not None and not any(isinstance(f, MaskSecrets) for f in handler.filters):

@@ -4,7 +4,7 @@ procrastinate), the job tables' ``?`` placeholders turned into psycopg's ``%s``.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -24,14 +24,21 @@ def to_psycopg(sql: str) -> str:
     return _PLACEHOLDER.sub("%s", sql.replace("%", "%%"))
 
 
-def make_pool(url: str, *, max_size: int = 4) -> AsyncConnectionPool:
+def make_pool(
+    url: str,
+    *,
+    max_size: int = 4,
+    configure: Callable[[AsyncConnection], Awaitable[None]] | None = None,
+) -> AsyncConnectionPool:
     """A pool of connections; each use of one commits when it is given back (psycopg_pool),
-    and our multi-statement work is one explicit ``transaction()``."""
+    and our multi-statement work is one explicit ``transaction()``. ``configure`` sets up
+    each new connection (the bot's state: its schema)."""
     return AsyncConnectionPool(
         conninfo=url,
         min_size=1,
         max_size=max_size,
         open=False,
+        configure=configure,
         check=AsyncConnectionPool.check_connection,
     )
 

@@ -32,7 +32,11 @@ from .masking import mask_conninfo, mask_text, secrets_of
 
 PG_MIGRATIONS = Migrations("jobs.migrations.postgres", component="jobs")
 JOBS, PRE, POST, LEGACY = "jobs", "procrastinate_pre", "procrastinate_post", "procrastinate"
-_MIGRATE_LOCK = 74_021_633  # pg_advisory_lock key: one `db migrate` at a time
+MIGRATE_LOCK = 74_021_633  # pg_advisory_lock key: one `db migrate` at a time (bot state too)
+VERSIONS_TABLE = (
+    "CREATE TABLE IF NOT EXISTS schema_versions"
+    " (component text PRIMARY KEY, version integer NOT NULL)"
+)
 _POST_WAITS = (
     "procrastinate's post-migrations wait ({names}): once the bot and every worker run this "
     "lstm-bot, run `lstm-bot db migrate --post`"
@@ -46,17 +50,17 @@ class SchemaError(JobQueueError):
 # ---- connection problems --------------------------------------------------------------------
 
 
-def connection_problem(url: str, exc: BaseException) -> str:
-    """One line for a failed connection: the server's reason when it refused (a wrong
-    password, a missing database: it holds no secret), else why it could not be reached."""
+def connection_problem(url: str, exc: BaseException, what: str = "the job queue's database") -> str:
+    """One line for a failed connection to ``what``: the server's reason when it refused (a
+    wrong password, a missing database: it holds no secret), else why it could not be reached."""
     where = mask_conninfo(url)
     text = str(exc).strip()
     refused = re.search(r"FATAL:\s+(.+)", text)
     if refused:
-        line = f"the job queue's database at {where} refused the connection: {refused[1].strip()}"
+        line = f"{what} at {where} refused the connection: {refused[1].strip()}"
     else:
         reason = text.splitlines()[0].rsplit(" failed: ", 1)[-1] if text else type(exc).__name__
-        line = f"can't reach the job queue's database at {where}: {reason}"
+        line = f"can't reach {what} at {where}: {reason}"
     return mask_text(line, secrets_of(url))
 
 
@@ -174,7 +178,7 @@ async def read_versions(conn: psycopg.AsyncConnection) -> Versions | None:
     return Versions.of(rows, legacy_column=column[0] != "integer")
 
 
-async def _set(conn: psycopg.AsyncConnection, component: str, version: int) -> None:
+async def set_version(conn: psycopg.AsyncConnection, component: str, version: int) -> None:
     await conn.execute(
         "INSERT INTO schema_versions (component, version) VALUES (%s, %s)"
         " ON CONFLICT (component) DO UPDATE SET version = excluded.version",
@@ -191,8 +195,8 @@ async def _convert_legacy(conn: psycopg.AsyncConnection, versions: Versions) -> 
         " ALTER COLUMN version SET NOT NULL"
     )
     if versions.pre is not None and versions.post is not None:
-        await _set(conn, PRE, versions.pre)
-        await _set(conn, POST, versions.post)
+        await set_version(conn, PRE, versions.pre)
+        await set_version(conn, POST, versions.post)
 
 
 # ---- db migrate -----------------------------------------------------------------------------
@@ -207,7 +211,7 @@ async def migrate(url: str, *, post: bool = False) -> str:
         raise JobQueueError(connection_problem(url, exc)) from None
     try:
         async with conn:
-            await conn.execute("SELECT pg_advisory_lock(%s)", (_MIGRATE_LOCK,))
+            await conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATE_LOCK,))
             async with conn.transaction():
                 return "; ".join(await _migrate(conn, post=post)) or "up to date"
     except psycopg.Error as exc:
@@ -233,26 +237,24 @@ async def _migrate(conn: psycopg.AsyncConnection, *, post: bool) -> list[str]:
             "upgrade lstm-bot here"
         )
     if versions is None:
-        await conn.execute(
-            "CREATE TABLE schema_versions (component text PRIMARY KEY, version integer NOT NULL)"
-        )
+        await conn.execute(VERSIONS_TABLE)
         versions = Versions.of({}, legacy_column=False)
     elif versions.legacy:
         await _convert_legacy(conn, versions)
     if not has_procrastinate:
         await conn.execute(SchemaManager.get_schema())
-        await _set(conn, PRE, installed_key())
-        await _set(conn, POST, installed_key())
+        await set_version(conn, PRE, installed_key())
+        await set_version(conn, POST, installed_key())
         done.append(f"created procrastinate {procrastinate_version()}'s schema")
     else:
         for migration in versions.pending(post=post):
             await conn.execute(migration.sql)
-            await _set(conn, POST if migration.post else PRE, migration.key)
+            await set_version(conn, POST if migration.post else PRE, migration.key)
             done.append(f"applied procrastinate's {migration.name}")
     for version, name, sql in PG_MIGRATIONS.files():
         if version > versions.jobs:
             await conn.execute(sql)
-            await _set(conn, JOBS, version)
+            await set_version(conn, JOBS, version)
             done.append(f"applied {name}")
     final = await read_versions(conn)
     waiting = final.pending(post=True) if final is not None else []
@@ -283,10 +285,12 @@ async def check_schema(pool: AsyncConnectionPool) -> None:
 
 
 __all__ = [
+    "MIGRATE_LOCK",
     "PG_MIGRATIONS",
     "SchemaError",
     "check_schema",
     "connection_problem",
     "migrate",
     "procrastinate_version",
+    "set_version",
 ]

@@ -39,7 +39,7 @@ from typing import Any
 import procrastinate
 import psycopg
 from procrastinate import exceptions as procrastinate_errors
-from procrastinate.job_context import JobContext
+from procrastinate.job_context import AbortReason, JobContext
 from procrastinate.worker import Worker as ProcrastinateWorker
 from psycopg_pool import AsyncConnectionPool
 
@@ -164,9 +164,12 @@ class PostgresQueue(TableQueue):
 
     async def heartbeat(self, lease: Lease) -> Heartbeat:
         beat = await super().heartbeat(lease)
+        return Heartbeat(beat.held, beat.cancel_requested or self.cancel_seen(lease))
+
+    def cancel_seen(self, lease: Lease) -> bool:
+        """procrastinate's abort request (a user's), which its worker polls every second."""
         context = self._contexts.get(lease.job_id)
-        aborted = context is not None and context.should_abort()
-        return Heartbeat(beat.held, beat.cancel_requested or aborted)
+        return context is not None and context.abort_reason() == AbortReason.USER_REQUEST
 
     # ---- the bot: wake on events ---------------------------------------------------------
 

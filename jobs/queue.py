@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .reasons import WORKER_STOPPED, Reason
-from .records import BaseModel, Heartbeat, Job, JobEvent, Lease, Limits
+from .records import BaseModel, Heartbeat, Job, JobEvent, Lease, Limits, Servers
 
 Handler = Callable[[Lease], Awaitable[None]]
 
@@ -88,17 +88,18 @@ class JobQueue(ABC):
     async def set_progress_message(self, job_id: int, message_id: int | None) -> None: ...
 
     @abstractmethod
-    async def jobs_to_report(self, limit: int = 100) -> list[Job]:
+    async def jobs_to_report(self, limit: int = 100, servers: Servers | None = None) -> list[Job]:
         """Unfinished jobs and jobs with events the bot has not shown yet, oldest first
-        (except those whose reporting was given up)."""
+        (except those whose reporting was given up); of ``servers`` only, when given."""
 
     @abstractmethod
     async def give_up_reporting(self, job_id: int) -> None:
         """The job's channel can't be reached: stop offering it to the reporter."""
 
     @abstractmethod
-    async def jobs_to_import(self, limit: int = 20) -> list[Job]:
-        """Succeeded jobs whose result the bot has not imported yet."""
+    async def jobs_to_import(self, limit: int = 20, servers: Servers | None = None) -> list[Job]:
+        """Succeeded jobs whose result the bot has not imported yet (of ``servers`` only,
+        when given), oldest first."""
 
     @abstractmethod
     async def result_files(self, job_id: int) -> dict[str, bytes]:
@@ -162,6 +163,12 @@ class JobQueue(ABC):
     async def heartbeat(self, lease: Lease) -> Heartbeat:
         """Say the worker is alive; learn whether it still holds the job and whether the
         user asked to cancel it."""
+
+    def cancel_seen(self, lease: Lease) -> bool:
+        """Whether a cancel of the job already reached this process (no database round trip;
+        asked often between heartbeats). ``False`` when the engine learns it only from
+        :meth:`heartbeat`."""
+        return False
 
     @abstractmethod
     async def add_event(self, lease: Lease, kind: str, payload: dict[str, Any]) -> int: ...

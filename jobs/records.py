@@ -26,6 +26,28 @@ CORPUS_FILE = "corpus.txt"
 
 
 @dataclass(frozen=True)
+class Servers:
+    """The Discord servers one bot process serves: those of shards ``ids`` out of ``count``
+    (a server's shard is ``(guild_id >> 22) % count``, Discord's rule; DMs: shard 0).
+    The reporter asks the queue for these servers' jobs only."""
+
+    count: int
+    ids: tuple[int, ...]
+
+    def holds(self, guild_id: int | None) -> bool:
+        return shard_of(guild_id, self.count) in self.ids
+
+    def sql(self) -> tuple[str, list[int]]:
+        """A condition on ``jobs.guild_id`` (``?`` placeholders) and its parameters."""
+        marks = ", ".join("?" * len(self.ids))
+        return f"((guild_id >> 22) % ?) IN ({marks})", [self.count, *self.ids]
+
+
+def shard_of(guild_id: int | None, shard_count: int) -> int:
+    return 0 if not guild_id else (guild_id >> 22) % shard_count
+
+
+@dataclass(frozen=True)
 class Job:
     id: int
     guild_id: int

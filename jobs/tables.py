@@ -9,7 +9,6 @@ worker that lost the job, however alive, can change nothing (:class:`LeaseLost`)
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import secrets
@@ -19,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from . import backoff
-from .blobs import Blob, BlobError, check_name, check_size
+from .blobs import Blob, BlobError, check_name, check_size, receive
 from .errors import CancelRequested, DownloadStopped, LeaseLost, NameTaken, QuotaExceeded
 from .queue import JobQueue
 from .reasons import WORKER_STOPPED, Reason
@@ -44,6 +43,7 @@ from .records import (
     JobEvent,
     Lease,
     Limits,
+    Servers,
 )
 from .store import Store, Tx
 
@@ -210,12 +210,14 @@ class TableQueue(JobQueue):
             "UPDATE jobs SET progress_message_id = ? WHERE id = ?", (message_id, job_id)
         )
 
-    async def jobs_to_report(self, limit: int = 100) -> list[Job]:
+    async def jobs_to_report(self, limit: int = 100, servers: Servers | None = None) -> list[Job]:
+        where, params = _of_servers(servers)
         rows = await self.store.all(
             "SELECT * FROM jobs WHERE report_failed_at IS NULL AND (status IN"
             " ('queued', 'running') OR EXISTS (SELECT 1 FROM job_events e"
-            " WHERE e.job_id = jobs.id AND e.id > jobs.reported_event_id)) ORDER BY id LIMIT ?",
-            (limit,),
+            " WHERE e.job_id = jobs.id AND e.id > jobs.reported_event_id))"
+            f"{where} ORDER BY id LIMIT ?",
+            (*params, limit),
         )
         return [Job.from_row(r) for r in rows]
 
@@ -224,11 +226,12 @@ class TableQueue(JobQueue):
             "UPDATE jobs SET report_failed_at = ? WHERE id = ?", (self.clock(), job_id)
         )
 
-    async def jobs_to_import(self, limit: int = 20) -> list[Job]:
+    async def jobs_to_import(self, limit: int = 20, servers: Servers | None = None) -> list[Job]:
+        where, params = _of_servers(servers)
         rows = await self.store.all(
-            "SELECT * FROM jobs WHERE status = 'succeeded' AND model_id IS NULL"
+            f"SELECT * FROM jobs WHERE status = 'succeeded' AND model_id IS NULL{where}"
             " ORDER BY id LIMIT ?",
-            (limit,),
+            (*params, limit),
         )
         return [Job.from_row(r) for r in rows]
 
@@ -317,27 +320,29 @@ class TableQueue(JobQueue):
         path: Path,
         stop: Callable[[], bool],
     ) -> None:
-        digest, done = hashlib.sha256(), 0
         chunk = self.store.chunk_bytes or size
+
+        async def read(offset: int) -> bytes:
+            row = await self.store.one(
+                "SELECT substr(data, CAST(? AS INTEGER), CAST(? AS INTEGER)) AS part"
+                " FROM job_blobs WHERE job_id = ? AND kind = ? AND name = ?",
+                (offset + 1, chunk, job_id, kind, name),
+            )
+            return bytes(row["part"]) if row is not None and row["part"] is not None else b""
+
+        def before_slice() -> None:
+            if stop():
+                raise DownloadStopped(f"job {job_id}: download of {name} stopped")
+
         with path.open("wb") as out:
-            while True:
-                if stop():
-                    raise DownloadStopped(f"job {job_id}: download of {name} stopped")
-                row = await self.store.one(
-                    "SELECT substr(data, CAST(? AS INTEGER), CAST(? AS INTEGER)) AS part"
-                    " FROM job_blobs WHERE job_id = ? AND kind = ? AND name = ?",
-                    (done + 1, chunk, job_id, kind, name),
-                )
-                part = bytes(row["part"]) if row is not None and row["part"] is not None else b""
-                digest.update(part)
-                out.write(part)
-                done += len(part)
-                if len(part) < chunk or done >= size:
-                    break
-        if done != size:
-            raise BlobError(f"{kind} file {name} is truncated")
-        if digest.hexdigest() != expected:
-            raise BlobError(f"{kind} file {name} does not match its checksum")
+            await receive(
+                read,
+                out,
+                size=size,
+                expected=expected,
+                what=f"{kind} file {name}",
+                before_slice=before_slice,
+            )
 
     async def heartbeat(self, lease: Lease) -> Heartbeat:
         async with self.store.transaction() as tx:
@@ -607,3 +612,11 @@ async def _event(tx: Tx, job_id: int, kind: str, payload: dict[str, Any], now: f
         (job_id, kind, json.dumps(payload), now),
     )
     return int(row["id"])
+
+
+def _of_servers(servers: Servers | None) -> tuple[str, list[int]]:
+    """`` AND <condition>`` choosing the jobs of ``servers`` (nothing for every server)."""
+    if servers is None:
+        return "", []
+    condition, params = servers.sql()
+    return f" AND {condition}", params

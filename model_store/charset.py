@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .corpus import Stop, in_slices
+
 
 @dataclass(frozen=True)
 class Encoded:
@@ -59,6 +61,22 @@ class Charset:
         ids = [self._index[c] for c in text if c in self._index]
         unknown = tuple(sorted({c for c in text if c not in self._index}))
         return Encoded(np.asarray(ids, dtype=np.int32), unknown)
+
+    def ids(self, text: str, stop: Stop = None) -> np.ndarray:
+        """The ids of ``text``, every character of which must be in the charset (else
+        ValueError): vectorised, in slices, ``stop()`` asked between them (a cancel raises
+        :class:`~model_store.errors.TrainingCancelled`)."""
+        codes = np.array([ord(c) for c in self.chars], dtype=np.uint32)
+        order = np.argsort(codes).astype(np.int32)
+        known = codes[order]
+        parts = [np.zeros(0, dtype=np.int32)]
+        for piece in in_slices(text, stop):
+            points = np.frombuffer(piece.encode("utf-32-le"), dtype=np.uint32)
+            at = np.minimum(np.searchsorted(known, points), len(known) - 1)
+            if not np.array_equal(known[at], points):
+                raise ValueError("the text has characters the charset lacks")
+            parts.append(order[at])
+        return np.concatenate(parts)
 
     def decode(self, ids: Iterable[int]) -> str:
         return "".join(self.chars[int(i)] for i in ids)

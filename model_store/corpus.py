@@ -10,11 +10,19 @@ from __future__ import annotations
 import codecs
 import unicodedata
 from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import TypeVar
 
-from .errors import CorpusError
+from .errors import CorpusError, TrainingCancelled
+
+S = TypeVar("S", bound=Sequence)
+Stop = Callable[[], bool] | None
 
 HELDOUT_FRACTION = 0.1
+# Long steps on a text (counting, encoding) work in slices of this many characters and ask the
+# caller's stop() between them: a cancel waits for one slice (tens of milliseconds), not the text.
+SLICE_CHARS = 1 << 20
 MIN_CHARS = 1000  # below this there is nothing to learn a style from
 SAVE_AS_UTF8 = "save it as UTF-8 (in Notepad: File > Save as > Encoding: UTF-8)"
 # Characters that never belong in text: controls (but newline and tab), lone surrogates,
@@ -36,12 +44,25 @@ def normalize_text(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
-def decode_corpus(data: bytes, *, what: str = "the text", min_chars: int = MIN_CHARS) -> str:
-    """Decode uploaded or read bytes into a usable corpus, or raise :class:`CorpusError`."""
-    text = normalize_text(_decode(data, what))
+def in_slices(seq: S, stop: Stop, size: int = SLICE_CHARS) -> Iterator[S]:
+    """``seq`` in slices of ``size``; before each, :class:`TrainingCancelled` if ``stop()``."""
+    for start in range(0, len(seq), size):
+        if stop is not None and stop():
+            raise TrainingCancelled("stopped while the text was prepared")
+        yield seq[start : start + size]
+
+
+def decode_corpus(
+    data: bytes, *, what: str = "the text", min_chars: int = MIN_CHARS, stop: Stop = None
+) -> str:
+    """Decode uploaded or read bytes into a usable corpus, or raise :class:`CorpusError`.
+    ``stop()`` is asked between slices (:class:`TrainingCancelled`)."""
+    text = normalize_text(_decode(data, what))  # tens of milliseconds for 5 MB
     if not text.strip():
         raise CorpusError(f"{what} is empty", "empty")
-    counts = Counter(text)  # by distinct character: a 5 MB text in a fraction of a second
+    counts: Counter[str] = Counter()  # by distinct character
+    for piece in in_slices(text, stop):
+        counts.update(piece)
     junk = sum(
         n
         for c, n in counts.items()

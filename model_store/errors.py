@@ -58,5 +58,10 @@ class SeedError(ModelStoreError):
 PROBLEMS["seed"] = {"empty": (), "unknown_chars": ("chars",)}
 
 
+class TrainingCancelled(ModelStoreError):
+    """The caller's ``stop()`` (e.g. a training callback's ``should_stop``) asked to stop: while
+    a text was prepared or while training ran."""
+
+
 class TrainingDiverged(ModelStoreError):
     """The training loss stopped being a finite number (NaN or infinite): training stopped."""

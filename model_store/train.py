@@ -44,8 +44,8 @@ from .artifact import ModelArtifact, storage_rounded
 from .backend import training_device
 from .charset import Charset
 from .config import NetworkConfig, TrainConfig
-from .corpus import split_heldout
-from .errors import CorpusError, ModelStoreError, TrainingDiverged
+from .corpus import Stop, split_heldout
+from .errors import CorpusError, ModelStoreError, TrainingCancelled, TrainingDiverged
 from .evaluate import evaluate_ids, piece_grid
 from .lstm import NumpyLSTM
 from .network import build_model, get_weights, grow_vocabulary, keras, set_weights
@@ -57,10 +57,6 @@ CHECKPOINT_MODEL = "checkpoint.keras"
 CHECKPOINT_BEST = "best.npz"
 CHECKPOINT_STATE = "state.json"
 CHECKPOINT_SHARE = 0.05  # checkpoints take at most about this share of the training time
-
-
-class TrainingCancelled(ModelStoreError):
-    """The callback asked training to stop."""
 
 
 class TrainingPaused(ModelStoreError):
@@ -141,8 +137,8 @@ def train(
     config = config or TrainConfig()
     keras.utils.set_random_seed(config.seed)
     callback = callback or TrainingCallback()
-    data = prepare(text, network, config, base)
-    _stop_if_asked(callback, name)  # a cancel while preparing a big text: stop before building
+    data = prepare(text, network, config, base, stop=callback.should_stop)
+    _stop_if_asked(callback, name)  # before building (or loading) the model
     run = start(name, data, config, base, callback, checkpoint_dir)
     _stop_if_asked(callback, name)
     stopped = train_epochs(run)
@@ -177,7 +173,11 @@ def prepare(
     network: NetworkConfig | None,
     config: TrainConfig,
     base: ModelArtifact | None,
+    *,
+    stop: Stop = None,
 ) -> Data:
+    """The charset, the encoded text and the batch shape; ``stop()`` is asked between slices
+    of the encoding (:class:`TrainingCancelled`), so a cancel waits for no whole big text."""
     distinct = set(text)
     if len(distinct) < 2:
         shown = repr(next(iter(distinct))) if distinct else "none"
@@ -197,8 +197,8 @@ def prepare(
         cfg = NetworkConfig.from_dict({**proto.to_dict(), "vocab_size": len(charset)})
         base_weights = None
     train_text, heldout_text = split_heldout(text)
-    train_ids = charset.encode(train_text).ids
-    heldout_ids = charset.encode(heldout_text).ids
+    train_ids = charset.ids(train_text, stop)
+    heldout_ids = charset.ids(heldout_text, stop)
     seq_len = min(config.seq_len, max(8, len(train_ids) // 8))
     n_seq = (len(train_ids) - 1 - seq_len) // seq_len
     if n_seq < 1 or len(heldout_ids) < 20:

@@ -41,6 +41,7 @@ SLOW_FIXTURES = frozenset(
         "pg_template",
         "pg_url",
         "empty_pg",
+        "pg_state_url",
         "own_pg",  # a PostgreSQL server of the test's own (tests/jobs/test_pg_fleet.py)
         "worker",
         "machines",
@@ -234,3 +235,23 @@ def gate(monkeypatch) -> threading.Event:
     monkeypatch.setattr(BatchSampler, "step", gated_step)
     yield opened
     opened.set()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def state_url(request: pytest.FixtureRequest) -> str | None:
+    """Where the bot's state lives: ``None`` (the SQLite file, as today) or a database of the
+    test server with the bot's schema (``lstm-bot db migrate`` with LSTM_BOT_DATABASE_URL)."""
+    return None if request.param == "sqlite" else request.getfixturevalue("pg_state_url")
+
+
+@pytest.fixture
+def pg_state_url(pg_url: str) -> str:
+    """A fresh database of the test server with the queue's and the bot's state schema."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    from bot.pg_migrate import migrate_state
+
+    with ThreadPoolExecutor(1) as pool:  # maybe inside a test's running event loop
+        pool.submit(lambda: asyncio.run(migrate_state(pg_url))).result()
+    return pg_url

@@ -1,7 +1,8 @@
+import numpy as np
 import pytest
 
 from model_store import Charset, CorpusError
-from model_store.corpus import decode_corpus, normalize_text, split_heldout
+from model_store.corpus import SLICE_CHARS, decode_corpus, normalize_text, split_heldout
 
 
 def test_charset_round_trip_and_stable_order():
@@ -96,3 +97,39 @@ def test_honest_small_text_at_the_minimum_is_accepted():
     assert decode_corpus(text.encode(), min_chars=1000) == text
     with pytest.raises(CorpusError, match=r"999 characters; at least 1,000"):
         decode_corpus(text[:999].encode(), min_chars=1000)
+
+
+class StopAfter:
+    """A ``stop()`` that says stop once it has been asked ``times`` times."""
+
+    def __init__(self, times: int):
+        self.times, self.asked = times, 0
+
+    def __call__(self) -> bool:
+        self.asked += 1
+        return self.asked > self.times
+
+
+def test_a_big_text_is_decoded_and_encoded_in_slices_that_a_cancel_stops():
+    from model_store.errors import TrainingCancelled
+
+    from .textgen import make_text
+
+    text = make_text(3 * SLICE_CHARS, seed=1) + " é"
+    never = StopAfter(10**9)
+    assert decode_corpus(text.encode(), stop=never) == text
+    assert never.asked >= 3  # between slices, not only before and after
+    with pytest.raises(TrainingCancelled):
+        decode_corpus(text.encode(), stop=StopAfter(1))
+
+    charset = Charset.from_text(text)
+    never = StopAfter(10**9)
+    ids = charset.ids(text, stop=never)
+    assert ids.dtype == np.int32 and (ids == charset.encode(text).ids).all()
+    assert never.asked >= 3
+    with pytest.raises(TrainingCancelled):
+        charset.ids(text, stop=StopAfter(2))
+    grown = Charset.from_text("zy").extend(text)  # a fine-tuned charset: not in code-point order
+    assert (grown.ids(text) == grown.encode(text).ids).all()
+    with pytest.raises(ValueError):
+        Charset.from_text("ab").ids("abc")

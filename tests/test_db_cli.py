@@ -244,3 +244,24 @@ def test_a_sqlite_database_of_a_newer_lstm_bot_is_refused(tmp_path: Path, compon
         last = last_error(lstm_bot(*args, cwd=tmp_path))
         assert last.startswith("error: the database "), last
         assert last.endswith("was made by a newer lstm-bot: upgrade lstm-bot here"), last
+
+
+def test_migrate_the_bots_state_on_postgres(tmp_path: Path, empty_pg: str) -> None:
+    """State and queue on one URL: both schemas, side by side, one version table."""
+    password = empty_pg.split(":")[2].split("@")[0]
+    both = {"LSTM_BOT_QUEUE_URL": empty_pg, "LSTM_BOT_DATABASE_URL": empty_pg}
+    done = lstm_bot("db", "migrate", cwd=tmp_path, **both)
+    assert done.returncode == 0, done.stderr
+    assert "bot state at postgresql://" in done.stdout and "applied 0001_state.sql" in done.stdout
+    assert "registry:" not in done.stdout and not (tmp_path / "data").exists()
+    assert password not in done.stdout + done.stderr
+    again = lstm_bot("db", "migrate", cwd=tmp_path, **both)
+    assert again.returncode == 0 and again.stdout.count("up to date") == 2, again.stdout
+    import psycopg
+
+    with psycopg.connect(empty_pg) as conn:
+        rows = conn.execute("SELECT component FROM schema_versions ORDER BY 1").fetchall()
+        tables = conn.execute(
+            "SELECT count(*) FROM pg_tables WHERE schemaname = 'lstm_bot' AND tablename = 'models'"
+        ).fetchone()
+    assert "bot" in [r[0] for r in rows] and "jobs" in [r[0] for r in rows] and tables[0] == 1

@@ -73,3 +73,17 @@ def test_model_embeds_fit_discords_limits(card, sample, base):
     for embed in embeds:
         problems = check_message({"embeds": [embed.to_dict()]})
         assert problems.errors == []
+
+
+def test_a_duration_never_shows_zero_for_a_moment_that_is_not_zero():
+    """Waits, ETAs, "ago" and training times round up: 0.4 s is "1 s", not "0 s"."""
+    from bot.formatting import duration
+
+    assert [duration(s) for s in (0.4, 1.0, 59.2, 61, 3599.5)] == [
+        "1 s",
+        "1 s",
+        "1 min 00 s",
+        "1 min 01 s",
+        "1 h 00 min",
+    ]
+    assert (duration(0), duration(None)) == ("0 s", "?")

@@ -222,3 +222,19 @@ def test_run_without_token_is_one_clear_line(tmp_path):
         timeout=60,
     )
     assert proc.returncode == 1 and "LSTM_BOT_MAX_LENGTH is malformed" in proc.stderr
+
+
+def test_the_state_url_is_checked_and_never_shown(monkeypatch):
+    """LSTM_BOT_DATABASE_URL: empty, the SQLite file; a PostgreSQL URL needs the queue's."""
+    assert load_settings(None).state_conninfo is None
+    assert load_settings(None).state_shown.startswith("the SQLite file ")
+    url = "postgresql://lstm:s3cr3t-pw@db.example:5432/lstm"
+    settings = load_with(monkeypatch, {"LSTM_BOT_DATABASE_URL": url, "LSTM_BOT_QUEUE_URL": url})
+    assert settings.state_conninfo == url and "s3cr3t" not in repr(settings)
+    assert settings.state_shown == "postgresql://lstm:***@db.example:5432/lstm"
+    with pytest.raises(SettingsError, match="LSTM_BOT_DATABASE_URL must look like") as bad:
+        load_with(monkeypatch, {"LSTM_BOT_DATABASE_URL": "mysql://lstm:s3cr3t-pw@db/x"})
+    assert "s3cr3t" not in str(bad.value)
+    monkeypatch.delenv("LSTM_BOT_QUEUE_URL")
+    with pytest.raises(SettingsError, match="LSTM_BOT_DATABASE_URL needs LSTM_BOT_QUEUE_URL"):
+        load_with(monkeypatch, {"LSTM_BOT_DATABASE_URL": url})

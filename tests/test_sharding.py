@@ -1,4 +1,5 @@
-"""Shard settings and the agreement between bot processes on one database (real SQLite)."""
+"""Shard settings and the agreement between bot processes on one database (real SQLite, and
+real PostgreSQL for the bot's state on LSTM_BOT_DATABASE_URL)."""
 
 from __future__ import annotations
 
@@ -18,9 +19,9 @@ from bot.sharding import (
     ShardConflict,
     identify_slot,
     parse_shard_ids,
-    shard_of,
     split_shards,
 )
+from jobs.records import shard_of
 from worker.process import clean_env
 
 
@@ -68,9 +69,14 @@ def _dead_pid() -> int:
     return proc.pid
 
 
-async def test_a_process_that_disagrees_with_a_running_one_is_refused(tmp_path: Path) -> None:
-    path = tmp_path / "bot.sqlite3"
-    async with bot_database(path) as db1, bot_database(path) as db2:
+def state(tmp_path: Path, url: str | None):
+    return bot_database(tmp_path / "bot.sqlite3", url=url)
+
+
+async def test_a_process_that_disagrees_with_a_running_one_is_refused(
+    tmp_path: Path, state_url: str | None
+) -> None:
+    async with state(tmp_path, state_url) as db1, state(tmp_path, state_url) as db2:
         first = ShardClaims(db1, pid=os.getppid())  # a live process on this host
         await first.claim(2, (0,))
         with pytest.raises(ShardConflict, match=r"shard count \(4\) disagrees with .* 2 shards"):
@@ -88,9 +94,9 @@ async def test_a_process_that_disagrees_with_a_running_one_is_refused(tmp_path: 
         await ShardClaims(db1, pid=os.getppid()).claim(4, (0, 2))  # none runs: a new count
 
 
-async def test_a_killed_process_not_yet_reaped_does_not_bind(tmp_path: Path) -> None:
+async def test_a_killed_process_not_yet_reaped_does_not_bind(tmp_path: Path, state_url) -> None:
     zombie = subprocess.Popen([sys.executable, "-c", "pass"])  # ends; not waited for yet
-    async with bot_database(tmp_path / "bot.sqlite3") as db:
+    async with state(tmp_path, state_url) as db:
         await ShardClaims(db, pid=zombie.pid).claim(2, (1,))
         while Path(f"/proc/{zombie.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
             time.sleep(0.01)
@@ -98,8 +104,8 @@ async def test_a_killed_process_not_yet_reaped_does_not_bind(tmp_path: Path) -> 
     zombie.wait()
 
 
-async def test_dead_and_silent_processes_do_not_bind(tmp_path: Path) -> None:
-    async with bot_database(tmp_path / "bot.sqlite3") as db:
+async def test_dead_and_silent_processes_do_not_bind(tmp_path: Path, state_url) -> None:
+    async with state(tmp_path, state_url) as db:
         await ShardClaims(db, pid=_dead_pid()).claim(2, (0, 1))  # killed -9: rows left
         await ShardClaims(db, pid=os.getppid()).claim(2, (0, 1))  # its pid is gone: taken over
         await db.execute("UPDATE bot_shards SET host = 'elsewhere'")
@@ -111,8 +117,8 @@ async def test_dead_and_silent_processes_do_not_bind(tmp_path: Path) -> None:
         assert [r[0] for r in rows] == [3]
 
 
-async def test_identify_slots_are_five_seconds_apart_per_bucket(tmp_path: Path) -> None:
-    async with bot_database(tmp_path / "bot.sqlite3") as db:
+async def test_identify_slots_are_five_seconds_apart_per_bucket(tmp_path: Path, state_url) -> None:
+    async with state(tmp_path, state_url) as db:
         assert await identify_slot(db, 0, 2) == 0
         assert await identify_slot(db, 1, 2) == 0  # another bucket
         assert 4 < await identify_slot(db, 2, 2) <= 5  # bucket 0 again

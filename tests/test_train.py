@@ -237,3 +237,19 @@ def test_the_checked_in_tiny_model_is_what_its_script_trains(tiny_model, trained
     assert kept.config == fresh.config and kept.charset.chars == fresh.charset.chars
     assert kept.card["training"] == fresh.card["training"]
     assert kept.heldout_loss == pytest.approx(fresh.heldout_loss, abs=0.1)
+
+
+def test_a_cancel_while_a_big_text_is_prepared_stops_between_slices():
+    from model_store.corpus import SLICE_CHARS
+    from model_store.train import prepare
+
+    text = make_text(3 * SLICE_CHARS, seed=2)
+    asked = []
+
+    def stop() -> bool:
+        asked.append(1)
+        return len(asked) > 2  # during the encoding of the training text
+
+    with pytest.raises(TrainingCancelled):
+        prepare(text, TINY, TrainConfig(), None, stop=stop)
+    assert len(asked) == 3

@@ -93,16 +93,16 @@ async def _corpus(queue: JobQueue, job: Job, directory: Path, stop: Callable[[],
         raise JobFailure(Reason("upload_damaged")) from None
     if path is None:
         raise JobFailure(Reason("upload_gone"))
-    try:  # in a thread: a big upload takes seconds, and the heartbeat must go on (cancel)
-        return await asyncio.to_thread(_decode, path)
+    try:  # in a thread, so the heartbeat goes on (and sees a cancel); stop() between slices
+        return await asyncio.to_thread(_decode, path, stop)
     except CorpusError as exc:
         raise JobFailure(bad_text(exc)) from None
     finally:
         shutil.rmtree(directory, ignore_errors=True)
 
 
-def _decode(path: Path) -> str:
-    return decode_corpus(path.read_bytes(), what="the uploaded text", min_chars=2)
+def _decode(path: Path, stop: Callable[[], bool]) -> str:
+    return decode_corpus(path.read_bytes(), what="the uploaded text", min_chars=2, stop=stop)
 
 
 async def _base(

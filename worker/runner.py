@@ -33,8 +33,8 @@ from model_store.train import TrainingCancelled, TrainingPaused, TrainResult
 from . import janitor
 from .control import JobControl
 from .failures import classify, expected
-from .inputs import fetch_inputs, read_checkpoint
-from .params import parse_params
+from .inputs import Inputs, fetch_inputs, read_checkpoint
+from .params import TrainingPlan, parse_params
 from .plot import plot_losses
 from .plot import warm_up as warm_up_plots
 from .settings import WorkerSettings
@@ -66,6 +66,7 @@ class Worker:
         self.heartbeat_seconds = max(0.2, min(settings.lease_seconds / 3, 2.0))
         self.stopping = asyncio.Event()
         self.current: JobControl | None = None
+        self._training: asyncio.Future[TrainResult] | None = None  # the training thread
 
     def on_signal(self, signum: int) -> None:
         name = signal.Signals(signum).name
@@ -134,6 +135,9 @@ class Worker:
         finally:
             done.set()
             await asyncio.gather(keepalive, return_exceptions=True)
+            if self._training is not None:  # a cancelled job's thread, still stopping
+                await asyncio.gather(self._training, return_exceptions=True)
+                self._training = None
             self.current = None
             folder.release()
 
@@ -149,9 +153,7 @@ class Worker:
         try:
             plan = parse_params(job.params)
             inputs = await fetch_inputs(self.queue, job, workdir, ctl.should_stop)
-            result = await asyncio.to_thread(
-                train_job, job, plan, inputs.text, inputs.base, ctl, inputs.checkpoint_dir
-            )
+            result = await self._train(job, plan, inputs, ctl)
         except (TrainingCancelled, TrainingPaused):
             handed_back = not ctl.cancel_requested  # released: store the latest checkpoint
             await self._stop_keepalive(keepalive, done, lease, ctl, handed_back=handed_back)
@@ -173,6 +175,25 @@ class Worker:
             await self._fail(lease, job, classify(exc))
             return
         await self._complete(lease, job, result, ctl, workdir, keepalive, done)
+
+    async def _train(
+        self, job: Job, plan: TrainingPlan, inputs: Inputs, ctl: JobControl
+    ) -> TrainResult:
+        """Train in a thread. A cancel raises :class:`TrainingCancelled` here at once (the
+        job ends cancelled within a tick) while the thread stops at its next check (a first
+        step that compiles, a big model's step); :meth:`process` waits for the thread before
+        the next job."""
+        thread = asyncio.ensure_future(
+            asyncio.to_thread(
+                train_job, job, plan, inputs.text, inputs.base, ctl, inputs.checkpoint_dir
+            )
+        )
+        self._training = thread
+        while not thread.done():
+            await asyncio.wait([thread], timeout=TICK_SECONDS)
+            if ctl.cancel_requested and not thread.done():
+                raise TrainingCancelled(f"job {job.id} cancelled while training")
+        return thread.result()
 
     async def _complete(
         self,
@@ -241,6 +262,9 @@ class Worker:
                 pass
             if done.is_set():
                 return
+            if not ctl.cancel_requested and self.queue.cancel_seen(lease):
+                log.info("job %d: cancel requested", lease.job_id)
+                ctl.cancel_requested = True  # at once, not at the next heartbeat
             try:
                 await self._flush(lease, ctl)
                 if time.monotonic() >= next_beat:

@@ -6,7 +6,7 @@ import datetime
 
 import discord
 
-from bot.formatting import FIELD_LIMIT, escape_within, figures, loss_text, model_name
+from bot.formatting import FIELD_LIMIT, duration, escape_within, figures, loss_text, model_name
 from bot.i18n import Num, t
 from bot.registry import ModelRecord
 from model_store.outcome import Outcome
@@ -89,7 +89,7 @@ def card_embed(record: ModelRecord, sample: str, locale: object = None) -> disco
             locale,
             "card.training",
             count=training.get("epochs_run") or 0,
-            minutes=Num(card.get("training_seconds", 0) / 60, ",.1f"),
+            duration=duration(card.get("training_seconds")),
         ),
     )
     embed.add_field(

@@ -6,8 +6,9 @@ import logging
 
 import discord
 
-from bot.i18n import t
+from bot.i18n import Message, t
 from bot.registry import ModelGone, ModelRecord
+from bot.views import OwnedView
 
 from .deletion import ModelDeletion
 from .embeds import PAGE_SIZE, list_page
@@ -15,7 +16,7 @@ from .embeds import PAGE_SIZE, list_page
 log = logging.getLogger(__name__)
 
 
-class Pager(discord.ui.View):
+class Pager(OwnedView):
     def __init__(
         self,
         records: list[ModelRecord],
@@ -24,8 +25,8 @@ class Pager(discord.ui.View):
         locale: object,
         default: str | None,
     ):
-        super().__init__(timeout=300)
-        self.records, self.broken, self.user_id, self.page = records, broken, user_id, 0
+        super().__init__(user_id, Message("list.not_yours"), timeout=300)
+        self.records, self.broken, self.page = records, broken, 0
         self.locale, self.default = locale, default
         self.pages = max(1, -(-len(records) // PAGE_SIZE))
         self.previous.label = t(locale, "list.previous")
@@ -35,14 +36,6 @@ class Pager(discord.ui.View):
     def _sync(self) -> None:
         self.previous.disabled = self.page == 0
         self.next.disabled = self.page >= self.pages - 1
-
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        if interaction.user.id != self.user_id:
-            await interaction.response.send_message(
-                t(interaction.locale, "list.not_yours"), ephemeral=True
-            )
-            return False
-        return True
 
     async def _show(self, interaction: discord.Interaction, delta: int) -> None:
         self.page = max(0, min(self.pages - 1, self.page + delta))
@@ -59,7 +52,7 @@ class Pager(discord.ui.View):
         await self._show(interaction, +1)
 
 
-class ConfirmDelete(discord.ui.View):
+class ConfirmDelete(OwnedView):
     def __init__(
         self,
         deletion: ModelDeletion,
@@ -68,19 +61,11 @@ class ConfirmDelete(discord.ui.View):
         user_id: int,
         locale: object,
     ):
-        super().__init__(timeout=60)
+        super().__init__(user_id, Message("delete.not_yours"), timeout=60)
         self.deletion, self.fallback = deletion, fallback
-        self.record, self.user_id, self.locale = record, user_id, locale
+        self.record, self.locale = record, locale
         self.confirm.label = t(locale, "delete.confirm")
         self.cancel.label = t(locale, "delete.cancel")
-
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        if interaction.user.id != self.user_id:
-            await interaction.response.send_message(
-                t(interaction.locale, "delete.not_yours"), ephemeral=True
-            )
-            return False
-        return True
 
     @discord.ui.button(label="Delete", style=discord.ButtonStyle.danger)
     async def confirm(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:

@@ -23,7 +23,7 @@ def reporter_for(bot: LSTMBot, poll_seconds: float | None = None) -> JobReporter
         bot.jobs,
         bot.importer,
         bot.pacing,
-        holds_guild=bot.holds_guild,
+        servers=lambda: bot.servers,
         keep_corpora=settings.keep_corpora,
         data_dir=settings.data_dir,
         poll_seconds=settings.poll_seconds if poll_seconds is None else poll_seconds,

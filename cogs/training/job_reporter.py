@@ -40,7 +40,7 @@ from bot.pacing import Pacing, channel_edit_key
 from bot.transfer import ResultImporter, plot_path
 from jobs import backoff
 from jobs.queue import JobQueue
-from jobs.records import SUCCEEDED, Job
+from jobs.records import SUCCEEDED, Job, Servers
 
 from .job_views import progress_embed, reason_text, result_embed
 
@@ -66,7 +66,7 @@ class _Trouble:
 
 
 class JobReporter:
-    """Reports the jobs of the servers ``holds_guild`` accepts (this process's shards) through
+    """Reports the jobs of the servers ``servers()`` names (this process's shards) through
     ``client`` (channels, readiness), pacing its edits with ``pacing``."""
 
     def __init__(
@@ -76,13 +76,13 @@ class JobReporter:
         importer: ResultImporter,
         pacing: Pacing,
         *,
-        holds_guild: Callable[[int | None], bool],
+        servers: Callable[[], Servers | None],
         keep_corpora: bool,
         data_dir: Path,
         poll_seconds: float,
     ):
         self.client, self.jobs, self.importer, self.pacing = client, jobs, importer, pacing
-        self.holds_guild, self.keep_corpora, self.data_dir = holds_guild, keep_corpora, data_dir
+        self.servers, self.keep_corpora, self.data_dir = servers, keep_corpora, data_dir
         self.poll_seconds = poll_seconds
         self._states: dict[int, dict[str, Any]] = {}
         self._last_edit: dict[int, float] = {}
@@ -132,13 +132,12 @@ class JobReporter:
             self._wake.clear()
 
     async def report_once(self) -> None:
-        queue = self.jobs
-        holds = self.holds_guild  # another process reports its own servers' jobs
-        for job in await queue.jobs_to_import():
-            if holds(job.guild_id) and self._due("import", job.id):
+        queue, servers = self.jobs, self.servers()  # other processes report their servers'
+        for job in await queue.jobs_to_import(servers=servers):
+            if self._due("import", job.id):
                 await self._guarded("import", job, self.importer.import_job(job))
-        for job in await queue.jobs_to_report():
-            if holds(job.guild_id) and self._due("report", job.id):
+        for job in await queue.jobs_to_report(servers=servers):
+            if self._due("report", job.id):
                 await self._guarded("report", job, self._report(job))
         if not self.keep_corpora:
             for job in await queue.finished_with_corpus():

@@ -21,7 +21,7 @@ from bot.registry import ModelRecord
 from bot.transfer import base_model_for
 from bot.tree import defer
 from jobs.errors import SubmitRejected
-from jobs.records import Limits
+from jobs.records import BaseModel, Limits
 from model_store import CorpusError, InvalidNameError, check_name
 from model_store.corpus import decode_corpus
 
@@ -86,7 +86,7 @@ class Training(commands.Cog):
                 model_name=name,
                 corpus=text.encode("utf-8"),
                 params={"effort": effort, "corpus_name": shorten(file.title or file.filename, 100)},
-                base=await asyncio.to_thread(base_model_for, base_record) if base_record else None,
+                base=await self._base(base_record) if base_record else None,
                 dedupe_key=str(interaction.id),
                 limits=Limits.from_settings(settings),
                 locale=str(interaction.locale),
@@ -106,6 +106,12 @@ class Training(commands.Cog):
             content += f"\n{self.bot.worker_hint}"
         await interaction.edit_original_response(content=content)
         self.reporter.poke()
+
+    async def _base(self, record: ModelRecord) -> BaseModel:
+        """The base model for a job, its files read from this machine's copy."""
+        files = self.bot.model_files
+        folder = await files.local_path(record.path, record.checksum, record.name)
+        return await asyncio.to_thread(base_model_for, record, folder)
 
 
 def _checked_name(name: str) -> str:

@@ -16,7 +16,7 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from jobs.db import Database
+from bot.state_db import StateDatabase
 
 from .reply_text import ReplyState
 
@@ -33,13 +33,15 @@ class Unfinished:
 
 
 class UnfinishedReplies:
-    def __init__(self, db: Database):
+    def __init__(self, db: StateDatabase):
         self.db = db
 
     async def begin(self, reply: Unfinished) -> None:
         await self.db.execute(
-            "INSERT OR REPLACE INTO unfinished_replies (message_id, channel_id, guild_id, state,"
-            " locale, started_at) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO unfinished_replies (message_id, channel_id, guild_id, state, locale,"
+            " started_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (message_id) DO UPDATE SET"
+            " channel_id = excluded.channel_id, guild_id = excluded.guild_id,"
+            " state = excluded.state, locale = excluded.locale, started_at = excluded.started_at",
             (
                 reply.message_id,
                 reply.channel_id,

@@ -90,8 +90,8 @@ async def test_a_job_that_ends_while_the_reporter_looks_is_shown_ended(env, fast
     listed = queue.jobs_to_report
     armed = [True]
 
-    async def worker_finishes_meanwhile(limit: int = 100):
-        jobs = await listed(limit)  # the reporter has the job as running ...
+    async def worker_finishes_meanwhile(limit: int = 100, servers=None):
+        jobs = await listed(limit, servers)  # the reporter has the job as running ...
         if armed:
             armed.clear()
             await queue.finish_cancelled(lease)  # ... when the worker stops it

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from bot.i18n import COMMAND, PO_FILES, po
+from cogs.training import job_reporter
 from jobs.reasons import Reason
 
 from .helpers import answered, private, reply
@@ -131,7 +132,8 @@ async def test_why_an_upload_is_refused_follows_the_users_language(env, turkish,
     assert english not in reply(ix) and "The file" not in reply(ix)
 
 
-async def test_a_jobs_messages_follow_the_language_of_who_started_it(env, turkish):
+async def test_a_jobs_messages_follow_the_language_of_who_started_it(env, turkish, monkeypatch):
+    monkeypatch.setattr(job_reporter, "EDIT_INTERVAL", 0.0)  # each event shown at once
     env.bot.get_cog("Training").reporter.poll_seconds = 0.1
     text = "Bir zamanlar bir kedi vardı. " * 400
     file = env.fake.add_attachment("metin.txt", text.encode(), "text/plain")

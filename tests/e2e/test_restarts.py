@@ -204,3 +204,28 @@ async def _press_continue(fake, message, user, length: int) -> None:
         return len(shown(message)[1]) > length
 
     await fake.wait_until(grown, 60)
+
+
+async def test_a_dialog_opened_before_the_stop_is_refused_while_stopping(
+    env, tiny_model, monkeypatch
+):
+    """A ``/model delete`` dialog confirmed during the grace period is told "restarting" and
+    deletes nothing, as commands and reply buttons are."""
+    from .test_stale_records import _custom_id, ask_delete
+
+    record = await env.add_guild_model(env.guild_a, env.alice, "keepme", tiny_model.artifact)
+    dialog = await ask_delete(env, "keepme")
+    go = threading.Event()
+    step = BatchSampler.step
+    monkeypatch.setattr(BatchSampler, "step", lambda self: (go.wait(0.05), step(self))[1])
+    env.bot.settings = env.settings.replace(shutdown_grace=60)
+    await a_slow_reply(env.fake, env.guild_a, env.carol)
+    closing = asyncio.create_task(env.bot.close())
+    await env.fake.wait_until(lambda: env.bot.flights.closing, 10)
+    click = await env.fake.click(dialog, env.alice, _custom_id(dialog, "Delete"))
+    await click.wait_for(lambda i: [m for m in i.messages if m.ephemeral], 10, "an answer")
+    (answer,) = [m for m in click.messages if m.ephemeral]
+    assert "restarting" in answer.content
+    assert await env.bot.registry.get(env.guild_a.id, "keepme") == record
+    go.set()
+    await asyncio.wait_for(closing, 60)

@@ -1,6 +1,7 @@
-"""Two shards served by two bots on one database file (one process here, for speed; the
-several-process story is in test_shard_processes.py): each server's commands reach only the
-bot holding its shard; a delete through one closes the other's engine of that model."""
+"""Two shards served by two bots on one database, the SQLite file or PostgreSQL (one process
+here, for speed; the several-process story is in test_shard_processes.py): each server's
+commands reach only the bot holding its shard; a delete through one closes the other's engine
+of that model."""
 
 from __future__ import annotations
 
@@ -21,7 +22,12 @@ from .test_models import _custom_id, confirmed
 
 
 @pytest.fixture
-async def two_bots(settings, builtin_dir) -> AsyncIterator[tuple]:
+async def two_bots(settings, builtin_dir, request) -> AsyncIterator[tuple]:
+    """Two bots, one shard each; on PostgreSQL (state and queue on one URL) when the test
+    takes ``state_url`` and it is one."""
+    url = request.getfixturevalue("state_url") if "state_url" in request.fixturenames else None
+    if url:
+        settings = settings.replace(database_url=url, queue_url=url)
     async with FakeDiscord(quiet_period=0.05) as fake, AsyncExitStack() as stack:
         fake.sharding.max_concurrency = 2  # both shards may identify at once
         guilds = [fake.add_guild("zero", shard=(0, 2)), fake.add_guild("one", shard=(1, 2))]
@@ -59,7 +65,9 @@ async def test_each_server_is_served_by_the_bot_holding_its_shard(two_bots) -> N
     )
 
 
-async def test_a_delete_through_one_bot_closes_the_others_engine(two_bots, tiny_model) -> None:
+async def test_a_delete_through_one_bot_closes_the_others_engine(
+    two_bots, tiny_model, state_url
+) -> None:
     fake, (bot0, bot1), (_, guild1), alice = two_bots
     store = ModelStore(bot1.settings.guild_model_path / str(guild1.id))
     path = store.save(dataclasses.replace(tiny_model.artifact, name="gone"))

@@ -486,9 +486,14 @@ async def test_localizations_are_synced(env: Env) -> None:
 
 
 # -- reconnects: RESUME replays what the bot missed ---------------------------------------------
+class _Client(discord.Client):
+    async def before_identify_hook(self, shard_id, *, initial=False) -> None:
+        pass  # discord.py waits 5 s before identifying again; the fake has no such limit
+
+
 async def _reconnecting_bot(fake: FakeDiscord, how: str) -> tuple[discord.Client, list[str]]:
     seen: list[str] = []
-    client = discord.Client(intents=discord.Intents.default())
+    client = _Client(intents=discord.Intents.default())
 
     @client.event
     async def on_interaction(interaction: discord.Interaction) -> None:

@@ -129,7 +129,7 @@ class Env:
             model_name=name,
             corpus=corpus.encode("utf-8"),
             params=job_params,
-            base=base_model_for(base) if base else None,
+            base=base_model_for(base, Path(base.path)) if base else None,
             dedupe_key=f"interaction-{self._n}",
         )
         return job

@@ -6,11 +6,14 @@ from pathlib import Path
 
 import pytest
 
+from bot.model_files import ModelFilesError, PostgresModelFiles
 from bot.registry import ModelRegistry
 from bot.transfer import ResultImporter, sweep_orphans
 from jobs.sqlite import SqliteQueue
-from model_store import ModelCatalog
+from model_store import ModelCatalog, load_artifact
 from model_store.artifact import write_artifact
+
+from ..test_model_files import execute, rows
 
 
 @pytest.fixture
@@ -184,3 +187,62 @@ async def test_a_result_is_decoded_once_from_the_fetched_bytes(
     record = await importer.import_job(job)
     assert record is not None and record.card["name"] == tiny_model.artifact.card["name"]
     assert [p for p in reads if (tmp_path / "guild-models") in p.parents] == []
+
+
+async def test_a_result_is_stored_as_blobs_with_model_files_in_postgres(
+    queue, registry, tiny_model, tmp_path, pg_state_url
+):
+    """With the bot's state in PostgreSQL the result goes through :mod:`bot.model_files`:
+    blobs any machine can fetch, nothing left in the data folder; deleting removes them."""
+    pg_url = pg_state_url
+    here = PostgresModelFiles(pg_url, tmp_path / "cache-here")
+    there = PostgresModelFiles(pg_url, tmp_path / "cache-there")
+    await here.open()
+    await there.open()
+    try:
+        registry.files = here
+        importer = ResultImporter(queue, registry, tmp_path / "guild-models", tmp_path, here)
+        record = await importer.import_job(
+            await finished_job(queue, result_files(tiny_model, tmp_path))
+        )
+        assert record is not None and record.path.startswith("blob:7/poet-j1-")
+        assert model_dirs(tmp_path) == []  # staged there, then stored and moved to the cache
+        folder = await there.local_path(record.path, record.checksum, record.name)
+        assert load_artifact(folder).card == record.card
+        await registry.hide(record)
+        await registry.remove(record)
+        with pytest.raises(ModelFilesError):
+            await there.local_path(record.path, record.checksum, record.name)
+    finally:
+        await here.close()
+        await there.close()
+
+
+async def test_orphan_blobs_are_swept_in_the_servers_this_process_holds(
+    queue, registry, tiny_model, tmp_path, pg_state_url
+):
+    """Blobs stored for a result whose row never came (the bot stopped between the two) go at
+    the next start, in this process's servers, once older than an import can take."""
+    pg_url = pg_state_url
+    files = PostgresModelFiles(pg_url, tmp_path / "cache")
+    await files.open()
+    try:
+        registry.files = files
+        importer = ResultImporter(queue, registry, tmp_path / "guild-models", tmp_path, files)
+        kept = await importer.import_job(
+            await finished_job(queue, result_files(tiny_model, tmp_path))
+        )
+        orphans = {}
+        for guild in (7, 8):
+            staged = tmp_path / f"staged-{guild}"
+            write_artifact(staged, tiny_model.artifact)
+            orphans[guild] = await files.publish(staged, f"{guild}/poet-j9{guild}-0123abcd")
+        await sweep_orphans(registry, tmp_path / "guild-models", lambda guild: guild == 7)
+        assert rows(pg_url, "SELECT count(DISTINCT model) FROM model_files") == [(3,)]
+        execute(pg_url, "UPDATE model_files SET created_at = created_at - 7200")
+        await sweep_orphans(registry, tmp_path / "guild-models", lambda guild: guild == 7)
+        stored = {key for (key,) in rows(pg_url, "SELECT DISTINCT model FROM model_files")}
+        assert stored == {kept.path.removeprefix("blob:"), orphans[8].removeprefix("blob:")}
+        assert not (files.cache / "7" / "poet-j97-0123abcd").exists()
+    finally:
+        await files.close()

@@ -18,6 +18,7 @@ import pytest
 from jobs.postgres import migrate
 
 from ..pg_server import PgServer
+from ..textgen import make_text
 from .procs import Env, params, wait_exit, wait_for
 
 pytestmark = pytest.mark.slow  # worker processes, PostgreSQL servers
@@ -186,3 +187,24 @@ async def test_a_busy_survivor_puts_a_dead_workers_job_back_first_in_line(
             for j in (jobs[1], later)
         }
         assert events[jobs[1].id][-1] < events[later.id][0]  # the older job went first
+
+
+async def test_a_cancel_while_a_big_upload_is_fetched_or_prepared_stops_it(
+    tmp_path: Path, pg_url: str
+) -> None:
+    async with Env(tmp_path, pg_url) as env:
+        big = await env.submit("big", params(1), text=make_text(4_000_000, seed=5))
+        worker = env.start_worker("w1")
+
+        async def taken() -> bool:
+            return (await env.job(big.id)).status == "running"
+
+        await wait_for(taken, 120, "the worker to take the big job", interval=0.02)
+        await env.queue.request_cancel(big.id)
+        await wait_for(lambda: finished(env, big.id), 60, "the cancel")
+        assert (await env.job(big.id)).status == "cancelled", env.log("w1")[-3000:]
+        kinds = [k for k, _ in await env.events(big.id)]
+        assert "started" not in kinds  # stopped while fetching or preparing: nothing trained
+        await run_quick_jobs(env, ["next"])  # the worker takes the next job
+        assert worker.poll() is None
+        assert_clean_logs(env, "w1")

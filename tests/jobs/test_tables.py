@@ -266,3 +266,21 @@ async def test_a_checkpoint_is_replaced_in_place(queue, take) -> None:
     await queue.save_checkpoint(lease, 2, {"a.bin": b"22"})
     assert await queue.files(job.id, CHECKPOINT) == {"a.bin": b"22"}
     assert (await queue.get(job.id)).checkpoint_epoch == 2
+
+
+async def test_each_bot_process_is_offered_the_jobs_of_its_own_servers_only(queue) -> None:
+    """With several bot processes, each asks for its shards' jobs: the oldest jobs of
+    servers another process holds (or held, before it died) never hide a process's own."""
+    from jobs.records import Servers
+
+    shard_1, shard_0 = 1 << 22, 2 << 22  # (guild_id >> 22) % 2
+    others = [await submit(queue, n, guild_id=shard_1) for n in range(3)]
+    mine = await submit(queue, 9, guild_id=shard_0)
+    wanted = Servers(count=2, ids=(0,))
+    assert [j.id for j in await queue.jobs_to_report(limit=2, servers=wanted)] == [mine.id]
+    assert len(await queue.jobs_to_report(limit=10)) == 4  # no filter: every server's
+    for job in [*others, mine]:
+        lease = await (queue.claim("w") if hasattr(queue, "claim") else queue.start(job.id, "w"))
+        await queue.complete(lease, {"card.json": b"{}"}, {})
+    assert [j.id for j in await queue.jobs_to_import(limit=2, servers=wanted)] == [mine.id]
+    assert Servers(count=2, ids=(1,)).holds(shard_1) and not wanted.holds(shard_1)
