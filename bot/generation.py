@@ -35,7 +35,7 @@ from .i18n import Message
 log = logging.getLogger(__name__)
 
 PUBLISH_INTERVAL = 0.05
-UPDATES_PER_SECOND = 1000
+UPDATES_PER_SECOND = 200  # (a reply is edited at most every max(1 s, n / 25 s): 8x as often)
 APPLY_CHUNK = 8  # requests woken per loop iteration (each may then edit its reply)
 _ACQUIRE_TRIES = 5
 
