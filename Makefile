@@ -4,7 +4,11 @@
 #                  all tests, with a throwaway PostgreSQL server for the run (tests/pg_server.py)
 #   make test-fast the inner loop: the tests that train nothing, start no worker and need no
 #                  PostgreSQL (pytest -m "not slow"), without lint
+# Both run the tests in TEST_JOBS processes (pytest-xdist); `pytest` alone runs them in one.
 PYTHON ?= python3
+# Test processes (pytest-xdist): more than the cores, as most tests wait (on the fake Discord,
+# on worker processes) more than they compute.
+TEST_JOBS ?= 4
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 
@@ -30,10 +34,10 @@ lint: $(VENV)/.test-installed
 	$(BIN)/ruff format --check .
 
 test: lint
-	$(BIN)/python -m tests.pg_server -- $(BIN)/pytest
+	$(BIN)/python -m tests.pg_server -- $(BIN)/pytest -n $(TEST_JOBS) --dist loadgroup
 
 test-fast: $(VENV)/.test-installed
-	$(BIN)/pytest -m "not slow"
+	$(BIN)/pytest -m "not slow" -n $(TEST_JOBS)
 
 worker: $(VENV)/.test-installed
 	$(BIN)/lstm-bot worker

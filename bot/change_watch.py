@@ -13,7 +13,8 @@ How a change is seen is the one thing that differs between the engines:
   tables notifies (``bot/migrations/postgres``); a lost listening connection is made again
   (with :class:`jobs.backoff.Backoff`), and counts as a change (one may have been missed).
 
-The same task refreshes this process's shard rows (:class:`bot.sharding.ShardClaims`).
+Then the cached copies of deleted models' files go too (:mod:`bot.model_files`). The same
+task refreshes this process's shard rows (:class:`bot.sharding.ShardClaims`).
 """
 
 from __future__ import annotations
@@ -51,10 +52,13 @@ class ChangeWatcher:
         heartbeat_seconds: float = 5.0,
         poll_seconds: float = POLL_SECONDS,
         keep: Callable[[str], bool] = lambda path: False,
+        after_change: Callable[[], Awaitable[None]] | None = None,
     ):
         self.db = db
         self.generation = generation
         self.keep = keep  # paths never closed here: this machine's built-in models
+        # run after each change: drop this machine's cached copies of deleted models
+        self.after_change = after_change
         self.heartbeat = heartbeat
         self.heartbeat_seconds = heartbeat_seconds
         self.poll_seconds = poll_seconds
@@ -81,22 +85,36 @@ class ChangeWatcher:
         beat, backoff, signal = time.monotonic(), Backoff(self.poll_seconds, 5.0), self._signal()
         try:
             while True:
+                failed = False
                 try:
                     if await signal.changed():
                         await self.close_gone()
+                        if self.after_change is not None:
+                            await self.after_change()
                     self.ready.set()
-                    if self.heartbeat and time.monotonic() - beat >= self.heartbeat_seconds:
-                        beat = time.monotonic()
-                        await self.heartbeat()
                     backoff.reset()
                 except asyncio.CancelledError:
                     raise
                 except Exception:
                     log.exception("watching the database for changes failed; will retry")
                     await signal.close()
+                    failed = True
+                # Whether or not changes can be watched: a silent process loses its shards.
+                if self.heartbeat and time.monotonic() - beat >= self.heartbeat_seconds:
+                    beat = time.monotonic()
+                    await self._beat()
+                if failed:
                     await asyncio.sleep(backoff.next())
         finally:
             await signal.close()
+
+    async def _beat(self) -> None:
+        try:
+            await self.heartbeat()  # type: ignore[misc]
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("refreshing this process's shard claims failed; will retry")
 
     async def close_gone(self) -> None:
         for path in [p for p in self.generation.loaded_paths() if not self.keep(p)]:
@@ -104,7 +122,7 @@ class ChangeWatcher:
                 "SELECT 1 FROM models WHERE path = ? AND status = 'ready'", (path,)
             )
             if row is None:
-                log.info("model at %s was deleted by another bot process: closing it", path)
+                log.info("model at %s was deleted (seen in the database): closing it", path)
                 self.generation.evict(path)
 
 

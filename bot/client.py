@@ -29,7 +29,14 @@ from .model_files import model_files_for
 from .pacing import Pacing
 from .registry import ModelRegistry
 from .settings import Settings
-from .sharding import HEARTBEAT_SECONDS, ShardClaims, format_shard_ids, identify_slot
+from .sharding import (
+    HEARTBEAT_SECONDS,
+    STALE_SECONDS,
+    ShardClaims,
+    ShardConflict,
+    format_shard_ids,
+    identify_slot,
+)
 from .transfer import ResultImporter, sweep_orphans
 from .tree import BotTree
 
@@ -51,7 +58,11 @@ class LSTMBot(commands.AutoShardedBot):
         extensions: tuple[str, ...] = EXTENSIONS,
         sync_commands: bool = False,
         builtin_root: Path = BUILTIN_DIR,
+        claims: bool = True,
     ):
+        """``claims``: take part in the bot's shards (record them with the other bot
+        processes, tidy what this process's servers left: orphaned model folders, replies left
+        mid-write); False for a bot against a fake Discord beside the real one (the console)."""
         pacing = Pacing()
         super().__init__(
             http_trace=pacing.trace_config(),  # learns the rate-limit buckets (bot.pacing)
@@ -70,6 +81,7 @@ class LSTMBot(commands.AutoShardedBot):
         self.pacing = pacing
         self.extensions_to_load = extensions
         self.sync_commands = sync_commands
+        self.claims = claims
         self.db = bot_database(
             settings.database_path,
             embedded_queue=not settings.queue_conninfo,
@@ -95,9 +107,10 @@ class LSTMBot(commands.AutoShardedBot):
         self.changes = ChangeWatcher(
             self.db,
             self.generation,
-            heartbeat=self.shard_claims.refresh,
+            heartbeat=self._heartbeat,
             heartbeat_seconds=HEARTBEAT_SECONDS,
             keep=self.registry.is_builtin_path,
+            after_change=self.model_files.sweep_cache,
         )
         # Said after "Queued job #N" when no worker will take it (the console without the
         # train extra); None on a real deployment, whose workers run elsewhere.
@@ -108,6 +121,8 @@ class LSTMBot(commands.AutoShardedBot):
         # replies an earlier process left mid-write).
         self.after_claim: list[Callable[[], Awaitable[None]]] = []
         self._closing: asyncio.Future[None] | None = None
+        self.lost_shards: tuple[int, ...] = ()  # taken over by another process: it stopped
+        self._stop_task: asyncio.Task[None] | None = None
 
     async def setup_hook(self) -> None:
         await self.db.open()
@@ -123,7 +138,8 @@ class LSTMBot(commands.AutoShardedBot):
             self.jobs, self.registry, settings.guild_model_path, settings.data_dir, self.model_files
         )
         builtins = await self.registry.sync_builtins()
-        await sweep_orphans(self.registry, settings.guild_model_path)
+        # Orphaned model folders are swept once the shards are claimed (launch_shards), in
+        # this process's servers only: another process may be importing into the others.
         await self.importer.adopt_legacy()
         log.info("bot state in %s; built-in models: %s", settings.state_shown, ", ".join(builtins))
         log.info("training jobs queue: %s", settings.queue_shown)
@@ -152,9 +168,10 @@ class LSTMBot(commands.AutoShardedBot):
     async def launch_shards(self) -> None:
         """Only when connecting (not for ``lstm-bot sync``): claim the shards, then tidy."""
         await self.claim_shards()
-        await sweep_orphans(self.registry, self.settings.guild_model_path, self.holds_guild)
-        for hook in self.after_claim:
-            await hook()
+        if self.claims:  # not the console's to tidy: the real bot's, maybe running
+            await sweep_orphans(self.registry, self.settings.guild_model_path, self.holds_guild)
+            for hook in self.after_claim:
+                await hook()
         await super().launch_shards()
 
     async def claim_shards(self) -> None:
@@ -166,7 +183,8 @@ class LSTMBot(commands.AutoShardedBot):
             self.shard_count = count
         if self.shard_ids is None:
             self.shard_ids = list(range(self.shard_count))
-        await self.shard_claims.claim(self.shard_count, tuple(self.shard_ids))
+        if self.claims:
+            await self.shard_claims.claim(self.shard_count, tuple(self.shard_ids))
         log.info("shards %s of %d", format_shard_ids(self.shard_ids), self.shard_count)
 
     @property
@@ -181,6 +199,20 @@ class LSTMBot(commands.AutoShardedBot):
         """Whether this process serves that server (DMs: shard 0's process)."""
         servers = self.servers
         return servers is None or servers.holds(guild_id)
+
+    async def _heartbeat(self) -> None:
+        """Refresh the shard claims; stop when another process took them over (this one was
+        cut off from the database long enough to look gone): never answer a server twice."""
+        lost = await self.shard_claims.refresh()
+        if lost and not self.lost_shards:
+            self.lost_shards = lost
+            log.error(
+                "shards %s were taken over by another bot process (this one looked gone: cut "
+                "off from the database for %.0f s?): stopping",
+                format_shard_ids(lost),
+                STALE_SECONDS,
+            )
+            self._stop_task = asyncio.create_task(self.close())  # not awaited: it stops us
 
     async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
         """One IDENTIFY per 5 s per bucket, over every process of the bot (one process
@@ -246,6 +278,11 @@ async def serve(bot: LSTMBot, token: str) -> None:
     finally:
         await asyncio.gather(*closing)
         await bot.close()
+    if bot.lost_shards:
+        raise ShardConflict(
+            f"shards {format_shard_ids(bot.lost_shards)} were taken over by another bot process"
+            " while this one was cut off from the database: it stopped"
+        )
 
 
 def _list(ids: tuple[int, ...] | None) -> list[int] | None:

@@ -1,7 +1,8 @@
 """``lstm-bot run --processes N``: N bot processes on this machine that split the shards.
 
-The shard count is ``LSTM_BOT_SHARD_COUNT``, else Discord's recommendation, and at least N;
-process ``i`` gets shards ``i, i + N, i + 2N, ...`` (``LSTM_BOT_SHARD_COUNT`` and
+The shard count is ``LSTM_BOT_SHARD_COUNT`` (refused when under N), else Discord's
+recommendation and at least N; process ``i`` gets shards ``i, i + N, i + 2N, ...``
+(``LSTM_BOT_SHARD_COUNT`` and
 ``LSTM_BOT_SHARD_IDS`` in its environment). They share the database (the SQLite file, or
 PostgreSQL with ``LSTM_BOT_DATABASE_URL``) and the data folder. SIGTERM or Ctrl-C is passed
 on to every process; a process that dies leaves the others serving (its servers go unanswered
@@ -31,7 +32,13 @@ def plan(settings: Settings, processes: int, recommended: Callable[[], int]) -> 
         raise SettingsError("--processes must be at least 1")
     if settings.shard_ids:
         raise SettingsError("--processes splits the shards itself: leave LSTM_BOT_SHARD_IDS empty")
-    count = max(settings.shard_count or recommended(), processes)
+    if settings.shard_count is not None and settings.shard_count < processes:
+        raise SettingsError(
+            f"{processes} processes need at least {processes} shards, and "
+            f"LSTM_BOT_SHARD_COUNT is {settings.shard_count}: raise it (on every machine) or "
+            "start fewer processes"
+        )
+    count = settings.shard_count or max(recommended(), processes)
     return count, split_shards(count, processes)
 
 

@@ -30,20 +30,21 @@ import re
 import shutil
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
-from jobs.blobs import BlobError, receive
+from jobs.blobs import PART_BYTES, BlobError, parts_of, receive
 from model_store.artifact import CARD_FILE, WEIGHTS_FILE, read_card
 from model_store.errors import ArtifactError
 
 log = logging.getLogger(__name__)
 
 BLOB_PREFIX = "blob:"
-CHUNK_BYTES = 1 << 20
+CHUNK_BYTES = PART_BYTES
 ORPHAN_SECONDS = 3600  # stored files without a row this long: left by a crash mid-import
 _RELATIVE_RE = re.compile(r"^[0-9]{1,20}/[a-z0-9][a-z0-9_-]{0,127}$")
+_INSTALL_TRIES = 3
 STALE_SECONDS = 3600  # a temporary folder this old was left by a crash
 
 
@@ -62,6 +63,9 @@ class ModelFiles(Protocol):
 
     async def delete(self, key: str) -> None:
         """Remove the model's files, wherever they are."""
+
+    async def sweep_cache(self) -> None:
+        """Remove this machine's copies of models deleted meanwhile (by any process)."""
 
     async def sweep_orphans(self, known: set[str], holds: Callable[[int], bool]) -> None:
         """Remove stored models of the servers ``holds`` says this process imports for that
@@ -92,6 +96,9 @@ class LocalModelFiles:
 
     async def sweep_orphans(self, known: set[str], holds: Callable[[int], bool]) -> None:
         return None  # the folders: bot.transfer.sweep_orphans, over the data folder
+
+    async def sweep_cache(self) -> None:
+        return None  # no copies
 
     async def open(self) -> None:
         return None
@@ -136,7 +143,7 @@ class PostgresModelFiles:
         machine's cached copy."""
         relative = _checked(relative)
         files = sorted(p for p in folder.iterdir() if p.is_file())
-        sums = {p.name: await asyncio.to_thread(_sha256_of, p) for p in files}
+        blobs = {p.name: (await asyncio.to_thread(_sha256_of, p), p.stat().st_size) for p in files}
         now = time.time()
         async with self.store.transaction() as tx:
             await tx.exec("DELETE FROM model_files WHERE model = ?", (relative,))
@@ -144,14 +151,13 @@ class PostgresModelFiles:
                 await tx.exec(
                     "INSERT INTO model_files (model, name, sha256, size, created_at)"
                     " VALUES (?, ?, ?, ?, ?)",
-                    (relative, path.name, sums[path.name], path.stat().st_size, now),
+                    (relative, path.name, *blobs[path.name], now),
                 )
                 start = 0
-                for part in _slices(path, self.chunk_bytes):
+                for part in parts_of(path, self.chunk_bytes):
                     await self._write_part(tx, relative, path.name, start, part)
                     start += len(part)
-        final = self.cache / relative
-        await asyncio.to_thread(_replace, folder, final, self.cache)
+        await asyncio.to_thread(_install, folder, self.cache / relative, self.cache, blobs)
         return BLOB_PREFIX + relative
 
     async def _write_part(self, tx: Any, relative: str, name: str, start: int, data: bytes) -> None:
@@ -162,7 +168,7 @@ class PostgresModelFiles:
 
     async def delete(self, key: str) -> None:
         """The blobs (their parts go with them) and this machine's cached copy; the other
-        machines' copies go when next asked for, or at their start (:meth:`sweep_cache`)."""
+        machines' copies go when they see the change (:meth:`sweep_cache`)."""
         if not key.startswith(BLOB_PREFIX):
             await asyncio.to_thread(remove_folder, Path(key))
             return
@@ -183,14 +189,22 @@ class PostgresModelFiles:
                 await self.delete(key)
 
     async def sweep_cache(self) -> None:
-        """Remove cached copies of models no longer in the database."""
+        """Remove cached copies of models no longer in the database: at start, and after
+        every change to the bot's state (:class:`bot.change_watch.ChangeWatcher`)."""
+        # The folders first: one put there after a store is committed, so its row is seen.
+        cached = {
+            f"{guild.name}/{folder.name}": folder
+            for guild in self.cache.iterdir()
+            if guild.is_dir() and guild.name.isdigit()
+            for folder in guild.iterdir()
+            if not folder.name.startswith(".")
+        }
+        if not cached:
+            return
         rows = await self.store.all("SELECT DISTINCT model FROM model_files")
-        stored = {r["model"] for r in rows}
-        for guild in [p for p in self.cache.iterdir() if p.is_dir() and p.name.isdigit()]:
-            for folder in guild.iterdir():
-                if f"{guild.name}/{folder.name}" not in stored:
-                    log.info("removing the cached copy of a deleted model: %s", folder)
-                    await asyncio.to_thread(remove_folder, folder)
+        for relative in cached.keys() - {r["model"] for r in rows}:
+            log.info("removing the cached copy of a deleted model: %s", cached[relative])
+            await asyncio.to_thread(remove_folder, cached[relative])
 
     # ---- reading ------------------------------------------------------------------------
 
@@ -232,7 +246,7 @@ class PostgresModelFiles:
             for name, (sha256, size) in sorted(blobs.items()):
                 await self._fetch_file(relative, name, sha256, size, temporary / name, label)
             _check_card(temporary, blobs, label)
-            await asyncio.to_thread(_replace, temporary, folder, self.cache)
+            await asyncio.to_thread(_install, temporary, folder, self.cache, blobs)
         finally:
             await asyncio.to_thread(remove_folder, temporary)
 
@@ -277,15 +291,9 @@ def _checked(relative: str) -> str:
     return relative
 
 
-def _slices(path: Path, chunk: int) -> Iterator[bytes]:
-    with path.open("rb") as fh:
-        while part := fh.read(chunk):
-            yield part
-
-
 def _sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
-    for part in _slices(path, CHUNK_BYTES):
+    for part in parts_of(path, CHUNK_BYTES):
         digest.update(part)
     return digest.hexdigest()
 
@@ -314,30 +322,42 @@ def _check_card(folder: Path, blobs: dict[str, tuple[str, int]], label: str) -> 
             )
 
 
-def _replace(source: Path, final: Path, root: Path) -> None:
-    """Rename the complete folder ``source`` to ``final`` (an older ``final`` first moved aside
-    and removed); from another file system, copied into ``root`` first."""
+def _install(source: Path, final: Path, root: Path, blobs: dict[str, tuple[str, int]]) -> None:
+    """Rename the complete, checked folder ``source`` to ``final`` (from another file system,
+    copied into ``root`` first). A ``final`` already there that matches ``blobs`` is kept (another
+    process of this machine put it there, and may be reading it): ``source`` is dropped; one
+    that does not is moved aside first."""
     final.parent.mkdir(parents=True, exist_ok=True)
     if source.stat().st_dev != root.stat().st_dev:
         staging = root / f".fetch-{uuid.uuid4().hex}"
         shutil.copytree(source, staging)
         remove_folder(source)
         source = staging
-    remove_folder(final)
-    try:
-        source.rename(final)
-    except OSError:
-        if not final.is_dir():
-            raise
-        remove_folder(source)  # another process of this machine put its checked copy there
+    for _ in range(_INSTALL_TRIES):
+        try:
+            source.rename(final)  # atomic; refused while a non-empty ``final`` is there
+            break
+        except OSError:
+            if not final.is_dir():
+                raise
+            if _matches(final, blobs):
+                remove_folder(source)
+                return
+            remove_folder(final)
+    else:
+        raise ModelFilesError(f"can't put the model's files in place at {final}")
     _fsync(final.parent)
 
 
 def remove_folder(path: Path) -> None:
-    """Rename aside, then remove: a crash in between leaves a hidden folder, swept later."""
+    """Rename aside, then remove: a crash in between leaves a hidden folder, swept later.
+    Gone meanwhile (another process of this machine removed it: a shared cache) is done."""
     if path.exists():
         trash = path.with_name(f".trash-{uuid.uuid4().hex}")
-        path.rename(trash)
+        try:
+            path.rename(trash)
+        except FileNotFoundError:
+            return
         shutil.rmtree(trash, ignore_errors=True)
 
 

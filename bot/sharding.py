@@ -3,18 +3,26 @@
 Discord sends a server's events only to shard ``(guild_id >> 22) % shard_count``; events
 outside a server (DMs) to shard 0. A bot process holds some shards (by default all of them);
 several processes on one database split them. Each process records its shards in the
-``bot_shards`` table (with its host, pid and shard count) and refreshes the row every
+``bot_shards`` table (with its machine, pid and shard count) and refreshes the row every
 ``HEARTBEAT_SECONDS``: a process whose shard count differs from a running one's, or that asks
 for a shard another running process holds, refuses to start with :class:`ShardConflict`
-(saying which). A row is not "running" any more when its process is gone or a zombie (same
-host), or has not been refreshed for ``STALE_SECONDS``.
+(saying which); a running process whose rows another took over (it looked silent) stops
+(:meth:`ShardClaims.refresh`). A row is not "running" any more when its process is gone or a
+zombie (same machine), or has not been refreshed for ``STALE_SECONDS``. A machine is its host
+name and what tells it from another of that name (:func:`this_machine`: cloned machines,
+containers sharing the host's name): only on the same machine does a pid say whether a
+process runs.
 
 Discord lets one IDENTIFY per 5 s per bucket (``shard_id % max_concurrency``), per bot: the
 ``identify_slots`` table hands out the slots across processes (:func:`identify_slot`).
+
+Times (heartbeats, IDENTIFY slots) are the database's clock on PostgreSQL (:func:`db_time`):
+processes on several machines compare them, and machines' clocks differ.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import socket
 import time
@@ -22,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from jobs.config import SettingsError
+from jobs.db import Database
 
 from .state_db import StateDatabase
 
@@ -68,7 +77,27 @@ class Claim:
     seen_at: float
 
     def describe(self) -> str:
-        return f"the bot process {self.pid} on {self.host}"
+        name, _, token = self.host.partition("#")
+        return f"the bot process {self.pid} on {name}" + (
+            f" (machine {token[:8]})" if token else ""
+        )
+
+
+def this_machine() -> str:
+    """``<host name>#<token>``: the token hashes the boot id and the pid namespace, so that
+    two machines of one name (or containers sharing the host's name, each with its own pids)
+    differ, and every process of one machine (one pid namespace) agrees."""
+    parts = []
+    for read in (
+        lambda: Path("/proc/sys/kernel/random/boot_id").read_text().strip(),
+        lambda: os.readlink("/proc/self/ns/pid"),
+    ):
+        try:
+            parts.append(read())
+        except OSError:
+            parts.append("")
+    token = hashlib.sha256("\n".join(parts).encode()).hexdigest()[:12]
+    return f"{socket.gethostname()}#{token}"
 
 
 def _alive(claim: Claim, host: str, now: float) -> bool:
@@ -94,18 +123,29 @@ def _zombie(pid: int) -> bool:
     return stat.rsplit(")", 1)[-1].split()[:1] == ["Z"]
 
 
+async def db_time(db: StateDatabase) -> float:
+    """Now, in seconds since the epoch: this machine's clock for the SQLite file (one
+    machine), the server's on PostgreSQL (one clock for every machine)."""
+    if isinstance(db, Database):
+        return time.time()
+    row = await db.fetchone("SELECT extract(epoch FROM clock_timestamp())")
+    return float(row[0])
+
+
 class ShardClaims:
     """This process's rows in ``bot_shards``."""
 
     def __init__(self, db: StateDatabase, *, host: str | None = None, pid: int | None = None):
         self.db = db
-        self.host = host or socket.gethostname()
+        self.host = host or this_machine()
         self.pid = pid or os.getpid()
+        self.shard_ids: tuple[int, ...] = ()  # claimed
+        self.shard_count = 0
 
     async def claim(self, shard_count: int, shard_ids: tuple[int, ...]) -> None:
         """Record this process's shards; :class:`ShardConflict` when a running process
         disagrees (another shard count, or one of these shards)."""
-        now = time.time()
+        now = await db_time(self.db)
         async with self.db.transaction() as conn:
             async with conn.execute("SELECT * FROM bot_shards ORDER BY shard_id") as cursor:
                 rows = [Claim(*row) for row in await cursor.fetchall()]
@@ -134,12 +174,30 @@ class ShardClaims:
                 " VALUES (?, ?, ?, ?, ?)",
                 [(i, shard_count, self.host, self.pid, now) for i in shard_ids],
             )
+        self.shard_ids, self.shard_count = tuple(shard_ids), shard_count
 
-    async def refresh(self) -> None:
-        await self.db.execute(
+    async def refresh(self) -> tuple[int, ...]:
+        """The heartbeat; returns the claimed shards another process holds now: it found this
+        one silent (cut off from the database, or stalled, that long) and took them over.
+        Rows removed as stale but taken by no one are written again."""
+        now = await db_time(self.db)
+        changed = await self.db.execute(
             "UPDATE bot_shards SET seen_at = ? WHERE host = ? AND pid = ?",
-            (time.time(), self.host, self.pid),
+            (now, self.host, self.pid),
         )
+        if changed >= len(self.shard_ids):
+            return ()
+        async with self.db.transaction() as conn:
+            async with conn.execute("SELECT shard_id, host, pid FROM bot_shards") as cursor:
+                held = {int(r[0]): (r[1], int(r[2])) for r in await cursor.fetchall()}
+            me = (self.host, self.pid)
+            lost = tuple(i for i in self.shard_ids if held.get(i, me) != me)
+            await conn.executemany(
+                "INSERT INTO bot_shards (shard_id, shard_count, host, pid, seen_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                [(i, self.shard_count, *me, now) for i in self.shard_ids if i not in held],
+            )
+        return lost
 
     async def release(self) -> None:
         await self.db.execute(
@@ -147,10 +205,17 @@ class ShardClaims:
         )
 
 
+async def running_claims(db: StateDatabase) -> list[Claim]:
+    """The rows of processes running now (as :meth:`ShardClaims.claim` judges them)."""
+    now, here = await db_time(db), this_machine()
+    rows = [Claim(*row) for row in await db.fetchall("SELECT * FROM bot_shards")]
+    return [c for c in rows if _alive(c, here, now)]
+
+
 async def identify_slot(db: StateDatabase, shard_id: int, max_concurrency: int) -> float:
     """Reserve this shard's next IDENTIFY slot; the seconds to wait before using it."""
     bucket = shard_id % max(1, max_concurrency)
-    now = time.time()
+    now = await db_time(db)
     async with db.transaction() as conn:
         async with conn.execute(
             "SELECT next_at FROM identify_slots WHERE bucket = ?", (bucket,)

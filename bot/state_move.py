@@ -8,8 +8,10 @@ every server's settings. The id sequence is moved past every id the file ever ga
 models' too), so none comes back. Replies being written, shard claims and the embedded job
 queue stay behind (the bot is stopped while moving; workers drain the old queue first).
 
-Checked: the plan is made before anything is written, and a row already in PostgreSQL that
-differs from the file's refuses the move (:class:`MoveRefused`, one line naming it); after the
+Refused while a bot process still runs on the file (its shard claims). Checked: the plan is
+made before anything is written: a server's model whose folder is
+missing or incomplete, or a row already in PostgreSQL that differs from the file's, refuses the
+move (:class:`MoveRefused`, one line naming it); after the
 copy, every row and every uploaded file's checksum is compared. Idempotent: rows already
 there, equal, are left (running it again changes nothing, and says so). The SQLite file and
 the model folders are only read, so going back is unsetting ``LSTM_BOT_DATABASE_URL``.
@@ -29,6 +31,8 @@ from jobs.config import SettingsError
 
 from .db import bot_database
 from .model_files import BLOB_PREFIX
+from .sharding import running_claims
+from .transfer import MODEL_FILES
 
 MODEL_COLUMNS = (
     "id, name, guild_id, owner_id, base, status, card, path, created_at, job_id, job_queue"
@@ -54,6 +58,12 @@ async def copy_from_sqlite(path: Path, url: str, files: Any) -> list[str]:
     if not Path(path).is_file():
         raise MoveRefused(f"no SQLite file at {path}: nothing to move")
     async with bot_database(path, embedded_queue=False) as old:
+        running = await running_claims(old)
+        if running:
+            raise MoveRefused(
+                f"the bot still runs on {path} ({running[0].describe()}): stop it first, "
+                "or what it does after the copy stays behind"
+            )
         source = await _read_sqlite(old)
     async with bot_database(path, url=url) as new:
         plan = await _plan(source, new)
@@ -101,7 +111,7 @@ async def _plan(source: dict[str, Any], db: Any) -> Plan:
         else:
             plan.models.append(row)
             if row[2]:
-                plan.uploads[row[7]] = source["folders"][row[7]]
+                plan.uploads[row[7]] = _folder_of(row, source["folders"][row[7]])
     settings = dict(tuple(r) for r in await db.fetchall("SELECT * FROM guild_settings"))
     for guild_id, default in source["settings"]:
         if guild_id not in settings:
@@ -116,10 +126,21 @@ async def _plan(source: dict[str, Any], db: Any) -> Plan:
     return plan
 
 
+def _folder_of(row: tuple, folder: Path) -> Path:
+    """The model's folder, complete; :class:`MoveRefused` before anything is copied."""
+    missing = sorted(name for name in MODEL_FILES if not (folder / name).is_file())
+    if missing:
+        what = "is missing" if not folder.is_dir() else f"lacks {', '.join(missing)}"
+        raise MoveRefused(
+            f"model {row[0]} ('{row[1]}' of server {row[2]}): its folder {folder} {what}; "
+            "nothing was copied (put the folder back, or delete the model with /model delete "
+            "on the bot first)"
+        )
+    return folder
+
+
 async def _upload(files: Any, key: str, folder: Path) -> None:
     """A copy of ``folder`` is published (the store takes its folder over: ours stays)."""
-    if not folder.is_dir():
-        raise MoveRefused(f"the model folder {folder} is missing: nothing more was copied")
     staging = files.cache / f".fetch-move-{uuid.uuid4().hex}"
     await asyncio.to_thread(shutil.copytree, folder, staging)
     try:

@@ -6,8 +6,10 @@ once per job (keyed by the queue's identity and the job id: job ids start at 1 i
 database, and the bot may move from one to another): files checked, staged in the server's
 model directory, published through :mod:`bot.model_files` under a name no one else writes
 (``<guild>/<name>-j<job>-<random>``: renamed into place, or stored as blobs in PostgreSQL), then
-the registry row. A second delivery finds the row and changes nothing; a crash between the
-files and the row leaves a directory :func:`sweep_orphans` removes at the next start.
+the registry row. A second delivery finds the row and changes nothing; two bot processes
+importing the same result at once get one row (keyed by the job, in one transaction), and the
+one that lost removes the files it stored; a crash between the files and the row leaves a
+directory :func:`sweep_orphans` removes at the next start.
 """
 
 from __future__ import annotations
@@ -129,7 +131,7 @@ class ResultImporter:
         finally:
             await asyncio.to_thread(shutil.rmtree, staging, True)
         try:
-            return await self.registry.add(
+            record = await self.registry.add(
                 name=job.model_name,
                 guild_id=job.guild_id,
                 owner_id=job.user_id,
@@ -146,6 +148,10 @@ class ResultImporter:
         except BaseException:
             await self.files.delete(key)
             raise
+        if record.path != key:  # another process imported it meanwhile: its files stay
+            log.info("job %d: imported meanwhile by another bot process", job.id)
+            await self.files.delete(key)
+        return record
 
     def _write(self, queue: str, job: Job, files: dict[str, bytes]) -> tuple[Path, dict]:
         """Check the fetched bytes (checksums, shapes; no pickles; decoded once, here), then

@@ -427,6 +427,7 @@ async def run_console(
         settings.replace(generate_cooldown=0),
         sync_commands=True,
         builtin_root=builtin_root,
+        claims=False,  # a fake Discord: the real bot's shards are not the console's
     )
     child = None
     if not worker:

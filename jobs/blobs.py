@@ -2,15 +2,17 @@
 
 A blob is one file: a safe name, its bytes, their size and SHA-256. The writer records size and
 checksum; every reader checks both (and the size limit of its kind) before using the bytes, so
-a truncated or tampered row is refused, never trained on or published.
+a truncated or tampered row is refused, never trained on or published. A file is written from
+bytes or streamed from disk (:data:`Source`), in parts of :data:`PART_BYTES` (``job_blob_parts``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import BinaryIO
 
 from .errors import JobQueueError
@@ -19,6 +21,8 @@ from .records import BASE, CHECKPOINT, CORPUS, RESULT
 MB = 1_000_000
 # The most bytes one file of each kind may have (uploads are 5 MB by default; models a few MB).
 MAX_BYTES = {CORPUS: 100 * MB, BASE: 500 * MB, CHECKPOINT: 1000 * MB, RESULT: 500 * MB}
+PART_BYTES = 1 << 20  # a blob is written and read in parts of this size: memory holds one
+Source = bytes | Path  # what is stored: bytes in memory (small files), or a file streamed
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
@@ -34,13 +38,6 @@ class Blob:
     sha256: str
     size: int
 
-    @classmethod
-    def of(cls, kind: str, name: str, data: bytes) -> Blob:
-        """A blob to store: the name is checked, size and checksum computed."""
-        check_name(kind, name)
-        check_size(kind, name, len(data))
-        return cls(kind, name, bytes(data), sha256(data), len(data))
-
     def verified(self) -> bytes:
         """The bytes, once name, size and checksum are checked."""
         check_name(self.kind, self.name)
@@ -50,6 +47,29 @@ class Blob:
         if sha256(self.data) != self.sha256:
             raise BlobError(f"{self.kind} file {self.name} does not match its checksum")
         return self.data
+
+
+def size_of(source: Source) -> int:
+    return source.stat().st_size if isinstance(source, Path) else len(source)
+
+
+def parts_of(source: Source, size: int) -> Iterator[bytes]:
+    """The bytes of ``source`` in parts of ``size`` (a file read one part at a time)."""
+    if not isinstance(source, Path):
+        view = memoryview(source)
+        for start in range(0, len(view), size):
+            yield bytes(view[start : start + size])
+        return
+    with source.open("rb") as fh:
+        while part := fh.read(size):
+            yield part
+
+
+def check_files(kind: str, files: Mapping[str, Source]) -> None:
+    """Refuse, before anything is written, a file of ``files`` with an unsafe name or too big."""
+    for name, source in files.items():
+        check_name(kind, name)
+        check_size(kind, name, size_of(source))
 
 
 def sha256(data: bytes) -> str:

@@ -7,8 +7,10 @@ and the keyword/value string (``host=db password=PASSWORD`` or ``password='it''s
 
 A password is masked where it stands (in a URL's user part, after ``password=``), so a password
 that is a common word (``job``) doesn't hide that word everywhere; a secret of at least
-:data:`BARE_MIN` characters is masked wherever it appears too (a library's message may quote
-it).
+:data:`BARE_MIN` characters, or of three or more holding more than letters and digits, is
+masked wherever it appears too (a library's message may quote it). A connection string that
+is a URL as a whole is read as one, spaces and all (libpq refuses a password with a space,
+quoting it).
 """
 
 from __future__ import annotations
@@ -46,14 +48,24 @@ class _Url:
         return cls(scheme + rest[: colon + 1], rest[colon + 1 : at], rest[at:])
 
 
+def _whole_url(conninfo: str) -> _Url | None:
+    """``conninfo`` as one URL when it is one, spaces and all (a password holding a space,
+    not percent-encoded: libpq refuses it, quoting it)."""
+    match = re.fullmatch(
+        r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<rest>.*)", conninfo.strip(), re.I | re.S
+    )
+    return _Url.parse(match["scheme"], match["rest"]) if match else None
+
+
 def secrets_of(conninfo: str | None) -> list[str]:
     """Every password in ``conninfo`` (a URL, its query, a keyword string), as written and
     as libpq reads it (percent-decoded, unquoted)."""
     if not conninfo:
         return []
     found: list[str] = []
-    for match in _URL.finditer(conninfo):
-        url = _Url.parse(match["scheme"], match["rest"])
+    whole = _whole_url(conninfo)
+    urls = [_Url.parse(m["scheme"], m["rest"]) for m in _URL.finditer(conninfo)]
+    for url in [whole, *urls] if whole else urls:
         if url.password:
             found += [url.password, unquote(url.password)]
     for match in _KEYWORD.finditer(conninfo):
@@ -67,6 +79,9 @@ def secrets_of(conninfo: str | None) -> list[str]:
 
 def mask_conninfo(conninfo: str) -> str:
     """``conninfo`` (any form) with every password replaced by ``***``."""
+    whole = _whole_url(conninfo)
+    if whole is not None and whole.password:
+        conninfo = whole.head + MASK + whole.tail
     return mask_text(conninfo)
 
 
@@ -84,7 +99,7 @@ def mask_text(text: str, secrets: list[str] | tuple[str, ...] = ()) -> str:
     text = _URL.sub(url, text)
     text = _KEYWORD.sub(lambda m: m["key"] + (MASK if m["value"] else ""), text)
     for secret in sorted(secrets, key=len, reverse=True):
-        if len(secret) >= BARE_MIN:
+        if len(secret) >= BARE_MIN or (len(secret) >= 3 and not secret.isalnum()):
             text = text.replace(secret, MASK)
     return text
 

@@ -13,6 +13,7 @@ from psycopg import AsyncConnection
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
+from .blobs import PART_BYTES
 from .errors import QueueUnavailable
 from .store import Tx
 
@@ -68,9 +69,7 @@ class PgStore:
     reached raises :class:`QueueUnavailable` (passing trouble: callers may try again)."""
 
     for_update = " FOR UPDATE"
-    chunk_bytes = (
-        1 << 20
-    )  # blobs are stored uncompressed (STORAGE EXTERNAL): a slice costs its size
+    chunk_bytes = PART_BYTES
 
     def __init__(self, pool: AsyncConnectionPool):
         self.pool = pool

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -174,11 +174,15 @@ class JobQueue(ABC):
     async def add_event(self, lease: Lease, kind: str, payload: dict[str, Any]) -> int: ...
 
     @abstractmethod
-    async def save_checkpoint(self, lease: Lease, epoch: int, files: dict[str, bytes]) -> None:
+    async def save_checkpoint(
+        self, lease: Lease, epoch: int, files: Mapping[str, bytes | Path]
+    ) -> None:
         """Replace the job's checkpoint (another machine resumes after ``epoch``)."""
 
     @abstractmethod
-    async def complete(self, lease: Lease, files: dict[str, bytes], payload: dict[str, Any]) -> Job:
+    async def complete(
+        self, lease: Lease, files: Mapping[str, bytes | Path], payload: dict[str, Any]
+    ) -> Job:
         """Store the result and mark the job succeeded (the bot imports it). Raises
         :class:`CancelRequested` when the user cancelled meanwhile."""
 

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .blobs import Blob
+from .blobs import check_files
 from .db import Database, Migrations
 from .errors import LeaseLost
 from .queue import Handler
@@ -108,8 +108,9 @@ class SqliteQueue(TableQueue):
             keep = not row["corpus_deleted"] and path.is_file()
             async with self.store.transaction() as tx:
                 if keep:
-                    blob = Blob.of(CORPUS, CORPUS_FILE, path.read_bytes())
-                    await put_blob(tx, row["id"], blob, time.time())
+                    check_files(CORPUS, {CORPUS_FILE: path})
+                    part = self.store.chunk_bytes
+                    await put_blob(tx, row["id"], CORPUS, CORPUS_FILE, path, time.time(), part)
                 await tx.exec(
                     "UPDATE jobs SET legacy_corpus_path = NULL, corpus_deleted = ? WHERE id = ?",
                     (0 if keep else 1, row["id"]),

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, Protocol
 
+from .blobs import PART_BYTES
 from .db import Database
 
 
@@ -25,7 +26,7 @@ class Tx(Protocol):
 
 class Store(Protocol):
     for_update: str  # appended to a SELECT whose rows a transaction is about to change
-    chunk_bytes: int | None  # a big blob is read in slices of this size (None: at once)
+    chunk_bytes: int  # blobs are written and read in parts of this size (jobs.blobs.PART_BYTES)
 
     def transaction(self) -> AbstractAsyncContextManager[Tx]: ...
 
@@ -60,7 +61,7 @@ class SqliteStore:
     """A :class:`jobs.db.Database` as a :class:`Store` (``BEGIN IMMEDIATE`` serialises)."""
 
     for_update = ""
-    chunk_bytes = None  # the file is local: substr would read the whole value for each slice
+    chunk_bytes = PART_BYTES
 
     def __init__(self, db: Database):
         self.db = db

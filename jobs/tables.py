@@ -1,5 +1,5 @@
-"""The job tables (``jobs``, ``job_events``, ``job_blobs``): one implementation of the queue's
-operations for both engines, on a :class:`jobs.store.Store`.
+"""The job tables (``jobs``, ``job_events``, ``job_blobs`` with their ``job_blob_parts``): one
+implementation of the queue's operations for both engines, on a :class:`jobs.store.Store`.
 
 Engines add how work reaches a worker (:mod:`jobs.sqlite`: leases with expiry polled from the
 table; :mod:`jobs.postgres`: procrastinate) through the hooks at the end of the class. Every
@@ -9,16 +9,25 @@ worker that lost the job, however alive, can change nothing (:class:`LeaseLost`)
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import secrets
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from . import backoff
-from .blobs import Blob, BlobError, check_name, check_size, receive
+from .blobs import (
+    Blob,
+    Source,
+    check_files,
+    check_name,
+    check_size,
+    parts_of,
+    receive,
+)
 from .errors import CancelRequested, DownloadStopped, LeaseLost, NameTaken, QuotaExceeded
 from .queue import JobQueue
 from .reasons import WORKER_STOPPED, Reason
@@ -55,6 +64,7 @@ SET_ERROR = "error = ?, error_code = ?, error_params = ?"
 CLEAR_ERROR = "error = NULL, error_code = NULL, error_params = NULL"
 TAKEN_OVER = Reason("worker_unresponsive")
 GAVE_UP = Reason("worker_gave_up")
+_PART_OF = "job_id = ? AND kind = ? AND name = ?"
 _ACTIVE_COUNT = "SELECT COUNT(*) AS n FROM jobs WHERE status IN ('queued', 'running')"
 _CORPUS_BYTES = (
     "SELECT COALESCE(SUM(corpus_bytes), 0) AS n FROM jobs WHERE guild_id = ? AND corpus_deleted = 0"
@@ -96,9 +106,9 @@ class TableQueue(JobQueue):
         limits: Limits | None = None,
         locale: str | None = None,
     ) -> tuple[Job, bool]:
-        blobs = [Blob.of(CORPUS, CORPUS_FILE, corpus)]
-        if base is not None and base.files is not None:
-            blobs += [Blob.of(BASE, name, data) for name, data in base.files.items()]
+        check_files(CORPUS, {CORPUS_FILE: corpus})
+        base_files = base.files if base is not None and base.files is not None else {}
+        check_files(BASE, base_files)
         now = self.clock()
         async with self.store.transaction() as tx:
             if dedupe_key is not None:
@@ -127,8 +137,8 @@ class TableQueue(JobQueue):
                 ),
             )
             job = Job.from_row(row)
-            for blob in blobs:
-                await put_blob(tx, job.id, blob, now)
+            await self._put(tx, job.id, CORPUS, {CORPUS_FILE: corpus}, now)
+            await self._put(tx, job.id, BASE, base_files, now)
             job = await self._deferred(tx, job)
         log.info("job %d queued: '%s' for guild %d", job.id, model_name, guild_id)
         return job, True
@@ -275,13 +285,20 @@ class TableQueue(JobQueue):
 
     async def files(self, job_id: int, kind: str) -> dict[str, bytes]:
         rows = await self.store.all(
-            "SELECT kind, name, sha256, size, data FROM job_blobs WHERE job_id = ? AND kind = ?",
+            "SELECT name, sha256, size FROM job_blobs WHERE job_id = ? AND kind = ?",
             (job_id, kind),
         )
         out = {}
         for r in rows:
-            blob = Blob(r["kind"], r["name"], bytes(r["data"]), r["sha256"], int(r["size"]))
-            out[blob.name] = blob.verified()
+            name, size = r["name"], int(r["size"])
+            check_name(kind, name)
+            check_size(kind, name, size)
+            parts = await self.store.all(
+                f"SELECT data FROM job_blob_parts WHERE {_PART_OF} ORDER BY start",
+                (job_id, kind, name),
+            )
+            data = b"".join(bytes(p["data"]) for p in parts)
+            out[name] = Blob(kind, name, data, r["sha256"], size).verified()
         return out
 
     async def download(
@@ -292,10 +309,10 @@ class TableQueue(JobQueue):
         *,
         stop: Callable[[], bool] = lambda: False,
     ) -> dict[str, Path]:
-        """Write a job's blobs of one kind into ``directory`` (made if missing), each read in
-        slices of :attr:`Store.chunk_bytes` and checked (name, size limit, size, checksum):
-        memory holds one slice, and ``stop()`` is asked between slices
-        (:class:`DownloadStopped`). A blob that fails a check raises :class:`BlobError`."""
+        """Write a job's blobs of one kind into ``directory`` (made if missing), each read a
+        part at a time and checked (name, size limit, size, checksum): memory holds one part,
+        and ``stop()`` is asked between parts (:class:`DownloadStopped`). A blob that fails a
+        check raises :class:`BlobError`."""
         rows = await self.store.all(
             "SELECT name, sha256, size FROM job_blobs WHERE job_id = ? AND kind = ? ORDER BY name",
             (job_id, kind),
@@ -320,15 +337,13 @@ class TableQueue(JobQueue):
         path: Path,
         stop: Callable[[], bool],
     ) -> None:
-        chunk = self.store.chunk_bytes or size
 
         async def read(offset: int) -> bytes:
             row = await self.store.one(
-                "SELECT substr(data, CAST(? AS INTEGER), CAST(? AS INTEGER)) AS part"
-                " FROM job_blobs WHERE job_id = ? AND kind = ? AND name = ?",
-                (offset + 1, chunk, job_id, kind, name),
+                f"SELECT data FROM job_blob_parts WHERE {_PART_OF} AND start = ?",
+                (job_id, kind, name, offset),
             )
-            return bytes(row["part"]) if row is not None and row["part"] is not None else b""
+            return bytes(row["data"]) if row is not None else b""
 
         def before_slice() -> None:
             if stop():
@@ -365,31 +380,32 @@ class TableQueue(JobQueue):
                 )
             return await _event(tx, lease.job_id, kind, payload, now)
 
-    async def save_checkpoint(self, lease: Lease, epoch: int, files: dict[str, bytes]) -> None:
-        blobs = [Blob.of(CHECKPOINT, name, data) for name, data in files.items()]
+    async def save_checkpoint(self, lease: Lease, epoch: int, files: Mapping[str, Source]) -> None:
+        check_files(CHECKPOINT, files)
         now = self.clock()
         async with self.store.transaction() as tx:
             await self._fenced(tx, lease)
-            for blob in blobs:  # in place: no row deleted and inserted again
-                await put_blob(tx, lease.job_id, blob, now, replace=True)
-            marks = ",".join("?" * len(blobs)) or "NULL"
+            # in place: no row deleted and inserted again; cut off, the last one stays whole
+            await self._put(tx, lease.job_id, CHECKPOINT, files, now, replace=True)
+            marks = ",".join("?" * len(files)) or "NULL"
             await tx.exec(
                 f"DELETE FROM job_blobs WHERE job_id = ? AND kind = ? AND name NOT IN ({marks})",
-                (lease.job_id, CHECKPOINT, *[b.name for b in blobs]),
+                (lease.job_id, CHECKPOINT, *files),
             )
             await tx.exec(
                 "UPDATE jobs SET checkpoint_epoch = ? WHERE id = ?", (epoch, lease.job_id)
             )
 
-    async def complete(self, lease: Lease, files: dict[str, bytes], payload: dict[str, Any]) -> Job:
-        blobs = [Blob.of(RESULT, name, data) for name, data in files.items()]
+    async def complete(
+        self, lease: Lease, files: Mapping[str, Source], payload: dict[str, Any]
+    ) -> Job:
+        check_files(RESULT, files)
         now = self.clock()
         async with self.store.transaction() as tx:
             job = await self._fenced(tx, lease)
             if job["cancel_requested"]:
                 raise CancelRequested(f"job {lease.job_id} was cancelled before it finished")
-            for blob in blobs:
-                await put_blob(tx, lease.job_id, blob, now)
+            await self._put(tx, lease.job_id, RESULT, files, now)
             await _drop_blobs(tx, lease.job_id, (BASE, CHECKPOINT))
             row = await tx.one(
                 f"UPDATE jobs SET status = 'succeeded', {CLEAR_ERROR}, finished_at = ?,"
@@ -505,6 +521,21 @@ class TableQueue(JobQueue):
             raise LeaseLost(f"job {lease.job_id}: this worker no longer holds the lease")
         return row
 
+    async def _put(
+        self,
+        tx: Tx,
+        job_id: int,
+        kind: str,
+        files: Mapping[str, Source],
+        now: float,
+        *,
+        replace: bool = False,
+    ) -> None:
+        for name, source in files.items():
+            await put_blob(
+                tx, job_id, kind, name, source, now, self.store.chunk_bytes, replace=replace
+            )
+
     async def _count(self, sql: str, params: tuple[Any, ...]) -> int:
         row = await self.store.one(sql, params)
         return int(row["n"] or 0) if row else 0
@@ -585,18 +616,45 @@ def _error(reason: Reason | None) -> tuple[str | None, str | None, str | None]:
     return reason.english(), reason.code, reason.params_json()
 
 
-async def put_blob(tx: Tx, job_id: int, blob: Blob, now: float, *, replace: bool = False) -> None:
-    """Store ``blob``; with ``replace``, over the job's file of that kind and name if any."""
-    if len(blob.data) != blob.size:
-        raise BlobError(f"{blob.kind} file {blob.name} is truncated")
-    upsert = (
-        " ON CONFLICT (job_id, kind, name) DO UPDATE SET sha256 = excluded.sha256,"
-        " size = excluded.size, data = excluded.data, created_at = excluded.created_at"
-    )
-    await tx.exec(
+async def put_blob(
+    tx: Tx,
+    job_id: int,
+    kind: str,
+    name: str,
+    source: Source,
+    now: float,
+    part_bytes: int,
+    *,
+    replace: bool = False,
+) -> None:
+    """Store ``source`` as the job's file ``name`` of ``kind`` in ``job_blob_parts``, a part
+    of ``part_bytes`` at a time (memory holds one part; a file is streamed), its size and
+    SHA-256 taken on the way. With ``replace``, over the job's file of that kind and name:
+    parts overwritten in place, those past the new end deleted. All in ``tx``: a write cut off
+    halfway leaves the file as it was."""
+    check_name(kind, name)
+    key = (job_id, kind, name)
+    header = (
         "INSERT INTO job_blobs (job_id, kind, name, sha256, size, data, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)" + (upsert if replace else ""),
-        (job_id, blob.kind, blob.name, blob.sha256, blob.size, blob.data, now),
+        " VALUES (?, ?, ?, '', 0, ?, ?)"
+    )
+    if replace:
+        header += " ON CONFLICT (job_id, kind, name) DO UPDATE SET created_at = excluded.created_at"
+    await tx.exec(header, (*key, b"", now))
+    insert = "INSERT INTO job_blob_parts (job_id, kind, name, start, data) VALUES (?, ?, ?, ?, ?)"
+    if replace:
+        insert += " ON CONFLICT (job_id, kind, name, start) DO UPDATE SET data = excluded.data"
+    digest, size = hashlib.sha256(), 0
+    for part in parts_of(source, part_bytes):
+        check_size(kind, name, size + len(part))  # a file that grew while it was read
+        digest.update(part)
+        await tx.exec(insert, (*key, size, part))
+        size += len(part)
+    if replace:
+        await tx.exec(f"DELETE FROM job_blob_parts WHERE {_PART_OF} AND start >= ?", (*key, size))
+    await tx.exec(
+        "UPDATE job_blobs SET sha256 = ?, size = ? WHERE job_id = ? AND kind = ? AND name = ?",
+        (digest.hexdigest(), size, *key),
     )
 
 

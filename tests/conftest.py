@@ -7,7 +7,11 @@ A test is ``slow`` when it trains, starts a worker process or needs PostgreSQL;
 fixtures a test uses (:data:`SLOW_FIXTURES`) and its parameters (an engine parameter
 ``"postgres"``); a test that trains or starts a worker in another way carries
 ``@pytest.mark.slow`` itself. A test without the mark that imports Keras or starts a worker or
-training process fails, saying so: the fast subset stays fast."""
+training process fails, saying so: the fast subset stays fast.
+
+The suite runs in parallel (pytest-xdist, ``make test``): every test keeps to its own
+``tmp_path``, free ports and databases of its own; with ``-n N`` the slow tests are handed out
+first, and the in-process Keras tests share one worker (:data:`KERAS_MODULES`)."""
 
 from __future__ import annotations
 
@@ -50,6 +54,13 @@ SLOW_FIXTURES = frozenset(
 # Modules whose every test trains or starts workers: all slow, and test-fast does not even
 # import them (test_train.py imports Keras, about 6 s).
 SLOW_MODULES = frozenset({"test_train.py", "test_cli.py", "test_worker_process.py"})
+# Modules whose slow tests import Keras in the test process (about 6 s each time): with
+# ``-n N --dist loadgroup`` (``make test``) they share one pytest-xdist worker, which imports it
+# once (and trains ``trained_model`` once).
+KERAS_MODULES = frozenset(
+    {"test_train.py", "test_worker_unit.py", "test_parity_artifact.py", "test_recipe.py"}
+)
+KERAS_GROUP = "keras"
 # Command-line words that start a worker or a training run (``-m worker``, ``lstm-bot train``).
 SLOW_COMMANDS = frozenset({"worker", "train"})
 
@@ -58,6 +69,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "slow: trains, starts a worker process or uses PostgreSQL (not in test-fast)"
     )
+    config.addinivalue_line("markers", "xdist_group(name): run in one pytest-xdist worker")
 
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
@@ -66,7 +78,7 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
     return None
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         callspec = getattr(item, "callspec", None)
         params = callspec.params.values() if callspec else ()
@@ -74,6 +86,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         fixtures = set(getattr(item, "fixturenames", ()))
         if postgres or SLOW_FIXTURES & fixtures or item.path.name in SLOW_MODULES:
             item.add_marker(pytest.mark.slow)
+        if item.path.name in KERAS_MODULES and item.get_closest_marker("slow"):
+            item.add_marker(pytest.mark.xdist_group(KERAS_GROUP))
+    if _parallel(config):  # the long tests first, so that none is left running alone at the end
+        items.sort(key=lambda item: not item.get_closest_marker("slow"))
+
+
+def _parallel(config: pytest.Config) -> bool:
+    """Whether pytest-xdist spreads this run over several processes (``-n N``)."""
+    return bool(getattr(config.option, "numprocesses", None))
 
 
 @pytest.fixture(autouse=True)

@@ -25,7 +25,7 @@ from jobs.logs import setup_logging
 
 async def run(args: argparse.Namespace) -> int:
     settings = load_settings(dotenv=None)
-    setup_logging(logging.INFO, settings.queue_conninfo)
+    setup_logging(logging.INFO, settings.queue_conninfo, settings.state_conninfo)
     logging.getLogger("discord").setLevel(logging.WARNING)
     with point_discord_at(args.api, args.gateway, "zlib-stream"):
         bot = LSTMBot(settings, sync_commands=True, builtin_root=Path(args.builtin))

@@ -102,3 +102,14 @@ def test_settings_accept_every_form_and_never_show_the_password(load, monkeypatc
         with pytest.raises(SettingsError) as refused:
             load(None)
         assert "pa#ss" not in str(refused.value)
+
+
+def test_a_url_whose_password_holds_a_space_is_masked() -> None:
+    """libpq refuses it ("unexpected spaces found in ..."), quoting the password: that line
+    is shown, so the whole URL's password is the secret, and one holding more than letters
+    and digits is no ordinary word: masked anywhere."""
+    url = "postgresql://lstm:a b@db/jobs"
+    assert mask_conninfo(url) == "postgresql://lstm:***@db/jobs"
+    assert "a b" in secrets_of(url)
+    said = f'can\'t reach {url}: unexpected spaces found in "a b", use percent-encoded'
+    assert "a b" not in mask_text(said, secrets_of(url))

@@ -3,6 +3,7 @@ PostgreSQL with a read-through cache folder per machine, checked by SHA-256."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import time
@@ -12,6 +13,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from bot import model_files
 from bot.db import bot_database
 from bot.generation import GenerationService
 from bot.model_files import LocalModelFiles, ModelFilesError, PostgresModelFiles
@@ -267,3 +269,54 @@ async def test_opening_sweeps_what_a_crash_left_but_not_a_fetch_under_way(model_
     await store.open()
     await store.close()
     assert busy.exists() and not old.exists() and not trash.exists()
+
+
+async def test_processes_sharing_a_cache_folder_fetch_at_once(
+    machines, model_pg, tmp_path, monkeypatch
+):
+    """Two processes of one machine (one cache folder) fetching the same model at once: one
+    copy is kept, never replaced by the other's (a process may be reading it)."""
+    first, _ = machines
+    key = await first.publish(staged(tmp_path), KEY)
+    shared = tmp_path / "shared-cache"
+    a, b = (PostgresModelFiles(model_pg, shared) for _ in range(2))
+    replaced: list[Path] = []
+    real = model_files.remove_folder
+
+    def spy(path: Path) -> None:
+        if path.exists() and not path.name.startswith("."):
+            replaced.append(path)
+        real(path)
+
+    monkeypatch.setattr(model_files, "remove_folder", spy)
+    await a.open()
+    await b.open()
+    try:
+        here, there = await asyncio.gather(
+            a.local_path(key, checksum()), b.local_path(key, checksum())
+        )
+    finally:
+        await a.close()
+        await b.close()
+    assert here == there == shared / KEY and replaced == []
+    assert (here / WEIGHTS_FILE).read_bytes() == original(WEIGHTS_FILE)
+    assert [p.name for p in shared.rglob(".*")] == []
+
+
+def test_a_folder_another_process_removes_meanwhile_is_no_error(tmp_path, monkeypatch):
+    """`lstm-bot run --processes N` on PostgreSQL: the processes open one cache folder at once
+    and each sweeps the same cached copies of deleted models."""
+    from bot.model_files import remove_folder
+
+    folder = tmp_path / "7" / "gone-j1-0a1b2c3d"
+    folder.mkdir(parents=True)
+    rename = Path.rename
+
+    def another_process_first(self: Path, target):
+        if self == folder:
+            rename(folder, tmp_path / "7" / ".trash-theirs")  # its remove_folder, just before
+        return rename(self, target)
+
+    monkeypatch.setattr(Path, "rename", another_process_first)
+    remove_folder(folder)
+    assert not folder.exists()

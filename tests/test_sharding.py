@@ -136,6 +136,9 @@ def test_the_launchers_plan() -> None:
         plan(Settings(shard_count=2, shard_ids="0"), 2, lambda: 1)
     with pytest.raises(SettingsError, match="at least 1"):
         plan(Settings(), 0, lambda: 1)
+    # A count set by hand is kept (the other machines' processes run with it): never raised.
+    with pytest.raises(SettingsError, match=r"3 processes need at least 3 shards.*COUNT is 2"):
+        plan(Settings(shard_count=2), 3, lambda: 1)
 
 
 def test_run_with_processes_refuses_bad_shard_settings_in_one_line(tmp_path: Path) -> None:
@@ -157,3 +160,73 @@ def test_run_with_processes_refuses_bad_shard_settings_in_one_line(tmp_path: Pat
     done = run(LSTM_BOT_SHARD_IDS="0")
     assert done.returncode == 1 and "LSTM_BOT_SHARD_IDS needs LSTM_BOT_SHARD_COUNT" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+async def test_claims_on_postgres_go_by_the_databases_clock(
+    tmp_path: Path, pg_state_url, monkeypatch
+) -> None:
+    """Machines' clocks differ: a running process on another host is not taken for silent
+    because this machine's clock is ahead, nor a silent one for running because it is behind."""
+    import bot.sharding
+
+    async with state(tmp_path, pg_state_url) as db:
+        await ShardClaims(db, host="elsewhere", pid=1).claim(2, (0,))
+        real = time.time
+        with monkeypatch.context() as patch:
+            patch.setattr(bot.sharding.time, "time", lambda: real() + STALE_SECONDS + 60)
+            with pytest.raises(ShardConflict, match="on elsewhere"):
+                await ShardClaims(db).claim(2, (0, 1))
+            assert 0 <= await identify_slot(db, 0, 1) <= 1  # the database's clock too
+        with monkeypatch.context() as patch:  # its clock behind: its refresh still counts
+            patch.setattr(bot.sharding.time, "time", lambda: real() - STALE_SECONDS - 60)
+            await ShardClaims(db, host="elsewhere", pid=1).refresh()
+        with pytest.raises(ShardConflict, match="on elsewhere"):
+            await ShardClaims(db).claim(2, (0, 1))
+        await db.execute("UPDATE bot_shards SET seen_at = seen_at - ?", (STALE_SECONDS + 1,))
+        await ShardClaims(db).claim(2, (0, 1))
+
+
+async def test_machines_with_one_host_name_are_told_apart(tmp_path: Path, state_url) -> None:
+    """Cloned machines (all named ``ubuntu``) or containers sharing the host's name: a pid
+    that is not running here says nothing of a process there. A claim names this machine by
+    its host name and what tells it from another of that name (the boot id and the pid
+    namespace), the same for every process of this machine."""
+    import socket
+
+    from bot.sharding import this_machine
+
+    here = this_machine()
+    assert here.startswith(socket.gethostname() + "#") and len(here) > len(socket.gethostname())
+    code = "from bot.sharding import this_machine; print(this_machine())"
+    root = Path(__file__).resolve().parents[1]
+    other = subprocess.run(
+        [sys.executable, "-c", code],
+        env=clean_env() | {"PYTHONPATH": str(root)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert other.stdout.strip() == here  # another process of this machine
+    twin = f"{socket.gethostname()}#0123456789ab"  # same name, another machine
+    async with state(tmp_path, state_url) as db:
+        await ShardClaims(db, host=twin, pid=_dead_pid()).claim(2, (0,))
+        with pytest.raises(ShardConflict, match=f"on {socket.gethostname()} \\(machine 01234567"):
+            await ShardClaims(db).claim(2, (0, 1))
+        await ShardClaims(db, pid=_dead_pid()).claim(2, (1,))  # this machine's, pid gone
+        await ShardClaims(db).claim(2, (1,))
+
+
+async def test_a_silent_process_back_keeps_shards_no_one_took(tmp_path: Path, state_url) -> None:
+    """Its rows, stale, are removed by any process that starts meanwhile; only a shard another
+    process now holds is lost (the process then stops), the others are claimed again."""
+    async with state(tmp_path, state_url) as db:
+        silent = ShardClaims(db, host="elsewhere#1", pid=1)
+        await silent.claim(3, (0, 2))
+        await db.execute("UPDATE bot_shards SET seen_at = seen_at - ?", (STALE_SECONDS + 1,))
+        await ShardClaims(db, host="other#2", pid=2).claim(3, (1,))  # removes the stale rows
+        assert await silent.refresh() == ()  # back: no one took them
+        rows = await db.fetchall("SELECT shard_id FROM bot_shards WHERE pid = 1")
+        assert sorted(r[0] for r in rows) == [0, 2]
+        await db.execute("UPDATE bot_shards SET seen_at = seen_at - ? WHERE pid = 1", (99,))
+        await ShardClaims(db, host="other#3", pid=3).claim(3, (2,))
+        assert await silent.refresh() == (2,)

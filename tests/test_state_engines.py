@@ -263,3 +263,39 @@ def test_the_state_lock_is_no_other_lock() -> None:
     from jobs.pg_worker import _TAKEOVER_LOCK
 
     assert len({TRANSACTION_LOCK, MIGRATE_LOCK, _TAKEOVER_LOCK}) == 3
+
+
+async def test_the_heartbeat_goes_on_while_changes_cant_be_watched(
+    tmp_path, state_url, monkeypatch
+) -> None:
+    """The shard claims' heartbeat shares the change watch's task: a listening connection
+    that can't be had (no connection left on the server, a pooler in transaction mode) must
+    not silence it, or another machine would take this running process's shards."""
+    from bot import change_watch
+    from bot.change_watch import ChangeWatcher
+
+    class Broken:
+        async def changed(self) -> bool:
+            raise OSError("too many connections")
+
+        async def close(self) -> None:
+            return None
+
+    monkeypatch.setattr(change_watch.Backoff, "next", lambda self: 0.01)
+    beats = asyncio.Event()
+    count = 0
+
+    async def heartbeat() -> None:
+        nonlocal count
+        count += 1
+        if count >= 3:
+            beats.set()
+
+    async with state(tmp_path, state_url) as db:
+        watcher = ChangeWatcher(db, Engines(), heartbeat=heartbeat, heartbeat_seconds=0.0)
+        monkeypatch.setattr(watcher, "_signal", lambda: Broken())
+        watcher.start()
+        try:
+            await asyncio.wait_for(beats.wait(), 10)
+        finally:
+            await watcher.stop()

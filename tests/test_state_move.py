@@ -134,3 +134,50 @@ async def test_a_missing_file_is_refused_before_anything(tmp_path, pg_state_url)
     with pytest.raises(MoveRefused, match="no SQLite file at"):
         await copy_from_sqlite(tmp_path / "nothing.sqlite3", pg_state_url, None)
     assert not (tmp_path / "nothing.sqlite3").exists()
+
+
+async def test_a_model_whose_folder_is_missing_is_refused_before_anything(
+    tmp_path, pg_state_url, tiny_model
+) -> None:
+    """Planned before any upload: no blobs of the models before it are left behind."""
+    import shutil
+
+    from bot.state_move import MoveRefused, copy_from_sqlite
+
+    bot = await a_small_bot(tmp_path, tiny_model)
+    theirs = bot["made"]["theirs"]
+    shutil.rmtree(theirs.path)
+    files = PostgresModelFiles(pg_state_url, tmp_path / "cache")
+    await files.open()
+    try:
+        with pytest.raises(MoveRefused, match=f"model {theirs.id} \\('theirs' of server {OTHER}"):
+            await copy_from_sqlite(bot["data"] / "lstm-bot.sqlite3", pg_state_url, files)
+    finally:
+        await files.close()
+    assert pg_rows(pg_state_url, "SELECT count(*) FROM model_files") == [(0,)]
+    assert pg_rows(pg_state_url, "SELECT count(*) FROM models") == [(0,)]
+
+
+async def test_a_bot_still_running_on_the_file_is_refused(tmp_path, pg_state_url, tiny_model):
+    """What it did after the copy (a model trained, a default chosen) would stay behind."""
+    import os
+
+    from bot.sharding import ShardClaims
+    from bot.state_move import MoveRefused, copy_from_sqlite
+
+    bot = await a_small_bot(tmp_path, tiny_model)
+    sqlite = bot["data"] / "lstm-bot.sqlite3"
+    async with bot_database(sqlite) as db:
+        await ShardClaims(db, pid=os.getppid()).claim(1, (0,))  # a live process, this machine
+    files = PostgresModelFiles(pg_state_url, tmp_path / "cache")
+    await files.open()
+    try:
+        with pytest.raises(MoveRefused, match=f"still runs on .*process {os.getppid()}.*stop it"):
+            await copy_from_sqlite(sqlite, pg_state_url, files)
+        assert pg_rows(pg_state_url, "SELECT count(*) FROM models") == [(0,)]
+        async with bot_database(sqlite) as db:
+            await ShardClaims(db, pid=os.getppid()).release()  # it stopped
+        said = await copy_from_sqlite(sqlite, pg_state_url, files)
+        assert said[0].startswith("copied 3 models")
+    finally:
+        await files.close()

@@ -36,5 +36,6 @@ def test_a_postgres_parameter_makes_a_test_slow(request: pytest.FixtureRequest, 
     assert bool(request.node.get_closest_marker("slow")) == (engine == "postgres")
 
 
-def test_a_slow_fixture_makes_a_test_slow(request: pytest.FixtureRequest, trained_model) -> None:
+def test_a_slow_fixture_makes_a_test_slow(request: pytest.FixtureRequest, pg_server_url) -> None:
+    """(The cheapest slow fixture: the run's PostgreSQL server, already started.)"""
     assert request.node.get_closest_marker("slow")

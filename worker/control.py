@@ -1,7 +1,8 @@
 """The bridge between the training thread and the worker's event loop.
 
 Training calls the :class:`JobControl` callbacks from its thread; they only record events
-(and, after each epoch, a copy of the checkpoint training just wrote). The event loop drains
+(and, after each epoch, a snapshot of the checkpoint training just wrote: its files, not
+their bytes). The event loop drains
 them (throttling progress) and writes them to the queue, the checkpoint first, and sets the
 flags that training polls: ``should_stop`` every step, ``should_pause`` after each epoch.
 
@@ -14,13 +15,15 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
+from jobs.blobs import Source
 from jobs.records import EPOCH, PROGRESS, STARTED
 from model_store.train import EpochEnd, Progress, TrainingCallback
 
 SAMPLE_CHARS = 200
+Checkpoint = tuple[int, Mapping[str, Source]]  # the epoch it ends, and its files
 
 
 class JobControl(TrainingCallback):
@@ -28,7 +31,8 @@ class JobControl(TrainingCallback):
         self,
         progress_seconds: float,
         started_extra: dict[str, Any],
-        snapshot: Callable[[], tuple[int, dict[str, bytes]] | None] = lambda: None,
+        snapshot: Callable[[], Checkpoint | None] = lambda: None,
+        stored: Callable[[int], None] = lambda epoch: None,
         *,
         checkpoint_seconds: float = 0.0,
         clock: Callable[[], float] = time.monotonic,
@@ -39,6 +43,7 @@ class JobControl(TrainingCallback):
         self._stored_at = clock()  # the attempt's start: nothing to lose before it
         self.started_extra = started_extra
         self.snapshot = snapshot  # (epoch, files) of the checkpoint on disk, after each epoch
+        self.stored = stored  # told the epoch of each checkpoint stored (older ones can go)
         self.cancel_requested = False  # the user cancelled: stop now
         self.lease_lost = False  # another worker owns the job now: stop, write nothing
         self.pause = False  # shutting down: stop after this epoch's checkpoint
@@ -48,7 +53,7 @@ class JobControl(TrainingCallback):
         self._events: list[tuple[str, dict[str, Any]]] = []
         self._progress: dict[str, Any] | None = None
         self._progress_sent = 0.0
-        self._checkpoint: tuple[int, dict[str, bytes]] | None = None
+        self._checkpoint: Checkpoint | None = None
         self._checkpoint_epoch = 0  # the newest checkpoint taken so far
 
     # ---- called from the training thread -------------------------------------------------
@@ -118,7 +123,7 @@ class JobControl(TrainingCallback):
 
     # ---- called from the event loop ------------------------------------------------------
 
-    def take_checkpoint(self, *, final: bool = False) -> tuple[int, dict[str, bytes]] | None:
+    def take_checkpoint(self, *, final: bool = False) -> Checkpoint | None:
         """The latest epoch's checkpoint not uploaded yet (older ones are superseded), once
         it is due (``checkpoint_seconds`` after the last one stored), or at once if
         ``final`` (the job is handed back)."""
@@ -129,10 +134,11 @@ class JobControl(TrainingCallback):
             checkpoint, self._checkpoint = self._checkpoint, None
         return checkpoint
 
-    def checkpoint_stored(self) -> None:
+    def checkpoint_stored(self, epoch: int) -> None:
         self._stored_at = self.clock()
+        self.stored(epoch)
 
-    def put_back_checkpoint(self, checkpoint: tuple[int, dict[str, bytes]]) -> None:
+    def put_back_checkpoint(self, checkpoint: Checkpoint) -> None:
         """A checkpoint that could not be written, unless a newer one came meanwhile."""
         with self._lock:
             if self._checkpoint is None:

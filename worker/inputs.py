@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import shutil
 import zipfile
 from collections.abc import Callable
@@ -165,13 +166,37 @@ def check_checkpoint(directory: Path) -> None:
             raise ValueError("checkpoint.keras is corrupted")
 
 
-def read_checkpoint(directory: Path) -> tuple[int, dict[str, bytes]] | None:
+def snapshot_checkpoint(directory: Path, outbox: Path) -> tuple[int, dict[str, Path]] | None:
     """The checkpoint files as training last wrote them, with the epoch they end (``None``
-    before the first). Training does not write one after every epoch when saving would cost
-    more than a small share of the time; the epoch says which one this is."""
+    before the first), as hard links in ``outbox/<epoch>``: training replaces its files with
+    new ones and never writes into them, so the links keep this epoch's bytes until they are
+    streamed into the queue (memory holds none of them; a copy where links can't be made).
+    Training does not write one after every epoch when saving would cost more than a small
+    share of the time; the epoch says which one this is."""
     try:
-        files = {name: (directory / name).read_bytes() for name in CHECKPOINT_FILES}
-        epoch = int(json.loads(files[CHECKPOINT_STATE])["epoch"])
+        state = json.loads((directory / CHECKPOINT_STATE).read_text(encoding="utf-8"))
+        epoch = int(state["epoch"])
     except (FileNotFoundError, ValueError, KeyError, TypeError):
         return None
-    return epoch, files
+    target = outbox / str(epoch)
+    if not target.is_dir():  # else taken already: the same epoch's files
+        staging = outbox / f"{epoch}.tmp"
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        for name in CHECKPOINT_FILES:
+            try:
+                os.link(directory / name, staging / name)
+            except FileNotFoundError:
+                return None
+            except OSError:
+                shutil.copyfile(directory / name, staging / name)
+        staging.rename(target)
+    return epoch, {name: target / name for name in CHECKPOINT_FILES}
+
+
+def discard_snapshots(outbox: Path, upto: int) -> None:
+    """Remove the snapshots of epochs up to ``upto`` (stored, or superseded by it)."""
+    for entry in outbox.glob("*") if outbox.is_dir() else ():
+        number = entry.name.removesuffix(".tmp")
+        if number.isdigit() and int(number) <= upto:
+            shutil.rmtree(entry, ignore_errors=True)

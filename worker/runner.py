@@ -33,7 +33,7 @@ from model_store.train import TrainingCancelled, TrainingPaused, TrainResult
 from . import janitor
 from .control import JobControl
 from .failures import classify, expected
-from .inputs import Inputs, fetch_inputs, read_checkpoint
+from .inputs import Inputs, discard_snapshots, fetch_inputs, snapshot_checkpoint
 from .params import TrainingPlan, parse_params
 from .plot import plot_losses
 from .plot import warm_up as warm_up_plots
@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 
 TICK_SECONDS = 0.25
 PLOT_FILE = "loss.png"
+OUTBOX = "outbox"  # in a job's folder: checkpoints taken and not stored yet
 MAX_RETRY_SECONDS = 15.0  # the longest wait between tries of a write the database refused
 T = TypeVar("T")
 
@@ -116,7 +117,8 @@ class Worker:
                 "device": self.device,
                 "base_model": job.base_model,
             },
-            snapshot=lambda: read_checkpoint(workdir / "checkpoint"),
+            snapshot=lambda: snapshot_checkpoint(workdir / "checkpoint", workdir / OUTBOX),
+            stored=lambda epoch: discard_snapshots(workdir / OUTBOX, epoch),
             checkpoint_seconds=self.settings.checkpoint_seconds,
         )
         if self.stopping.is_set():
@@ -319,7 +321,7 @@ class Worker:
             except QueueUnavailable:
                 ctl.put_back_checkpoint(checkpoint)
                 raise
-            ctl.checkpoint_stored()
+            ctl.checkpoint_stored(epoch)
             log.debug("job %d: checkpoint of epoch %d stored", lease.job_id, epoch)
         events = ctl.drain(force=force)
         for n, (kind, payload) in enumerate(events):
@@ -340,13 +342,14 @@ class Worker:
                 )
 
 
-def _result_files(job: Job, result: TrainResult, directory: Path) -> dict[str, bytes]:
-    """The model's files (as the model store writes them) and the loss plot."""
+def _result_files(job: Job, result: TrainResult, directory: Path) -> dict[str, Path]:
+    """The model's files (as the model store writes them) and the loss plot, streamed into
+    the queue from ``directory``."""
     write_artifact(directory, result.artifact)
-    files = {p.name: p.read_bytes() for p in directory.iterdir() if p.is_file()}
+    files = {p.name: p for p in directory.iterdir() if p.is_file()}
     try:
         title = f"{job.model_name}: loss per epoch"
-        files[PLOT_FILE] = plot_losses(result.history, directory / PLOT_FILE, title).read_bytes()
+        files[PLOT_FILE] = plot_losses(result.history, directory / PLOT_FILE, title)
     except Exception:  # noqa: BLE001 - a missing plot must not lose the model
         log.exception("job %d: could not draw the loss plot", job.id)
     return files

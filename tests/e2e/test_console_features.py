@@ -104,3 +104,29 @@ async def test_click_still_answers_confirmations(console, env, tiny_model):
     assert "Delete `mine`?" in text
     text = await run(console, "click delete")
     assert "Deleted `mine`" in text
+
+
+async def test_the_console_runs_beside_the_real_bot(settings, builtin_dir):
+    """The console talks to a fake Discord: it takes no part in the real bot's shards (as
+    before shards, it runs on the bot's data folder while the bot serves), and leaves them."""
+    import os
+
+    from bot.db import bot_database
+    from bot.sharding import ShardClaims
+    from cogs.writing.reply_text import ReplyState
+    from cogs.writing.unfinished import Unfinished, UnfinishedReplies
+
+    writing = Unfinished(1 << 60, 2 << 50, 7 << 22, ReplyState(3, "basic", 0.5, 40, 1.0, 1), "tr")
+    async with bot_database(settings.database_path) as db:
+        await ShardClaims(db, pid=os.getppid()).claim(4, (0, 1, 2, 3))  # `lstm-bot run`, live
+        await UnfinishedReplies(db).begin(writing)  # a reply it is writing now
+    out = io.StringIO()
+    script = io.StringIO('/generate seed:"The cat" temperature:0.5 length:20\n')
+    code = await run_console(
+        settings, stdin=script, out=out, builtin_root=builtin_dir, worker=False
+    )
+    assert code == 0 and "20 characters" in out.getvalue(), out.getvalue()
+    async with bot_database(settings.database_path) as db:
+        rows = await db.fetchall("SELECT shard_id, pid FROM bot_shards ORDER BY shard_id")
+        assert [u.message_id for u in await UnfinishedReplies(db).all()] == [writing.message_id]
+    assert [tuple(r) for r in rows] == [(i, os.getppid()) for i in range(4)]

@@ -1,9 +1,11 @@
 """``--processes 2`` on the embedded SQLite file: two real bot processes split the shards of a
 fake Discord (in the test's process), with one worker on the same file; servers on both
 shards are served, each by its own process (commands and buttons); a ``/train`` in shard 1's
-server is imported and announced once; ``kill -9`` of one process leaves its servers
-unanswered while the other keeps serving, until it is started again by hand; a process
-started with another shard count is refused while they run, saying why."""
+server is imported and announced once; a process started with another shard count is refused
+while they run, saying why; ``kill -9`` of shard 1's process with a job of its server in flight
+leaves its servers unanswered while the other keeps serving (and leaves the job's report to
+it), until it is started again by hand: it serves again and announces the result it missed,
+once."""
 
 from __future__ import annotations
 
@@ -60,6 +62,17 @@ def _run(tmp_path: Path, name: str, *args: str, **env: str) -> subprocess.Popen:
         )
 
 
+async def _wait_status(database: Path, job_id: int, status: str, timeout: float) -> None:
+    row = None
+    for _ in range(int(timeout / 0.3)):
+        with sqlite3.connect(database) as conn:
+            row = conn.execute("SELECT status FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        if row and row[0] == status:
+            return
+        await asyncio.sleep(0.3)
+    raise AssertionError(f"job {job_id} is {row and row[0]}, not {status}")
+
+
 def _ready_shards(fake: FakeDiscord) -> list[list[int]]:
     return sorted(s.shard for s in fake._sessions if s.ready)
 
@@ -93,10 +106,9 @@ async def test_two_shard_processes_on_one_sqlite_file(tmp_path: Path, builtin_di
 
             # A /train in shard 1's server: imported and announced once, by its process.
             worker = _run(tmp_path, "worker", "worker", "--progress-seconds", "0.3")
+            others.append(worker)
             job = await train(fake, g1, alice, "sharded", 3000, "quick")
             await fake.wait_until(lambda: bool(results(fake, g1, "sharded")), 180)
-            worker.send_signal(signal.SIGTERM)
-            await wait_exit(worker, 60)
             await asyncio.sleep(1.0)  # a few more passes of both reporters
             assert len(results(fake, g1, "sharded")) == 1
             assert results(fake, g0, "sharded") == []
@@ -112,9 +124,11 @@ async def test_two_shard_processes_on_one_sqlite_file(tmp_path: Path, builtin_di
             assert "shard count (3) disagrees with the bot process" in said
             assert "runs with 2 shards" in said
 
+            # kill -9 shard 1's process with a job of its server in flight.
             log = (tmp_path / "launcher.log").read_text()
             pids = dict(re.findall(r"started bot process (\d+) for shards (\S+) of 2", log))
             by_shard = {shards: int(pid) for pid, shards in pids.items()}
+            missed = await train(fake, g1, alice, "missed", 3000, "quick")
             os.kill(by_shard["1"], signal.SIGKILL)
             await fake.wait_until(lambda: _ready_shards(fake) == [[0, 2]], 30)
 
@@ -125,12 +139,22 @@ async def test_two_shard_processes_on_one_sqlite_file(tmp_path: Path, builtin_di
             assert not unanswered.acked
             assert [v.split(":")[0] for v in fake.take_violations()] == ["ack_timeout"]
 
-            # Started again by hand (its claim's process is gone): it serves its server again.
+            # The job ends meanwhile: shard 0's process leaves it to shard 1's.
+            await _wait_status(data / "lstm-bot.sqlite3", missed, "succeeded", 180)
+            await asyncio.sleep(1.0)  # a few passes of shard 0's reporter
+            assert results(fake, g1, "missed") == []
+
+            # Started again by hand (its claim's process is gone): it serves its server again
+            # and catches up on the report it missed, once.
             shard1 = {"LSTM_BOT_SHARD_COUNT": "2", "LSTM_BOT_SHARD_IDS": "1"}
             back = _start(fake, tmp_path, builtin_dir, "back", **shard1)
             others.append(back)
             await fake.wait_until(lambda: _ready_shards(fake) == [[0, 2], [1, 2]], 90)
             assert (await _generate(fake, g1, alice)).content.startswith("**The **")
+            await fake.wait_until(lambda: bool(results(fake, g1, "missed")), 60)
+            await asyncio.sleep(1.0)
+            assert len(results(fake, g1, "missed")) == 1 and results(fake, g0, "missed") == []
+            assert f"job {missed}: imported" in (tmp_path / "back.log").read_text()
         finally:
             for proc in others:
                 if proc.poll() is None:

@@ -5,6 +5,7 @@ of that model."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
@@ -131,3 +132,97 @@ async def test_a_jobs_progress_is_reported_by_the_bot_holding_its_server(
     bots[0].get_cog("Training").reporter = reporter
     reporter.start()
     await fake.wait_until(lambda: len(progress(guilds[0])) == 1, 10)
+
+
+async def test_a_starting_process_leaves_the_other_shards_model_folders(
+    settings, builtin_dir
+) -> None:
+    """A folder without a row yet may be another process's import under way (published, row
+    not written): a process starting (after a kill -9, say) sweeps only its own servers'."""
+    async with FakeDiscord(quiet_period=0.05) as fake:
+        guilds = [fake.add_guild("zero", shard=(0, 2)), fake.add_guild("one", shard=(1, 2))]
+        folders = []
+        for guild in guilds:
+            folder = settings.guild_model_path / str(guild.id) / "mine-j7-0a1b2c3d"
+            folder.mkdir(parents=True)
+            folders.append(folder)
+        bot = LSTMBot(
+            settings.replace(shard_count=2, shard_ids="0"),
+            sync_commands=True,
+            builtin_root=builtin_dir,
+        )
+        async with running_bot(fake, bot):
+            assert not folders[0].exists()  # its own server's: a crash's leftover, swept
+            assert folders[1].is_dir()  # the other process's import under way: kept
+
+
+async def test_discords_global_limit_is_shared_by_the_processes(two_bots, monkeypatch) -> None:
+    """The 50 requests/s are per bot, not per process, and nothing coordinates them: each
+    process meets the global 429s on its own, waits them out (discord.py holds every request
+    of that process for ``retry_after``) and posts each message once."""
+    from cogs.training import job_reporter
+
+    monkeypatch.setattr(job_reporter, "EDIT_INTERVAL", 0.0)
+    fake, bots, guilds, alice = two_bots
+    fake.limits.global_per_second = 2
+    queue, jobs = bots[0].jobs, []
+    for n in range(6):
+        guild = guilds[n % 2]
+        job, _ = await queue.submit(
+            guild_id=guild.id,
+            channel_id=guild.default_channel.id,
+            user_id=alice.id,
+            model_name=f"m{n}",
+            corpus=b"some text " * 300,
+            params={"effort": "quick"},
+        )
+        jobs.append(job)
+    for _ in jobs:
+        lease = await queue.claim("w")
+        await queue.add_event(lease, "started", {"resumed_from_epoch": 0, "device": "CPU"})
+    for bot in bots:
+        bot.get_cog("Training").reporter.poke()
+
+    def progress(guild) -> list:
+        return [m for m in fake.channel_messages(guild.default_channel) if m.embeds]
+
+    await fake.wait_until(lambda: [len(progress(g)) for g in guilds] == [3, 3], 60)
+    await asyncio.sleep(1.0)  # nothing posted twice after a 429
+    assert [len(progress(g)) for g in guilds] == [3, 3]
+    assert fake.limits.global_limited > 0  # the test met the limit
+    said = fake.take_violations()
+    assert said and all("global limit of 2/s" in v for v in said), said
+    for job in jobs:
+        assert (await queue.get(job.id)).progress_message_id is not None
+
+
+async def test_a_process_whose_shards_were_taken_over_stops(
+    settings, builtin_dir, state_url, monkeypatch
+) -> None:
+    """A process cut off from the database for over 30 s looked gone to the others, and one
+    on another machine took its shards: when its heartbeat finds that, it stops, rather than
+    answer its servers' commands a second time."""
+    import bot.client
+
+    monkeypatch.setattr(bot.client, "HEARTBEAT_SECONDS", 0.1)
+    if state_url:
+        settings = settings.replace(database_url=state_url, queue_url=state_url)
+    async with FakeDiscord(quiet_period=0.05) as fake:
+        fake.add_guild("zero", shard=(0, 2))
+        lstm = LSTMBot(
+            settings.replace(shard_count=2, shard_ids="0"),
+            sync_commands=True,
+            builtin_root=builtin_dir,
+        )
+        async with running_bot(fake, lstm):
+            await lstm.db.execute("UPDATE bot_shards SET host = 'elsewhere#0123456789ab', pid = 1")
+            await wait_until(lstm.is_closed, 10, "stopped")
+        assert await lstm_rows(settings, state_url) == [(0, "elsewhere#0123456789ab", 1)]
+
+
+async def lstm_rows(settings, url) -> list[tuple]:
+    from bot.db import bot_database
+
+    async with bot_database(settings.database_path, url=url) as db:
+        rows = await db.fetchall("SELECT shard_id, host, pid FROM bot_shards")
+    return [tuple(r) for r in rows]

@@ -246,3 +246,31 @@ async def test_orphan_blobs_are_swept_in_the_servers_this_process_holds(
         assert not (files.cache / "7" / "poet-j97-0123abcd").exists()
     finally:
         await files.close()
+
+
+async def test_two_processes_racing_one_import_leave_one_model(
+    queue, registry, tiny_model, tmp_path, pg_state_url
+):
+    """Two bot processes importing the same result at once (a shard handed over mid-import):
+    one row, and the loser's stored files removed (the folder and the blobs)."""
+    import asyncio
+
+    job = await finished_job(queue, result_files(tiny_model, tmp_path))
+    local = [ResultImporter(queue, registry, tmp_path / "guild-models", tmp_path) for _ in "ab"]
+    records = await asyncio.gather(*(i.import_job(job) for i in local))
+    assert records[0] == records[1] and len(await registry.all_rows()) == 1
+    assert [p.resolve() for p in model_dirs(tmp_path)] == [Path(records[0].path)]
+
+    job = await finished_job(queue, result_files(tiny_model, tmp_path), "bard")
+    stores = [PostgresModelFiles(pg_state_url, tmp_path / f"cache-{m}") for m in "ab"]
+    for store in stores:
+        await store.open()
+    try:
+        blob = [ResultImporter(queue, registry, tmp_path / "gm", tmp_path, s) for s in stores]
+        records = await asyncio.gather(*(i.import_job(job) for i in blob))
+        assert records[0] == records[1] and records[0].path.startswith("blob:7/bard-j")
+        stored = rows(pg_state_url, "SELECT DISTINCT model FROM model_files")
+        assert stored == [(records[0].path.removeprefix("blob:"),)]
+    finally:
+        for store in stores:
+            await store.close()

@@ -121,22 +121,31 @@ async def own_pg() -> AsyncIterator[PgServer]:
         server.stop()
 
 
+# How long the database is down in the restart test: 7 s by default (longer than the 5 s after
+# which a silent worker counts as dead), e.g. 30 for the issue's outage (about a minute more).
+OUTAGE_SECONDS = float(os.environ.get("LSTM_BOT_TEST_OUTAGE_SECONDS", "7"))
+
+
 async def test_workers_outlive_a_database_restart(tmp_path: Path, own_pg: PgServer) -> None:
+    """The database stopped while one worker trains and the other idles: both wait it out
+    (backoff), the job ends once, both take the next jobs, and each exits 0 when told to."""
+    epochs = max(8, round(OUTAGE_SECONDS))  # a couple of seconds each: training outlasts it
     async with Env(tmp_path, own_pg.url) as env:
-        job = await env.submit("through", params(8, slow=True), chars=24000)
+        job = await env.submit("through", params(epochs, slow=True), chars=24000)
         procs = {name: env.start_worker(name) for name in ("w1", "w2")}  # one trains, one idles
 
         async def progressing() -> bool:
             return any(k == "progress" for k, _ in await env.events(job.id))
 
         await wait_for(progressing, 90, "training progress")
-        own_pg.halt()  # longer than the 5 s after which a silent worker counts as dead
+        own_pg.halt()
         try:
-            await asyncio.sleep(7)
+            await asyncio.sleep(OUTAGE_SECONDS)
+            assert all(proc.poll() is None for proc in procs.values())  # nobody gave up
         finally:
             own_pg.resume()
 
-        await wait_for(lambda: finished(env, job.id), 240, "the end of the job")
+        await wait_for(lambda: finished(env, job.id), 240 + 10 * epochs, "the end of the job")
         done = await env.job(job.id)
         assert done.status == "succeeded", (done.error, env.log("w1")[-3000:])
         assert done.attempts == 1 and len(await starts(env, job.id)) == 1  # kept its job

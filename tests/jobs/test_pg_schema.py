@@ -106,6 +106,7 @@ async def test_an_older_lstm_bots_version_table_is_converted(pg_url: str) -> Non
     # What an lstm-bot before queue identities left: a text column, procrastinate's version.
     sql(pg_url, "DROP TABLE schema_versions")
     sql(pg_url, "DROP TABLE queue_identity")
+    sql(pg_url, "DROP TABLE job_blob_parts")
     sql(pg_url, "CREATE TABLE schema_versions (component text PRIMARY KEY, version text)")
     sql(
         pg_url,
@@ -115,7 +116,7 @@ async def test_an_older_lstm_bots_version_table_is_converted(pg_url: str) -> Non
     with pytest.raises(SchemaError, match="older than this lstm-bot"):
         await check(pg_url)
     done = await migrate(pg_url)
-    assert done == "applied 0005_queue_identity.sql"
+    assert done == "applied 0005_queue_identity.sql; applied 0006_blob_parts.sql"
     await check(pg_url)
     assert dict(sql(pg_url, "SELECT component, version FROM schema_versions")) == {
         PRE: installed_key(),
@@ -128,3 +129,26 @@ async def test_an_older_lstm_bots_version_table_is_converted(pg_url: str) -> Non
         " WHERE table_name = 'schema_versions' AND column_name = 'version'",
     )
     assert column == ("integer",)
+
+
+async def test_blobs_an_older_lstm_bot_stored_whole_are_moved_into_parts(pg_url: str) -> None:
+    from jobs.postgres import PostgresQueue
+    from jobs.records import CORPUS
+
+    queue = await PostgresQueue.connect(pg_url)
+    try:
+        job, _ = await queue.submit(
+            guild_id=1, channel_id=2, user_id=3, model_name="old", corpus=b"x", params={}
+        )
+        # What version 5 left: each file's bytes in job_blobs.data, no parts.
+        sql(pg_url, "DROP TABLE job_blob_parts")
+        sql(pg_url, "UPDATE job_blobs SET data = %s, size = 11, sha256 = %s", (b"hello world", SHA))
+        set_version(pg_url, "jobs", 5)
+        assert await migrate(pg_url) == "applied 0006_blob_parts.sql"
+        assert await queue.files(job.id, CORPUS) == {"corpus.txt": b"hello world"}
+        assert sql(pg_url, "SELECT length(data) FROM job_blobs") == [(0,)]
+    finally:
+        await queue.close()
+
+
+SHA = "b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9"  # of b"hello world"

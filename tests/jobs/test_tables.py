@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from jobs.blobs import BlobError
-from jobs.errors import LeaseLost, NameTaken, QuotaExceeded
+from jobs.errors import LeaseLost, NameTaken, QueueUnavailable, QuotaExceeded
 from jobs.reasons import Reason
 from jobs.records import BASE, CHECKPOINT, CORPUS, RESULT, BaseModel, Limits
 
@@ -138,7 +138,9 @@ async def test_base_model_by_name_or_by_files(queue) -> None:
 
 async def test_blobs_are_checked_when_read(queue) -> None:
     job = await submit(queue)
-    await queue.store.exec("UPDATE job_blobs SET data = ? WHERE job_id = ?", (b"x" * 1000, job.id))
+    await queue.store.exec(
+        "UPDATE job_blob_parts SET data = ? WHERE job_id = ?", (b"x" * 1000, job.id)
+    )
     with pytest.raises(BlobError, match="checksum"):
         await queue.files(job.id, CORPUS)
     await queue.store.exec("UPDATE job_blobs SET size = 5 WHERE job_id = ?", (job.id,))
@@ -284,3 +286,93 @@ async def test_each_bot_process_is_offered_the_jobs_of_its_own_servers_only(queu
         await queue.complete(lease, {"card.json": b"{}"}, {})
     assert [j.id for j in await queue.jobs_to_import(limit=2, servers=wanted)] == [mine.id]
     assert Servers(count=2, ids=(1,)).holds(shard_1) and not wanted.holds(shard_1)
+
+
+PART = 1000  # the part size these tests give the store: a few parts make a "big" blob
+
+
+async def parts_of(queue, job_id: int, kind: str, name: str) -> list[int]:
+    rows = await queue.store.all(
+        "SELECT length(data) AS n FROM job_blob_parts WHERE job_id = ? AND kind = ?"
+        " AND name = ? ORDER BY start",
+        (job_id, kind, name),
+    )
+    return [int(r["n"]) for r in rows]
+
+
+async def test_big_blobs_are_written_in_parts_and_read_back_whole(
+    queue, take, tmp_path, monkeypatch
+) -> None:
+    """Uploads, checkpoints and results alike: streamed from bytes or a file, a part at a
+    time (memory holds one part), read back identical."""
+    monkeypatch.setattr(queue.store, "chunk_bytes", PART, raising=False)
+    upload = bytes(range(256)) * 14  # 3,584 bytes
+    job = await submit(queue, corpus=upload)
+    assert await parts_of(queue, job.id, CORPUS, "corpus.txt") == [PART] * 3 + [584]
+    lease = await take(queue)
+    big = tmp_path / "checkpoint.keras"
+    big.write_bytes(bytes(reversed(upload)) * 2)
+    await queue.save_checkpoint(lease, 1, {"checkpoint.keras": big, "state.json": b"{}"})
+    assert await parts_of(queue, job.id, CHECKPOINT, "checkpoint.keras") == [PART] * 7 + [168]
+    assert (await queue.files(job.id, CHECKPOINT))["checkpoint.keras"] == big.read_bytes()
+    got = await queue.download(job.id, CHECKPOINT, tmp_path / "d")
+    assert got["checkpoint.keras"].read_bytes() == big.read_bytes()
+    smaller = tmp_path / "smaller.keras"
+    smaller.write_bytes(upload[:1500])
+    await queue.save_checkpoint(lease, 2, {"checkpoint.keras": smaller, "state.json": b"{}"})
+    assert await parts_of(queue, job.id, CHECKPOINT, "checkpoint.keras") == [PART, 500]
+    assert (await queue.files(job.id, CHECKPOINT))["checkpoint.keras"] == upload[:1500]
+    await queue.complete(lease, {"weights.npz": big, "card.json": b"{}"}, {})
+    assert await parts_of(queue, job.id, RESULT, "weights.npz") == [PART] * 7 + [168]
+    assert (await queue.files(job.id, RESULT))["weights.npz"] == big.read_bytes()
+    assert await parts_of(queue, job.id, CHECKPOINT, "checkpoint.keras") == []  # dropped
+
+
+class CutOff:
+    """A transaction whose connection is lost at its ``after + 1``-th blob part."""
+
+    def __init__(self, tx: Any, after: int):
+        self.tx, self.after, self.parts = tx, after, 0
+
+    async def one(self, sql: str, params: Any = ()) -> Any:
+        return await self.tx.one(sql, params)
+
+    async def all(self, sql: str, params: Any = ()) -> Any:
+        return await self.tx.all(sql, params)
+
+    async def exec(self, sql: str, params: Any = ()) -> int:
+        if sql.startswith("INSERT INTO job_blob_parts"):
+            self.parts += 1
+            if self.parts > self.after:
+                raise QueueUnavailable("the job queue's database can't be reached (lost)")
+        return await self.tx.exec(sql, params)
+
+
+async def test_a_blob_write_cut_off_halfway_leaves_the_previous_one_whole(
+    queue, take, tmp_path, monkeypatch
+) -> None:
+    from contextlib import asynccontextmanager
+
+    monkeypatch.setattr(queue.store, "chunk_bytes", PART, raising=False)
+    job = await submit(queue)
+    lease = await take(queue)
+    old = bytes(range(256)) * 10
+    await queue.save_checkpoint(lease, 1, {"checkpoint.keras": old, "state.json": b"1"})
+    new = tmp_path / "checkpoint.keras"
+    new.write_bytes(b"n" * 4500)
+    real = queue.store.transaction
+
+    @asynccontextmanager
+    async def cut_off():
+        async with real() as tx:
+            yield CutOff(tx, after=2)
+
+    monkeypatch.setattr(queue.store, "transaction", cut_off)
+    with pytest.raises(QueueUnavailable):
+        await queue.save_checkpoint(lease, 2, {"checkpoint.keras": new, "state.json": b"2"})
+    monkeypatch.setattr(queue.store, "transaction", real)
+    assert await queue.files(job.id, CHECKPOINT) == {"checkpoint.keras": old, "state.json": b"1"}
+    assert await parts_of(queue, job.id, CHECKPOINT, "checkpoint.keras") == [PART, PART, 560]
+    assert (await queue.get(job.id)).checkpoint_epoch == 1
+    got = await queue.download(job.id, CHECKPOINT, tmp_path / "d")
+    assert got["checkpoint.keras"].read_bytes() == old

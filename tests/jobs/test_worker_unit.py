@@ -358,7 +358,7 @@ def test_a_checkpoint_is_uploaded_when_it_pays_or_when_the_job_is_handed_back() 
     now[0] = 30.0
     assert ctl.take_checkpoint() is None  # 30 s of training: not worth writing yet
     assert ctl.take_checkpoint(final=True) == (1, {"state.json": b"1"})  # handed back: now
-    ctl.checkpoint_stored()
+    ctl.checkpoint_stored(1)
     ctl = JobControl(
         0.0,
         {},
@@ -369,3 +369,36 @@ def test_a_checkpoint_is_uploaded_when_it_pays_or_when_the_job_is_handed_back() 
     ctl.on_epoch_end(EpochEnd(2, 9, 1.0, 1.0, 1.0, True, "sample", "seed", 1.0, 0.9, 0.1))
     now[0] = 95.0
     assert ctl.take_checkpoint() == (2, {"state.json": b"2"})
+
+
+@pytest.mark.slow  # worker.inputs imports model_store.train (Keras)
+def test_a_checkpoint_snapshot_keeps_its_epochs_files_while_training_replaces_them(
+    tmp_path: Path,
+) -> None:
+    """The worker streams a checkpoint into the queue from files, not from memory: hard links
+    that training's next save (a new file put in place) leaves as they were."""
+    import os
+
+    from worker.inputs import discard_snapshots, snapshot_checkpoint
+
+    ckpt, outbox = tmp_path / "checkpoint", tmp_path / "outbox"
+    assert snapshot_checkpoint(ckpt, outbox) is None  # before the first save
+
+    def save(epoch: int) -> None:
+        ckpt.mkdir(exist_ok=True)
+        for name, data in (("checkpoint.keras", b"model"), ("best.npz", b"best")):
+            (ckpt / "tmp").write_bytes(data + str(epoch).encode())
+            os.replace(ckpt / "tmp", ckpt / name)
+        (ckpt / "tmp").write_text(json.dumps({"epoch": epoch}))
+        os.replace(ckpt / "tmp", ckpt / "state.json")
+
+    save(1)
+    epoch, files = snapshot_checkpoint(ckpt, outbox)
+    assert epoch == 1 and files["checkpoint.keras"].read_bytes() == b"model1"
+    assert snapshot_checkpoint(ckpt, outbox) == (1, files)  # the same epoch: the same files
+    save(2)
+    assert files["checkpoint.keras"].read_bytes() == b"model1"  # still epoch 1's bytes
+    epoch, newer = snapshot_checkpoint(ckpt, outbox)
+    assert epoch == 2 and newer["best.npz"].read_bytes() == b"best2"
+    discard_snapshots(outbox, 1)  # epoch 1 stored (or superseded): its links go
+    assert not files["checkpoint.keras"].exists() and newer["checkpoint.keras"].exists()
