@@ -11,7 +11,8 @@ default model.
 
 ``--processes P [P ...]`` runs the bot as P shard processes (one shard each, on one SQLite
 file; the users spread over one server per shard), once for each P given: each process reports
-its own stall and RSS, and with P >= 2 the time for a model deleted through one process to have
+its own stall, RSS and CPU seconds during the load (and those of its event loop's thread),
+and with P >= 2 the time for a model deleted through one process to have
 its engine closed in another is measured too.
 
 ``--one-channel`` puts every user in one channel (by default each has a channel of its own,
@@ -86,7 +87,7 @@ async def _fake_main(
                     all_done.set()
 
         fake.message_listeners.append(on_message)
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         interactions = [
             await fake.invoke(g, p, "generate", options, channel=c)
             for p, g, c in zip(people, homes, places, strict=True)
@@ -106,6 +107,7 @@ async def _fake_main(
         conn.send(
             {
                 "wall": wall,
+                "fake_cpu": time.process_time() - cpu_started,
                 "acks": [ix.acknowledged_after for ix in interactions],
                 "final": [ix.edits[-1][0] for ix in interactions if is_finished(ix)],
                 "violations": list(fake.violations),
@@ -162,12 +164,15 @@ async def _bot_main(conn, address, data_dir, root, shards: int, shard: int, leng
         conn.send("ready")
         await asyncio.to_thread(conn.recv)  # "go"
         stop = asyncio.Event()
+        cpu, loop_cpu = time.process_time(), time.thread_time()  # (this is the loop's thread)
         monitor = asyncio.create_task(stall_monitor(stop))
         await asyncio.to_thread(conn.recv)  # "done"
         stop.set()
         worst_stall = await monitor
+        cpu, loop_cpu = time.process_time() - cpu, time.thread_time() - loop_cpu
         peak = max((e.peak_batch for e in bot.generation.engines()), default=0)
-        conn.send({"stall": worst_stall, "peak": peak, "rss": rss_mb()})
+        figures = {"stall": worst_stall, "peak": peak, "rss": rss_mb()}
+        conn.send(figures | {"cpu": cpu, "loop_cpu": loop_cpu})
         while (order := await asyncio.to_thread(conn.recv)) != "stop":
             conn.send(await propagation_step(bot, *order))
 
@@ -299,6 +304,15 @@ def report(users: int, length: int, processes: int, result: dict) -> None:
             f"{later_when:.2f} s (target < 100 ms); RSS {figures['rss']:.0f} MB; largest "
             f"generation batch {figures['peak']} rows"
         )
+        print(
+            f"    CPU during the load: {figures['cpu']:.2f} s, of which the event loop's thread "
+            f"{figures['loop_cpu']:.2f} s (the rest: generation and helper threads)"
+        )
+    cpu = result["fake_cpu"] + sum(f["cpu"] for f in result["bots"])
+    print(
+        f"  the fake Discord's CPU during the load: {result['fake_cpu']:.2f} s; all processes "
+        f"{cpu:.2f} s, {cpu / result['wall']:.2f} cores over the wall time"
+    )
     if "propagation" in result:
         print(
             "  a model deleted through process 1 had its engine closed in process 0 after "

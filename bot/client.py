@@ -9,6 +9,7 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+import aiohttp
 import discord
 from discord.ext import commands
 
@@ -41,6 +42,10 @@ from .transfer import ResultImporter, sweep_orphans
 from .tree import BotTree
 
 log = logging.getLogger(__name__)
+
+# HTTP connections to Discord's REST API at most (discord.py's own default: no limit, so a
+# burst of 500 replies opened, and on Discord TLS-handshook, 500 connections at once).
+HTTP_CONNECTIONS = 100
 
 EXTENSIONS = (
     "cogs.writing",
@@ -123,6 +128,14 @@ class LSTMBot(commands.AutoShardedBot):
         self._closing: asyncio.Future[None] | None = None
         self.lost_shards: tuple[int, ...] = ()  # taken over by another process: it stopped
         self._stop_task: asyncio.Task[None] | None = None
+
+    async def login(self, token: str) -> None:
+        """discord.py's login, on a pool of ``HTTP_CONNECTIONS`` connections: requests beyond
+        it wait (in order) for one to be free rather than open another."""
+        connector = self.http.connector
+        if connector is discord.utils.MISSING or connector.closed:
+            self.http.connector = aiohttp.TCPConnector(limit=HTTP_CONNECTIONS)
+        await super().login(token)
 
     async def setup_hook(self) -> None:
         await self.db.open()

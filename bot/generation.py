@@ -22,7 +22,7 @@ import asyncio
 import logging
 import threading
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,8 +35,8 @@ from .i18n import Message
 log = logging.getLogger(__name__)
 
 PUBLISH_INTERVAL = 0.05
-UPDATES_PER_SECOND = 1000
-APPLY_CHUNK = 50
+UPDATES_PER_SECOND = 200  # (a reply is edited at most every max(1 s, n / 25 s): 8x as often)
+APPLY_CHUNK = 8  # requests woken per loop iteration (each may then edit its reply)
 _ACQUIRE_TRIES = 5
 
 
@@ -120,8 +120,9 @@ class _Engine:
 
     def _publish(self, updates: list[tuple[_Request, str, bool, BaseException | None]]) -> None:
         """Hand ``updates`` to the event loop, ``APPLY_CHUNK`` at a time: a batch of a thousand
-        requests finishing in the same step wakes them over several loop iterations, so the
-        loop's timers (and other work) still run in between."""
+        requests finishing in the same step wakes them over many loop iterations (each woken
+        reply then shows its final text, about a millisecond of work), so the loop's timers
+        (and other work) still run in between."""
         if not updates:
             return
 
@@ -138,6 +139,7 @@ class _Engine:
 
     def _run(self) -> None:
         active: dict[Row, _Request] = {}
+        due: deque[Row] = deque()  # the active rows, in the order their progress was told
         pending: list[_Request] = []
         try:
             sampler = self.generator.sampler()
@@ -149,10 +151,10 @@ class _Engine:
                     if self._closed is not None:
                         break
                     pending, self._pending = self._pending, []
-                self._add(sampler, pending, active)
+                self._add(sampler, pending, active, due)
                 pending = []
                 if active:
-                    sampler = self._step(sampler, active)
+                    sampler = self._step(sampler, active, due)
         except BaseException:
             log.exception("the generation thread of model %s died", self.name)
             with self._lock:
@@ -166,7 +168,9 @@ class _Engine:
                 [(req, "", True, error) for req in [*active.values(), *pending]],
             )
 
-    def _add(self, sampler, pending: list[_Request], active: dict[Row, _Request]) -> None:
+    def _add(
+        self, sampler, pending: list[_Request], active: dict[Row, _Request], due: deque[Row]
+    ) -> None:
         updates = []
         for req in pending:
             try:
@@ -176,9 +180,10 @@ class _Engine:
                 continue
             req.unknown = row.unknown
             active[row] = req
+            due.append(row)
         self._publish(updates)
 
-    def _step(self, sampler, active: dict[Row, _Request]):
+    def _step(self, sampler, active: dict[Row, _Request], due: deque[Row]):
         self.peak_batch = max(self.peak_batch, len(active))
         self.steps += 1
         try:
@@ -187,17 +192,18 @@ class _Engine:
             log.exception("generation step failed for model %s", self.name)
             self._publish([(req, "", True, exc) for req in active.values()])
             active.clear()
+            due.clear()
             return self.generator.sampler()
         now = time.monotonic()
         interval = max(PUBLISH_INTERVAL, len(active) / UPDATES_PER_SECOND)
-        updates = []
-        for row, req in list(active.items()):
-            if row.done:
-                updates.append((req, row.text, True, None))
-                del active[row]
-            elif now - req.published_at >= interval:
+        updates = [(active.pop(row), row.text, True, None) for row in sampler.finished]
+        while due and (due[0] not in active or now - active[due[0]].published_at >= interval):
+            row = due.popleft()  # (a finished row is dropped here)
+            req = active.get(row)
+            if req is not None:
                 req.published_at = now
                 updates.append((req, row.text, False, None))
+                due.append(row)
         self._publish(updates)
         time.sleep(0)  # hand the GIL to the event loop if it is waiting for it
         return sampler

@@ -5,6 +5,8 @@ Every error reply is private and in the user's language: an ephemeral message, o
 command had already deferred publicly ("lstm-bot is thinking..."), the public placeholder is
 deleted and the error follows as an ephemeral followup. Commands defer with :func:`defer`,
 which remembers whether the deferral was private so that the handler can simply edit it.
+A burst of commands (hundreds in one gateway read) starts a few per event-loop iteration
+(:mod:`bot.admission`), so that the loop keeps turning.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from discord import app_commands
 
 from model_store import ModelStoreError
 
+from .admission import Admission
 from .errors import UserFacingError
 from .formatting import MESSAGE_LIMIT, sentence, shorten
 from .generation import ModelUnavailable
@@ -73,8 +76,12 @@ class BotTree(app_commands.CommandTree):
         #: Called as ``listener(interaction, message)`` for every error reported to a user
         #: (the offline console counts them to exit non-zero).
         self.error_listeners: list[Callable[[discord.Interaction, str], None]] = []
+        self.admission = Admission()  # a burst of commands starts a few per loop iteration
 
     async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        """Each command waits its turn (:mod:`bot.admission`); once the bot is stopping,
+        every command is answered "restarting, try again"."""
+        await self.admission.turn()
         return not await refused_while_stopping(interaction)
 
     async def on_error(

@@ -113,22 +113,41 @@ def sample_ids(
 
 
 class BatchSampler:
+    """Rows join (:meth:`add`) and leave (when done) between steps. With several rows the
+    per-row bookkeeping of a step is done on arrays (the next input ids, the characters
+    written, the lengths), so that a step over a thousand rows costs little Python beyond
+    the matmuls; rows that join between two steps get their zero state in one concatenation.
+    Rows without an rng seed draw from one shared generator (rows with one keep their own, so
+    that a seeded sample is the same whether it is generated alone or batched)."""
+
     def __init__(self, model: NumpyLSTM, charset: Charset):
         self.model = model
         self.charset = charset
         self.rows: list[Row] = []
+        self.finished: list[Row] = []  # the rows that ended in the last step
         self._state = model.initial_state(0)
+        self._shared_rng = np.random.default_rng()
+        self._chars = np.array(charset.chars, dtype=object)
+        self._joined = 0  # rows added since the last step: their zero state is still to add
         self._options_changed()
 
     def __len__(self) -> int:
         return len(self.rows)
 
     def _options_changed(self) -> None:
-        """Per-row option arrays, rebuilt only when rows join or leave (not every step)."""
+        """Per-row arrays, rebuilt only when rows join or leave (not every step)."""
         rows = self.rows
         self._temperature = np.array([r.options.temperature for r in rows], dtype=np.float64)
         self._top_k = np.array([r.options.top_k for r in rows], dtype=np.int64)
         self._top_p = np.array([r.options.top_p for r in rows], dtype=np.float64)
+        self._ids = np.array([r._next for r in rows], dtype=np.int64)
+        self._written = np.array([len(r.chars) for r in rows], dtype=np.int64)
+        self._length = np.array([r.options.length for r in rows], dtype=np.int64)
+        self._reading = [i for i, r in enumerate(rows) if r._feed]
+        self._seeded = [i for i, r in enumerate(rows) if r.rng is not self._shared_rng]
+        self._stopping = [i for i, r in enumerate(rows) if r.options.stop]
+        self._appends = [r.chars.append for r in rows]
+        self._dirty = False
 
     def add(self, seed: str, options: SampleOptions, *, stream: int = 0) -> Row:
         """Add a row; ``stream`` distinguishes the rng of several samples from one rng seed."""
@@ -142,65 +161,118 @@ class BatchSampler:
                     chars=chars,
                 )
             raise SeedError("the seed is empty", "empty")
-        entropy = None if options.rng_seed is None else [options.rng_seed, stream]
+        if options.rng_seed is None:
+            rng = self._shared_rng
+        else:
+            rng = np.random.default_rng([options.rng_seed, stream])
         ids = [int(i) for i in encoded.ids]
         feed = ids[:0:-1]  # the rest of the seed, reversed: pop() takes the next one
-        row = Row(seed, options, encoded.unknown, np.random.default_rng(entropy), feed, ids[0])
+        row = Row(seed, options, encoded.unknown, rng, feed, ids[0])
+        self._write_back()
         self.rows.append(row)
-        zero = self.model.initial_state(1)
-        self._state = [
-            (np.concatenate([h, zh]), np.concatenate([c, zc]))
-            for (h, c), (zh, zc) in zip(self._state, zero, strict=True)
-        ]
-        self._options_changed()
+        self._joined += 1
+        self._dirty = True
         return row
+
+    def _write_back(self) -> None:
+        """Before the rows change: the next ids, kept in an array while batched, go back to
+        the rows."""
+        if not self._dirty and len(self._ids) == len(self.rows) > 1:
+            for row, next_id in zip(self.rows, self._ids.tolist(), strict=True):
+                row._next = next_id
+            self._dirty = True
+
+    def _settle(self) -> None:
+        """Before a step: the zero state of the rows that joined, and the per-row arrays."""
+        if self._joined:
+            zero = self.model.initial_state(self._joined)
+            self._state = [
+                (np.concatenate([h, zh]), np.concatenate([c, zc]))
+                for (h, c), (zh, zc) in zip(self._state, zero, strict=True)
+            ]
+            self._joined = 0
+        if self._dirty:
+            self._options_changed()
 
     def step(self) -> list[tuple[Row, str]]:
         """Advance every row by one character; return (row, new character) for sampled rows.
 
-        Finished rows are removed from the batch (their ``done`` is set)."""
-        rows = self.rows
-        if not rows:
+        Finished rows are removed from the batch (their ``done`` is set, and they are
+        listed in :attr:`finished` until the next step)."""
+        self.finished = []
+        if not self.rows:
             return []
-        if len(rows) == 1:
-            return self._step_one(rows[0])
-        ids = np.fromiter((r._next for r in rows), dtype=np.int64, count=len(rows))
+        self._settle()
+        if len(self.rows) == 1:
+            return self._step_one(self.rows[0])
+        return self._step_many()
+
+    def _step_many(self) -> list[tuple[Row, str]]:
+        rows, ids = self.rows, self._ids
         logits, self._state = self.model.step(ids, self._state)
-        if any(r._feed for r in rows):  # some rows are still reading their seed
-            sampling = [i for i, r in enumerate(rows) if not r._feed]
-            for r in rows:
-                if r._feed:
-                    r._next = r._feed.pop()
-            if not sampling:
+        reading = self._reading
+        if reading:  # some rows are still reading their seed: they sample nothing yet
+            sampling = np.ones(len(rows), dtype=bool)
+            sampling[reading] = False
+            for i in reading:
+                ids[i] = rows[i]._feed.pop()
+            self._reading = [i for i in reading if rows[i]._feed]
+            picks = np.flatnonzero(sampling)
+            if len(picks) == 0:
                 return []
-            sampled = [rows[i] for i in sampling]
-            picked = sample_ids(
-                logits[sampling],
-                self._temperature[sampling],
-                self._top_k[sampling],
-                self._top_p[sampling],
-                np.fromiter((r.rng.random() for r in sampled), np.float64, len(sampled)),
-            )
+            logits = logits[picks]
+            temperature, top_k = self._temperature[picks], self._top_k[picks]
+            top_p = self._top_p[picks]
         else:
-            sampled = rows
-            uniform = np.fromiter((r.rng.random() for r in rows), np.float64, len(rows))
-            picked = sample_ids(logits, self._temperature, self._top_k, self._top_p, uniform)
-        chars = self.charset.chars
-        emitted: list[tuple[Row, str]] = []
-        finished = False
-        for row, pid in zip(sampled, picked.tolist(), strict=True):
-            row._next = pid
-            char = chars[pid]
-            row.chars.append(char)
-            emitted.append((row, char))
-            self._check_finished(row)
-            finished = finished or row.done
-        if finished:
-            keep = [i for i, r in enumerate(rows) if not r.done]
-            self.rows = [rows[i] for i in keep]
-            self._state = [(h[keep], c[keep]) for h, c in self._state]
-            self._options_changed()
-        return emitted
+            sampling, picks = None, None
+            temperature, top_k, top_p = self._temperature, self._top_k, self._top_p
+        uniform = self._shared_rng.random(len(rows))
+        for i in self._seeded:  # their own generator, drawn only when they sample
+            if sampling is None or sampling[i]:
+                uniform[i] = rows[i].rng.random()
+        if picks is not None:
+            uniform = uniform[picks]
+        picked = sample_ids(logits, temperature, top_k, top_p, uniform)
+        written = self._chars[picked].tolist()
+        if picks is None:
+            ids[:] = picked
+            self._written += 1
+            sampled, appends = rows, self._appends
+        else:
+            ids[picks] = picked
+            self._written[picks] += 1
+            index = picks.tolist()
+            sampled = [rows[i] for i in index]
+            appends = [self._appends[i] for i in index]
+        for append, char in zip(appends, written, strict=True):
+            append(char)
+        self._finish(sampling)
+        return list(zip(sampled, written, strict=True))
+
+    def _finish(self, sampling: np.ndarray | None) -> None:
+        """Mark the rows that reached their length or a stop string, and drop them."""
+        rows = self.rows
+        ended = set()
+        for i in self._stopping:
+            if sampling is None or sampling[i]:
+                self._check_finished(rows[i])
+                if rows[i].done:
+                    ended.add(i)
+        long_enough = self._written >= self._length
+        if sampling is not None:
+            long_enough &= sampling
+        for i in np.flatnonzero(long_enough).tolist():
+            if not rows[i].done:
+                rows[i].done, rows[i].finish_reason = True, "length"
+            ended.add(i)
+        if not ended:
+            return
+        self._write_back()
+        keep = [i for i in range(len(rows)) if i not in ended]
+        self.finished = [rows[i] for i in sorted(ended)]
+        self.rows = [rows[i] for i in keep]
+        self._state = [(h[keep], c[keep]) for h, c in self._state]
+        self._dirty = True
 
     def _step_one(self, row: Row) -> list[tuple[Row, str]]:
         """:meth:`step` for a batch of one: the same arithmetic with less bookkeeping."""
@@ -218,9 +290,10 @@ class BatchSampler:
         row.chars.append(char)
         self._check_finished(row)
         if row.done:
+            self.finished = [row]
             self.rows = []
             self._state = [(h[:0], c[:0]) for h, c in self._state]
-            self._options_changed()
+            self._dirty = True
         return [(row, char)]
 
     @staticmethod

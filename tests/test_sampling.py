@@ -105,3 +105,31 @@ def test_single_row_fast_path_matches_the_batched_arithmetic():
         args = (np.array([0.7]), np.array([0]), np.array([1.0]), rng.random(1))
         two = sample_ids(np.repeat(logits, 2, axis=0), *(np.repeat(a, 2) for a in args))
         assert sample_ids(logits, *args)[0] == two[0] == two[1]
+
+
+def test_a_big_batch_with_rows_joining_and_leaving_matches_solo_rows(tiny_model):
+    """Past WIDE_BATCH rows the step computes in another layout, and the bookkeeping is done
+    on arrays: a seeded row still writes what it writes alone, whoever joins or leaves."""
+    from model_store.lstm import WIDE_BATCH
+
+    gen = Generator(tiny_model.artifact)
+    opts = SampleOptions(temperature=0.8, length=60, rng_seed=3)
+    late = SampleOptions(temperature=0.6, length=30, top_p=0.9, rng_seed=4)
+    solo, solo_late = gen.generate("A dog ", opts)[0], gen.generate("The ", late)[0]
+    batch = gen.sampler()
+    mine = batch.add("A dog ", opts)
+    for i in range(WIDE_BATCH + 20):
+        stop = ("e",) if i % 7 == 0 else ()
+        seed = "The old man finds the river. "[: 3 + i % 20]
+        rng_seed = i if i % 2 else None
+        batch.add(seed, SampleOptions(length=5 + i % 50, stop=stop, rng_seed=rng_seed))
+    for _ in range(10):
+        batch.step()
+    joined = batch.add("The ", late)
+    ended = []
+    while len(batch):
+        batch.step()
+        ended += batch.finished
+    assert mine.text == solo and joined.text == solo_late
+    assert mine in ended and len(ended) == len(set(map(id, ended)))
+    assert all(r.done for r in ended)

@@ -41,6 +41,7 @@ class _ReplyButton(discord.ui.DynamicItem[discord.ui.Button], template=r"lstm:[c
 
     async def callback(self, interaction: discord.Interaction) -> None:
         bot: Any = interaction.client
+        await bot.tree.admission.turn()  # a burst of presses starts a few per loop iteration
         try:
             await self.act(bot.get_cog("Generate").writer, interaction)
         except Exception as exc:  # told privately; a bug is logged

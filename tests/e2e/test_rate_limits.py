@@ -113,3 +113,15 @@ async def test_results_of_two_queues_with_the_same_job_id_both_show(env, monkeyp
     monkeypatch.setattr(queue, "identity", other_identity)
     await reporter._post_result(job, {"card": {}})
     assert len([m for m in env.fake.channel_messages(general) if m.embeds]) == 2
+
+
+async def test_the_bot_talks_to_discord_over_a_bounded_pool_of_connections(env) -> None:
+    """A burst of requests waits for a free connection instead of opening one each."""
+    from bot.client import HTTP_CONNECTIONS
+
+    connector = env.bot.http.connector
+    assert connector.limit == HTTP_CONNECTIONS
+    options = {"seed": "The ", "length": 20, "temperature": 0.5}
+    ix = await env.fake.invoke(env.guild_a, env.alice, "generate", options)
+    await ix.wait_content(lambda c: c and "20 characters" in c and "writing" not in c, 30)
+    env.fake.assert_no_violations()
