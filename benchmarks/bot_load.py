@@ -239,16 +239,21 @@ async def main(
             result["propagation"] = await propagation(bots[0][1], bots[1][1], guild_ids[1])
         for _, pipe in bots:
             pipe.send("stop")
+        stop_bots(bots)  # before the fake Discord: else a bot sees it gone and reconnects
         ours.send("stop")
     finally:
-        for proc, _ in bots:
-            proc.join(30)
-            if proc.is_alive():
-                proc.kill()
+        stop_bots(bots)
         child.join(30)
         if child.is_alive():
             child.kill()
     return result
+
+
+def stop_bots(bots: list) -> None:
+    for proc, _ in bots:
+        proc.join(30)
+        if proc.is_alive():
+            proc.kill()
 
 
 async def propagation(watcher, deleter, guild_id: int) -> float:
