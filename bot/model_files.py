@@ -25,7 +25,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import os
 import re
 import shutil
 import time
@@ -37,6 +36,7 @@ from typing import Any, Protocol
 from jobs.blobs import PART_BYTES, BlobError, parts_of, receive
 from model_store.artifact import CARD_FILE, WEIGHTS_FILE, read_card
 from model_store.errors import ArtifactError
+from model_store.store import fsync_path
 
 log = logging.getLogger(__name__)
 
@@ -346,7 +346,7 @@ def _install(source: Path, final: Path, root: Path, blobs: dict[str, tuple[str, 
             remove_folder(final)
     else:
         raise ModelFilesError(f"can't put the model's files in place at {final}")
-    _fsync(final.parent)
+    fsync_path(final.parent, entries=False)
 
 
 def remove_folder(path: Path) -> None:
@@ -359,14 +359,3 @@ def remove_folder(path: Path) -> None:
         except FileNotFoundError:
             return
         shutil.rmtree(trash, ignore_errors=True)
-
-
-def _fsync(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -82,13 +82,13 @@ class ModelStore:
         staging = self.root / f".staging-{uuid.uuid4().hex}"
         try:
             write_artifact(staging, artifact)
-            _fsync_dir(staging)
+            fsync_path(staging)
             if final.exists():
                 if not overwrite:
                     raise ModelStoreError(f"a model named '{artifact.name}' already exists")
                 self.delete(final.name)
             os.rename(staging, final)
-            _fsync_dir(self.root)
+            fsync_path(self.root)
         finally:
             if staging.exists():
                 shutil.rmtree(staging, ignore_errors=True)
@@ -103,8 +103,11 @@ class ModelStore:
         shutil.rmtree(trash, ignore_errors=True)
 
 
-def _fsync_dir(path: Path) -> None:
-    for entry in [path, *path.iterdir()] if path.is_dir() else [path]:
+def fsync_path(path: Path, *, entries: bool = True) -> None:
+    """Flush ``path`` to disk: a file, or a folder (its entry list) and, with ``entries``,
+    what it holds; what can't be opened is skipped."""
+    with_entries = entries and path.is_dir()
+    for entry in [path, *path.iterdir()] if with_entries else [path]:
         try:
             fd = os.open(entry, os.O_RDONLY)
         except OSError:
