@@ -104,20 +104,7 @@ async def test_a_jobs_progress_is_reported_by_the_bot_holding_its_server(
     # Shard 0's process is away: its server's jobs wait.
     await bots[0].get_cog("Training").reporter.stop()
     queue = bots[1].jobs
-    jobs = []
-    for guild in guilds:
-        job, _ = await queue.submit(
-            guild_id=guild.id,
-            channel_id=guild.default_channel.id,
-            user_id=alice.id,
-            model_name=f"m{len(jobs)}",
-            corpus=b"some text " * 300,
-            params={"effort": "quick"},
-        )
-        jobs.append(job)
-    for _ in jobs:
-        lease = await queue.claim("w")
-        await queue.add_event(lease, "started", {"resumed_from_epoch": 0, "device": "CPU"})
+    jobs = await running_jobs(queue, guilds, alice)
     bots[1].get_cog("Training").reporter.poke()
 
     def progress(guild) -> list:
@@ -165,21 +152,8 @@ async def test_discords_global_limit_is_shared_by_the_processes(two_bots, monkey
     monkeypatch.setattr(job_reporter, "EDIT_INTERVAL", 0.0)
     fake, bots, guilds, alice = two_bots
     fake.limits.global_per_second = 2
-    queue, jobs = bots[0].jobs, []
-    for n in range(6):
-        guild = guilds[n % 2]
-        job, _ = await queue.submit(
-            guild_id=guild.id,
-            channel_id=guild.default_channel.id,
-            user_id=alice.id,
-            model_name=f"m{n}",
-            corpus=b"some text " * 300,
-            params={"effort": "quick"},
-        )
-        jobs.append(job)
-    for _ in jobs:
-        lease = await queue.claim("w")
-        await queue.add_event(lease, "started", {"resumed_from_epoch": 0, "device": "CPU"})
+    queue = bots[0].jobs
+    jobs = await running_jobs(queue, [guilds[n % 2] for n in range(6)], alice)
     for bot in bots:
         bot.get_cog("Training").reporter.poke()
 
@@ -226,3 +200,22 @@ async def lstm_rows(settings, url) -> list[tuple]:
     async with bot_database(settings.database_path, url=url) as db:
         rows = await db.fetchall("SELECT shard_id, host, pid FROM bot_shards")
     return [tuple(r) for r in rows]
+
+
+async def running_jobs(queue, guilds, user) -> list:
+    """A job per server of ``guilds`` (in order), each taken by a worker and started."""
+    jobs = []
+    for guild in guilds:
+        job, _ = await queue.submit(
+            guild_id=guild.id,
+            channel_id=guild.default_channel.id,
+            user_id=user.id,
+            model_name=f"m{len(jobs)}",
+            corpus=b"some text " * 300,
+            params={"effort": "quick"},
+        )
+        jobs.append(job)
+    for _ in jobs:
+        lease = await queue.claim("w")
+        await queue.add_event(lease, "started", {"resumed_from_epoch": 0, "device": "CPU"})
+    return jobs
